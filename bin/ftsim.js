@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// ftsim command-line entry: loads the compiled CLI.
+import '../dist/src/cli/main.js';
