@@ -1,0 +1,117 @@
+// Guest physical/virtual memory: regions with permissions, decoded-instruction caches for text, text-write notification.
+
+import type { Insn } from './x86/insn.js';
+
+export const PERM_R = 4;
+export const PERM_W = 2;
+export const PERM_X = 1;
+
+/** Largest x86 instruction; a write at byte b can change instructions that start up to 14 bytes before b. */
+const MAX_INSN = 15;
+
+/**
+ * A contiguous range of guest addresses backed by one typed array.
+ * Addresses are signed 64-bit values held in doubles: every canonical address is exact.
+ */
+export class Region {
+  readonly end: number;
+  readonly bytes: Uint8Array;
+  readonly dv: DataView;
+  /** Decoded instructions by offset (null = not decoded); present for executable regions only. */
+  readonly icache: (Insn | null)[] | null;
+
+  constructor(readonly name: string, readonly start: number, readonly size: number, readonly perm: number) {
+    this.end = start + size;
+    this.bytes = new Uint8Array(size);
+    this.dv = new DataView(this.bytes.buffer);
+    this.icache = perm & PERM_X ? new Array<Insn | null>(size).fill(null) : null;
+  }
+
+  /** Forget decoded instructions that could overlap [off, off+len). */
+  invalidate(off: number, len: number): void {
+    const ic = this.icache;
+    if (ic === null) return;
+    const from = Math.max(0, off - (MAX_INSN - 1));
+    const to = Math.min(this.size, off + len);
+    for (let i = from; i < to; i++) ic[i] = null;
+  }
+}
+
+/** Convert a bigint guest address to the signed-double form used inside the machine. */
+export function addrToNum(a: bigint): number {
+  return Number(BigInt.asIntN(64, a));
+}
+
+/** Convert a signed-double guest address back to an unsigned 64-bit bigint. */
+export function numToAddr(a: number): bigint {
+  return BigInt.asUintN(64, BigInt(a));
+}
+
+export function hex(a: number | bigint): string {
+  const v = typeof a === 'bigint' ? BigInt.asUintN(64, a) : numToAddr(a);
+  return '0x' + v.toString(16);
+}
+
+export class MemoryError extends Error {}
+
+/** The guest address space: a small sorted set of non-overlapping regions. */
+export class Memory {
+  readonly regions: Region[] = [];
+
+  /** Map a new region; refuses overlaps and non-canonical ranges. */
+  map(name: string, start: bigint, size: number, perm: number): Region {
+    const s = addrToNum(start);
+    if (size <= 0) throw new MemoryError(`cannot map ${name}: empty range`);
+    if (s < -(2 ** 47) || s + size > 2 ** 47) throw new MemoryError(`cannot map ${name} at ${hex(start)}: not a canonical address range`);
+    for (const r of this.regions) {
+      if (s < r.end && r.start < s + size) {
+        throw new MemoryError(`cannot map ${name} at ${hex(start)}+${hex(size)}: overlaps ${r.name} at ${hex(r.start)}+${hex(r.size)}`);
+      }
+    }
+    const r = new Region(name, s, size, perm);
+    this.regions.push(r);
+    this.regions.sort((a, b) => a.start - b.start);
+    return r;
+  }
+
+  /** The region containing [addr, addr+len), or undefined. */
+  find(addr: number, len = 1): Region | undefined {
+    for (const r of this.regions) {
+      if (addr >= r.start && addr + len <= r.end) return r;
+    }
+    return undefined;
+  }
+
+  /** Host-side read (loader, debugger, ftrace core through the kernel): no permission checks. */
+  read(addr: bigint, len: number): Uint8Array {
+    const a = addrToNum(addr);
+    const r = this.find(a, len);
+    if (!r) throw new MemoryError(`read of ${len} bytes at ${hex(addr)}: not mapped`);
+    const off = a - r.start;
+    return r.bytes.slice(off, off + len);
+  }
+
+  readU64(addr: bigint): bigint {
+    const b = this.read(addr, 8);
+    return new DataView(b.buffer).getBigUint64(0, true);
+  }
+
+  /**
+   * Host-side write, ignoring permissions (the loader, and text_poke's writable alias).
+   * Decoded instructions overlapping the write are forgotten.
+   */
+  write(addr: bigint, data: Uint8Array): void {
+    const a = addrToNum(addr);
+    const r = this.find(a, data.length);
+    if (!r) throw new MemoryError(`write of ${data.length} bytes at ${hex(addr)}: not mapped`);
+    const off = a - r.start;
+    r.bytes.set(data, off);
+    r.invalidate(off, data.length);
+  }
+
+  writeU64(addr: bigint, v: bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.write(addr, b);
+  }
+}
