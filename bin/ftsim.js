@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// ftsim command-line entry: loads the compiled CLI.
-import '../dist/src/cli/main.js';
+// ftsim command-line entry: runs the compiled CLI.
+import { main } from '../dist/src/cli/main.js';
+
+process.exitCode = main(process.argv);

@@ -84,7 +84,7 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
   return {
     exitReason,
     console: Buffer.from(out).toString('latin1'),
-    instructions: machine.cpus.map((c) => c.cycles),
+    instructions: machine.cpus.map((c) => c.retired),
     steps,
     error,
     wallMs: performance.now() - t0,

@@ -19,12 +19,20 @@ export class Region {
   readonly dv: DataView;
   /** Decoded instructions by offset (null = not decoded); present for executable regions only. */
   readonly icache: (Insn | null)[] | null;
+  /**
+   * Cross-modifying-code bookkeeping (executable regions): the machine time of the last text write to
+   * each byte, the latest such time in the region, and the write history of every byte ever written.
+   */
+  readonly lastWrite: Float64Array | null;
+  dirtyTime = 0;
+  readonly history = new Map<number, ByteHistory>();
 
   constructor(readonly name: string, readonly start: number, readonly size: number, readonly perm: number) {
     this.end = start + size;
     this.bytes = new Uint8Array(size);
     this.dv = new DataView(this.bytes.buffer);
     this.icache = perm & PERM_X ? new Array<Insn | null>(size).fill(null) : null;
+    this.lastWrite = perm & PERM_X ? new Float64Array(size) : null;
   }
 
   /** Forget decoded instructions that could overlap [off, off+len). */
@@ -35,6 +43,14 @@ export class Region {
     const to = Math.min(this.size, off + len);
     for (let i = from; i < to; i++) ic[i] = null;
   }
+}
+
+/** Values one text byte has held: entry 0 is the value before the first recorded write (time 0). */
+export interface ByteHistory {
+  times: number[];
+  values: number[];
+  /** CPU whose text_poke wrote the value (-1 for the initial value). */
+  cpus: number[];
 }
 
 /** Convert a bigint guest address to the signed-double form used inside the machine. */
@@ -107,6 +123,48 @@ export class Memory {
     const off = a - r.start;
     r.bytes.set(data, off);
     r.invalidate(off, data.length);
+  }
+
+  /**
+   * A text write through the patching alias (text_poke): ignores permissions, forgets decoded
+   * instructions, and records every byte with its machine time and writer CPU for the fetch model.
+   */
+  textWrite(addr: bigint, data: Uint8Array, time: number, cpu: number): void {
+    const a = addrToNum(addr);
+    const r = this.find(a, data.length);
+    if (!r) throw new MemoryError(`text write of ${data.length} bytes at ${hex(addr)}: not mapped`);
+    const off = a - r.start;
+    if (r.lastWrite !== null) {
+      for (let i = 0; i < data.length; i++) {
+        const o = off + i;
+        let h = r.history.get(o);
+        if (h === undefined) {
+          h = { times: [0], values: [r.bytes[o]], cpus: [-1] };
+          r.history.set(o, h);
+        }
+        h.times.push(time);
+        h.values.push(data[i]);
+        h.cpus.push(cpu);
+        r.lastWrite[o] = time;
+      }
+      if (time > r.dirtyTime) r.dirtyTime = time;
+    }
+    r.bytes.set(data, off);
+    r.invalidate(off, data.length);
+  }
+
+  /** Drop write history that no CPU can observe any more (every CPU serialized at or after `minSerial`). */
+  pruneHistory(minSerial: number): void {
+    for (const r of this.regions) {
+      for (const [o, h] of r.history) {
+        let k = 0;
+        while (k + 1 < h.times.length && h.times[k + 1] <= minSerial) k++;
+        if (k > 0) {
+          h.times.splice(0, k); h.values.splice(0, k); h.cpus.splice(0, k);
+        }
+        if (h.times.length === 1 && h.times[0] <= minSerial) r.history.delete(o);
+      }
+    }
   }
 
   writeU64(addr: bigint, v: bigint): void {

@@ -3,6 +3,7 @@
 import { Insn, Op, Pfx, NO_REG, REG_AH } from './insn.js';
 import { decode } from './decode.js';
 import { Memory, Region, PERM_W, PERM_X, hex } from '../memory.js';
+import { FetchModel, FetchViolation } from '../fetch.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -11,9 +12,35 @@ export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF
 const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** Exception vectors. */
-export const enum Vec { DE = 0, BP = 3, UD = 6, GP = 13, PF = 14 }
+export const enum Vec { DE = 0, NMI = 2, BP = 3, UD = 6, DF = 8, GP = 13, PF = 14 }
 
-export const VEC_NAMES: Record<number, string> = { 0: '#DE', 3: '#BP', 6: '#UD', 13: '#GP', 14: '#PF' };
+export const VEC_NAMES: Record<number, string> = { 0: '#DE', 2: 'NMI', 3: '#BP', 6: '#UD', 8: '#DF', 13: '#GP', 14: '#PF' };
+
+/** Exceptions whose frame carries an error code. */
+const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
+
+/** Segment selectors of the flat kernel segments (Linux's __KERNEL_CS / __KERNEL_DS). */
+export const KERNEL_CS = 0x10;
+export const KERNEL_DS = 0x18;
+
+/** The machine-wide clock: advances by one per instruction (or idle cycle) of whichever CPU runs. */
+export interface Clock {
+  now: number;
+}
+
+/** Control-flow events for the call/ret integrity monitor (invariant 3). */
+export interface FlowMonitor {
+  onCall(cpu: Cpu, returnTo: number): void;
+  /** Returns a description when the return is not to where the matching call came from. */
+  onRet(cpu: Cpu, target: number): string | null;
+  onInterrupt(cpu: Cpu, vector: number, returnTo: number): void;
+  onIret(cpu: Cpu, target: number): string | null;
+}
+
+/** A violation of a machine invariant found while executing (stops the run). */
+export class MachineViolation {
+  constructor(readonly invariant: number, readonly cpu: number, readonly rip: number, readonly detail: string, readonly bytes: Uint8Array) {}
+}
 
 /** What the CPU needs from the machine around it: ports and hypercalls. */
 export interface CpuBus {
@@ -32,6 +59,8 @@ export class CpuFault {
     readonly bytes: Uint8Array,
     /** faulting data address for #PF */
     readonly address = 0,
+    /** error code pushed for #PF / #GP */
+    readonly errorCode = 0,
   ) {}
 }
 
@@ -71,18 +100,52 @@ export class Cpu {
   private tHi = 0;
   fsBase = 0;
   gsBase = 0;
-  /** Instructions retired (also the cycle counter that timestamps use). */
+  /** Cycle counter (TSC): one per instruction retired, plus idle cycles spent waiting in hlt. */
   cycles = 0;
+  /** Idle cycles (waiting in hlt with interrupts on); instructions retired = cycles - idleCycles. */
+  idleCycles = 0;
+  /** Halted for good: hlt with interrupts off, or stopped by a fault or a violation. */
   halted = false;
+  /** Waiting in hlt with interrupts on, until an interrupt arrives. */
+  waiting = false;
   /** Set when the CPU stopped on an exception it could not deliver. */
   fault: CpuFault | null = null;
+  /** Set when the CPU stopped on an invariant violation (torn/stale fetch, control flow, ...). */
+  violation: FetchViolation | MachineViolation | null = null;
+  /** Interrupt descriptor table base (0: none; exceptions then stop the CPU). */
+  idtBase = 0;
+  /** Page-fault linear address of the last #PF. */
+  cr2 = 0;
+  /** Pending maskable interrupt vectors. */
+  readonly pending = new Uint8Array(256);
+  pendingCount = 0;
+  /** NMI latched, and NMIs blocked until the next IRET (an NMI handler is running). */
+  nmiPending = false;
+  nmiBlocked = false;
+  /** Maskable interrupts are inhibited until `cycles` reaches this (the STI shadow). */
+  irqAllowedAt = 0;
+  /** Local timer: period in cycles (0 = off), next deadline, and its vector. */
+  timerPeriod = 0;
+  timerNext = 0;
+  timerVector = 0xec;
+  /** Machine time of the CPU's last serializing event (IRET, CPUID, SERIALIZE, sync_core). */
+  serialTime = 0;
+  /** Cross-modifying-code fetch model (null: fetch always sees current bytes). */
+  fetchModel: FetchModel | null = null;
+  /** Control-flow integrity monitor (null: off). */
+  flow: FlowMonitor | null = null;
+  /** The loop runs while cycles < limit; lowering it ends the current stretch early. */
+  private limit = 0;
+  /** Machine time and cycle count when the current stretch started. */
+  private chunkBase = 0;
+  private chunkCycles = 0;
   /** The instruction being executed (for fault reports). */
   private cur: Insn | null = null;
   /** Most recently used regions. */
   private code: Region;
   private data: Region;
 
-  constructor(readonly id: number, readonly mem: Memory, readonly bus: CpuBus) {
+  constructor(readonly id: number, readonly mem: Memory, readonly bus: CpuBus, readonly clock: Clock = { now: 0 }) {
     const r = mem.regions[0];
     if (!r) throw new Error('Cpu: memory has no regions');
     this.code = r;
@@ -273,22 +336,32 @@ export class Cpu {
 
   // ---- memory ------------------------------------------------------------------------
 
-  private fault_(vector: number, detail: string, address = 0): never {
+  private fault_(vector: number, detail: string, address = 0, errorCode = 0): never {
     const c = this.cur;
-    throw new CpuFault(vector, c ? c.addr : this.rip, detail, c ? c.bytes : new Uint8Array(0), address);
+    throw new CpuFault(vector, c ? c.addr : this.rip, detail, c ? c.bytes : new Uint8Array(0), address, errorCode);
+  }
+
+  /** Machine time of the instruction being executed. */
+  now(): number {
+    return this.chunkBase + (this.cycles - this.chunkCycles);
+  }
+
+  /** Instructions retired. */
+  get retired(): number {
+    return this.cycles - this.idleCycles;
   }
 
   private rregion(addr: number, len: number): Region {
     const r = this.mem.find(addr, len);
-    if (r === undefined) this.fault_(Vec.PF, `read of ${len} bytes at ${hex(addr)}: address not mapped`, addr);
+    if (r === undefined) this.fault_(Vec.PF, `read of ${len} bytes at ${hex(addr)}: address not mapped`, addr, 0);
     this.data = r;
     return r;
   }
 
   private wregion(addr: number, len: number): Region {
     const r = this.mem.find(addr, len);
-    if (r === undefined) this.fault_(Vec.PF, `write of ${len} bytes at ${hex(addr)}: address not mapped`, addr);
-    if (!(r.perm & PERM_W)) this.fault_(Vec.PF, `write of ${len} bytes at ${hex(addr)}: ${r.name} is read-only`, addr);
+    if (r === undefined) this.fault_(Vec.PF, `write of ${len} bytes at ${hex(addr)}: address not mapped`, addr, 2);
+    if (!(r.perm & PERM_W)) this.fault_(Vec.PF, `write of ${len} bytes at ${hex(addr)}: ${r.name} is read-only`, addr, 3);
     this.data = r;
     return r;
   }
@@ -465,41 +538,189 @@ export class Cpu {
       const f = this.mem.find(this.rip, 1);
       if (f === undefined) {
         this.cur = null;
-        this.fault_(Vec.PF, `instruction fetch at ${hex(this.rip)}: address not mapped`, this.rip);
+        this.fault_(Vec.PF, `instruction fetch at ${hex(this.rip)}: address not mapped`, this.rip, 0x10);
       }
       if (!(f.perm & PERM_X) || f.icache === null) {
         this.cur = null;
-        this.fault_(Vec.PF, `instruction fetch at ${hex(this.rip)}: ${f.name} is not executable`, this.rip);
+        this.fault_(Vec.PF, `instruction fetch at ${hex(this.rip)}: ${f.name} is not executable`, this.rip, 0x11);
       }
       this.code = r = f;
       off = this.rip - r.start;
     }
-    const d = r.icache![off];
-    return d !== null ? d : this.decodeAt(r, off);
+    let d = r.icache![off];
+    if (d === null) d = this.decodeAt(r, off);
+    if (r.dirtyTime > this.serialTime && this.fetchModel !== null) {
+      const o = this.fetchModel.observe(this.id, r, off, this.serialTime, this.now(), d.op === Op.INVALID ? null : d);
+      if (o instanceof FetchViolation) throw o;
+      return o;
+    }
+    return d;
   }
 
   /**
-   * Run up to `budget` instructions. Returns the number retired. Stops early when the CPU
-   * halts or faults (see `halted`, `fault`).
+   * Run for up to `budget` cycles (instructions, or idle cycles while waiting in hlt), taking
+   * interrupts as they become deliverable. Returns the cycles used. Stops early when the CPU halts
+   * for good, faults without a handler, or hits a violation.
    */
   run(budget: number): number {
-    let n = 0;
-    try {
-      while (n < budget && !this.halted) {
-        const d = this.fetch();
-        this.cur = d;
-        this.exec(d);
-        n++;
+    const start = this.cycles;
+    const end = start + budget;
+    this.chunkBase = this.clock.now;
+    this.chunkCycles = start;
+    while (!this.halted) {
+      if (this.timerPeriod > 0 && this.cycles >= this.timerNext) {
+        this.raiseIrq(this.timerVector);
+        while (this.timerNext <= this.cycles) this.timerNext += this.timerPeriod;
       }
+      if (this.nmiPending || this.pendingCount > 0) this.takeInterrupt();
+      if (this.halted) break;
+      let until = end;
+      if (this.timerPeriod > 0 && this.timerNext < until) until = this.timerNext;
+      if (this.waiting) {
+        if (this.cycles >= end) break;
+        if (until > this.cycles) { this.idleCycles += until - this.cycles; this.cycles = until; }
+        if (this.cycles >= end) break;
+        continue;
+      }
+      if (this.cycles >= end) break;
+      this.limit = until;
+      try {
+        while (this.cycles < this.limit) {
+          const d = this.fetch();
+          this.cur = d;
+          this.exec(d);
+          this.cycles++;
+        }
+      } catch (e) {
+        if (e instanceof CpuFault) {
+          if (e.vector === Vec.BP) this.cycles++; // int3 is a trap: it retires
+          if (!this.deliverException(e)) {
+            this.fault = e;
+            this.halted = true;
+          }
+        } else if (e instanceof FetchViolation || e instanceof MachineViolation) {
+          this.violation = e;
+          this.halted = true;
+        } else {
+          throw e;
+        }
+      }
+    }
+    return this.cycles - start;
+  }
+
+  // ---- interrupts and exceptions -----------------------------------------------------
+
+  /** Make a maskable interrupt pending (an IPI, the timer, a device). */
+  raiseIrq(vector: number): void {
+    if (this.pending[vector] === 0) {
+      this.pending[vector] = 1;
+      this.pendingCount++;
+    }
+    this.limit = Math.min(this.limit, this.cycles + 1);
+  }
+
+  /** Latch an NMI (a second one while one is latched is lost, as on hardware). */
+  raiseNmi(): void {
+    this.nmiPending = true;
+    this.limit = Math.min(this.limit, this.cycles + 1);
+  }
+
+  /** Deliver what is deliverable now: a latched NMI first, then the highest pending vector if IF allows. */
+  private takeInterrupt(): void {
+    if (this.nmiPending && !this.nmiBlocked) {
+      this.nmiPending = false;
+      if (this.deliver(Vec.NMI, -1, this.rip)) this.nmiBlocked = true;
+      return;
+    }
+    if (this.pendingCount > 0 && (this.flags & IF) && this.cycles >= this.irqAllowedAt) {
+      for (let v = 255; v >= 32; v--) {
+        if (this.pending[v]) {
+          this.pending[v] = 0;
+          this.pendingCount--;
+          this.deliver(v, -1, this.rip);
+          return;
+        }
+      }
+    }
+  }
+
+  /** Deliver an exception through the IDT; false when there is no handler (the CPU then stops). */
+  private deliverException(f: CpuFault): boolean {
+    if (this.idtBase === 0) return false;
+    if (f.vector === Vec.PF) this.cr2 = f.address;
+    const returnTo = f.vector === Vec.BP ? this.rip : f.rip; // traps return after, faults re-execute
+    const err = HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1;
+    return this.deliver(f.vector, err, returnTo);
+  }
+
+  /**
+   * Enter the handler of `vector` as the hardware does in 64-bit mode: align the stack to 16 bytes,
+   * push SS, RSP, RFLAGS, CS, RIP (and the error code), clear IF for an interrupt gate, clear TF.
+   * Public so that the kernel can enter a software-interrupt vector from a hypercall.
+   */
+  deliver(vector: number, errorCode: number, returnTo: number): boolean {
+    if (this.idtBase === 0) return false;
+    let gate: Uint8Array;
+    try {
+      gate = this.mem.read(BigInt.asUintN(64, BigInt(this.idtBase + vector * 16)), 16);
+    } catch {
+      return false;
+    }
+    const attr = gate[5];
+    if (!(attr & 0x80)) return false; // not present
+    const g = new DataView(gate.buffer, gate.byteOffset, 16);
+    const target = g.getInt32(8, true) * TWO32 + ((g.getUint16(6, true) << 16) >>> 0) + g.getUint16(0, true);
+    const flags = this.getFlags();
+    const oldLo = this.lo[RSP], oldHi = this.hi[RSP];
+    const saved = this.cur;
+    this.cur = null;
+    try {
+      this.lo[RSP] = (oldLo & ~15) >>> 0;
+      this.push64(KERNEL_DS, 0);
+      this.push64(oldLo, oldHi);
+      this.push64(flags, 0);
+      this.push64(KERNEL_CS, 0);
+      this.pushNum(returnTo);
+      if (errorCode >= 0) this.push64(errorCode >>> 0, 0);
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
-      this.fault = e;
+      this.lo[RSP] = oldLo; this.hi[RSP] = oldHi;
+      this.cur = saved;
+      this.fault = new CpuFault(Vec.DF, returnTo, `double fault: delivering vector ${vector} (${VEC_NAMES[vector] ?? 'interrupt'}) faulted: ${e.detail}`, new Uint8Array(0), e.address);
       this.halted = true;
-      this.cycles += n;
-      return n;
+      return true;
     }
-    this.cycles += n;
-    return n;
+    this.cur = saved;
+    const type = attr & 0xf;
+    let nf = flags & ~(TF | 0x10000 /* RF */);
+    if (type === 0xe) nf &= ~IF; // interrupt gate
+    this.setFlags(nf);
+    this.rip = target;
+    this.waiting = false;
+    if (this.flow !== null) this.flow.onInterrupt(this, vector, returnTo);
+    return true;
+  }
+
+  private iret(d: Insn): void {
+    if (d.size !== 8) this.fault_(Vec.UD, 'iret without REX.W (32-bit iretd) is not supported in 64-bit kernel mode');
+    const ripLo = this.pop64(); const ripHi = this.tHi;
+    this.pop64(); // cs
+    const fl = this.pop64();
+    const spLo = this.pop64(); const spHi = this.tHi;
+    this.pop64(); // ss
+    const target = ripHi * TWO32 + ripLo;
+    this.lo[RSP] = spLo; this.hi[RSP] = spHi;
+    const wasIf = this.flags & IF;
+    this.setFlags(fl);
+    this.rip = target;
+    this.nmiBlocked = false; // IRET unblocks NMIs
+    this.serialTime = this.now();
+    if ((this.pendingCount > 0 && !wasIf && (this.flags & IF)) || this.nmiPending) this.limit = this.cycles + 1;
+    if (this.flow !== null) {
+      const bad = this.flow.onIret(this, target);
+      if (bad !== null) throw new MachineViolation(3, this.id, d.addr, bad, d.bytes);
+    }
   }
 
   private exec(d: Insn): void {
@@ -584,23 +805,25 @@ export class Cpu {
       case Op.CALL:
         this.pushNum(next);
         this.rip = d.target;
+        if (this.flow !== null) this.flow.onCall(this, next);
         return;
       case Op.CALL_IND: {
         const lo = this.rdRm(d, 8);
         const t = this.tHi * TWO32 + lo;
         this.pushNum(next);
         this.rip = t;
+        if (this.flow !== null) this.flow.onCall(this, next);
         return;
       }
-      case Op.RET: {
+      case Op.RET: case Op.RET_IMM: {
         const lo = this.pop64();
-        this.rip = this.tHi * TWO32 + lo;
-        return;
-      }
-      case Op.RET_IMM: {
-        const lo = this.pop64();
-        this.rip = this.tHi * TWO32 + lo;
-        this.setRegNum(RSP, this.regNum(RSP) + d.immLo);
+        const t = this.tHi * TWO32 + lo;
+        if (d.op === Op.RET_IMM) this.setRegNum(RSP, this.regNum(RSP) + d.immLo);
+        if (this.flow !== null) {
+          const bad = this.flow.onRet(this, t);
+          if (bad !== null) { this.rip = d.addr; throw new MachineViolation(3, this.id, d.addr, bad, d.bytes); }
+        }
+        this.rip = t;
         return;
       }
       case Op.JMP: this.rip = d.target; return;
@@ -717,7 +940,13 @@ export class Cpu {
       case Op.BSF: case Op.BSR: case Op.TZCNT: case Op.LZCNT: case Op.POPCNT: this.bitScan(d); return;
       case Op.MOVS: case Op.STOS: case Op.LODS: case Op.CMPS: case Op.SCAS: this.string(d); return;
       case Op.PUSHF: this.push64(this.getFlags() & ~(0x10000 | 0x20000), 0); return; // VM and RF read as 0
-      case Op.POPF: { const v = this.pop64(); this.setFlags((v & ~0x3) | 0x2 | (v & 1)); return; }
+      case Op.POPF: {
+        const v = this.pop64();
+        const wasIf = this.flags & IF;
+        this.setFlags((v & ~0x3) | 0x2 | (v & 1));
+        if (!wasIf && (this.flags & IF) && this.pendingCount > 0) this.limit = this.cycles + 1;
+        return;
+      }
       case Op.SAHF: { this.materialize(); const ah = (this.lo[RAX] >>> 8) & 0xff; this.flags = (this.flags & ~(CF | PF | AF | ZF | SF)) | (ah & (CF | PF | AF | ZF | SF)); return; }
       case Op.LAHF: { const f = this.getFlags() & 0xff; this.wrReg(REG_AH, 1, f | 2, 0); return; }
       case Op.CLC: this.materialize(); this.flags &= ~CF; return;
@@ -726,8 +955,20 @@ export class Cpu {
       case Op.CLD: this.flags &= ~DF; return;
       case Op.STD: this.flags |= DF; return;
       case Op.CLI: this.flags &= ~IF; return;
-      case Op.STI: this.flags |= IF; return;
-      case Op.HLT: this.halted = true; return;
+      case Op.STI:
+        if (!(this.flags & IF)) {
+          // the STI shadow: interrupts stay inhibited until the next instruction has retired
+          this.flags |= IF;
+          this.irqAllowedAt = this.cycles + 2;
+          if (this.pendingCount > 0) this.limit = this.cycles + 2;
+        }
+        return;
+      case Op.HLT:
+        // hlt with interrupts on waits for one; with interrupts off the CPU is halted for good
+        if ((this.flags & IF) || (this.nmiPending && !this.nmiBlocked)) this.waiting = true;
+        else this.halted = true;
+        this.limit = this.cycles + 1;
+        return;
       case Op.OUT: {
         const port = d.portImm >= 0 ? d.portImm : this.lo[RDX] & 0xffff;
         this.bus.out(this, port, size, this.rdReg(RAX, size));
@@ -739,6 +980,7 @@ export class Cpu {
         return;
       }
       case Op.VMCALL: this.bus.hypercall(this); return;
+      case Op.IRET: this.iret(d); return;
       case Op.RDTSC: this.lo[RAX] = this.cycles % TWO32; this.hi[RAX] = 0; this.lo[RDX] = Math.floor(this.cycles / TWO32); this.hi[RDX] = 0; return;
       case Op.CPUID: {
         // leaf 0: max leaf 1 and the vendor string; leaf 1: family 6, APIC id = CPU number, POPCNT
@@ -746,14 +988,13 @@ export class Cpu {
         const v = leaf === 0 ? [1, VENDOR[0], VENDOR[2], VENDOR[1]] : leaf === 1 ? [0x600, this.id << 24, 0x00800000, 0] : [0, 0, 0, 0];
         this.lo[RAX] = v[0]; this.lo[RBX] = v[1]; this.lo[RCX] = v[2]; this.lo[RDX] = v[3];
         this.hi[RAX] = this.hi[RBX] = this.hi[RCX] = this.hi[RDX] = 0;
+        this.serialTime = this.now();
         return;
       }
-      case Op.SERIALIZE: return;
+      case Op.SERIALIZE: this.serialTime = this.now(); return;
       case Op.INT3: this.fault_(Vec.BP, 'int3 breakpoint');
       // falls through (never: fault_ throws)
       case Op.UD2: this.fault_(Vec.UD, 'ud2 (undefined instruction, e.g. BUG() or __builtin_trap)');
-      // falls through
-      case Op.IRET: this.fault_(Vec.UD, 'iret with no interrupt frame support yet');
       // falls through
       default:
         this.rip = d.addr;
