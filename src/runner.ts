@@ -1,23 +1,37 @@
-// Boot-and-run facade: loads an ELF image into a fresh machine and runs it until every CPU halts.
+// Boot-and-run facade: loads an ELF image into a fresh machine and kernel, runs it, and reports what happened.
 
+import { createHash } from 'node:crypto';
 import { parseElf, ElfError } from './loader/elf.js';
 import { SymbolTable } from './loader/symbols.js';
 import { bootImage } from './loader/boot.js';
-import { Machine, describeFault } from './machine/machine.js';
-import { numToAddr } from './machine/memory.js';
+import { Machine } from './machine/machine.js';
+import { PERM_W } from './machine/memory.js';
+import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
+import { Kernel, type Violation } from './kernel/kernel.js';
+import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 
 export interface RunOptions {
-  /** Stop after this many guest instructions (all CPUs together). Default: 2e9. */
+  /** Stop after this many steps (instructions plus idle cycles, all CPUs together). Default: 2e9. */
   maxSteps?: number;
-  /** Number of CPUs (default 1). */
+  /** Number of CPUs (default 1; `ftsim run` defaults to 4). */
   cpus?: number;
+  /** Seed of the random chooser (default 1). Ignored when `chooser` is given. */
+  seed?: number;
+  /** Make every nondeterministic decision through this chooser (e.g. a ReplayChooser). */
+  chooser?: Chooser;
+  /** Timer interrupts per simulated second (1 GHz clock). Default 1000. */
+  timerHz?: number;
+  /** NMIs per million instructions per CPU. Default 0. */
+  nmiRate?: number;
+  /** Largest scheduling quantum in instructions (default 1000). */
+  maxQuantum?: number;
   /** Receives every byte the guest writes to the debug console (port 0xE9). */
   onConsole?: (byte: number) => void;
   /** Symbol overrides applied after loading: symbol name -> 64-bit little-endian value written at it. */
   pokeSymbols?: Record<string, bigint>;
 }
 
-export type ExitReason = 'halted' | 'max-steps' | 'fault';
+export type ExitReason = 'halted' | 'max-steps' | 'fault' | 'violation';
 
 export interface RunResult {
   exitReason: ExitReason;
@@ -25,35 +39,65 @@ export interface RunResult {
   console: string;
   /** Guest instructions retired, per CPU. */
   instructions: number[];
+  /** Cycles per CPU (instructions plus idle). */
+  cycles: number[];
   /** Total guest instructions retired. */
   steps: number;
   /** Set when exitReason is 'fault': a precise description (CPU, vector, address, symbol, bytes). */
   error?: string;
+  /** Set when exitReason is 'violation'. */
+  violation?: Violation;
+  /** The chooser's decisions, in order (a replay file's body). */
+  choices: Choice[];
+  /** SHA-256 of all writable guest memory at the end. */
+  memoryHash: string;
   wallMs: number;
 }
-
-/** Instructions a CPU runs before the loop checks the step limit and the other CPUs. */
-const QUANTUM = 100_000;
 
 export class BootError extends Error {}
 
 export interface Booted {
   machine: Machine;
+  kernel: Kernel;
   symbols: SymbolTable;
 }
 
 /** Parse and boot an image; throws ElfError (bad image) or BootError (bad option). */
 export function boot(image: Uint8Array, file: string, options: RunOptions = {}, consoleSink?: (b: number) => void): Booted {
+  const ncpus = options.cpus ?? 1;
+  if (!Number.isInteger(ncpus) || ncpus < 1 || ncpus > 64) throw new BootError(`--cpus must be between 1 and 64, got ${ncpus}`);
   const img = parseElf(image, file);
   const symbols = SymbolTable.fromImage(img);
-  const machine = new Machine({ cpus: options.cpus ?? 1, onConsole: consoleSink });
+  const machine = new Machine({ cpus: ncpus, onConsole: consoleSink });
   bootImage(machine, img);
   for (const [name, value] of Object.entries(options.pokeSymbols ?? {})) {
     const at = symbols.lookup(name);
     if (at === undefined) throw new BootError(`${file}: cannot set ${name}: no such symbol`);
     machine.mem.writeU64(at, value);
   }
-  return { machine, symbols };
+  const guestHandlers = new Map<number, bigint>();
+  const tick = symbols.lookup('tick_handler');
+  if (tick !== undefined) guestHandlers.set(LOCAL_TIMER_VECTOR, tick);
+  const nmi = symbols.lookup('nmi_handler');
+  if (nmi !== undefined) guestHandlers.set(NMI_VECTOR, nmi);
+  const kernel = new Kernel(machine, {
+    cpus: ncpus,
+    chooser: options.chooser ?? new RandomChooser(options.seed ?? 1),
+    timerHz: options.timerHz ?? 1000,
+    nmiRate: options.nmiRate ?? 0,
+    maxQuantum: options.maxQuantum,
+    guestHandlers,
+    symbolize: (a) => symbols.format(a),
+  });
+  for (const s of kernel.entry.symbols) symbols.add([{ name: s.name, value: s.value, size: s.size, type: 'func' }]);
+  return { machine, kernel, symbols };
+}
+
+/** SHA-256 over every writable region (data, bss, stacks), in address order. */
+export function memoryHash(m: Machine): string {
+  const h = createHash('sha256');
+  for (const r of m.mem.regions) if (r.perm & PERM_W) h.update(r.bytes);
+  return h.digest('hex');
 }
 
 export function bootAndRun(image: Uint8Array, file: string, options: RunOptions = {}): RunResult {
@@ -63,30 +107,19 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
     out.push(b);
     options.onConsole?.(b);
   };
-  const { machine, symbols } = boot(image, file, options, sink);
-  const maxSteps = options.maxSteps ?? 2e9;
-  let steps = 0;
-  let exitReason: ExitReason = 'halted';
-  let error: string | undefined;
-  outer: while (!machine.allHalted()) {
-    for (const cpu of machine.cpus) {
-      if (cpu.halted) continue;
-      const left = maxSteps - steps;
-      if (left <= 0) { exitReason = 'max-steps'; break outer; }
-      steps += cpu.run(Math.min(QUANTUM, left));
-      if (cpu.fault) {
-        exitReason = 'fault';
-        error = describeFault(cpu.id, cpu.fault, (a) => symbols.format(numToAddr(a)));
-        break outer;
-      }
-    }
-  }
+  const { machine, kernel } = boot(image, file, options, sink);
+  const o = kernel.run(options.maxSteps ?? 2e9);
+  const instructions = machine.cpus.map((c) => c.retired);
   return {
-    exitReason,
+    exitReason: o.reason === 'deadlock' ? 'fault' : o.reason,
     console: Buffer.from(out).toString('latin1'),
-    instructions: machine.cpus.map((c) => c.retired),
-    steps,
-    error,
+    instructions,
+    cycles: machine.cpus.map((c) => c.cycles),
+    steps: instructions.reduce((a, b) => a + b, 0),
+    error: o.error,
+    violation: o.violation,
+    choices: kernel.choices,
+    memoryHash: memoryHash(machine),
     wallMs: performance.now() - t0,
   };
 }

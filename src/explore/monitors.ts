@@ -1,0 +1,94 @@
+// Invariant monitors: call/ret integrity with a per-task shadow stack (invariant 3).
+
+import type { Cpu, FlowMonitor } from '../machine/x86/cpu.js';
+import { hex } from '../machine/memory.js';
+
+const CALL = 0;
+const FRAME = 1;
+
+/** A task's shadow of its return addresses and interrupt frames. */
+export class ShadowStack {
+  addrs = new Float64Array(256);
+  kinds = new Uint8Array(256);
+  depth = 0;
+
+  push(addr: number, kind: number): void {
+    if (this.depth === this.addrs.length) {
+      const a = new Float64Array(this.depth * 2); a.set(this.addrs); this.addrs = a;
+      const k = new Uint8Array(this.depth * 2); k.set(this.kinds); this.kinds = k;
+    }
+    this.addrs[this.depth] = addr;
+    this.kinds[this.depth] = kind;
+    this.depth++;
+  }
+
+  pushCall(addr: number): void { this.push(addr, CALL); }
+  pushFrame(addr: number): void { this.push(addr, FRAME); }
+}
+
+/**
+ * Checks that every ret returns where its call came from and every iret to where the interrupt
+ * struck. The kernel points `shadows[cpu]` at the running task's shadow on every context switch.
+ * Blessed redirections (graph return hook, int3 call emulation, livepatch) update the shadow
+ * through `emulateCall` / `redirectReturn`.
+ */
+export class FlowIntegrity implements FlowMonitor {
+  readonly shadows: ShadowStack[];
+  checks = 0;
+
+  constructor(ncpus: number, private readonly sym: (addr: number) => string) {
+    this.shadows = Array.from({ length: ncpus }, () => new ShadowStack());
+  }
+
+  onCall(cpu: Cpu, returnTo: number): void {
+    this.shadows[cpu.id].pushCall(returnTo);
+  }
+
+  onRet(cpu: Cpu, target: number): string | null {
+    const s = this.shadows[cpu.id];
+    this.checks++;
+    if (s.depth === 0) return null; // returning past where tracking began (e.g. out of the boot entry)
+    const top = s.depth - 1;
+    if (s.kinds[top] !== CALL) {
+      return `ret to ${hex(target)} <${this.sym(target)}> while the innermost open frame is an interrupt frame returning to ${hex(s.addrs[top])} <${this.sym(s.addrs[top])}>`;
+    }
+    if (s.addrs[top] !== target) {
+      return `ret to ${hex(target)} <${this.sym(target)}>, but the matching call returns to ${hex(s.addrs[top])} <${this.sym(s.addrs[top])}>`;
+    }
+    s.depth = top;
+    return null;
+  }
+
+  onInterrupt(cpu: Cpu, _vector: number, returnTo: number): void {
+    this.shadows[cpu.id].pushFrame(returnTo);
+  }
+
+  onIret(cpu: Cpu, target: number): string | null {
+    const s = this.shadows[cpu.id];
+    this.checks++;
+    // unwind calls left open by code that never returns to them (e.g. a task that exited)
+    let i = s.depth - 1;
+    while (i >= 0 && s.kinds[i] !== FRAME) i--;
+    if (i < 0) return `iret to ${hex(target)} <${this.sym(target)}> with no interrupt frame open on this task`;
+    if (s.depth - 1 !== i) {
+      return `iret to ${hex(target)} <${this.sym(target)}> with ${s.depth - 1 - i} call(s) still open inside the handler (innermost returns to ${hex(s.addrs[s.depth - 1])})`;
+    }
+    if (s.addrs[i] !== target) {
+      return `iret to ${hex(target)} <${this.sym(target)}>, but the interrupt struck at ${hex(s.addrs[i])} <${this.sym(s.addrs[i])}>`;
+    }
+    s.depth = i;
+    return null;
+  }
+
+  /** The int3 handler emulated `call` at a site: the emulated return address is now on the stack. */
+  emulateCall(cpuId: number, returnTo: number): void {
+    const s = this.shadows[cpuId];
+    // the call happens in the interrupted context: below the #BP frame
+    let i = s.depth - 1;
+    while (i >= 0 && s.kinds[i] !== FRAME) i--;
+    if (i < 0) { s.pushCall(returnTo); return; }
+    s.push(0, 0);
+    for (let k = s.depth - 1; k > i; k--) { s.addrs[k] = s.addrs[k - 1]; s.kinds[k] = s.kinds[k - 1]; }
+    s.addrs[i] = returnTo; s.kinds[i] = CALL;
+  }
+}

@@ -1,0 +1,11 @@
+// Hypercall numbers of the ftsim kernel (guest/include/ftsim.h mirrors them); 0..2 belong to the machine.
+
+export const HC_SPAWN = 3; // spawn(fn, arg, cpu) -> pid or -errno
+export const HC_YIELD = 4; // give up the CPU
+export const HC_EXIT = 5; // end the current task (never returns)
+export const HC_SMP_BOOT = 6; // start the secondary CPUs in their idle loops and the local timers
+export const HC_IDLE = 7; // idle loop: 1 while tasks remain in the system, 0 when it may halt
+export const HC_CURRENT = 8; // pid of the current task
+/** Reserved for the kernel's own entry code. */
+export const HC_IRQ = 0x100; // entry stubs: (pt_regs, vector) -> rsp to resume with; rdx = 1 to spin in stop_machine
+export const HC_STOP_POLL = 0x101; // stop_machine spin: 1 while this CPU must keep spinning
