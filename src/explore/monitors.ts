@@ -80,6 +80,14 @@ export class FlowIntegrity implements FlowMonitor {
     return null;
   }
 
+  /** A trusted handler changed where the innermost interrupt frame returns to (int3 skip or emulation). */
+  redirectFrame(cpuId: number, target: number): void {
+    const s = this.shadows[cpuId];
+    for (let i = s.depth - 1; i >= 0; i--) {
+      if (s.kinds[i] === FRAME) { s.addrs[i] = target; return; }
+    }
+  }
+
   /** The int3 handler emulated `call` at a site: the emulated return address is now on the stack. */
   emulateCall(cpuId: number, returnTo: number): void {
     const s = this.shadows[cpuId];

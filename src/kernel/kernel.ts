@@ -95,7 +95,7 @@ export class Kernel {
   readonly entry: EntryText;
   readonly fetch: FetchModel | null;
   readonly flow: FlowIntegrity | null;
-  readonly clock = { now: 1 };
+  readonly clock: { now: number };
   private readonly hostThreads: (HostThread | null)[] = [];
   private readonly callQueue: CallEntry[][] = [];
   private readonly stopping: boolean[] = [];
@@ -116,6 +116,7 @@ export class Kernel {
   constructor(machine: Machine, readonly opts: KernelOptions) {
     this.machine = machine;
     this.cpus = machine.cpus;
+    this.clock = machine.clock;
     this.chooser = opts.chooser instanceof RecordingChooser ? opts.chooser : new RecordingChooser(opts.chooser);
     this.maxQuantum = opts.maxQuantum ?? 1000;
     this.nmiRate = opts.nmiRate ?? 0;
@@ -331,7 +332,16 @@ export class Kernel {
       }
       case 3: {
         // int3: regs->ip points after the int3
-        for (const h of this.int3Handlers) if (h(cpu, regs)) { cpu.setReg(RAX, regsAddr); cpu.setReg(RDX, 0n); return; }
+        const before = regs.ip;
+        for (const h of this.int3Handlers) {
+          if (h(cpu, regs)) {
+            // a trusted handler may move the return point (skip or emulate): a blessed redirection
+            if (this.flow && regs.ip !== before) this.flow.redirectFrame(cpu.id, addrToNum(regs.ip));
+            cpu.setReg(RAX, regsAddr);
+            cpu.setReg(RDX, 0n);
+            return;
+          }
+        }
         const at = regs.ip - 1n;
         throw new MachineViolation(2, cpu.id, addrToNum(at), `unexpected int3 at ${hex(at)} <${this.symbolize(at)}>: no int3 handler claimed it`, this.bytesAt(at, 1));
       }
@@ -505,16 +515,14 @@ export class Kernel {
       let used: number;
       const ht = this.hostThreads[id];
       if (ht !== null) {
-        used = 0;
-        while (used < q) {
-          const r = ht.next();
-          used++;
-          this.clock.now++;
-          cpu.cycles++;
-          cpu.idleCycles++;
-          if (r.done) { this.hostThreads[id] = null; break; }
-          if (this.stopReason !== null) break;
-        }
+        // A host thread advances one step per decision, so every point between its steps is a place
+        // where the chooser can let other CPUs run (the generator's resume points).
+        const r = ht.next();
+        used = 1;
+        this.clock.now++;
+        cpu.cycles++;
+        cpu.idleCycles++;
+        if (r.done) this.hostThreads[id] = null;
       } else {
         used = cpu.run(q);
         this.clock.now += used;

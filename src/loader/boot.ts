@@ -44,10 +44,34 @@ export function bootImage(m: Machine, img: ElfImage): void {
     if (e instanceof MemoryError) throw new ElfError(img.file, `image overlaps the boot stack: ${e.message}`);
     throw e;
   }
+  startCpus(m, img.entry);
+}
+
+/** Create the CPUs: CPU 0 at `entry` on the boot stack with interrupts off; the others wait for SMP boot. */
+function startCpus(m: Machine, entry: bigint): void {
   m.createCpus();
   const cpu0 = m.cpus[0];
-  cpu0.setRip(img.entry);
+  cpu0.setRip(entry);
   cpu0.setReg(RSP, BOOT_STACK_BASE + BigInt(BOOT_STACK_SIZE) - 8n);
   cpu0.setFlags(0x2); // IF clear
-  for (const c of m.cpus.slice(1)) c.halted = true; // secondary CPUs wait (SMP bring-up comes later)
+  for (const c of m.cpus.slice(1)) c.halted = true; // secondary CPUs wait for HC_SMP_BOOT
+}
+
+export interface RawRegion {
+  name: string;
+  addr: bigint;
+  bytes: Uint8Array;
+  /** extra zeroed bytes after `bytes` */
+  size?: number;
+  perm: number;
+}
+
+/** Boot code that is not an ELF file (generated test programs): map the regions and start at `entry`. */
+export function bootRaw(m: Machine, regions: RawRegion[], entry: bigint): void {
+  for (const r of regions) {
+    const reg = m.mem.map(r.name, r.addr, Math.max(r.size ?? 0, r.bytes.length), r.perm);
+    reg.bytes.set(r.bytes);
+  }
+  m.mem.map('boot stack', BOOT_STACK_BASE, BOOT_STACK_SIZE, PERM_R | PERM_W);
+  startCpus(m, entry);
 }

@@ -24,6 +24,8 @@ export interface MachineOptions {
 export class Machine implements CpuBus {
   readonly mem = new Memory();
   readonly cpus: Cpu[] = [];
+  /** Machine time: one tick per instruction or idle cycle of whichever CPU runs, and per host-thread step. */
+  readonly clock = { now: 1 };
   private readonly hypercalls = new Map<number, HypercallHandler>();
   private readonly onConsole: (byte: number) => void;
 
@@ -37,7 +39,7 @@ export class Machine implements CpuBus {
   /** Create the CPUs; call after memory is mapped. */
   createCpus(): void {
     const n = this.opts.cpus ?? 1;
-    for (let i = 0; i < n; i++) this.cpus.push(new Cpu(i, this.mem, this));
+    for (let i = 0; i < n; i++) this.cpus.push(new Cpu(i, this.mem, this, this.clock));
   }
 
   registerHypercall(nr: number, handler: HypercallHandler): void {

@@ -330,10 +330,10 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
             break;
           case 0x31: d.op = Op.RDTSC; break;
           case 0xa2: d.op = Op.CPUID; break;
-          case 0xa3: d.op = Op.BT; d.ext = 0; modrm(); break;
-          case 0xab: d.op = Op.BT; d.ext = 1; modrm(); break;
-          case 0xb3: d.op = Op.BT; d.ext = 2; modrm(); break;
-          case 0xbb: d.op = Op.BT; d.ext = 3; modrm(); break;
+          case 0xa3: d.op = Op.BT; modrm(); d.ext = 0; break; // ext after modrm: reg is the bit offset
+          case 0xab: d.op = Op.BT; modrm(); d.ext = 1; break; // ext after modrm: reg is the bit offset
+          case 0xb3: d.op = Op.BT; modrm(); d.ext = 2; break; // ext after modrm: reg is the bit offset
+          case 0xbb: d.op = Op.BT; modrm(); d.ext = 3; break; // ext after modrm: reg is the bit offset
           case 0xba:
             modrm(); if (d.ext < 4) bad(); d.op = Op.BT; d.ext -= 4; d.reg = NO_REG; imm(1); break;
           case 0xa4: d.op = Op.SHLD; modrm(); d.countSrc = 3; imm(1); break;

@@ -1,0 +1,126 @@
+// tiny.ts — tiny guest programs assembled in TypeScript, booted on the SMP machine with the ftsim kernel (no compiler needed).
+
+import { Asm, RAX, RCX, RDI, RSI, RDX, R12, NOP5 } from '../../src/arch/x86/encoder.js';
+import { Machine } from '../../src/machine/machine.js';
+import { PERM_R, PERM_W, PERM_X } from '../../src/machine/memory.js';
+import { bootRaw } from '../../src/loader/boot.js';
+import { Kernel, type HostThread } from '../../src/kernel/kernel.js';
+import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../../src/kernel/hypercalls.js';
+import { RandomChooser, type Chooser } from '../../src/machine/chooser.js';
+import { PtRegs } from '../../src/kernel/ptregs.js';
+import type { Cpu } from '../../src/machine/x86/cpu.js';
+
+export const TEXT = 0xffffffff81000000n;
+export const DATA = 0xffffffff81100000n;
+
+export interface PatchBed {
+  kernel: Kernel;
+  machine: Machine;
+  /** address of the 5-byte patch site (starts as a nop) */
+  site: bigint;
+  /** the call instruction that the writer toggles the site to */
+  callBytes: Uint8Array;
+  readers: number;
+}
+
+/**
+ * A boot task that starts the other CPUs and spawns one reader per secondary CPU; each reader calls
+ * `site_fn` in a loop, with a little other work between calls. `site_fn` starts with a 5-byte nop (the patch site), like an ftrace site.
+ */
+export function patchBed(opts: { cpus: number; seed?: number; chooser?: Chooser; loops?: number; spin?: number; timerHz?: number; maxQuantum?: number }): PatchBed {
+  const a = new Asm(TEXT);
+  a.label('start');
+  a.movImm32(RAX, HC_SMP_BOOT).vmcall();
+  for (let c = 1; c < opts.cpus; c++) {
+    a.movImm64(RDI, 0n); // patched below with the reader address
+    a.label(`spawn_${c}`);
+    a.movImm32(RSI, 0).movImm32(RDX, c).movImm32(RAX, HC_SPAWN).vmcall();
+  }
+  a.movImm32(RAX, HC_EXIT).vmcall().ud2();
+  a.align(16);
+  a.label('reader');
+  a.movImm32(R12, opts.loops ?? 200_000);
+  a.label('loop');
+  a.callLabel('site_fn');
+  // other work between calls, so a reader can be away from the site while the writer moves on
+  a.movImm32(RCX, opts.spin ?? 60);
+  a.label('spin');
+  a.subImm(RCX, 1);
+  a.jccLabel(5, 'spin');
+  a.subImm(R12, 1);
+  a.jccLabel(5, 'loop');
+  a.ret();
+  a.align(16);
+  a.label('site_fn');
+  a.nop5();
+  a.ret();
+  a.align(16);
+  a.label('hook');
+  a.ret();
+  const code = a.finish();
+  const reader = a.addressOf('reader');
+  // fill in the reader address of each movabs (10 bytes before each spawn label)
+  for (let c = 1; c < opts.cpus; c++) {
+    const at = Number(a.addressOf(`spawn_${c}`) - TEXT) - 8;
+    new DataView(code.buffer).setBigUint64(at, reader, true);
+  }
+  const machine = new Machine({ cpus: opts.cpus });
+  bootRaw(machine, [
+    { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
+    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
+  ], TEXT);
+  const kernel = new Kernel(machine, {
+    cpus: opts.cpus,
+    chooser: opts.chooser ?? new RandomChooser(opts.seed ?? 1),
+    timerHz: opts.timerHz ?? 1000,
+    maxQuantum: opts.maxQuantum ?? 50,
+  });
+  const site = a.addressOf('site_fn');
+  const hook = a.addressOf('hook');
+  const rel = Number(BigInt.asIntN(32, hook - (site + 5n)));
+  const callBytes = new Uint8Array([0xe8, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff]);
+  return { kernel, machine, site, callBytes, readers: opts.cpus - 1 };
+}
+
+/** Run until every reader task exists (the boot task has exited), so a writer can take CPU 0. */
+export function runUntilReaders(bed: PatchBed): void {
+  for (let budget = 10_000; bed.kernel.liveTasks() < bed.readers || bed.kernel.tasks.some((t) => t.pid === 1 && t.state !== 'dead'); budget += 10_000) {
+    const o = bed.kernel.run(budget);
+    if (o.reason !== 'max-steps') throw new Error(`boot of the patch bed stopped: ${o.reason} ${o.error ?? ''}`);
+    if (budget > 10_000_000) throw new Error('patch bed did not boot');
+  }
+}
+
+export type Protocol = 'naive' | 'int3' | 'int3-no-sync1' | 'int3-no-sync2';
+
+/** A #BP handler for the site that makes the hitting CPU skip it (both nop and call-to-hook are no-ops). */
+export function skipSiteHandler(bed: PatchBed): (cpu: Cpu, regs: PtRegs) => boolean {
+  return (_cpu, regs) => {
+    if (regs.ip - 1n !== bed.site) return false;
+    regs.ip = bed.site + 5n;
+    return true;
+  };
+}
+
+/** The writer: toggles the site between nop and call `rounds` times with the given protocol. */
+export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granularity: 'byte' | 'word' = 'byte'): HostThread {
+  const k = bed.kernel;
+  const self = k.cpus[0];
+  let cur = Uint8Array.from(NOP5);
+  for (let r = 0; r < rounds; r++) {
+    const next = r % 2 === 0 ? bed.callBytes : Uint8Array.from(NOP5);
+    for (let i = 0; i < 20; i++) yield; // let the readers run a little
+    if (protocol === 'naive') {
+      yield* k.textPoke(self, bed.site, next, granularity);
+    } else {
+      yield* k.textPoke(self, bed.site, [0xcc]);
+      if (protocol !== 'int3-no-sync1') yield* k.syncCoreAll(self);
+      yield* k.textPoke(self, bed.site + 1n, next.subarray(1), granularity);
+      if (protocol !== 'int3-no-sync2') yield* k.syncCoreAll(self);
+      yield* k.textPoke(self, bed.site, next.subarray(0, 1));
+      yield* k.syncCoreAll(self);
+    }
+    cur = next;
+  }
+  void cur;
+}
