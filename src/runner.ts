@@ -29,6 +29,8 @@ export interface RunOptions {
   onConsole?: (byte: number) => void;
   /** Symbol overrides applied after loading: symbol name -> 64-bit little-endian value written at it. */
   pokeSymbols?: Record<string, bigint>;
+  /** Called once the run stopped, with the machine still intact (reports, inspection). */
+  onStop?: (b: Booted) => void;
 }
 
 export type ExitReason = 'halted' | 'max-steps' | 'fault' | 'violation';
@@ -41,6 +43,8 @@ export interface RunResult {
   instructions: number[];
   /** Cycles per CPU (instructions plus idle). */
   cycles: number[];
+  /** Per CPU: halted for good at the end. */
+  halted: boolean[];
   /** Total guest instructions retired. */
   steps: number;
   /** Set when exitReason is 'fault': a precise description (CPU, vector, address, symbol, bytes). */
@@ -107,14 +111,17 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
     out.push(b);
     options.onConsole?.(b);
   };
-  const { machine, kernel } = boot(image, file, options, sink);
+  const { machine, kernel, symbols } = boot(image, file, options, sink);
+  const booted = { machine, kernel, symbols };
   const o = kernel.run(options.maxSteps ?? 2e9);
+  options.onStop?.(booted);
   const instructions = machine.cpus.map((c) => c.retired);
   return {
     exitReason: o.reason === 'deadlock' ? 'fault' : o.reason,
     console: Buffer.from(out).toString('latin1'),
     instructions,
     cycles: machine.cpus.map((c) => c.cycles),
+    halted: machine.cpus.map((c) => c.halted),
     steps: instructions.reduce((a, b) => a + b, 0),
     error: o.error,
     violation: o.violation,

@@ -51,7 +51,8 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
       a.mov(RDI, RSP);
       a.mov(RBX, RSP);
       a.andImm(RSP, -16);
-      a.call(s.guestHandler);
+      a.movImm64(RAX, s.guestHandler); // the entry area is far from kernel text: call through a register
+      a.callReg(RAX);
       a.mov(RSP, RBX);
     }
     a.mov(RDI, RSP);

@@ -80,6 +80,26 @@ function moduleName(file: string): string {
  * `resolveExternal` (an undefined weak symbol may stay unresolved and is 0).
  */
 export function linkModule(obj: ElfImage, base: bigint, resolveExternal: (name: string) => bigint | undefined): LinkedModule {
+  let fromResolver: { error: unknown } | undefined;
+  const resolve = (name: string): bigint | undefined => {
+    try {
+      return resolveExternal(name);
+    } catch (error) {
+      fromResolver = { error };
+      throw error;
+    }
+  };
+  try {
+    return link(obj, base, resolve);
+  } catch (e) {
+    if (e instanceof ElfError || (fromResolver && fromResolver.error === e)) throw e;
+    // A bug in this linker, not in the input alone: still an ElfError naming the file, flagged for reporting.
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    throw new ElfError(obj.file, `internal error while linking (please report): ${what}`);
+  }
+}
+
+function link(obj: ElfImage, base: bigint, resolveExternal: (name: string) => bigint | undefined): LinkedModule {
   const file = obj.file;
   function fail(detail: string): never {
     throw new ElfError(file, detail);

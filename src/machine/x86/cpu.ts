@@ -70,6 +70,8 @@ const L_NONE = 0, L_ADD = 1, L_SUB = 2, L_LOGIC = 3, L_INC = 4, L_DEC = 5, L_ADC
 const MASK = [0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff];
 const SIGNBIT = [0, 0x80, 0x8000, 0, 0x80000000, 0, 0, 0, 0x80000000];
 const TWO32 = 4294967296;
+/** Instructions kept for violation reports (a power of two). */
+const RECENT = 32;
 
 /** cpuid vendor string "FtsimVirtCPU" as ebx, edx, ecx words. */
 const VENDOR = [0, 4, 8].map((i) => Buffer.from('FtsimVirtCPU'.slice(i, i + 4), 'latin1').readUInt32LE(0));
@@ -141,6 +143,9 @@ export class Cpu {
   private chunkCycles = 0;
   /** The instruction being executed (for fault reports). */
   private cur: Insn | null = null;
+  /** The last RECENT instructions executed, as a ring (violation reports show them). */
+  private readonly recentRing: (Insn | null)[] = new Array<Insn | null>(RECENT).fill(null);
+  private recentPos = 0;
   /** Most recently used regions. */
   private code: Region;
   private data: Region;
@@ -344,6 +349,16 @@ export class Cpu {
   /** Machine time of the instruction being executed. */
   now(): number {
     return this.chunkBase + (this.cycles - this.chunkCycles);
+  }
+
+  /** The most recent instructions this CPU executed, oldest first (the last one may not have retired). */
+  recent(): Insn[] {
+    const out: Insn[] = [];
+    for (let i = 1; i <= RECENT; i++) {
+      const d = this.recentRing[(this.recentPos + i) & (RECENT - 1)];
+      if (d !== null) out.push(d);
+    }
+    return out;
   }
 
   /** Instructions retired. */
@@ -588,6 +603,7 @@ export class Cpu {
         while (this.cycles < this.limit) {
           const d = this.fetch();
           this.cur = d;
+          this.recentRing[this.recentPos = (this.recentPos + 1) & (RECENT - 1)] = d;
           this.exec(d);
           this.cycles++;
         }

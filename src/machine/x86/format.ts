@@ -199,7 +199,7 @@ function hintNop(f: Fmt): Parts {
   }
   if (d.hasMem) {
     if (o === 0x18 && d.ext < 4) return parts(['prefetchnta', 'prefetcht0', 'prefetcht1', 'prefetcht2'][d.ext], f.mem());
-    if (o === 0x1c && d.ext === 0) return parts('cldemote', f.mem());
+    if (o === 0x1c && d.ext === 0 && !(d.prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE))) return parts('cldemote', f.mem());
     if (o === 0x1a) { f.useRex(REX_R); return parts('bndldx', f.mem(), `%bnd${d.ext}`); }
     if (o === 0x1b) { f.useRex(REX_R); return parts('bndstx', `%bnd${d.ext}`, f.mem()); }
     const size = f.opSize();
@@ -453,7 +453,8 @@ function prefixNames(f: Fmt): string[] {
   }
   if (isBranch(d.op) && lastF2 >= 0) names[lastF2] = 'bnd';
   const o = d.opcode;
-  if (d.hasMem && ((d.prefixes & Pfx.LOCK && isLockable(d.op)) || o === 0x86 || o === 0x87)) {
+  const lockedWrite = (d.prefixes & Pfx.LOCK) !== 0 && isLockable(d.op) && d.rmIsDst && !(d.op === Op.BT && d.ext === 0);
+  if (d.hasMem && (lockedWrite || o === 0x86 || o === 0x87)) {
     if (lastF2 >= 0) names[lastF2] = 'xacquire';
     if (lastF3 >= 0) names[lastF3] = 'xrelease';
   } else if (d.hasMem && lastF3 >= 0 && (o === 0x88 || o === 0x89 || o === 0xc6 || o === 0xc7)) {
@@ -477,6 +478,16 @@ export function formatInsn(d: Insn, sym?: SymbolLookup): string {
   let text = head.padEnd(6) + ' ' + p.ops.join(',');
   if (f.comment !== '') text += '        ' + f.comment;
   return text;
+}
+
+/** True when decode() refused the instruction (printed as objdump's `(bad)`). */
+export function isInvalid(d: Insn): boolean {
+  return d.op === Op.INVALID;
+}
+
+/** A direct jmp, jcc or call: its text names a target that moves with the instruction's address. */
+export function isRelativeBranch(d: Insn): boolean {
+  return d.op === Op.JCC || d.op === Op.JMP || d.op === Op.CALL;
 }
 
 /** The instruction's bytes as two-digit hex separated by spaces. */

@@ -1,0 +1,76 @@
+#!/bin/sh
+# build.sh: rebuilds the bundled guest kernel (fixtures/vmlinux), its native twin and the expected console output
+#
+# usage: guest/build.sh            rebuild fixtures/vmlinux and fixtures/vmlinux.console
+#        guest/build.sh --out DIR  build DIR/vmlinux, DIR/vmlinux-native, DIR/vmlinux.console only
+#        guest/build.sh --check    build into a temporary directory and compare with fixtures/
+#
+# The image is reproducible: it is built from the repository root with relative
+# paths, no debug info and no build id, so it is byte-identical wherever the
+# repository is cloned (given the same gcc and binutils).
+set -eu
+
+cd "$(dirname "$0")/.."
+export LC_ALL=C
+
+CC=${CC:-gcc}
+
+# The kernel's tracing flags (no -mnop-mcount: every traced function starts
+# with "call __fentry__"), plus the kernel's own -mno-red-zone and
+# -mgeneral-regs-only.  Jump tables are wanted.
+GUEST_CFLAGS="-O2 -pg -mfentry -mrecord-mcount -mcmodel=kernel -fno-pic -ffreestanding \
+-nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables -mno-red-zone \
+-mgeneral-regs-only -fno-builtin -fcf-protection=none -Wall -Iguest/include"
+GUEST_LDFLAGS="-static -no-pie -Wl,-Ttext=0xffffffff81000000 -Wl,--build-id=none -Wl,-e,startup_64"
+NATIVE_CFLAGS="-O2 -DFTSIM_NATIVE -Wall -Iguest/include"
+
+mode=fixtures
+out=
+case "${1:-}" in
+	"") ;;
+	--out) [ $# -eq 2 ] || { echo "usage: $0 [--out DIR | --check]" >&2; exit 2; }
+	       mode=out; out=$2 ;;
+	--check) [ $# -eq 1 ] || { echo "usage: $0 [--out DIR | --check]" >&2; exit 2; }
+	       mode=check ;;
+	*) echo "usage: $0 [--out DIR | --check]" >&2; exit 2 ;;
+esac
+
+command -v "$CC" >/dev/null 2>&1 || { echo "$0: $CC not found" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Sources in a fixed order: the entry code first, then C files by name.
+kernel_c=$(ls guest/kernel/*.c | sort)
+native_c=$(ls guest/native/*.c | sort)
+
+# shellcheck disable=SC2086
+$CC $GUEST_CFLAGS -o "$tmp/vmlinux" guest/kernel/head_64.S $kernel_c $GUEST_LDFLAGS
+# shellcheck disable=SC2086
+$CC $NATIVE_CFLAGS -o "$tmp/vmlinux-native" $kernel_c $native_c
+"$tmp/vmlinux-native" > "$tmp/vmlinux.console"
+
+case $mode in
+fixtures)
+	mkdir -p fixtures guest/native/build
+	cp "$tmp/vmlinux" fixtures/vmlinux
+	cp "$tmp/vmlinux.console" fixtures/vmlinux.console
+	cp "$tmp/vmlinux-native" guest/native/build/vmlinux-native
+	echo "built fixtures/vmlinux ($(wc -c < fixtures/vmlinux) bytes)," \
+	     "fixtures/vmlinux.console ($(wc -l < fixtures/vmlinux.console) lines)," \
+	     "guest/native/build/vmlinux-native"
+	;;
+out)
+	mkdir -p "$out"
+	cp "$tmp/vmlinux" "$tmp/vmlinux-native" "$tmp/vmlinux.console" "$out/"
+	;;
+check)
+	status=0
+	cmp -s "$tmp/vmlinux" fixtures/vmlinux ||
+		{ echo "fixtures/vmlinux differs from a fresh build of guest/" >&2; status=1; }
+	cmp -s "$tmp/vmlinux.console" fixtures/vmlinux.console ||
+		{ echo "fixtures/vmlinux.console differs from the native build's output" >&2; status=1; }
+	[ $status -eq 0 ] && echo "fixtures are up to date"
+	exit $status
+	;;
+esac

@@ -1,0 +1,305 @@
+/* sched.c: kernel/sched/core.c + fair.c + kernel/fork.c + kthread.c-alike: tasks and a round-robin scheduler */
+#include "fs.h"
+#include "sched.h"
+#include "div64.h"
+
+#define SCHED_SLICE_TICKS	3	/* time slice of a nice-0 task */
+#define WAKEUP_GRANULARITY	(TICK_NSEC / 2)
+
+struct task_struct init_task = {
+	.state		= TASK_RUNNING,
+	.flags		= PF_KTHREAD | PF_IDLE,
+	.pid		= 0,
+	.tgid		= 0,
+	.real_parent	= &init_task,
+	.comm		= "swapper/0",
+	.load_weight	= NICE_0_LOAD,
+	.time_slice	= SCHED_SLICE_TICKS,
+};
+
+struct task_struct *current_task = &init_task;
+LIST_HEAD(task_list);
+unsigned long nr_context_switches;
+static unsigned long nr_yields;
+
+/* The run queue: a plain array walked round-robin. */
+static struct task_struct *runqueue[NR_TASKS];
+static unsigned int nr_tasks;
+static pid_t last_pid;
+static struct kmem_cache *task_struct_cachep;
+static struct task_struct *kthreadd_task;
+
+/* Load weight per nice level: each level is worth about 1.25x the next. */
+static u32 sched_prio_to_weight[MAX_NICE - MIN_NICE + 1];
+
+static void __init init_prio_weights(void)
+{
+	int i;
+
+	sched_prio_to_weight[-MIN_NICE] = NICE_0_LOAD;
+	for (i = -MIN_NICE + 1; i <= MAX_NICE - MIN_NICE; i++)
+		sched_prio_to_weight[i] = sched_prio_to_weight[i - 1] * 4 / 5;
+	for (i = -MIN_NICE - 1; i >= 0; i--)
+		sched_prio_to_weight[i] = sched_prio_to_weight[i + 1] * 5 / 4;
+}
+
+static inline u32 nice_to_weight(int nice)
+{
+	return sched_prio_to_weight[nice - MIN_NICE];
+}
+
+static unsigned int sched_slice(const struct task_struct *p)
+{
+	unsigned int slice = SCHED_SLICE_TICKS * p->load_weight / NICE_0_LOAD;
+
+	return slice ? slice : 1;
+}
+
+/* delta scaled by NICE_0_LOAD / weight: heavier tasks age more slowly. */
+static u64 calc_delta_fair(u64 delta, const struct task_struct *p)
+{
+	if (p->load_weight == NICE_0_LOAD)
+		return delta;
+	return delta * NICE_0_LOAD / p->load_weight;
+}
+
+static u64 min_vruntime(void)
+{
+	u64 min = ~0ULL;
+	unsigned int i;
+
+	for (i = 0; i < nr_tasks; i++) {
+		struct task_struct *p = runqueue[i];
+
+		if (p->state == TASK_RUNNING && !(p->flags & PF_IDLE) && p->vruntime < min)
+			min = p->vruntime;
+	}
+	return min == ~0ULL ? 0 : min;
+}
+
+void __init sched_init(void)
+{
+	init_prio_weights();
+	task_struct_cachep = kmem_cache_create("task_struct", sizeof(struct task_struct),
+					       L1_CACHE_BYTES, SLAB_PANIC | SLAB_ACCOUNT, NULL);
+	init_task.rq_index = nr_tasks;
+	runqueue[nr_tasks++] = &init_task;
+	list_add_tail(&init_task.tasks, &task_list);
+	pr_info("sched: round-robin scheduler, %d task slots, slice %d ticks at HZ=%d\n",
+		NR_TASKS, SCHED_SLICE_TICKS, HZ);
+}
+
+struct task_struct *copy_process(const char *comm, unsigned int flags,
+				 struct task_struct *parent, int nice)
+{
+	struct task_struct *p;
+
+	if (nr_tasks >= NR_TASKS)
+		return ERR_PTR(-EAGAIN);
+	p = kmem_cache_alloc(task_struct_cachep, GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+
+	/* dup_task_struct(): start as a copy of the parent, then make it our own. */
+	*p = *parent;
+	p->need_resched = 0;
+	p->utime = p->stime = 0;
+	p->nvcsw = p->nivcsw = 0;
+	p->nr_syscalls = p->nr_wakeups = 0;
+	p->sum_exec_runtime = 0;
+	p->ioac = (struct task_io_accounting){ 0 };
+	p->files = NULL;
+	p->pwd = NULL;
+	p->threadfn = NULL;
+	p->data = NULL;
+	p->program = NULL;
+	p->flags = flags;
+	p->pid = p->tgid = ++last_pid;
+	p->real_parent = parent;
+	strscpy(p->comm, comm, sizeof(p->comm));
+	p->nice = nice;
+	p->load_weight = nice_to_weight(nice);
+	p->time_slice = sched_slice(p);
+	p->vruntime = min_vruntime();
+	p->state = TASK_RUNNING;
+	if (!(flags & PF_KTHREAD)) {
+		p->files = alloc_files();
+		if (!p->files) {
+			kmem_cache_free(task_struct_cachep, p);
+			return ERR_PTR(-ENOMEM);
+		}
+		p->pwd = dget(parent->pwd);
+	}
+	p->rq_index = nr_tasks;
+	runqueue[nr_tasks++] = p;
+	list_add_tail(&p->tasks, &task_list);
+	return p;
+}
+
+/* A new kthread sleeps until someone wakes it. */
+struct task_struct *kthread_create(int (*threadfn)(void *data), void *data, const char *name)
+{
+	struct task_struct *parent = kthreadd_task ? kthreadd_task : &init_task;
+	struct task_struct *p = copy_process(name, PF_KTHREAD, parent, 0);
+
+	if (IS_ERR(p))
+		return p;
+	p->threadfn = threadfn;
+	p->data = data;
+	p->state = TASK_INTERRUPTIBLE;
+	return p;
+}
+
+/* kthreadd only ever sleeps here: threads are created synchronously. */
+static int kthreadd(void *unused)
+{
+	(void)unused;
+	set_current_state(TASK_INTERRUPTIBLE);
+	schedule();
+	return 0;
+}
+
+void kthreadd_init(void)
+{
+	kthreadd_task = copy_process("kthreadd", PF_KTHREAD, &init_task, 0);
+	kthreadd_task->threadfn = kthreadd;
+	kthreadd_task->state = TASK_INTERRUPTIBLE;
+}
+
+void set_current_state(long state)
+{
+	current->state = state;
+}
+
+void resched_curr(void)
+{
+	current->need_resched = 1;
+}
+
+static struct task_struct *pick_next_task(struct task_struct *prev)
+{
+	unsigned int i;
+
+	for (i = 1; i <= nr_tasks; i++) {
+		struct task_struct *p = runqueue[(prev->rq_index + i) % nr_tasks];
+
+		if (p->state == TASK_RUNNING && !(p->flags & PF_IDLE))
+			return p;
+	}
+	return &init_task;
+}
+
+static void finish_task_switch(struct task_struct *prev)
+{
+	if (prev->state == TASK_DEAD)
+		panic("finish_task_switch: %s/%d is dead", prev->comm, prev->pid);
+}
+
+static void context_switch(struct task_struct *prev, struct task_struct *next)
+{
+	nr_context_switches++;
+	/* switch_to(): no stacks to swap, each task's program keeps its own state. */
+	current_task = next;
+	finish_task_switch(prev);
+}
+
+void schedule(void)
+{
+	struct task_struct *prev = current;
+	struct task_struct *next;
+
+	prev->need_resched = 0;
+	next = pick_next_task(prev);
+	if (next == prev)
+		return;
+	if (prev->state != TASK_RUNNING)
+		prev->nvcsw++;
+	else
+		prev->nivcsw++;
+	context_switch(prev, next);
+}
+
+int wake_up_process(struct task_struct *p)
+{
+	u64 min;
+
+	if (!(p->state & (TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE)))
+		return 0;
+	/* place_entity(): a sleeper does not get to bank its sleep time. */
+	min = min_vruntime();
+	if (p->vruntime < min)
+		p->vruntime = min;
+	p->state = TASK_RUNNING;
+	p->nr_wakeups++;
+	if (p->vruntime + WAKEUP_GRANULARITY < current->vruntime || (current->flags & PF_IDLE))
+		resched_curr();
+	return 1;
+}
+
+void scheduler_tick(void)
+{
+	struct task_struct *curr = current;
+
+	curr->sum_exec_runtime += TICK_NSEC;
+	curr->vruntime += calc_delta_fair(TICK_NSEC, curr);
+	if (curr->flags & PF_IDLE) {
+		resched_curr();
+		return;
+	}
+	if (curr->time_slice > 1) {
+		curr->time_slice--;
+	} else {
+		curr->time_slice = sched_slice(curr);
+		resched_curr();
+	}
+}
+
+long do_sched_yield(void)
+{
+	nr_yields++;
+	current->time_slice = sched_slice(current);
+	schedule();
+	return 0;
+}
+
+static char task_state_char(const struct task_struct *p)
+{
+	if (p->state == TASK_RUNNING)
+		return (p->flags & PF_IDLE) ? 'I' : 'R';
+	if (p->state & TASK_INTERRUPTIBLE)
+		return 'S';
+	if (p->state & TASK_UNINTERRUPTIBLE)
+		return 'D';
+	return 'X';
+}
+
+void sched_show_tasks(void)
+{
+	struct task_struct *p;
+	u64 sum = 0, avg, rem;
+	s64 lag_us;
+	s32 lag_ns;
+	int nr_running = 0;
+
+	list_for_each_entry(p, &task_list, tasks) {
+		if (p->state == TASK_RUNNING && !(p->flags & PF_IDLE)) {
+			sum += p->vruntime;
+			nr_running++;
+		}
+	}
+	avg = nr_running ? div64_u64_rem(sum, nr_running, &rem) : 0;
+
+	pr_info("sched: %lu context switches, %lu yields\n", nr_context_switches, nr_yields);
+	pr_info("sched: %d runnable, average vruntime %llu us\n", nr_running,
+		avg / NSEC_PER_USEC);
+	pr_info("sched:   PID  PPID COMM            S NICE WEIGHT  UTIME  STIME  NVCSW NIVCSW WAKEUPS SYSCALLS     RCHAR     WCHAR  VRUNTIME(us)   LAG(us)\n");
+	list_for_each_entry(p, &task_list, tasks) {
+		/* Signed: tasks behind the average have a negative lag. */
+		lag_us = div_s64_rem((s64)(p->vruntime - avg), (s32)NSEC_PER_USEC, &lag_ns);
+		pr_info("sched: %5d %5d %-15s %c %4d %6u %6lu %6lu %6lu %6lu %7lu %8lu %9llu %9llu %13llu %9lld\n",
+			p->pid, p->real_parent->pid, p->comm, task_state_char(p), p->nice,
+			p->load_weight, p->utime, p->stime, p->nvcsw, p->nivcsw,
+			p->nr_wakeups, p->nr_syscalls, p->ioac.rchar, p->ioac.wchar,
+			p->vruntime / NSEC_PER_USEC, lag_us);
+	}
+}

@@ -1,0 +1,463 @@
+/* workload.c: the bundled user space: init, sh and cat as step-at-a-time programs making syscalls */
+#include "fs.h"
+#include "sched.h"
+#include "syscalls.h"
+
+#define STEPS_PER_TICK	4	/* a timer interrupt every 4 steps */
+#define STEPS_PER_NMI	61	/* a perf NMI every 61 steps (prime: samples drift) */
+#define LOG_ROTATE_SIZE	6000
+#define NR_ERRNO	80
+
+/*
+ * Each user task runs a program one syscall ("step") at a time, so that a
+ * reschedule at syscall exit or at the tick switches between programs
+ * exactly as it would switch between processes.
+ */
+struct user_program {
+	const char	*name;
+	void		(*step)(struct user_program *prog);
+	struct task_struct *task;
+	unsigned int	pc;
+	unsigned int	seed;
+	unsigned long	round;
+	unsigned long	steps;
+	int		fd;
+	int		fd2;
+	int		fd3;
+	bool		rotate;
+	long		last_len;
+	u32		crc;
+	u64		bytes_read;
+	u64		bytes_written;
+	unsigned long	errors;
+	char		buf[512];
+	char		line[160];
+	char		path[64];
+	struct stat	st;
+	struct new_utsname uts;
+};
+
+static struct user_program programs[3];
+static char sh_data[8192];
+static unsigned long errno_counts[NR_ERRNO];
+static unsigned long idle_steps;
+static unsigned long kthread_steps;
+
+static const char *const errno_names[NR_ERRNO] = {
+	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [EBADF] = "EBADF",
+	[ENOMEM] = "ENOMEM", [EFAULT] = "EFAULT", [EEXIST] = "EEXIST",
+	[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
+	[EMFILE] = "EMFILE", [EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC",
+	[ESPIPE] = "ESPIPE", [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG",
+	[ENOSYS] = "ENOSYS", [ENXIO] = "ENXIO", [EOVERFLOW] = "EOVERFLOW",
+};
+
+/* ---------------------------------------------------- the "C library" */
+
+static long syscall4(long nr, unsigned long a0, unsigned long a1, unsigned long a2,
+		     unsigned long a3)
+{
+	struct pt_regs regs = {
+		.orig_ax = nr,
+		.ax	= -ENOSYS,
+		.di	= a0,
+		.si	= a1,
+		.dx	= a2,
+		.r10	= a3,
+		.cs	= __USER_CS,
+		.ss	= 0x2b,
+		.flags	= 0x202,
+	};
+
+	do_syscall_64(&regs, (int)nr);
+	return (long)regs.ax;
+}
+
+#define UARG(x)	((unsigned long)(x))
+static long u_open(const char *p, int fl, int mode) { return syscall4(__NR_open, UARG(p), fl, mode, 0); }
+static long u_creat(const char *p, int mode) { return syscall4(__NR_creat, UARG(p), mode, 0, 0); }
+static long u_close(int fd) { return syscall4(__NR_close, fd, 0, 0, 0); }
+static long u_read(int fd, void *b, size_t n) { return syscall4(__NR_read, fd, UARG(b), n, 0); }
+static long u_write(int fd, const void *b, size_t n) { return syscall4(__NR_write, fd, UARG(b), n, 0); }
+static long u_pread(int fd, void *b, size_t n, long off) { return syscall4(__NR_pread64, fd, UARG(b), n, off); }
+static long u_pwrite(int fd, const void *b, size_t n, long off) { return syscall4(__NR_pwrite64, fd, UARG(b), n, off); }
+static long u_lseek(int fd, long off, int whence) { return syscall4(__NR_lseek, fd, off, whence, 0); }
+static long u_fstat(int fd, struct stat *st) { return syscall4(__NR_fstat, fd, UARG(st), 0, 0); }
+static long u_stat(const char *p, struct stat *st) { return syscall4(__NR_stat, UARG(p), UARG(st), 0, 0); }
+
+/* Note a result; negative results are errnos. */
+static long ret_check(struct user_program *prog, long ret)
+{
+	if (ret < 0) {
+		prog->errors++;
+		if (-ret < NR_ERRNO)
+			errno_counts[-ret]++;
+	}
+	return ret;
+}
+
+static void account_read(struct user_program *prog, long n)
+{
+	if (n > 0) {
+		prog->crc = crc32_le(prog->crc, (const u8 *)prog->buf, n);
+		prog->bytes_read += n;
+	}
+}
+
+/* ------------------------------------------------- init: a file reader */
+
+static const char *const reader_paths[] = {
+	"/etc/passwd", "/etc/hostname", "/home/user/notes.txt", "/bin/sh",
+	"/etc/shadow", "/usr/lib/modules/6.6.0-ftsim/modules.dep", "/dev/zero",
+	"/etc/passwd/oops", "/var/log/messages", "/etc/motd", "/dev/null",
+	"/home/user/../user/./notes.txt", "//etc///fstab", "/tmp", "/proc/cpuinfo",
+	"/bin/busybox", "/sbin/init", "/dev/full",
+};
+
+static void reader_step(struct user_program *prog)
+{
+	unsigned long r = prog->round;
+	long ret;
+
+	switch (prog->pc) {
+	case 0:
+		ret = ret_check(prog, u_open(reader_paths[(r * 7 + prog->seed) % ARRAY_SIZE(reader_paths)],
+					     O_RDONLY, 0));
+		if (ret < 0) {
+			prog->pc = 6;
+		} else {
+			prog->fd = ret;
+			prog->pc = 1;
+		}
+		break;
+	case 1:
+		ret = ret_check(prog, u_read(prog->fd, prog->buf, 64 + (r * 37 + prog->seed) % 448));
+		account_read(prog, ret);
+		prog->pc = ret < 0 ? 5 : 2;
+		break;
+	case 2:
+		switch (r % 3) {
+		case SEEK_SET:
+			ret = u_lseek(prog->fd, (r * 131) % 4096, SEEK_SET);
+			break;
+		case SEEK_CUR:
+			ret = u_lseek(prog->fd, -(long)(r % 96), SEEK_CUR);
+			break;
+		default:
+			ret = u_lseek(prog->fd, -(long)((r * 17) % 300), SEEK_END);
+			break;
+		}
+		ret_check(prog, ret);
+		prog->pc = 3;
+		break;
+	case 3:
+		ret = ret_check(prog, u_pread(prog->fd, prog->buf, 128, (r * 61) % 9000));
+		account_read(prog, ret);
+		prog->pc = 4;
+		break;
+	case 4:
+		ret = ret_check(prog, u_fstat(prog->fd, &prog->st));
+		if (!ret)
+			prog->crc ^= (u32)prog->st.st_size ^ (u32)prog->st.st_ino << 16;
+		prog->pc = 5;
+		break;
+	case 5:
+		ret_check(prog, u_close(prog->fd));
+		prog->fd = -1;
+		prog->pc = 6;
+		break;
+	default:
+		switch (r % 4) {
+		case 0:
+			ret = syscall4(__NR_getpid, 0, 0, 0, 0);
+			break;
+		case 1:
+			ret = syscall4(__NR_getppid, 0, 0, 0, 0);
+			break;
+		case 2:
+			ret = syscall4(__NR_gettid, 0, 0, 0, 0);
+			break;
+		default:
+			ret = syscall4(__NR_getuid, 0, 0, 0, 0);
+			break;
+		}
+		prog->crc += (u32)ret;
+		prog->round++;
+		prog->pc = 0;
+		break;
+	}
+}
+
+/* ------------------------------------- cat: whole files to /dev/null */
+
+static const char *const cat_paths[] = {
+	"/etc/motd", "/home/user/notes.txt", "/etc/passwd", "/bin/sh",
+	"/usr/lib/modules/6.6.0-ftsim/modules.dep", "/var/log/messages",
+	"/bin/busybox", "/tmp/sh-1.tmp",
+};
+
+static void cat_step(struct user_program *prog)
+{
+	unsigned long r = prog->round;
+	long ret;
+
+	switch (prog->pc) {
+	case 0:
+		if (prog->fd2 < 0) {
+			prog->fd2 = ret_check(prog, u_open("/dev/null", O_WRONLY, 0));
+			break;
+		}
+		ret = ret_check(prog, u_open(cat_paths[r % ARRAY_SIZE(cat_paths)], O_RDONLY, 0));
+		if (ret < 0) {
+			prog->round++;
+			break;
+		}
+		prog->fd = ret;
+		prog->pc = 1;
+		break;
+	case 1:
+		ret = ret_check(prog, u_read(prog->fd, prog->buf, 256 + (r % 5) * 50));
+		account_read(prog, ret);
+		prog->last_len = ret;
+		prog->pc = ret > 0 ? 2 : 3;
+		break;
+	case 2:
+		ret = ret_check(prog, u_write(prog->fd2, prog->buf, prog->last_len));
+		if (ret > 0)
+			prog->bytes_written += ret;
+		prog->pc = 1;
+		break;
+	case 3:
+		prog->fd3 = ret_check(prog, syscall4(__NR_dup, prog->fd, 0, 0, 0));
+		prog->pc = 4;
+		break;
+	case 4:
+		ret_check(prog, u_close(prog->fd3));
+		prog->pc = 5;
+		break;
+	default:
+		ret_check(prog, u_close(prog->fd));
+		prog->fd = -1;
+		prog->round++;
+		prog->pc = 0;
+		break;
+	}
+}
+
+/* ------------------------------- sh: logs, temp files, odd syscalls */
+
+static void sh_step(struct user_program *prog)
+{
+	unsigned long r = prog->round;
+	long ret;
+
+	switch (prog->pc) {
+	case 0:
+		if (r == 0)
+			ret = u_stat("/home/user", &prog->st) ?: syscall4(__NR_chdir, UARG("/home/user"), 0, 0, 0);
+		else if (r == 1 || r == 2)
+			ret = syscall4(__NR_mkdir, UARG("/home/user/projects"), 0755, 0, 0);
+		else
+			ret = syscall4(__NR_getcwd, UARG(prog->path), sizeof(prog->path), 0, 0);
+		ret_check(prog, ret);
+		if (ret > 0)
+			prog->crc = crc32_le(prog->crc, (const u8 *)prog->path, ret);
+		prog->pc = 1;
+		break;
+	case 1:
+		ret = ret_check(prog, u_open("/var/log/messages",
+					     O_WRONLY | O_APPEND | O_CREAT | (prog->rotate ? O_TRUNC : 0),
+					     0644));
+		prog->rotate = false;
+		if (ret < 0) {
+			prog->pc = 4;
+		} else {
+			prog->fd = ret;
+			prog->pc = 2;
+		}
+		break;
+	case 2:
+		prog->last_len = scnprintf(prog->line, sizeof(prog->line),
+					   "<%d>%lu sh[%d]: round %lu crc %08x read %llu\n",
+					   6, jiffies, prog->task->pid, r, prog->crc,
+					   prog->bytes_read);
+		ret = ret_check(prog, u_write(prog->fd, prog->line, prog->last_len));
+		if (ret > 0)
+			prog->bytes_written += ret;
+		prog->pc = 3;
+		break;
+	case 3:
+		ret_check(prog, u_close(prog->fd));
+		prog->pc = 4;
+		break;
+	case 4:
+		ret = ret_check(prog, u_stat("/var/log/messages", &prog->st));
+		if (!ret && prog->st.st_size > LOG_ROTATE_SIZE)
+			prog->rotate = true;
+		prog->pc = 5;
+		break;
+	case 5:
+		scnprintf(prog->path, sizeof(prog->path), "/tmp/sh-%lu.tmp", r % 4);
+		ret = ret_check(prog, u_creat(prog->path, 0600));
+		if (ret < 0) {
+			prog->pc = 9;
+		} else {
+			prog->fd = ret;
+			prog->pc = 6;
+		}
+		break;
+	case 6:
+		ret = ret_check(prog, u_write(prog->fd, sh_data, 100 + (r * 997) % 1500));
+		if (ret > 0)
+			prog->bytes_written += ret;
+		prog->pc = 7;
+		break;
+	case 7:
+		if (r % 3 == 0)
+			ret = syscall4(__NR_ftruncate, prog->fd, (r * 997) % 800, 0, 0);
+		else
+			ret = syscall4(__NR_fsync, prog->fd, 0, 0, 0);
+		ret_check(prog, ret);
+		prog->pc = 8;
+		break;
+	case 8:
+		ret_check(prog, u_close(prog->fd));
+		prog->pc = 9;
+		break;
+	case 9:
+		scnprintf(prog->path, sizeof(prog->path), "/tmp/sh-%lu.tmp", (r + 2) % 4);
+		ret_check(prog, syscall4(__NR_unlink, UARG(prog->path), 0, 0, 0));
+		prog->pc = 10;
+		break;
+	case 10:
+		/* Relative to the cwd set in round 0. */
+		ret = ret_check(prog, u_open("notes.txt", O_RDWR, 0));
+		if (ret < 0) {
+			prog->pc = 13;
+		} else {
+			prog->fd = ret;
+			prog->pc = 11;
+		}
+		break;
+	case 11:
+		ret = ret_check(prog, u_pwrite(prog->fd, prog->line, prog->last_len, (r * 53) % 5000));
+		if (ret > 0)
+			prog->bytes_written += ret;
+		prog->pc = 12;
+		break;
+	case 12:
+		ret_check(prog, u_close(prog->fd));
+		prog->pc = 13;
+		break;
+	default:
+		switch (r % 4) {
+		case 0:
+			ret = syscall4(__NR_sched_yield, 0, 0, 0, 0);
+			break;
+		case 1:
+			ret = syscall4(__NR_uname, UARG(&prog->uts), 0, 0, 0);
+			if (!ret)
+				prog->crc = crc32_le(prog->crc, (const u8 *)prog->uts.release,
+						     strlen(prog->uts.release));
+			break;
+		case 2:
+			ret = syscall4(__NR_access, UARG("/bin/sh"), X_OK, 0, 0);
+			break;
+		default:
+			/* Not implemented here, or not a syscall at all. */
+			ret = syscall4((r % 8 == 3) ? 1000 : __NR_poll, 0, 0, 0, 0);
+			break;
+		}
+		ret_check(prog, ret);
+		prog->round++;
+		prog->pc = 0;
+		break;
+	}
+}
+
+/* ------------------------------------------------------ the driver */
+
+static void program_init(struct user_program *prog, const char *name,
+			 void (*step)(struct user_program *), struct task_struct *task,
+			 unsigned int seed)
+{
+	prog->name = name;
+	prog->step = step;
+	prog->task = task;
+	prog->seed = seed;
+	prog->fd = prog->fd2 = prog->fd3 = -1;
+	task->program = prog;
+}
+
+/* Called as init (pid 1): start the programs, then run `steps` steps. */
+void workload_run(unsigned long steps)
+{
+	struct task_struct *sh, *cat;
+	unsigned long step, i;
+
+	for (i = 0; i < sizeof(sh_data); i++)
+		sh_data[i] = 'a' + (char)(i % 26);
+
+	sh = copy_process("sh", 0, current, 0);
+	cat = copy_process("cat", 0, current, 5);
+	if (IS_ERR(sh) || IS_ERR(cat))
+		panic("init: cannot start programs");
+	program_init(&programs[0], "init", reader_step, current, 0);
+	program_init(&programs[1], "sh", sh_step, sh, 1);
+	program_init(&programs[2], "cat", cat_step, cat, 2);
+
+	for (step = 0; step < steps; step++) {
+		struct task_struct *p = current;
+
+		if (p->flags & PF_IDLE) {
+			idle_steps++;
+		} else if (p->flags & PF_KTHREAD) {
+			kthread_steps++;
+			p->threadfn(p->data);
+		} else {
+			struct user_program *prog = p->program;
+
+			prog->steps++;
+			prog->step(prog);
+		}
+
+		if (step % STEPS_PER_TICK == STEPS_PER_TICK - 1) {
+			tick_handler(NULL);
+			/* Return from interrupt: preempt if the tick asked for it. */
+			if (current->need_resched)
+				schedule();
+		}
+		if (step % STEPS_PER_NMI == STEPS_PER_NMI - 1)
+			nmi_handler(NULL);
+	}
+}
+
+/* Print what the programs did; returns a digest of it. */
+u32 workload_report(unsigned long steps)
+{
+	u32 digest[4 * ARRAY_SIZE(programs) + NR_ERRNO];
+	unsigned int i, n = 0;
+
+	pr_info("init: workload finished: %lu steps (%lu in kthreads, %lu idle)\n",
+		steps, kthread_steps, idle_steps);
+	for (i = 0; i < ARRAY_SIZE(programs); i++) {
+		struct user_program *prog = &programs[i];
+
+		pr_info("init: %-4s pid %d: %6lu steps %5lu rounds, read %7llu bytes, wrote %7llu bytes, %5lu errors, crc32 %08x\n",
+			prog->name, prog->task->pid, prog->steps, prog->round,
+			prog->bytes_read, prog->bytes_written, prog->errors, prog->crc);
+		digest[n++] = prog->crc;
+		digest[n++] = (u32)prog->bytes_read;
+		digest[n++] = (u32)prog->bytes_written;
+		digest[n++] = (u32)prog->steps;
+	}
+	pr_info("init: errors:");
+	for (i = 0; i < NR_ERRNO; i++) {
+		if (!errno_counts[i])
+			continue;
+		pr_cont(" %s=%lu", errno_names[i] ? errno_names[i] : "?", errno_counts[i]);
+		digest[n++] = (u32)errno_counts[i];
+	}
+	pr_cont("\n");
+	return jhash2(digest, n, (u32)steps);
+}

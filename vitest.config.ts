@@ -1,0 +1,20 @@
+// vitest configuration: tests exercise the tsc-compiled modules (dist/), the same code `ftsim` runs.
+//
+// Test files import '../src/x.js'; the alias points those imports at dist/src/x.js, because the
+// interpreter relies on tsc inlining its `const enum` opcodes (esbuild, vitest's own transform,
+// cannot inline them across files, which makes the interpreter several times slower).
+// `npm test` compiles first (pretest); the global setup compiles again when run directly.
+
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    alias: [{ find: /^((?:\.\.?\/)+)src\/(.*)\.js$/, replacement: '$1dist/src/$2.js' }],
+  },
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    include: ['test/**/*.test.ts'],
+  },
+});
