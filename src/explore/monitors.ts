@@ -1,29 +1,34 @@
-// Invariant monitors: call/ret integrity with a per-task shadow stack (invariant 3).
+// Invariant monitors: call/ret integrity with a per-task shadow stack (invariant 3), NMI nesting (invariant 7).
 
 import type { Cpu, FlowMonitor } from '../machine/x86/cpu.js';
 import { hex } from '../machine/memory.js';
 
 const CALL = 0;
 const FRAME = 1;
+const NMI = 2;
 
 /** A task's shadow of its return addresses and interrupt frames. */
 export class ShadowStack {
   addrs = new Float64Array(256);
   kinds = new Uint8Array(256);
+  /** interrupt vector of FRAME entries */
+  vectors = new Uint8Array(256);
   depth = 0;
 
-  push(addr: number, kind: number): void {
+  push(addr: number, kind: number, vector = 0): void {
     if (this.depth === this.addrs.length) {
       const a = new Float64Array(this.depth * 2); a.set(this.addrs); this.addrs = a;
       const k = new Uint8Array(this.depth * 2); k.set(this.kinds); this.kinds = k;
+      const v = new Uint8Array(this.depth * 2); v.set(this.vectors); this.vectors = v;
     }
     this.addrs[this.depth] = addr;
     this.kinds[this.depth] = kind;
+    this.vectors[this.depth] = vector;
     this.depth++;
   }
 
   pushCall(addr: number): void { this.push(addr, CALL); }
-  pushFrame(addr: number): void { this.push(addr, FRAME); }
+  pushFrame(addr: number, vector = 0): void { this.push(addr, FRAME, vector); }
 }
 
 /**
@@ -59,8 +64,16 @@ export class FlowIntegrity implements FlowMonitor {
     return null;
   }
 
-  onInterrupt(cpu: Cpu, _vector: number, returnTo: number): void {
-    this.shadows[cpu.id].pushFrame(returnTo);
+  onInterrupt(cpu: Cpu, vector: number, returnTo: number): string | null {
+    const s = this.shadows[cpu.id];
+    if (vector === NMI) {
+      // invariant 7: an NMI never arrives while an NMI handler is still open on this CPU
+      for (let i = s.depth - 1; i >= 0; i--) {
+        if (s.kinds[i] === FRAME && s.vectors[i] === NMI) return `NMI delivered at ${hex(returnTo)} <${this.sym(returnTo)}> while the NMI handler entered from ${hex(s.addrs[i])} had not returned (NMIs nested)`;
+      }
+    }
+    s.pushFrame(returnTo, vector);
+    return null;
   }
 
   onIret(cpu: Cpu, target: number): string | null {
@@ -96,7 +109,7 @@ export class FlowIntegrity implements FlowMonitor {
     while (i >= 0 && s.kinds[i] !== FRAME) i--;
     if (i < 0) { s.pushCall(returnTo); return; }
     s.push(0, 0);
-    for (let k = s.depth - 1; k > i; k--) { s.addrs[k] = s.addrs[k - 1]; s.kinds[k] = s.kinds[k - 1]; }
+    for (let k = s.depth - 1; k > i; k--) { s.addrs[k] = s.addrs[k - 1]; s.kinds[k] = s.kinds[k - 1]; s.vectors[k] = s.vectors[k - 1]; }
     s.addrs[i] = returnTo; s.kinds[i] = CALL;
   }
 }

@@ -124,3 +124,23 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
   }
   void cur;
 }
+
+/** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a 4 KiB scratch page. */
+export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; timerHz?: number; nmiRate?: number; guestHandlers?: Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
+  const a = new Asm(TEXT);
+  build(a);
+  const code = a.finish();
+  const machine = new Machine({ cpus: opts.cpus ?? 1 });
+  bootRaw(machine, [
+    { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
+    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
+  ], TEXT);
+  const kernel = new Kernel(machine, {
+    cpus: opts.cpus ?? 1,
+    chooser: new RandomChooser(opts.seed ?? 1),
+    timerHz: opts.timerHz ?? 0,
+    nmiRate: opts.nmiRate ?? 0,
+    guestHandlers: opts.guestHandlers,
+  });
+  return { kernel, machine, asm: a };
+}

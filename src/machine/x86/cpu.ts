@@ -33,7 +33,8 @@ export interface FlowMonitor {
   onCall(cpu: Cpu, returnTo: number): void;
   /** Returns a description when the return is not to where the matching call came from. */
   onRet(cpu: Cpu, target: number): string | null;
-  onInterrupt(cpu: Cpu, vector: number, returnTo: number): void;
+  /** Returns a description when the delivery breaks an interrupt-state rule (NMI nesting). */
+  onInterrupt(cpu: Cpu, vector: number, returnTo: number): string | null;
   onIret(cpu: Cpu, target: number): string | null;
 }
 
@@ -714,7 +715,13 @@ export class Cpu {
     this.setFlags(nf);
     this.rip = target;
     this.waiting = false;
-    if (this.flow !== null) this.flow.onInterrupt(this, vector, returnTo);
+    if (this.flow !== null) {
+      const bad = this.flow.onInterrupt(this, vector, returnTo);
+      if (bad !== null) {
+        this.violation = new MachineViolation(7, this.id, returnTo, bad, new Uint8Array(0));
+        this.halted = true;
+      }
+    }
     return true;
   }
 

@@ -252,6 +252,9 @@ function body(f: Fmt): Parts {
   const scan = BITSCAN_NAMES[op];
   if (scan !== undefined) {
     if (op === Op.TZCNT || op === Op.LZCNT || op === Op.POPCNT) f.repUsed = true;
+    // objdump finds bsf/bsr in a table indexed by the mandatory prefix: without f3, a 0x66 selects the
+    // entry and counts as consumed even when REX.W overrides it
+    else if (d.prefixes & Pfx.OPSIZE) f.opsizeUsed = true;
     const size = f.opSize();
     return parts(scan, f.rmOp(size), f.regOp(size));
   }
