@@ -1,4 +1,4 @@
-// AT&T-syntax formatter for decoded x86-64 instructions, printing what GNU objdump -d (binutils 2.40) prints.
+// AT&T-syntax formatter for decoded x86-64 instructions: the text GNU objdump -d (binutils 2.40, opcodes/i386-dis.c) prints.
 
 import { decode } from './decode.js';
 import { CC, Insn, NO_REG, Op, Pfx, REG64, regName } from './insn.js';
@@ -200,8 +200,9 @@ function hintNop(f: Fmt): Parts {
   if (d.hasMem) {
     if (o === 0x18 && d.ext < 4) return parts(['prefetchnta', 'prefetcht0', 'prefetcht1', 'prefetcht2'][d.ext], f.mem());
     if (o === 0x1c && d.ext === 0 && !(d.prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE))) return parts('cldemote', f.mem());
-    if (o === 0x1a) { f.useRex(REX_R); return parts('bndldx', f.mem(), `%bnd${d.ext}`); }
-    if (o === 0x1b) { f.useRex(REX_R); return parts('bndstx', `%bnd${d.ext}`, f.mem()); }
+    // MPX bound registers are bnd0..bnd3 (objdump prints anything else as (bad))
+    if (o === 0x1a) return parts('bndldx', f.mem(), d.reg <= 3 ? `%bnd${d.reg}` : '(bad)');
+    if (o === 0x1b) return parts('bndstx', d.reg <= 3 ? `%bnd${d.reg}` : '(bad)', f.mem());
     const size = f.opSize();
     return parts('nop' + SUFFIX[size], f.mem());
   }
