@@ -11,22 +11,24 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
 
 interface GuestFigure {
-  iterations: number;
+  cpus: number;
   instructions: number;
+  perCpu: number[];
   seconds: number;
   instructionsPerSecond: number;
 }
 
-/** Run the bundled kernel's workload on one CPU with tracing off; time only the run, not the boot. */
-function guestRun(iterations: number): GuestFigure {
+/** Boot the bundled kernel and time the whole run (boot excluded), tracing off. */
+function guestRun(cpus: number, poke: Record<string, bigint>): GuestFigure {
   const image = readFileSync(kernelPath);
-  const { machine } = boot(image, 'fixtures/vmlinux', { cpus: 1, pokeSymbols: { workload_iterations: BigInt(iterations) } }, () => undefined);
-  const cpu = machine.cpus[0];
+  const { kernel, machine } = boot(image, 'fixtures/vmlinux', { cpus, seed: 1, pokeSymbols: poke }, () => undefined);
   const t0 = process.hrtime.bigint();
-  while (!cpu.halted) cpu.run(1_000_000);
+  const o = kernel.run(1e12);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (cpu.fault) throw new Error(`bench: guest faulted: ${cpu.fault.detail}`);
-  return { iterations, instructions: cpu.cycles, seconds, instructionsPerSecond: Math.round(cpu.cycles / seconds) };
+  if (o.reason !== 'halted') throw new Error(`bench: the guest did not halt: ${o.reason} ${o.error ?? o.violation?.summary ?? ''}`);
+  const perCpu = machine.cpus.map((c) => c.retired);
+  const instructions = perCpu.reduce((x, y) => x + y, 0);
+  return { cpus, instructions, perCpu, seconds, instructionsPerSecond: Math.round(instructions / seconds) };
 }
 
 /** Build the same kernel sources natively and time the same workload. */
@@ -56,22 +58,29 @@ function nativeRun(iterations: number): { iterations: number; seconds: number } 
 
 function main(): void {
   const iterations = Number(process.env.FTSIM_BENCH_ITERATIONS ?? 20000);
-  guestRun(Math.max(1, Math.floor(iterations / 10))); // warm up the JIT
-  const guest = guestRun(iterations);
+  const single = { workload_iterations: BigInt(iterations) };
+  guestRun(1, { workload_iterations: BigInt(Math.max(1, Math.floor(iterations / 10))) }); // warm up the JIT
+  const guest = guestRun(1, single);
+  const smp = guestRun(4, {});
   const nativeIters = iterations * 50;
   const native = nativeRun(nativeIters);
   const result: Record<string, unknown> = {
-    benchmark: 'bundled kernel workload, 1 CPU, tracing off',
+    benchmark: 'bundled kernel, tracing off',
     node: process.version,
-    guest,
+    singleCpu: { workloadIterations: iterations, ...guest },
+    fourCpus: {
+      ...smp,
+      fetchModel: true,
+      perInstructionCostVsSingleCpu: Math.round((guest.instructionsPerSecond / smp.instructionsPerSecond) * 1000) / 1000,
+    },
   };
   if ('skipped' in native) {
     result.native = native;
   } else {
-    const guestPerIter = guest.seconds / guest.iterations;
+    const guestPerIter = guest.seconds / iterations;
     const nativePerIter = native.seconds / native.iterations;
     result.native = { ...native, secondsPerIteration: nativePerIter };
-    result.slowdown = Math.round((guestPerIter / nativePerIter) * 10) / 10;
+    result.slowdownVsNative = Math.round((guestPerIter / nativePerIter) * 10) / 10;
   }
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -335,6 +335,7 @@ describe.skipIf(!TOOLS)(`decoder and formatter match objdump -d${SKIP_REASON ? `
     const res = newResult();
     await compareFile(vmlinux, 'fixtures/vmlinux', res);
     accumulate(res);
+    console.info(`decoder-objdump fixtures/vmlinux: ${res.insns} instructions compared (${res.agreedBad} agreed (bad))`);
     expect(res.insns).toBeGreaterThan(100);
     expect(report(res)).toBe('');
   }, 60_000);

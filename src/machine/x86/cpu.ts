@@ -12,9 +12,9 @@ export const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF
 const ARITH = CF | PF | AF | ZF | SF | OF;
 
 /** Exception vectors. */
-export const enum Vec { DE = 0, NMI = 2, BP = 3, UD = 6, DF = 8, GP = 13, PF = 14 }
+export const enum Vec { UNSUPPORTED = -1, DE = 0, NMI = 2, BP = 3, UD = 6, DF = 8, GP = 13, PF = 14 }
 
-export const VEC_NAMES: Record<number, string> = { 0: '#DE', 2: 'NMI', 3: '#BP', 6: '#UD', 8: '#DF', 13: '#GP', 14: '#PF' };
+export const VEC_NAMES: Record<number, string> = { [-1]: 'unsupported instruction', 0: '#DE', 2: 'NMI', 3: '#BP', 6: '#UD', 8: '#DF', 13: '#GP', 14: '#PF' };
 
 /** Exceptions whose frame carries an error code. */
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
@@ -664,7 +664,7 @@ export class Cpu {
 
   /** Deliver an exception through the IDT; false when there is no handler (the CPU then stops). */
   private deliverException(f: CpuFault): boolean {
-    if (this.idtBase === 0) return false;
+    if (this.idtBase === 0 || f.vector < 0) return false;
     if (f.vector === Vec.PF) this.cr2 = f.address;
     const returnTo = f.vector === Vec.BP ? this.rip : f.rip; // traps return after, faults re-execute
     const err = HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1;
@@ -726,7 +726,7 @@ export class Cpu {
   }
 
   private iret(d: Insn): void {
-    if (d.size !== 8) this.fault_(Vec.UD, 'iret without REX.W (32-bit iretd) is not supported in 64-bit kernel mode');
+    if (d.size !== 8) this.fault_(Vec.UNSUPPORTED, 'iret without REX.W (32-bit iretd) is not supported in 64-bit kernel mode');
     const ripLo = this.pop64(); const ripHi = this.tHi;
     this.pop64(); // cs
     const fl = this.pop64();
@@ -810,19 +810,19 @@ export class Cpu {
         let vlo: number, vhi: number;
         if (d.reg !== NO_REG) { vlo = this.lo[d.reg]; vhi = this.hi[d.reg]; }
         else { vlo = this.rdRm(d, 8); vhi = this.tHi; }
-        if (size === 2) this.fault_(Vec.UD, '16-bit push is not supported');
+        if (size === 2) this.fault_(Vec.UNSUPPORTED, '16-bit push is not supported');
         this.push64(vlo, vhi);
         return;
       }
       case Op.POP: {
-        if (size === 2) this.fault_(Vec.UD, '16-bit pop is not supported');
+        if (size === 2) this.fault_(Vec.UNSUPPORTED, '16-bit pop is not supported');
         const vlo = this.pop64(); const vhi = this.tHi;
         if (d.reg !== NO_REG) { this.lo[d.reg] = vlo; this.hi[d.reg] = vhi; }
         else this.wr(this.ea(d), 8, vlo, vhi);
         return;
       }
       case Op.PUSH_IMM:
-        if (size === 2) this.fault_(Vec.UD, '16-bit push is not supported');
+        if (size === 2) this.fault_(Vec.UNSUPPORTED, '16-bit push is not supported');
         this.push64(d.immLo, d.immHi);
         return;
       case Op.CALL:
@@ -1020,8 +1020,9 @@ export class Cpu {
       case Op.UD2: this.fault_(Vec.UD, 'ud2 (undefined instruction, e.g. BUG() or __builtin_trap)');
       // falls through
       default:
+        // not a guest #UD: an instruction outside what the interpreter implements stops the CPU
         this.rip = d.addr;
-        this.fault_(Vec.UD, d.error || `instruction not implemented (op ${d.op})`);
+        this.fault_(Vec.UNSUPPORTED, d.error || `instruction not implemented (op ${d.op})`);
     }
   }
 
