@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { decode } from '../src/machine/x86/decode.js';
 import { formatBytes, formatInsn, isInvalid, type SymbolLookup } from '../src/machine/x86/format.js';
 import { addrToNum } from '../src/machine/memory.js';
+import { corpusFiles } from './helpers/gcc.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -163,9 +164,11 @@ async function compareFile(file: string, label: string, res: Result): Promise<vo
   const { stdout } = await run('objdump', ['-d', '-w', file], { maxBuffer: 1 << 28 });
   let sec: Section | undefined;
   let sym: SymbolLookup | undefined;
+  const walked = new Set<string>();
   for (const line of stdout.split('\n')) {
     const hdr = /^Disassembly of section (.*):$/.exec(line);
     if (hdr) {
+      walked.add(hdr[1]);
       sec = elf.sections.find((s) => s.name === hdr[1]);
       sym = objdumpSymbols(elf, hdr[1]);
       continue;
@@ -202,6 +205,12 @@ async function compareFile(file: string, label: string, res: Result): Promise<vo
     if (d.len !== odBytes) res.mismatches.push(mk(`length ${d.len}, objdump ${odBytes}`));
     else if (ours !== odText) res.mismatches.push(mk('text'));
   }
+  // every executable section was walked
+  for (const s of elf.sections) {
+    if ((s.flags & SHF_EXECINSTR) !== 0n && s.size > 0 && s.type !== SHT_NOBITS && !walked.has(s.name)) {
+      res.mismatches.push({ where: `${label} ${s.name}`, bytes: '', objdump: 'section not disassembled', ours: '', kind: 'executable section objdump skipped' });
+    }
+  }
 }
 
 function report(res: Result): string {
@@ -229,11 +238,9 @@ interface Build { label: string; srcs: string[]; includeDirs: string[]; level: s
 
 function corpusBuilds(level: string): Build[] {
   const builds: Build[] = [];
-  const cdir = join(ROOT, 'test', 'c');
-  if (existsSync(cdir)) {
-    for (const f of readdirSync(cdir).filter((n) => n.endsWith('.c')).sort()) {
-      builds.push({ label: `test/c/${f} ${level}`, srcs: [join(cdir, f)], includeDirs: [cdir], level });
-    }
+  // the execution tests' programs (test/c), each a standalone guest with its own _start
+  for (const src of existsSync(join(ROOT, 'test', 'c')) ? corpusFiles() : []) {
+    builds.push({ label: `test/c/${basename(src)} ${level}`, srcs: [src], includeDirs: [dirname(src)], level });
   }
   const mine = join(ROOT, 'test', 'corpus');
   for (const f of readdirSync(mine).filter((n) => n.endsWith('.c')).sort()) {

@@ -68,6 +68,9 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     const rexB = (rex & 1) << 3;
     const opsize = rexW ? 8 : (prefixes & Pfx.OPSIZE) ? 2 : 4;
     d.size = opsize;
+    // push/pop default to 64 bits; 66 makes them 16-bit unless REX.W; in/out are 16 or 32
+    const stackSize = !rexW && (prefixes & Pfx.OPSIZE) ? 2 : 8;
+    const ioSize = !rexW && (prefixes & Pfx.OPSIZE) ? 2 : 4;
 
     need(1);
     let opc = buf[p++];
@@ -157,6 +160,10 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     const bad = (): never => {
       throw new DecodeError('opcode not supported by the interpreter');
     };
+    /** 66-prefixed near control transfers would truncate to 16 bits; gcc never emits them. */
+    const noOpsize = (): void => {
+      if ((prefixes & Pfx.OPSIZE) && !rexW) throw new DecodeError('operand-size prefix on a near control transfer is not supported');
+    };
 
     let isBranchRel = false;
     if (opc < 0x100) {
@@ -177,9 +184,9 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           d.reg = NO_REG;
         }
       } else if (opc >= 0x50 && opc <= 0x57) {
-        d.op = Op.PUSH; d.reg = (opc & 7) | rexB; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8;
+        d.op = Op.PUSH; d.reg = (opc & 7) | rexB; d.size = stackSize;
       } else if (opc >= 0x58 && opc <= 0x5f) {
-        d.op = Op.POP; d.reg = (opc & 7) | rexB; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8;
+        d.op = Op.POP; d.reg = (opc & 7) | rexB; d.size = stackSize;
       } else if (opc >= 0x70 && opc <= 0x7f) {
         d.op = Op.JCC; d.cond = opc & 15; rel(1); isBranchRel = true;
       } else if (opc >= 0x91 && opc <= 0x97) {
@@ -201,8 +208,8 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
       } else {
         switch (opc) {
           case 0x63: d.op = Op.MOVSXD; d.srcSize = 4; modrm(); d.rmIsDst = false; break;
-          case 0x68: d.op = Op.PUSH_IMM; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8; imm(d.size === 2 ? 2 : 4); break;
-          case 0x6a: d.op = Op.PUSH_IMM; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8; imm(1); break;
+          case 0x68: d.op = Op.PUSH_IMM; d.size = stackSize; imm(d.size === 2 ? 2 : 4); break;
+          case 0x6a: d.op = Op.PUSH_IMM; d.size = stackSize; imm(1); break;
           case 0x69: d.op = Op.IMUL3; modrm(); immz(); d.rmIsDst = false; break;
           case 0x6b: d.op = Op.IMUL3; modrm(); imm(1); d.rmIsDst = false; break;
           case 0x80: case 0x82: {
@@ -222,15 +229,15 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0x8a: d.op = Op.MOV; d.size = 1; modrm(); d.reg = r8(d.reg); if (d.rm >= 0) d.rm = r8(d.rm); d.rmIsDst = false; break;
           case 0x8b: d.op = Op.MOV; modrm(); d.rmIsDst = false; break;
           case 0x8d: d.op = Op.LEA; modrm(); d.rmIsDst = false; if (!d.hasMem) bad(); break;
-          case 0x8f: d.op = Op.POP; modrm(); d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8; if (d.ext !== 0) bad(); d.reg = NO_REG; break;
+          case 0x8f: d.op = Op.POP; modrm(); d.size = stackSize; if (d.ext !== 0) bad(); d.reg = NO_REG; break;
           case 0x90:
             if (rexB) { d.op = Op.XCHG; d.reg = 8; d.rm = 0; }
             else d.op = (prefixes & Pfx.REP) ? Op.PAUSE : Op.NOP;
             break;
           case 0x98: d.op = Op.CBW; break;
           case 0x99: d.op = Op.CWD; break;
-          case 0x9c: d.op = Op.PUSHF; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8; break;
-          case 0x9d: d.op = Op.POPF; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8; break;
+          case 0x9c: d.op = Op.PUSHF; d.size = stackSize; break;
+          case 0x9d: d.op = Op.POPF; d.size = stackSize; break;
           case 0x9e: d.op = Op.SAHF; break;
           case 0x9f: d.op = Op.LAHF; break;
           case 0xa8: d.op = Op.TEST; d.size = 1; d.rm = 0; d.reg = NO_REG; imm(1); break;
@@ -253,21 +260,21 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
             else if (opc <= 0xd1) d.countSrc = 1;
             else d.countSrc = 2;
             break;
-          case 0xc2: d.op = Op.RET_IMM; imm(2); d.immLo &= 0xffff; d.immHi = 0; break;
-          case 0xc3: d.op = Op.RET; break;
+          case 0xc2: noOpsize(); d.op = Op.RET_IMM; imm(2); d.immLo &= 0xffff; d.immHi = 0; break;
+          case 0xc3: noOpsize(); d.op = Op.RET; break;
           case 0xc6: d.op = Op.MOV; d.size = 1; modrm(); if (d.ext !== 0) bad(); if (d.rm >= 0) d.rm = r8(d.rm); d.reg = NO_REG; imm(1); break;
           case 0xc7: d.op = Op.MOV; modrm(); if (d.ext !== 0) bad(); d.reg = NO_REG; immz(); break;
-          case 0xc9: d.op = Op.LEAVE; d.size = 8; break;
+          case 0xc9: noOpsize(); d.op = Op.LEAVE; d.size = 8; break;
           case 0xcc: d.op = Op.INT3; break;
-          case 0xcf: d.op = Op.IRET; break;
+          case 0xcf: noOpsize(); d.op = Op.IRET; break;
           case 0xe8: d.op = Op.CALL; rel(4); isBranchRel = true; break;
           case 0xe9: d.op = Op.JMP; rel(4); isBranchRel = true; break;
           case 0xeb: d.op = Op.JMP; rel(1); isBranchRel = true; break;
           case 0xe4: case 0xe5: case 0xe6: case 0xe7:
-            d.op = opc < 0xe6 ? Op.IN : Op.OUT; d.size = (opc & 1) ? ((prefixes & Pfx.OPSIZE) ? 2 : 4) : 1;
+            d.op = opc < 0xe6 ? Op.IN : Op.OUT; d.size = (opc & 1) ? ioSize : 1;
             need(1); d.portImm = buf[p++]; d.immBytes = 1; d.immLo = d.portImm; break;
           case 0xec: case 0xed: case 0xee: case 0xef:
-            d.op = opc < 0xee ? Op.IN : Op.OUT; d.size = (opc & 1) ? ((prefixes & Pfx.OPSIZE) ? 2 : 4) : 1; d.portImm = -1; break;
+            d.op = opc < 0xee ? Op.IN : Op.OUT; d.size = (opc & 1) ? ioSize : 1; d.portImm = -1; break;
           case 0xf4: d.op = Op.HLT; break;
           case 0xf5: d.op = Op.CMC; break;
           case 0xf6: case 0xf7:
@@ -293,9 +300,9 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
             switch (d.ext) {
               case 0: d.op = Op.INC; break;
               case 1: d.op = Op.DEC; break;
-              case 2: d.op = Op.CALL_IND; d.size = 8; break;
-              case 4: d.op = Op.JMP_IND; d.size = 8; break;
-              case 6: d.op = Op.PUSH; d.size = (prefixes & Pfx.OPSIZE) ? 2 : 8; break;
+              case 2: noOpsize(); d.op = Op.CALL_IND; d.size = 8; break;
+              case 4: noOpsize(); d.op = Op.JMP_IND; d.size = 8; break;
+              case 6: d.op = Op.PUSH; d.size = stackSize; break;
               default: bad();
             }
             break;
@@ -317,13 +324,14 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0x01: {
             need(1);
             const m = buf[p];
+            if (prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE)) bad();
             if (m === 0xc1) { p++; d.op = Op.VMCALL; d.opcode = 0x10100 | m; }
             else if (m === 0xe8) { p++; d.op = Op.SERIALIZE; d.opcode = 0x10100 | m; }
             else bad();
             break;
           }
           case 0x0b: d.op = Op.UD2; break;
-          case 0x0d: modrm(); d.op = Op.NOP; break; // prefetchw: a hint
+          case 0x0d: modrm(); if (!d.hasMem) bad(); d.op = Op.NOP; break; // prefetchw: a hint
           case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f:
             // hint nops (nopl/nopw), prefetch, endbr64
             modrm(); d.op = Op.NOP; d.reg = NO_REG;
@@ -341,9 +349,9 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0xac: d.op = Op.SHRD; modrm(); d.countSrc = 3; imm(1); break;
           case 0xad: d.op = Op.SHRD; modrm(); d.countSrc = 2; break;
           case 0xae:
+            // lfence (e8-ef), mfence (f0-f7), sfence (f8-ff); with 66/f3/f2 these are other instructions
             need(1);
-            if (buf[p] === 0xf0) { p++; d.op = Op.MFENCE; d.opcode = 0x1ae00 | 0xf0; }
-            else if (buf[p] === 0xe8 || buf[p] === 0xf8) { d.opcode = 0x1ae00 | buf[p]; p++; d.op = Op.MFENCE; }
+            if (buf[p] >= 0xe8 && !(prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE))) { d.opcode = 0x1ae00 | buf[p]; p++; d.op = Op.MFENCE; }
             else bad();
             break;
           case 0xaf: d.op = Op.IMUL2; modrm(); d.rmIsDst = false; break;
@@ -374,7 +382,7 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     }
     if ((prefixes & Pfx.LOCK) && !(d.hasMem && (d.op === Op.ADD || d.op === Op.OR || d.op === Op.ADC || d.op === Op.SBB ||
       d.op === Op.AND || d.op === Op.SUB || d.op === Op.XOR || d.op === Op.INC || d.op === Op.DEC || d.op === Op.NOT ||
-      d.op === Op.NEG || d.op === Op.XCHG || d.op === Op.CMPXCHG || d.op === Op.XADD || d.op === Op.BT))) {
+      d.op === Op.NEG || d.op === Op.XCHG || d.op === Op.CMPXCHG || d.op === Op.XADD || (d.op === Op.BT && d.ext !== 0)))) {
       throw new DecodeError('lock prefix on an instruction that cannot be locked (#UD)');
     }
   } catch (e) {
