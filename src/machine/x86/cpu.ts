@@ -1,6 +1,6 @@
 // x86-64 CPU: registers in typed arrays, lazily evaluated arithmetic flags, and the interpreter loop.
 
-import { Insn, Op, Pfx, NO_REG, REG_AH } from './insn.js';
+import { Insn, Op, Pfx, NO_REG, REG_AH, type InsnHandler } from './insn.js';
 import { decode } from './decode.js';
 import { Memory, Region, PERM_W, PERM_X, hex } from '../memory.js';
 import { FetchModel, FetchViolation } from '../fetch.js';
@@ -55,9 +55,10 @@ export interface CpuBus {
 export class CpuFault {
   constructor(
     readonly vector: number,
-    readonly rip: number,
+    /** address of the faulting instruction (NaN until the run loop fills it in) */
+    public rip: number,
     readonly detail: string,
-    readonly bytes: Uint8Array,
+    public bytes: Uint8Array,
     /** faulting data address for #PF */
     readonly address = 0,
     /** error code pushed for #PF / #GP */
@@ -142,20 +143,22 @@ export class Cpu {
   /** Machine time and cycle count when the current stretch started. */
   private chunkBase = 0;
   private chunkCycles = 0;
-  /** The instruction being executed (for fault reports). */
-  private cur: Insn | null = null;
+  /** Set while no instruction is being executed (instruction fetch, event delivery): faults then name none. */
+  private noInsn = false;
   /** The last RECENT instructions executed, as a ring (violation reports show them). */
-  private readonly recentRing: (Insn | null)[] = new Array<Insn | null>(RECENT).fill(null);
+  private readonly recentRing = new Float64Array(RECENT).fill(NaN);
   private recentPos = 0;
   /** Most recently used regions. */
   private code: Region;
   private data: Region;
+  private data2: Region;
 
   constructor(readonly id: number, readonly mem: Memory, readonly bus: CpuBus, readonly clock: Clock = { now: 0 }) {
     const r = mem.regions[0];
     if (!r) throw new Error('Cpu: memory has no regions');
     this.code = r;
     this.data = r;
+    this.data2 = r;
   }
 
   // ---- register access -------------------------------------------------------------
@@ -342,9 +345,9 @@ export class Cpu {
 
   // ---- memory ------------------------------------------------------------------------
 
+  /** Raise an exception for the instruction being executed (the run loop names it: see run()). */
   private fault_(vector: number, detail: string, address = 0, errorCode = 0): never {
-    const c = this.cur;
-    throw new CpuFault(vector, c ? c.addr : this.rip, detail, c ? c.bytes : new Uint8Array(0), address, errorCode);
+    throw new CpuFault(vector, this.noInsn ? this.rip : NaN, detail, new Uint8Array(0), address, errorCode);
   }
 
   /** Machine time of the instruction being executed. */
@@ -356,10 +359,19 @@ export class Cpu {
   recent(): Insn[] {
     const out: Insn[] = [];
     for (let i = 1; i <= RECENT; i++) {
-      const d = this.recentRing[(this.recentPos + i) & (RECENT - 1)];
-      if (d !== null) out.push(d);
+      const a = this.recentRing[(this.recentPos + i) & (RECENT - 1)];
+      if (a === a) { const d = this.insnAt(a); if (d !== null) out.push(d); } // NaN: empty slot
     }
     return out;
+  }
+
+  /** Decode the instruction at an address as memory holds it now (reports and fault messages). */
+  private insnAt(addr: number): Insn | null {
+    if (addr !== addr) return null;
+    const r = this.mem.find(addr, 1);
+    if (r === undefined) return null;
+    const off = addr - r.start;
+    return decode(r.bytes, off, r.size - off, addr);
   }
 
   /** Instructions retired. */
@@ -367,17 +379,32 @@ export class Cpu {
     return this.cycles - this.idleCycles;
   }
 
+  /** Slow path of a data access: the second cached region (swapped to the front), else a lookup. */
   private rregion(addr: number, len: number): Region {
+    const r2 = this.data2;
+    if (addr >= r2.start && addr + len <= r2.end) {
+      this.data2 = this.data;
+      this.data = r2;
+      return r2;
+    }
     const r = this.mem.find(addr, len);
     if (r === undefined) this.fault_(Vec.PF, `read of ${len} bytes at ${hex(addr)}: address not mapped`, addr, 0);
+    this.data2 = this.data;
     this.data = r;
     return r;
   }
 
   private wregion(addr: number, len: number): Region {
+    const r2 = this.data2;
+    if (addr >= r2.start && addr + len <= r2.end && (r2.perm & PERM_W)) {
+      this.data2 = this.data;
+      this.data = r2;
+      return r2;
+    }
     const r = this.mem.find(addr, len);
     if (r === undefined) this.fault_(Vec.PF, `write of ${len} bytes at ${hex(addr)}: address not mapped`, addr, 2);
     if (!(r.perm & PERM_W)) this.fault_(Vec.PF, `write of ${len} bytes at ${hex(addr)}: ${r.name} is read-only`, addr, 3);
+    this.data2 = this.data;
     this.data = r;
     return r;
   }
@@ -542,22 +569,25 @@ export class Cpu {
 
   private decodeAt(r: Region, off: number): Insn {
     const d = decode(r.bytes, off, r.size - off, this.rip);
-    if (d.op !== Op.INVALID) r.icache![off] = d;
+    if (d.op !== Op.INVALID) {
+      d.handler = selectHandler(d);
+      r.icache![off] = d;
+    }
     return d;
   }
 
   /** Fetch the instruction at rip, from the decoded cache when possible. */
-  fetch(): Insn {
+  fetch(cyc: number = this.cycles): Insn {
     let r = this.code;
     let off = this.rip - r.start;
     if (off < 0 || off >= r.size || r.icache === null) {
       const f = this.mem.find(this.rip, 1);
       if (f === undefined) {
-        this.cur = null;
+        this.noInsn = true;
         this.fault_(Vec.PF, `instruction fetch at ${hex(this.rip)}: address not mapped`, this.rip, 0x10);
       }
       if (!(f.perm & PERM_X) || f.icache === null) {
-        this.cur = null;
+        this.noInsn = true;
         this.fault_(Vec.PF, `instruction fetch at ${hex(this.rip)}: ${f.name} is not executable`, this.rip, 0x11);
       }
       this.code = r = f;
@@ -566,7 +596,8 @@ export class Cpu {
     let d = r.icache![off];
     if (d === null) d = this.decodeAt(r, off);
     if (r.dirtyTime > this.serialTime && this.fetchModel !== null) {
-      const o = this.fetchModel.observe(this.id, r, off, this.serialTime, this.now(), d.op === Op.INVALID ? null : d);
+      const now = this.chunkBase + (cyc - this.chunkCycles);
+      const o = this.fetchModel.observe(this.id, r, off, this.serialTime, now, d.op === Op.INVALID ? null : d);
       if (o instanceof FetchViolation) throw o;
       return o;
     }
@@ -600,16 +631,38 @@ export class Cpu {
       }
       if (this.cycles >= end) break;
       this.limit = until;
+      // The hot loop keeps the cycle count in a local; the generic executor (the only code that
+      // reads cycles or moves the limit) gets it synchronized around each call.
+      let cyc = this.cycles;
+      let lim = until;
+      const ring = this.recentRing;
+      let pos = this.recentPos;
       try {
-        while (this.cycles < this.limit) {
-          const d = this.fetch();
-          this.cur = d;
-          this.recentRing[this.recentPos = (this.recentPos + 1) & (RECENT - 1)] = d;
-          this.exec(d);
-          this.cycles++;
+        while (cyc < lim) {
+          const d = this.fetch(cyc);
+          ring[pos = (pos + 1) & (RECENT - 1)] = d.addr;
+          const h = d.handler;
+          if (h !== null) h(this, d);
+          else {
+            this.cycles = cyc;
+            this.exec(d);
+            lim = this.limit;
+          }
+          cyc++;
         }
+        this.cycles = cyc;
+        this.recentPos = pos;
       } catch (e) {
+        this.cycles = cyc;
+        this.recentPos = pos;
+        this.noInsn = false;
         if (e instanceof CpuFault) {
+          if (e.rip !== e.rip) {
+            // raised by the instruction the ring names last: fill in its address and bytes
+            const d = this.insnAt(ring[pos]);
+            e.rip = ring[pos];
+            e.bytes = d ? d.bytes : new Uint8Array(0);
+          }
           if (e.vector === Vec.BP) this.cycles++; // int3 is a trap: it retires
           if (!this.deliverException(e)) {
             this.fault = e;
@@ -690,8 +743,8 @@ export class Cpu {
     const target = g.getInt32(8, true) * TWO32 + ((g.getUint16(6, true) << 16) >>> 0) + g.getUint16(0, true);
     const flags = this.getFlags();
     const oldLo = this.lo[RSP], oldHi = this.hi[RSP];
-    const saved = this.cur;
-    this.cur = null;
+    const saved = this.noInsn;
+    this.noInsn = true;
     try {
       this.lo[RSP] = (oldLo & ~15) >>> 0;
       this.push64(KERNEL_DS, 0);
@@ -703,12 +756,12 @@ export class Cpu {
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       this.lo[RSP] = oldLo; this.hi[RSP] = oldHi;
-      this.cur = saved;
+      this.noInsn = saved;
       this.fault = new CpuFault(Vec.DF, returnTo, `double fault: delivering vector ${vector} (${VEC_NAMES[vector] ?? 'interrupt'}) faulted: ${e.detail}`, new Uint8Array(0), e.address);
       this.halted = true;
       return true;
     }
-    this.cur = saved;
+    this.noInsn = saved;
     const type = attr & 0xf;
     let nf = flags & ~(TF | 0x10000 /* RF */);
     if (type === 0xe) nf &= ~IF; // interrupt gate
@@ -1268,6 +1321,7 @@ export class Cpu {
     const size = d.size;
     const sLo = this.rdRm(d, size); const sHi = size === 8 ? this.tHi : 0;
     const signed = d.op === Op.IDIV;
+    if (size >= 4 && this.divFast(size, signed, sLo, sHi)) return;
     const bits = BigInt(size * 8);
     const M = (1n << bits) - 1n;
     let divisor = ((BigInt(sHi >>> 0) << 32n) | BigInt(sLo)) & M;
@@ -1294,6 +1348,48 @@ export class Cpu {
       this.wrReg(RDX, size, Number(r & 0xffffffffn), Number(r >> 32n) | 0);
     }
     // flags undefined after div: leave them
+  }
+
+  /**
+   * div/idiv when dividend and divisor are exact as doubles (|x| < 2^53): no BigInt. Returns false
+   * when the slow path must decide (large operands, division by zero, overflow).
+   */
+  private divFast(size: number, signed: boolean, sLo: number, sHi: number): boolean {
+    const LIM = 9007199254740992; // 2^53
+    let n: number, dv: number;
+    const aLo = this.lo[RAX], dLo = this.lo[RDX];
+    if (size === 4) {
+      if (signed) {
+        const lo = aLo | 0;
+        if ((dLo | 0) !== (lo < 0 ? -1 : 0)) return false; // only a sign-extended edx:eax (cltd)
+        n = lo; dv = sLo | 0;
+      } else {
+        if (dLo >= 0x200000) return false;
+        n = dLo * TWO32 + aLo; dv = sLo;
+      }
+    } else {
+      const aHi = this.hi[RAX], dHi = this.hi[RDX];
+      if (signed) {
+        const ext = aHi < 0 ? -1 : 0;
+        if ((dLo | 0) !== ext || dHi !== ext) return false; // only a sign-extended rdx:rax (cqto)
+        n = aHi * TWO32 + aLo; dv = sHi * TWO32 + sLo;
+      } else {
+        if (dLo !== 0 || dHi !== 0 || aHi < 0 || sHi < 0) return false;
+        n = aHi * TWO32 + aLo; dv = sHi * TWO32 + sLo;
+      }
+    }
+    if (dv === 0 || n >= LIM || n <= -LIM || dv >= LIM || dv <= -LIM) return false;
+    const q = Math.trunc(n / dv);
+    const r = n - q * dv;
+    if (size === 4) {
+      if (signed ? q > 0x7fffffff || q < -0x80000000 : q > 0xffffffff) return false;
+      this.lo[RAX] = q >>> 0; this.hi[RAX] = 0;
+      this.lo[RDX] = r >>> 0; this.hi[RDX] = 0;
+    } else {
+      this.setRegNum(RAX, q);
+      this.setRegNum(RDX, r);
+    }
+    return true;
   }
 
   private bt(d: Insn): void {
@@ -1404,5 +1500,198 @@ export class Cpu {
       if (left > 0) this.rip = d.addr; // continue the rep on the next step
     }
   }
+
+  // ---- fast paths: specialized executors for the most frequent instruction forms ----------
+
+  static hJcc(c: Cpu, d: Insn): void {
+    c.rip = c.cond(d.cond) ? d.target : d.next;
+  }
+
+  static hJmp(c: Cpu, d: Insn): void {
+    c.rip = d.target;
+  }
+
+  static hCall(c: Cpu, d: Insn): void {
+    const next = d.next;
+    c.push64(next >>> 0, Math.floor(next / TWO32) | 0);
+    c.rip = d.target;
+    if (c.flow !== null) c.flow.onCall(c, next);
+  }
+
+  static hRet(c: Cpu, d: Insn): void {
+    const lo = c.pop64();
+    const t = c.tHi * TWO32 + lo;
+    if (c.flow !== null) {
+      const bad = c.flow.onRet(c, t);
+      if (bad !== null) { c.rip = d.addr; throw new MachineViolation(3, c.id, d.addr, bad, d.bytes); }
+    }
+    c.rip = t;
+  }
+
+  static hPush(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    c.push64(c.lo[d.reg], c.hi[d.reg]);
+  }
+
+  static hPop(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    const v = c.pop64();
+    c.lo[d.reg] = v;
+    c.hi[d.reg] = c.tHi;
+  }
+
+  /** mov between 64-bit registers, either direction */
+  static hMovRR64(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    const src = d.rmIsDst ? d.reg : d.rm, dst = d.rmIsDst ? d.rm : d.reg;
+    c.lo[dst] = c.lo[src];
+    c.hi[dst] = c.hi[src];
+  }
+
+  static hMovRR32(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    const src = d.rmIsDst ? d.reg : d.rm, dst = d.rmIsDst ? d.rm : d.reg;
+    c.lo[dst] = c.lo[src];
+    c.hi[dst] = 0;
+  }
+
+  static hMovImm(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    c.lo[d.rm] = d.immLo;
+    c.hi[d.rm] = d.size === 8 ? d.immHi : 0;
+  }
+
+  static hLoad64(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    const v = c.rd(c.ea(d), 8);
+    c.lo[d.reg] = v;
+    c.hi[d.reg] = c.tHi;
+  }
+
+  static hLoad32(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    c.lo[d.reg] = c.rd(c.ea(d), 4);
+    c.hi[d.reg] = 0;
+  }
+
+  /** movzx from memory into a 32/64-bit register */
+  static hLoadZx(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    c.lo[d.reg] = c.rd(c.ea(d), d.srcSize);
+    c.hi[d.reg] = 0;
+  }
+
+  static hStore(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    c.wr(c.ea(d), d.size, c.lo[d.reg], c.hi[d.reg]);
+  }
+
+  static hStoreImm(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    c.wr(c.ea(d), d.size, d.immLo, d.immHi);
+  }
+
+  static hLea64(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    let lo = d.dispLo, hi = d.dispHi;
+    if (d.base >= 0) { lo += c.lo[d.base]; hi += c.hi[d.base]; }
+    if (d.index >= 0) { lo += c.lo[d.index] * d.scale; hi += Math.imul(c.hi[d.index], d.scale); }
+    if (lo >= TWO32) { const k = Math.floor(lo / TWO32); lo -= k * TWO32; hi += k; }
+    c.lo[d.reg] = lo;
+    c.hi[d.reg] = hi;
+  }
+
+  /** add/sub/cmp/and/or/xor/test on 64-bit registers or a register and an immediate */
+  static hAlu64(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    let dst: number, aLo: number, aHi: number, bLo: number, bHi: number;
+    if (d.rmIsDst || d.op === Op.TEST) {
+      dst = d.rm;
+      if (d.reg !== NO_REG) { bLo = c.lo[d.reg]; bHi = c.hi[d.reg]; } else { bLo = d.immLo; bHi = d.immHi; }
+    } else {
+      dst = d.reg;
+      bLo = c.lo[d.rm]; bHi = c.hi[d.rm];
+    }
+    aLo = c.lo[dst]; aHi = c.hi[dst];
+    let lo: number, hi: number;
+    switch (d.op) {
+      case Op.ADD:
+        lo = aLo + bLo;
+        hi = (aHi + bHi + (lo >= TWO32 ? 1 : 0)) | 0;
+        lo >>>= 0;
+        c.lk = L_ADD;
+        break;
+      case Op.SUB: case Op.CMP:
+        lo = aLo - bLo;
+        hi = (aHi - bHi - (lo < 0 ? 1 : 0)) | 0;
+        lo >>>= 0;
+        c.lk = L_SUB;
+        break;
+      case Op.AND: case Op.TEST: lo = (aLo & bLo) >>> 0; hi = aHi & bHi; c.lk = L_LOGIC; break;
+      case Op.OR: lo = (aLo | bLo) >>> 0; hi = aHi | bHi; c.lk = L_LOGIC; break;
+      default: lo = (aLo ^ bLo) >>> 0; hi = aHi ^ bHi; c.lk = L_LOGIC; break;
+    }
+    c.lsz = 8;
+    c.rLo = lo; c.rHi = hi; c.aLo = aLo; c.aHi = aHi; c.bLo = bLo; c.bHi = bHi;
+    if (d.op !== Op.CMP && d.op !== Op.TEST) { c.lo[dst] = lo; c.hi[dst] = hi; }
+  }
+
+  static hAlu32(c: Cpu, d: Insn): void {
+    c.rip = d.next;
+    let dst: number, bLo: number;
+    if (d.rmIsDst || d.op === Op.TEST) {
+      dst = d.rm;
+      bLo = d.reg !== NO_REG ? c.lo[d.reg] : d.immLo;
+    } else {
+      dst = d.reg;
+      bLo = c.lo[d.rm];
+    }
+    const aLo = c.lo[dst];
+    let lo: number;
+    switch (d.op) {
+      case Op.ADD: lo = (aLo + bLo) >>> 0; c.lk = L_ADD; break;
+      case Op.SUB: case Op.CMP: lo = (aLo - bLo) >>> 0; c.lk = L_SUB; break;
+      case Op.AND: case Op.TEST: lo = (aLo & bLo) >>> 0; c.lk = L_LOGIC; break;
+      case Op.OR: lo = (aLo | bLo) >>> 0; c.lk = L_LOGIC; break;
+      default: lo = (aLo ^ bLo) >>> 0; c.lk = L_LOGIC; break;
+    }
+    c.lsz = 4;
+    c.rLo = lo; c.rHi = 0; c.aLo = aLo; c.aHi = 0; c.bLo = bLo; c.bHi = 0;
+    if (d.op !== Op.CMP && d.op !== Op.TEST) { c.lo[dst] = lo; c.hi[dst] = 0; }
+  }
+
 }
 
+
+/** Pick the fast-path executor for a decoded instruction (null: the generic interpreter). */
+function selectHandler(d: Insn): InsnHandler | null {
+  const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
+  const lock = (d.prefixes & Pfx.LOCK) !== 0;
+  switch (d.op) {
+    case Op.JCC: return Cpu.hJcc;
+    case Op.JMP: return Cpu.hJmp;
+    case Op.CALL: return Cpu.hCall;
+    case Op.RET: return Cpu.hRet;
+    case Op.PUSH: return d.reg !== NO_REG && d.size === 8 ? Cpu.hPush : null;
+    case Op.POP: return d.reg !== NO_REG && d.size === 8 ? Cpu.hPop : null;
+    case Op.LEA: return d.size === 8 && !seg ? Cpu.hLea64 : null;
+    case Op.MOV:
+      if (seg) return null;
+      if (d.hasMem) {
+        if (d.rmIsDst) {
+          if (d.reg === NO_REG) return Cpu.hStoreImm;
+          return d.size === 1 && d.reg >= REG_AH ? null : Cpu.hStore;
+        }
+        return d.size === 8 ? Cpu.hLoad64 : d.size === 4 ? Cpu.hLoad32 : null;
+      }
+      if (d.reg === NO_REG) return d.size >= 4 ? Cpu.hMovImm : null;
+      return d.size === 8 ? Cpu.hMovRR64 : d.size === 4 ? Cpu.hMovRR32 : null;
+    case Op.MOVZX:
+      return d.hasMem && !seg && d.size >= 4 ? Cpu.hLoadZx : null;
+    case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.OR: case Op.XOR: case Op.TEST:
+      if (d.hasMem || lock) return null;
+      return d.size === 8 ? Cpu.hAlu64 : d.size === 4 ? Cpu.hAlu32 : null;
+    default:
+      return null;
+  }
+}

@@ -51,7 +51,7 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
       }
       if (bit === 0) break;
       prefixes |= bit;
-      d.prefixBytes.push(b);
+      d.prefixBytes = [...d.prefixBytes, b];
       p++;
     }
     if (prefixes & Pfx.ADDRSIZE) throw new DecodeError('address-size prefix (0x67) is not supported');
@@ -392,5 +392,6 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     d.len = Math.max(1, Math.min(p - off + 1, limit));
   }
   d.bytes = buf.slice(off, off + Math.max(d.len, 0));
+  d.next = addr + d.len;
   return d;
 }

@@ -31,40 +31,70 @@ export const enum Pfx {
 export const REG_AH = 16;
 export const NO_REG = -1;
 
+/**
+ * A specialized executor for one decoded instruction (the interpreter picks it once per decode).
+ * Declared bivariantly so the CPU module can store handlers typed on its own class.
+ */
+export type InsnHandler = { bivarianceHack(cpu: object, d: Insn): void }['bivarianceHack'];
+
+/** Shared empty values for the fields most instructions leave empty (no per-instruction allocation). */
+export const NO_PREFIX_BYTES: readonly number[] = Object.freeze([]);
+const NO_BYTES = new Uint8Array(0);
+
 export class Insn {
+  // Hot fields first: the interpreter's fast paths touch only these, so they share cache lines.
+  /** Fast-path executor chosen by the interpreter, or null for the generic one. */
+  handler: InsnHandler | null = null;
   op: Op = Op.INVALID;
-  /** Address of the instruction (signed 64-bit value as a double; canonical addresses are exact). */
-  addr = 0;
-  len = 0;
+  /** Address of the next instruction (addr + len). */
+  next = 0;
   /** Operand size in bytes: 1, 2, 4 or 8. */
   size = 4;
-  /** Source size for movzx/movsx/movsxd (1, 2 or 4). */
-  srcSize = 0;
-  /** Opcode: one-byte opcodes as is; 0x0f-map opcodes as 0x100 | byte; 0x0f01 group as 0x10100 | modrm. */
-  opcode = 0;
-  /** Prefix bits (Pfx) and raw REX byte (0 when absent). */
-  prefixes = 0;
-  rex = 0;
-  /** Number of legacy prefix bytes before REX/opcode, and the prefix bytes themselves, in order (formatter). */
-  prefixBytes: number[] = [];
-  /** ModRM fields; modrm = -1 when the instruction has none. */
-  modrm = -1;
-  mod = 0;
   /** The reg operand (ModRM.reg with REX.R, or the register encoded in the opcode); NO_REG when none. */
   reg = NO_REG;
-  /** ModRM.reg raw 3 bits (the group extension for group opcodes), or the sub-operation. */
-  ext = 0;
   /** The r/m operand when it is a register (mod == 3); NO_REG when it is memory. */
   rm = NO_REG;
+  /** True when the rm operand is the destination (opcode direction bit clear / group ops). */
+  rmIsDst = true;
+  /** Immediate, sign- (or for movabs, fully) extended: low 32 bits unsigned and high 32 bits signed. */
+  immLo = 0;
+  immHi = 0;
+  /** Branch target for direct jmp/jcc/call (absolute, signed double). */
+  target = 0;
+  /** Condition code 0..15 for jcc/setcc/cmovcc. */
+  cond = 0;
   /** Memory operand: base/index registers (NO_REG when absent), scale 1/2/4/8, displacement. */
-  hasMem = false;
   base = NO_REG;
   index = NO_REG;
   scale = 1;
-  disp = 0;
   /** `disp` split as 64-bit value: low 32 bits unsigned, high 32 bits signed. */
   dispLo = 0;
   dispHi = 0;
+  hasMem = false;
+  /** Prefix bits (Pfx). */
+  prefixes = 0;
+  /** Source size for movzx/movsx/movsxd (1, 2 or 4). */
+  srcSize = 0;
+  /** ModRM.reg raw 3 bits (the group extension for group opcodes), or the sub-operation. */
+  ext = 0;
+  /** Shift count source: 1 = constant one, 2 = CL, 3 = imm8. */
+  countSrc = 0;
+  /** Address of the instruction (signed 64-bit value as a double; canonical addresses are exact). */
+  addr = 0;
+  len = 0;
+
+  // Cold fields: decoding detail for the formatter, error messages and the slow paths.
+  /** Opcode: one-byte opcodes as is; 0x0f-map opcodes as 0x100 | byte; 0x0f01 group as 0x10100 | modrm. */
+  opcode = 0;
+  /** Raw REX byte (0 when absent). */
+  rex = 0;
+  /** The legacy prefix bytes before REX/opcode, in order (formatter). */
+  prefixBytes: readonly number[] = NO_PREFIX_BYTES;
+  /** ModRM byte (-1 when the instruction has none) and its mod field. */
+  modrm = -1;
+  mod = 0;
+  /** Displacement as a signed value; for RIP-relative operands the absolute target. */
+  disp = 0;
   /** RIP-relative: `disp` already holds the absolute target; `ripRel` remembers the encoding. */
   ripRel = false;
   /** Raw displacement (signed) as encoded, and its width in bytes (formatter). */
@@ -72,25 +102,13 @@ export class Insn {
   dispBytes = 0;
   /** SIB byte present (formatter distinguishes (%rax,%riz,1)-style encodings). */
   hasSib = false;
-  /** True when the rm operand is the destination (opcode direction bit clear / group ops). */
-  rmIsDst = true;
-  /** Immediate, sign- (or for movabs, fully) extended: low 32 bits unsigned and high 32 bits signed. */
-  immLo = 0;
-  immHi = 0;
   immBytes = 0;
-  /** Second immediate (enter / ret imm16 uses immLo only). */
-  /** Branch target for direct jmp/jcc/call (absolute, signed double). */
-  target = 0;
-  /** Condition code 0..15 for jcc/setcc/cmovcc. */
-  cond = 0;
-  /** Shift count source: 1 = constant one, 2 = CL, 3 = imm8. */
-  countSrc = 0;
   /** Port number for in/out with imm8, -1 when DX. */
   portImm = -1;
   /** Decode error message for INVALID. */
   error = '';
   /** Raw bytes (formatter and error messages). */
-  bytes: Uint8Array = new Uint8Array(0);
+  bytes: Uint8Array = NO_BYTES;
 }
 
 export const REG64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
