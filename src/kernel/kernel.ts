@@ -99,6 +99,8 @@ export class Kernel {
   private readonly hostThreads: (HostThread | null)[] = [];
   private readonly callQueue: CallEntry[][] = [];
   private readonly stopping: boolean[] = [];
+  /** stop_machine: this CPU saw the release and left its spin loop. */
+  private readonly leftStop: boolean[] = [];
   /** int3 notifier chain (poke_int3_handler first, then kprobes): returns true when it handled the trap. */
   readonly int3Handlers: ((cpu: Cpu, regs: PtRegs) => boolean)[] = [];
   private nextPid = 1;
@@ -173,7 +175,11 @@ export class Kernel {
     this.cpus[0].timerPeriod = period;
 
     machine.registerHypercall(HC_IRQ, (cpu) => this.onInterrupt(cpu));
-    machine.registerHypercall(HC_STOP_POLL, (cpu) => cpu.setReg(RAX, this.stopping[cpu.id] ? 1n : 0n));
+    machine.registerHypercall(HC_STOP_POLL, (cpu) => {
+      const spin = this.stopping[cpu.id];
+      if (!spin) this.leftStop[cpu.id] = true;
+      cpu.setReg(RAX, spin ? 1n : 0n);
+    });
     machine.registerHypercall(HC_SPAWN, (cpu) => this.hcSpawn(cpu));
     machine.registerHypercall(HC_YIELD, (cpu) => this.hcYield(cpu));
     machine.registerHypercall(HC_EXIT, (cpu) => this.hcExit(cpu));
@@ -442,8 +448,9 @@ export class Kernel {
     }
     while (others.some((c) => !entered[c.id] && !c.halted)) yield;
     yield* fn();
-    for (const c of others) this.stopping[c.id] = false;
-    yield;
+    for (const c of others) { this.leftStop[c.id] = false; this.stopping[c.id] = false; }
+    // as multi_cpu_stop's last state: every CPU has left before the next stop_machine may begin
+    while (others.some((c) => !this.leftStop[c.id] && !c.halted)) yield;
   }
 
   /**

@@ -22,6 +22,7 @@ export class Asm {
   private readonly labels = new Map<string, number>();
   private readonly fixups: Fixup[] = [];
   private readonly absFixups: { at: number; target: bigint; end: number }[] = [];
+  private readonly labelAbs: { at: number; label: string }[] = [];
 
   /** `base` is the guest address the code will be placed at. */
   constructor(readonly base: bigint) {}
@@ -91,6 +92,15 @@ export class Asm {
     this.bytes(0xb8 + (r & 7));
     const u = BigInt.asUintN(64, imm);
     for (let i = 0n; i < 8n; i++) this.out.push(Number((u >> (8n * i)) & 0xffn));
+    return this;
+  }
+
+  /** movabs $label, %r64: the label's absolute address (resolved by finish()). */
+  movLabel(r: number, label: string): this {
+    this.rex(true, 0, r);
+    this.bytes(0xb8 + (r & 7));
+    this.labelAbs.push({ at: this.out.length, label });
+    for (let i = 0; i < 8; i++) this.out.push(0);
     return this;
   }
 
@@ -232,6 +242,11 @@ export class Asm {
         if (rel < -128 || rel > 127) throw new Error(`Asm: label ${f.label} out of rel8 range`);
         code[f.at] = rel & 0xff;
       } else dv.setInt32(f.at, rel, true);
+    }
+    for (const f of this.labelAbs) {
+      const t = this.labels.get(f.label);
+      if (t === undefined) throw new Error(`Asm: undefined label ${f.label}`);
+      dv.setBigUint64(f.at, BigInt.asUintN(64, this.base + BigInt(t)), true);
     }
     for (const f of this.absFixups) {
       const rel = f.target - (this.base + BigInt(f.end));
