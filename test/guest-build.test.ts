@@ -1,5 +1,8 @@
 // guest-build.test.ts: the bundled kernel (fixtures/vmlinux) matches its sources, is built with the
 // tracing layout ftrace expects, and boots on the interpreter to the native build's console output.
+//
+// fixtures/vmlinux.console is the native build's output for 4 CPUs (`vmlinux-native - 4`), the CPU
+// count `npm start` runs; the guest prints exactly that on 4 CPUs whatever the seed.
 
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -68,6 +71,9 @@ function readSymbols(elf: Uint8Array, sections: Section[]): ElfSymbol[] {
 }
 
 const STT_FUNC = 2;
+
+/** The CPU count fixtures/vmlinux.console was printed for (guest/build.sh's CONSOLE_CPUS). */
+const CONSOLE_CPUS = 4;
 
 // ---------------------------------------------------------------- gcc availability
 
@@ -156,11 +162,13 @@ describe('bundled kernel image layout (fixtures/vmlinux)', () => {
     }
   });
 
-  it('exposes workload_iterations as a writable 8-byte variable', () => {
-    const sym = byName.get('workload_iterations');
-    expect(sym).toBeDefined();
-    expect(sym!.size).toBe(8);
-    expect(sections[sym!.shndx].name).toBe('.data');
+  it('exposes workload_iterations and smp_workload_iterations as writable 8-byte variables', () => {
+    for (const name of ['workload_iterations', 'smp_workload_iterations']) {
+      const sym = byName.get(name);
+      expect(sym, name).toBeDefined();
+      expect(sym!.size, name).toBe(8);
+      expect(sections[sym!.shndx].name, name).toBe('.data');
+    }
   });
 });
 
@@ -182,12 +190,12 @@ describe('bundled kernel rebuild (guest/build.sh)', () => {
     expect(first, 'first differing byte; run guest/build.sh and commit fixtures/').toBe(-1);
   });
 
-  it('the native build prints fixtures/vmlinux.console', (ctx) => {
+  it(`the native build prints fixtures/vmlinux.console for ${CONSOLE_CPUS} CPUs`, (ctx) => {
     if (skipReason) ctx.skip(skipReason);
     expect(buildError).toBe('');
     const native = join(outDir, 'vmlinux-native');
     expect(existsSync(native)).toBe(true);
-    const r = run(native, []);
+    const r = run(native, ['-', String(CONSOLE_CPUS)]);
     expect(r.ok, r.stderr).toBe(true);
     expect(r.stdout).toBe(expectedConsole);
   });
@@ -203,12 +211,29 @@ describe('bundled kernel rebuild (guest/build.sh)', () => {
 });
 
 describe('booting fixtures/vmlinux on the interpreter', () => {
-  it('halts with the console output of the native build', () => {
-    const result = bootAndRun(image, 'fixtures/vmlinux');
+  for (const seed of [1, 2]) {
+    it(`halts on ${CONSOLE_CPUS} CPUs (seed ${seed}) with the console output of the native build`, () => {
+      const result = bootAndRun(image, 'fixtures/vmlinux', { cpus: CONSOLE_CPUS, seed });
+      if (result.violation) console.error(result.violation);
+      expect(result.error).toBeUndefined();
+      expect(result.violation).toBeUndefined();
+      expect(result.exitReason).toBe('halted');
+      expect(result.console).toBe(expectedConsole);
+    }, 60_000);
+  }
+
+  it('halts on 1 CPU with the console output of the native build run for 1 CPU', (ctx) => {
+    const skipReason = rebuildSkipReason();
+    if (skipReason) ctx.skip(skipReason);
+    const native = join(buildOnce(), 'vmlinux-native');
+    expect(buildError).toBe('');
+    const expected = run(native, ['-', '1']);
+    expect(expected.ok, expected.stderr).toBe(true);
+    const result = bootAndRun(image, 'fixtures/vmlinux', { cpus: 1 });
     expect(result.error).toBeUndefined();
     expect(result.exitReason).toBe('halted');
-    expect(result.console).toBe(expectedConsole);
-  }, 30_000);
+    expect(result.console).toBe(expected.stdout);
+  }, 60_000);
 
   it('runs a poked workload_iterations like the native build given it on the command line', (ctx) => {
     if (noGccReason) ctx.skip(noGccReason);

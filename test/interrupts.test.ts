@@ -34,19 +34,6 @@ describe('NMIs', () => {
       a.bytes(0x48, 0xff, 0x0e); // decq (%rsi)
       a.ret();
     };
-    let handlerAddr = 0n;
-    const { kernel, machine } = tinyKernel((a) => {
-      a.label('start');
-      a.movImm32(RDX, 200000);
-      a.label('loop');
-      a.subImm(RDX, 1);
-      a.jccLabel(5, 'loop');
-      a.cli().hlt();
-      a.align(16);
-      handler(a);
-      handlerAddr = a.addressOf('nmi_handler');
-    }, { guestHandlers: new Map() });
-    // install the guest handler by rebuilding with the known address
     const rebuilt = tinyKernel((a) => {
       a.label('start');
       a.movImm32(RDX, 200000);
@@ -56,8 +43,7 @@ describe('NMIs', () => {
       a.cli().hlt();
       a.align(16);
       handler(a);
-    }, { guestHandlers: new Map([[NMI_VECTOR, handlerAddr]]) });
-    void kernel; void machine;
+    }, { guestHandlers: (a) => new Map([[NMI_VECTOR, a.addressOf('nmi_handler')]]) });
     const k = rebuilt.kernel;
     const cpu = k.cpus[0];
     k.run(1000);

@@ -106,7 +106,6 @@ export function skipSiteHandler(bed: PatchBed): (cpu: Cpu, regs: PtRegs) => bool
 export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granularity: 'byte' | 'word' = 'byte'): HostThread {
   const k = bed.kernel;
   const self = k.cpus[0];
-  let cur = Uint8Array.from(NOP5);
   for (let r = 0; r < rounds; r++) {
     const next = r % 2 === 0 ? bed.callBytes : Uint8Array.from(NOP5);
     for (let i = 0; i < 20; i++) yield; // let the readers run a little
@@ -120,13 +119,11 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
       yield* k.textPoke(self, bed.site, next.subarray(0, 1));
       yield* k.syncCoreAll(self);
     }
-    cur = next;
   }
-  void cur;
 }
 
 /** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a 4 KiB scratch page. */
-export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; timerHz?: number; nmiRate?: number; guestHandlers?: Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
+export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; timerHz?: number; nmiRate?: number; guestHandlers?: (a: Asm) => Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
   const a = new Asm(TEXT);
   build(a);
   const code = a.finish();
@@ -140,7 +137,7 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
     chooser: new RandomChooser(opts.seed ?? 1),
     timerHz: opts.timerHz ?? 0,
     nmiRate: opts.nmiRate ?? 0,
-    guestHandlers: opts.guestHandlers,
+    guestHandlers: opts.guestHandlers?.(a),
   });
   return { kernel, machine, asm: a };
 }
