@@ -8,7 +8,17 @@
 # The image is reproducible: it is built from the repository root with relative
 # paths, no debug info and no build id, so it is byte-identical wherever the
 # repository is cloned (given the same gcc and binutils).
+#
+# vmlinux.console is what the native twin prints for CONSOLE_CPUS (4) CPUs,
+# the CPU count `npm start` runs: for a given CPU count the guest's console is
+# the same on every seed, and equal to `vmlinux-native - N` (N CPUs; the
+# native program's arguments are [workload_iterations|- [cpus
+# [smp_workload_iterations]]], "-" keeping the built-in default).
 set -eu
+
+usage() {
+	echo "usage: $0 [--out DIR | --check | --help]"
+}
 
 cd "$(dirname "$0")/.."
 export LC_ALL=C
@@ -23,16 +33,20 @@ GUEST_CFLAGS="-O2 -pg -mfentry -mrecord-mcount -mcmodel=kernel -fno-pic -ffreest
 -mgeneral-regs-only -fno-builtin -fcf-protection=none -Wall -Iguest/include"
 GUEST_LDFLAGS="-static -no-pie -Wl,-Ttext=0xffffffff81000000 -Wl,--build-id=none -Wl,-e,startup_64"
 NATIVE_CFLAGS="-O2 -DFTSIM_NATIVE -Wall -Iguest/include"
+CONSOLE_CPUS=4
 
 mode=fixtures
 out=
 case "${1:-}" in
 	"") ;;
-	--out) [ $# -eq 2 ] || { echo "usage: $0 [--out DIR | --check]" >&2; exit 2; }
+	--out) [ $# -eq 2 ] || { usage >&2; exit 2; }
 	       mode=out; out=$2 ;;
-	--check) [ $# -eq 1 ] || { echo "usage: $0 [--out DIR | --check]" >&2; exit 2; }
+	--check) [ $# -eq 1 ] || { usage >&2; exit 2; }
 	       mode=check ;;
-	*) echo "usage: $0 [--out DIR | --check]" >&2; exit 2 ;;
+	--help|-h)
+	       sed -n '2,/^set -eu/p' "$0" | sed -e '/^set -eu/d' -e 's/^# \{0,1\}//'
+	       exit 0 ;;
+	*) usage >&2; exit 2 ;;
 esac
 
 command -v "$CC" >/dev/null 2>&1 || { echo "$0: $CC not found" >&2; exit 1; }
@@ -48,7 +62,7 @@ native_c=$(ls guest/native/*.c | sort)
 $CC $GUEST_CFLAGS -o "$tmp/vmlinux" guest/kernel/head_64.S $kernel_c $GUEST_LDFLAGS
 # shellcheck disable=SC2086
 $CC $NATIVE_CFLAGS -o "$tmp/vmlinux-native" $kernel_c $native_c
-"$tmp/vmlinux-native" > "$tmp/vmlinux.console"
+"$tmp/vmlinux-native" - "$CONSOLE_CPUS" > "$tmp/vmlinux.console"
 
 case $mode in
 fixtures)

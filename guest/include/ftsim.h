@@ -15,10 +15,26 @@
 
 #define FTSIM_CONSOLE_PORT	0xE9
 
-/* Hypercall numbers. */
+/* Hypercall numbers: 0..2 belong to the machine, 3.. to the ftsim kernel. */
 #define HC_NOP		0	/* does nothing, returns 0 */
 #define HC_CPU_ID	1	/* returns the calling CPU's number */
 #define HC_CYCLES	2	/* returns the calling CPU's cycle counter */
+#define HC_SPAWN	3	/* spawn(fn, arg, cpu): a task running fn(arg) on cpu -> pid or -errno */
+#define HC_YIELD	4	/* give the CPU to the next runnable task on it -> 0 */
+#define HC_EXIT		5	/* end the current task; never returns */
+#define HC_SMP_BOOT	6	/* start the secondary CPUs and the local timers -> number of CPUs */
+#define HC_IDLE		7	/* internal to the host's idle loop */
+#define HC_CURRENT	8	/* pid of the current task */
+
+/*
+ * Every task the host spawns gets a THREAD_SIZE stack aligned to THREAD_SIZE
+ * and starts with interrupts on; the boot stack's top THREAD_SIZE chunk is
+ * aligned the same way.  So the base of the stack chunk holding %rsp is a
+ * per-task area (the kernel keeps its struct thread_info there).  Tasks
+ * never migrate between CPUs.
+ */
+#define FTSIM_THREAD_SIZE	16384UL
+#define X86_EFLAGS_IF		0x200UL
 
 #ifndef FTSIM_NATIVE
 
@@ -95,6 +111,38 @@ static inline void cpu_relax(void)
 	asm volatile("pause" : : : "memory");
 }
 
+static inline unsigned long local_save_flags(void)
+{
+	unsigned long flags;
+
+	asm volatile("pushfq; popq %0" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+/* arch_local_irq_save(): the flags as they were, then interrupts off. */
+static inline unsigned long local_irq_save(void)
+{
+	unsigned long flags = local_save_flags();
+
+	local_irq_disable();
+	return flags;
+}
+
+static inline void local_irq_restore(unsigned long flags)
+{
+	if (flags & X86_EFLAGS_IF)
+		local_irq_enable();
+}
+
+/* The THREAD_SIZE-aligned base of the stack the CPU is running on. */
+static inline void *ftsim_thread_area(void)
+{
+	unsigned long sp;
+
+	asm("movq %%rsp, %0" : "=r"(sp));
+	return (void *)(sp & ~(FTSIM_THREAD_SIZE - 1));
+}
+
 #else /* FTSIM_NATIVE: the native shim stands in for the machine */
 
 unsigned long ftsim_native_hypercall(unsigned long nr, unsigned long a0,
@@ -102,6 +150,8 @@ unsigned long ftsim_native_hypercall(unsigned long nr, unsigned long a0,
 				     unsigned long a3);
 void ftsim_native_outb(unsigned short port, unsigned char val);
 void ftsim_native_halt(void) __attribute__((noreturn));
+void *ftsim_native_thread_area(void);
+void ftsim_native_deadlock(const void *lock) __attribute__((noreturn));
 
 static inline unsigned long ftsim_hypercall0(unsigned long nr)
 {
@@ -147,6 +197,17 @@ static inline void halt(void)
 
 static inline void cpu_relax(void) { }
 
+/* One thread of execution natively: there is no interrupt to hold off. */
+static inline unsigned long local_save_flags(void) { return X86_EFLAGS_IF; }
+static inline unsigned long local_irq_save(void) { return X86_EFLAGS_IF; }
+static inline void local_irq_restore(unsigned long flags) { (void)flags; }
+
+/* The shim keeps one THREAD_SIZE area per native "task". */
+static inline void *ftsim_thread_area(void)
+{
+	return ftsim_native_thread_area();
+}
+
 #endif /* FTSIM_NATIVE */
 
 static inline void console_putc(char c)
@@ -163,6 +224,38 @@ static inline unsigned long ftsim_cpu_id(void)
 static inline unsigned long ftsim_cycles(void)
 {
 	return ftsim_hypercall0(HC_CYCLES);
+}
+
+/*
+ * Start a task running fn(arg) on CPU `cpu` (interrupts on); it exits when
+ * fn returns.  Natively fn runs to completion before this returns.
+ */
+static inline long ftsim_spawn(int (*fn)(void *), void *arg, unsigned int cpu)
+{
+	return (long)ftsim_hypercall3(HC_SPAWN, (unsigned long)fn, (unsigned long)arg, cpu);
+}
+
+static inline void ftsim_yield(void)
+{
+	(void)ftsim_hypercall0(HC_YIELD);
+}
+
+/* End the current task (natively: the program, once its output is flushed). */
+static inline __attribute__((noreturn)) void ftsim_exit(void)
+{
+	(void)ftsim_hypercall0(HC_EXIT);
+	__builtin_unreachable();
+}
+
+/* Start the secondary CPUs; returns how many CPUs there are. */
+static inline unsigned long ftsim_smp_boot(void)
+{
+	return ftsim_hypercall0(HC_SMP_BOOT);
+}
+
+static inline long ftsim_current_pid(void)
+{
+	return (long)ftsim_hypercall0(HC_CURRENT);
 }
 
 #endif /* _FTSIM_H */

@@ -230,7 +230,11 @@ static int syscall_enter_from_user_mode(struct pt_regs *regs, int nr)
 	return nr;
 }
 
-/* On the way out: note failures, and reschedule if the tick asked for it. */
+/*
+ * On the way out: note failures and run RCU callbacks whose grace period
+ * is over (still under the BKL); then, without it, report the quiescent
+ * state and reschedule if the tick asked for it.
+ */
 static void syscall_exit_to_user_mode(struct pt_regs *regs, int nr)
 {
 	if (IS_ERR_VALUE(regs->ax)) {
@@ -238,12 +242,20 @@ static void syscall_exit_to_user_mode(struct pt_regs *regs, int nr)
 		if ((unsigned int)nr < NR_syscalls)
 			syscall_errors[nr]++;
 	}
+	rcu_process_callbacks();
+	unlock_kernel();
+	rcu_note_quiescent_state();
 	if (current->need_resched)
 		schedule();
 }
 
+/*
+ * Every system call runs under the big kernel lock, interrupts off: the
+ * VFS, the caches and allocators below assume one CPU at a time in them.
+ */
 void do_syscall_64(struct pt_regs *regs, int nr)
 {
+	lock_kernel();
 	nr = syscall_enter_from_user_mode(regs, nr);
 	if (likely((unsigned int)nr < NR_syscalls)) {
 		syscall_counts[nr]++;

@@ -39,6 +39,10 @@ typedef _Bool			bool;
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
+#define barrier()	asm volatile("" : : : "memory")
+#define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, val)	do { *(volatile typeof(x) *)&(x) = (val); } while (0)
+
 #define offsetof(TYPE, MEMBER)	__builtin_offsetof(TYPE, MEMBER)
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -182,8 +186,14 @@ u32 crc32_le(u32 crc, const u8 *p, size_t len);
 
 /* init/main.c */
 extern volatile unsigned long workload_iterations;
+extern volatile unsigned long smp_workload_iterations;
 extern unsigned long boot_cpu_id;
 void start_kernel(void);
+
+/* kernel/panic.c (in printk.c): the CPU that panicked, or -1 */
+extern volatile int panic_cpu;
+extern int oops_in_progress;
+void __noreturn stop_this_cpu(void);
 
 /* kernel/time/ */
 #define HZ		250

@@ -13,6 +13,12 @@
 #endif
 volatile unsigned long workload_iterations = DEFAULT_WORKLOAD_ITERATIONS;
 
+/* Steps of each SMP worker (init/workload_smp.c); poke-able the same way. */
+#ifndef DEFAULT_SMP_WORKLOAD_ITERATIONS
+#define DEFAULT_SMP_WORKLOAD_ITERATIONS	400
+#endif
+volatile unsigned long smp_workload_iterations = DEFAULT_SMP_WORKLOAD_ITERATIONS;
+
 unsigned long boot_cpu_id;
 static char boot_command_line[] = "console=debugcon0 loglevel=7 init=/sbin/init";
 
@@ -176,7 +182,7 @@ static void __init kernel_init(void)
 	digest[3] = (u32)nr_context_switches;
 	digest[4] = (u32)nr_free_pages();
 	digest[5] = (u32)jiffies;
-	digest[6] = (u32)nr_nmis;
+	digest[6] = (u32)workload_nmi.nmis;
 	digest[7] = (u32)printk_records_stored;
 	pr_info("ftsim: workload checksum %08x\n", jhash2(digest, ARRAY_SIZE(digest), 0));
 }
@@ -194,9 +200,18 @@ static void __init rest_init(void)
 	kernel_init();
 }
 
+/*
+ * The boot CPU runs the single-CPU boot and workload; then the other CPUs
+ * come up, workers are spawned on every CPU, and the boot task ends (its
+ * CPU goes on with the workers queued there).  The last worker to finish
+ * prints the SMP report and "System halted".
+ */
 void __init start_kernel(void)
 {
+	unsigned int ncpus;
+
 	smp_setup_processor_id();
+	setup_thread_info(&init_task, boot_cpu_id);
 	pr_notice("%s", linux_banner);
 	setup_arch();
 	pr_notice("Kernel command line: %s\n", boot_command_line);
@@ -211,5 +226,9 @@ void __init start_kernel(void)
 	vfs_caches_init();
 	lockup_detector_init();
 	rest_init();
-	pr_notice("reboot: System halted\n");
+	check_stack_end();
+
+	ncpus = smp_init();
+	smp_workload_start(ncpus);
+	ftsim_exit();
 }

@@ -4,56 +4,82 @@
 
 #define NMI_LOCAL	0
 #define WATCHDOG_INTERVAL	4	/* jiffies between watchdog timer runs */
-#define NR_SAMPLE_SLOTS		8
+#define WATCHDOG_NMI_STALLS	64	/* machine NMIs in a row without a tick: a lockup */
 
+/*
+ * NMIs can strike anywhere, even a CPU holding a spinlock with interrupts
+ * off, so nothing here takes a lock or prints for a machine NMI: it only
+ * touches its own CPU's data.  The handler list only grows at boot, and
+ * list_add_tail() stores the forward link last, so an NMI walking it then
+ * sees it without or with the new entry, whose index is already set.
+ */
 struct nmiaction {
 	struct list_head	list;
 	int			(*handler)(unsigned int type, struct pt_regs *regs);
 	const char		*name;
-	unsigned long		count;
+	unsigned int		index;		/* in nmi_stats.handled[] */
 };
 
 static LIST_HEAD(nmi_desc_head);
-unsigned long nr_nmis;
-static unsigned long nr_unknown_nmis;
-static unsigned long nr_nested_nmis;
+static unsigned int nr_nmi_actions;
 
-/* perf: which pid was running when the counter overflowed. */
-static unsigned long perf_samples[NR_SAMPLE_SLOTS];
-static unsigned long perf_samples_in_irq;
+/* The boot workload's NMIs (which it prints); the machine's count in cpu_data. */
+struct nmi_stats workload_nmi;
 
-/* The hard-lockup detector: the timer must have run between two NMIs. */
+/* The hard-lockup detector of the boot workload: its timer must run between two NMIs. */
 static unsigned long hrtimer_interrupts;
-static unsigned long hrtimer_interrupts_saved;
-static unsigned long hardlockups;
 static struct timer_list watchdog_timer;
+
+static inline struct nmi_stats *nmi_stats_of(struct pt_regs *regs)
+{
+	return regs ? &this_cpu_data()->nmi : &workload_nmi;
+}
 
 static void register_nmi_handler(struct nmiaction *action)
 {
+	if (nr_nmi_actions >= NR_NMI_ACTIONS)
+		panic("register_nmi_handler: no room for %s", action->name);
+	action->index = nr_nmi_actions++;
 	list_add_tail(&action->list, &nmi_desc_head);
 }
 
+/* perf: which pid was running when the counter overflowed. */
 static int perf_event_nmi_handler(unsigned int type, struct pt_regs *regs)
 {
+	struct nmi_stats *st = nmi_stats_of(regs);
+	struct task_struct *p = current;	/* NULL on an idle stack */
+
 	(void)type;
-	(void)regs;
-	perf_samples[(unsigned int)current->pid % NR_SAMPLE_SLOTS]++;
+	st->perf_samples[(unsigned int)(p ? p->pid : 0) % NR_SAMPLE_SLOTS]++;
 	/* Anything beyond our own NMI entry means we interrupted an interrupt. */
-	if (preempt_count - (NMI_OFFSET + HARDIRQ_OFFSET))
-		perf_samples_in_irq++;
+	if (preempt_count() - (NMI_OFFSET + HARDIRQ_OFFSET))
+		st->perf_samples_in_irq++;
 	return NMI_HANDLED;
 }
 
 static int watchdog_overflow_callback(unsigned int type, struct pt_regs *regs)
 {
+	struct nmi_stats *st = nmi_stats_of(regs);
+	unsigned long now;
+
 	(void)type;
-	(void)regs;
-	if (hrtimer_interrupts == hrtimer_interrupts_saved) {
-		hardlockups++;
-		pr_emerg("Watchdog detected hard LOCKUP on cpu 0\n");
+	if (!regs) {
+		if (hrtimer_interrupts == st->hrtimer_interrupts_saved) {
+			st->hardlockups++;
+			pr_emerg("Watchdog detected hard LOCKUP on cpu 0\n");
+			return NMI_HANDLED;
+		}
+		st->hrtimer_interrupts_saved = hrtimer_interrupts;
 		return NMI_HANDLED;
 	}
-	hrtimer_interrupts_saved = hrtimer_interrupts;
+	/* A machine NMI: count, never print (the CPU may hold logbuf_lock). */
+	now = this_cpu_data()->hrtimer_interrupts;
+	if (now != st->hrtimer_interrupts_saved) {
+		st->hrtimer_interrupts_saved = now;
+		st->watchdog_stalls = 0;
+	} else if (++st->watchdog_stalls == WATCHDOG_NMI_STALLS) {
+		st->hardlockups++;
+	}
 	return NMI_HANDLED;
 }
 
@@ -67,7 +93,7 @@ static struct nmiaction watchdog_nmi = {
 	.name = "watchdog",
 };
 
-static int nmi_handle(unsigned int type, struct pt_regs *regs)
+static int nmi_handle(unsigned int type, struct pt_regs *regs, struct nmi_stats *st)
 {
 	struct nmiaction *a;
 	int handled = 0;
@@ -76,31 +102,48 @@ static int nmi_handle(unsigned int type, struct pt_regs *regs)
 		int thishandled = a->handler(type, regs);
 
 		if (thishandled)
-			a->count++;
+			st->handled[a->index]++;
 		handled += thishandled;
 	}
 	return handled;
 }
 
-static void unknown_nmi_error(struct pt_regs *regs)
+static void unknown_nmi_error(struct pt_regs *regs, struct nmi_stats *st)
 {
-	(void)regs;
-	nr_unknown_nmis++;
-	pr_emerg("Uhhuh. NMI received for unknown reason on CPU 0.\n");
+	st->unknown++;
+	if (!regs)
+		pr_emerg("Uhhuh. NMI received for unknown reason on CPU 0.\n");
 }
 
-/* The NMI entry.  regs is the interrupted context (NULL when called directly). */
+/* The NMI entry.  regs is the interrupted context (NULL when the workload calls it). */
 void nmi_handler(struct pt_regs *regs)
 {
-	if (preempt_count & NMI_OFFSET) {
-		nr_nested_nmis++;
-		return;
+	struct nmi_stats *st;
+	struct cpu_data *cd = NULL;
+
+	if (regs) {
+		/* The machine latches NMIs while one runs; nesting would be a machine bug. */
+		cd = this_cpu_data();
+		st = &cd->nmi;
+		if (cd->in_nmi) {
+			st->nested++;
+			return;
+		}
+		cd->in_nmi = 1;
+	} else {
+		st = &workload_nmi;
+		if (preempt_count() & NMI_OFFSET) {
+			st->nested++;
+			return;
+		}
 	}
-	preempt_count += NMI_OFFSET + HARDIRQ_OFFSET;
-	nr_nmis++;
-	if (!nmi_handle(NMI_LOCAL, regs))
-		unknown_nmi_error(regs);
-	preempt_count -= NMI_OFFSET + HARDIRQ_OFFSET;
+	preempt_count() += NMI_OFFSET + HARDIRQ_OFFSET;
+	st->nmis++;
+	if (!nmi_handle(NMI_LOCAL, regs, st))
+		unknown_nmi_error(regs, st);
+	preempt_count() -= NMI_OFFSET + HARDIRQ_OFFSET;
+	if (cd)
+		cd->in_nmi = 0;
 }
 
 static void watchdog_timer_fn(struct timer_list *t)
@@ -118,18 +161,20 @@ void __init lockup_detector_init(void)
 	pr_info("NMI watchdog: Enabled. Permanently consumes one hw-PMU counter.\n");
 }
 
+/* The boot workload's NMIs only: the machine's are random, and stay in cpu_data. */
 void nmi_show_stats(void)
 {
+	const struct nmi_stats *st = &workload_nmi;
 	struct nmiaction *a;
 	unsigned int i;
 
 	pr_info("nmi: %lu NMIs (%lu unknown, %lu nested), %lu hard lockups\n",
-		nr_nmis, nr_unknown_nmis, nr_nested_nmis, hardlockups);
+		st->nmis, st->unknown, st->nested, st->hardlockups);
 	list_for_each_entry(a, &nmi_desc_head, list)
-		pr_info("nmi: handler %-8s handled %lu\n", a->name, a->count);
+		pr_info("nmi: handler %-8s handled %lu\n", a->name, st->handled[a->index]);
 	pr_info("perf: samples by pid slot:");
 	for (i = 0; i < NR_SAMPLE_SLOTS; i++)
-		pr_cont(" %lu (%d%%)", perf_samples[i],
-			nr_nmis ? div_round_closest((int)perf_samples[i] * 100, (int)nr_nmis) : 0);
-	pr_cont(", in irq %lu\n", perf_samples_in_irq);
+		pr_cont(" %lu (%d%%)", st->perf_samples[i],
+			st->nmis ? div_round_closest((int)st->perf_samples[i] * 100, (int)st->nmis) : 0);
+	pr_cont(", in irq %lu\n", st->perf_samples_in_irq);
 }

@@ -1,5 +1,5 @@
-/* printk.c: lib/vsprintf.c + kernel/printk/printk.c-alike: formatting, record log buffer, consoles */
-#include "list.h"
+/* printk.c: lib/vsprintf.c + kernel/printk/printk.c + kernel/panic.c-alike: formatting, record log buffer, consoles, panic */
+#include "sched.h"
 #include "console.h"
 
 /* ---------------------------------------------------------------- vsprintf */
@@ -370,8 +370,13 @@ int console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
 
 static LIST_HEAD(console_drivers);
 
+/* Guards the log buffer, the console state and the two buffers below. */
+static DEFINE_SPINLOCK(logbuf_lock);
 static char textbuf[LOG_LINE_MAX];
 static char outbuf[LOG_LINE_MAX + PREFIX_MAX];
+
+volatile int panic_cpu = -1;
+int oops_in_progress;
 
 unsigned long printk_records_stored;
 unsigned long printk_records_suppressed;
@@ -527,9 +532,15 @@ static int printk_get_level(const char *buffer)
 	return 0;
 }
 
+/*
+ * Any CPU, any context but NMI (an NMI may strike a holder of logbuf_lock).
+ * Once a panic is in progress, a CPU that cannot get the lock prints anyway.
+ */
 int vprintk_emit(const char *fmt, va_list args)
 {
-	u64 ts_nsec = local_clock();
+	unsigned long flags = local_irq_save();
+	bool locked = true;
+	u64 ts_nsec;
 	char *text = textbuf;
 	int level = DEFAULT_MESSAGE_LOGLEVEL;
 	bool cont = false;
@@ -537,6 +548,13 @@ int vprintk_emit(const char *fmt, va_list args)
 	size_t text_len;
 	int printed;
 
+	if (unlikely(oops_in_progress))
+		locked = spin_trylock(&logbuf_lock);
+	else
+		spin_lock(&logbuf_lock);
+
+	/* The clock counts its reads: read it under the lock, in log order. */
+	ts_nsec = local_clock();
 	text_len = vsnprintf(textbuf, sizeof(textbuf), fmt, args);
 	if (text_len >= sizeof(textbuf))
 		text_len = sizeof(textbuf) - 1;
@@ -578,6 +596,9 @@ int vprintk_emit(const char *fmt, va_list args)
 	} while (text_len > 0);
 
 	console_unlock();
+	if (locked)
+		spin_unlock(&logbuf_lock);
+	local_irq_restore(flags);
 	return printed;
 }
 
@@ -594,6 +615,9 @@ int printk(const char *fmt, ...)
 
 void register_console(struct console *newcon)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&logbuf_lock, flags);
 	newcon->flags |= CON_ENABLED;
 	list_add_tail(&newcon->list, &console_drivers);
 	if (newcon->flags & CON_PRINTBUFFER) {
@@ -602,16 +626,34 @@ void register_console(struct console *newcon)
 		console_idx = log_first_idx;
 		console_prev_flags = LOG_NEWLINE;
 	}
+	spin_unlock_irqrestore(&logbuf_lock, flags);
 	pr_info("printk: %sconsole [%s%d] enabled\n",
 		(newcon->flags & CON_BOOT) ? "boot" : "", newcon->name, newcon->index);
 }
 
+/* A CPU that must stop for good: the machine halts a CPU that halts with interrupts off. */
+void __noreturn stop_this_cpu(void)
+{
+	local_irq_disable();
+	for (;;)
+		halt();
+}
+
+/*
+ * One CPU panics; any other that panics meanwhile just stops.  The others
+ * stop at their next tick, or while spinning on a lock (see arch_spin_lock).
+ */
 void __noreturn panic(const char *fmt, ...)
 {
 	static char buf[256];
 	va_list args;
+	int this_cpu;
 
 	local_irq_disable();
+	this_cpu = smp_processor_id();
+	if (cmpxchg32(&panic_cpu, -1, this_cpu) != -1 && panic_cpu != this_cpu)
+		stop_this_cpu();
+	oops_in_progress = 1;		/* bust_spinlocks(1) */
 	va_start(args, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, args);
 	va_end(args);

@@ -1,4 +1,4 @@
-/* rcu.c: kernel/rcu/tiny.c-alike: call_rcu callbacks run by a grace-period kthread */
+/* rcu.c: kernel/rcu/{tiny,tree}.c-alike: call_rcu callbacks; grace periods by a kthread on one CPU, by quiescent-state masks on SMP */
 #include "fs.h"
 #include "sched.h"
 
@@ -16,6 +16,21 @@ static struct timer_list rcu_gp_timer;
 
 unsigned long rcu_gp_completed;
 unsigned long rcu_callbacks_invoked;
+
+/*
+ * After smp_init(), classic RCU: a grace period ends once every online CPU
+ * has passed a quiescent state (the end of a system call, or a tick: ticks
+ * only reach a CPU outside system calls, and readers only live inside them).
+ * rcu_state_lock guards the mask; ticks take it from interrupt context.
+ * The callback lists stay under the BKL: call_rcu() and
+ * rcu_process_callbacks() only run in system calls.
+ */
+static DEFINE_SPINLOCK(rcu_state_lock);
+static bool rcu_smp;
+static unsigned long rcu_online_mask;
+static unsigned long rcu_qs_pending;		/* CPUs still to report in this grace period */
+static unsigned long rcu_gp_seq;		/* grace periods completed on SMP */
+static unsigned long rcu_wait_gp_seq;		/* rcu_wait_list may run at this rcu_gp_seq */
 
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 {
@@ -75,6 +90,66 @@ void rcu_barrier(void)
 {
 	rcu_gp_advance();
 	rcu_gp_advance();
+}
+
+void rcu_smp_init(unsigned long online_mask)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&rcu_state_lock, flags);
+	rcu_online_mask = online_mask;
+	rcu_qs_pending = online_mask;
+	rcu_gp_seq = 0;
+	rcu_wait_gp_seq = 2;
+	spin_unlock_irqrestore(&rcu_state_lock, flags);
+	WRITE_ONCE(rcu_smp, true);
+}
+
+/* This CPU is outside any read-side critical section: report it. */
+void rcu_note_quiescent_state(void)
+{
+	unsigned long bit, flags;
+
+	if (!READ_ONCE(rcu_smp))
+		return;
+	bit = 1UL << smp_processor_id();
+	if (!(READ_ONCE(rcu_qs_pending) & bit))
+		return;
+	spin_lock_irqsave(&rcu_state_lock, flags);
+	rcu_qs_pending &= ~bit;
+	if (!rcu_qs_pending) {
+		/* The grace period is over; the next one starts at once. */
+		WRITE_ONCE(rcu_gp_seq, rcu_gp_seq + 1);
+		rcu_qs_pending = rcu_online_mask;
+	}
+	spin_unlock_irqrestore(&rcu_state_lock, flags);
+}
+
+/*
+ * Under the BKL: run the batch that has waited a whole grace period, and
+ * start the callbacks queued since waiting.  A grace period may have been
+ * under way when they were queued; the one after it certainly began later.
+ */
+void rcu_process_callbacks(void)
+{
+	unsigned long seq;
+
+	if (!rcu_smp)
+		return;
+	seq = READ_ONCE(rcu_gp_seq);
+	if (rcu_wait_list && (long)(seq - rcu_wait_gp_seq) >= 0) {
+		struct rcu_head *done = rcu_wait_list;
+
+		rcu_wait_list = NULL;
+		rcu_gp_completed++;
+		rcu_do_batch(done);
+	}
+	if (!rcu_wait_list && rcu_next_list) {
+		rcu_wait_list = rcu_next_list;
+		rcu_next_list = NULL;
+		rcu_next_tail = &rcu_next_list;
+		rcu_wait_gp_seq = seq + 2;
+	}
 }
 
 int __init rcu_spawn_gp_kthread(void)

@@ -1,4 +1,4 @@
-/* sched.c: kernel/sched/core.c + fair.c + kernel/fork.c + kthread.c-alike: tasks and a round-robin scheduler */
+/* sched.c: kernel/sched/core.c + fair.c + kernel/fork.c + kthread.c-alike: tasks, the boot CPU's round-robin scheduler, host-scheduled SMP tasks */
 #include "fs.h"
 #include "sched.h"
 #include "div64.h"
@@ -17,7 +17,6 @@ struct task_struct init_task = {
 	.time_slice	= SCHED_SLICE_TICKS,
 };
 
-struct task_struct *current_task = &init_task;
 LIST_HEAD(task_list);
 unsigned long nr_context_switches;
 static unsigned long nr_yields;
@@ -89,18 +88,16 @@ void __init sched_init(void)
 		NR_TASKS, SCHED_SLICE_TICKS, HZ);
 }
 
-struct task_struct *copy_process(const char *comm, unsigned int flags,
-				 struct task_struct *parent, int nice)
+/* dup_task_struct() and the rest of copy_process() that does not touch the run queue. */
+static struct task_struct *dup_task_struct(const char *comm, unsigned int flags,
+					   struct task_struct *parent, int nice)
 {
-	struct task_struct *p;
+	struct task_struct *p = kmem_cache_alloc(task_struct_cachep, GFP_KERNEL);
 
-	if (nr_tasks >= NR_TASKS)
-		return ERR_PTR(-EAGAIN);
-	p = kmem_cache_alloc(task_struct_cachep, GFP_KERNEL);
 	if (!p)
 		return ERR_PTR(-ENOMEM);
 
-	/* dup_task_struct(): start as a copy of the parent, then make it our own. */
+	/* Start as a copy of the parent, then make it our own. */
 	*p = *parent;
 	p->need_resched = 0;
 	p->utime = p->stime = 0;
@@ -130,10 +127,66 @@ struct task_struct *copy_process(const char *comm, unsigned int flags,
 		}
 		p->pwd = dget(parent->pwd);
 	}
-	p->rq_index = nr_tasks;
-	runqueue[nr_tasks++] = p;
 	list_add_tail(&p->tasks, &task_list);
 	return p;
+}
+
+struct task_struct *copy_process(const char *comm, unsigned int flags,
+				 struct task_struct *parent, int nice)
+{
+	struct task_struct *p;
+
+	if (nr_tasks >= NR_TASKS)
+		return ERR_PTR(-EAGAIN);
+	p = dup_task_struct(comm, flags, parent, nice);
+	if (IS_ERR(p))
+		return p;
+	p->rq_index = nr_tasks;
+	runqueue[nr_tasks++] = p;
+	return p;
+}
+
+/*
+ * A task of its own for the machine to run (an SMP worker): not on the boot
+ * CPU's round-robin queue; the host schedules it, and it never migrates.
+ * Its host task calls setup_thread_info() with it when it starts.
+ */
+struct task_struct *create_host_task(const char *comm, struct task_struct *parent)
+{
+	return dup_task_struct(comm, PF_HOST_SCHED, parent, 0);
+}
+
+struct task_struct *find_task_by_pid(pid_t pid)
+{
+	struct task_struct *p;
+
+	list_for_each_entry(p, &task_list, tasks) {
+		if (p->pid == pid)
+			return p;
+	}
+	return NULL;
+}
+
+/* The first thing a task does on its stack: say who it is and where it runs. */
+void setup_thread_info(struct task_struct *p, unsigned int cpu)
+{
+	struct thread_info *ti = current_thread_info();
+
+	ti->cpu = cpu;
+	ti->lock_depth = -1;
+	ti->preempt_count = 0;
+	*end_of_stack(ti) = STACK_END_MAGIC;
+	barrier();		/* an NMI that sees the task sees the CPU too */
+	WRITE_ONCE(ti->task, p);
+}
+
+void check_stack_end(void)
+{
+	struct thread_info *ti = current_thread_info();
+
+	if (unlikely(*end_of_stack(ti) != STACK_END_MAGIC))
+		panic("corrupted stack end detected (task %s/%d)",
+		      ti->task ? ti->task->comm : "?", ti->task ? ti->task->pid : -1);
 }
 
 /* A new kthread sleeps until someone wakes it. */
@@ -198,15 +251,33 @@ static void finish_task_switch(struct task_struct *prev)
 static void context_switch(struct task_struct *prev, struct task_struct *next)
 {
 	nr_context_switches++;
-	/* switch_to(): no stacks to swap, each task's program keeps its own state. */
-	current_task = next;
+	/*
+	 * switch_to(): no stacks to swap, each task's program keeps its own
+	 * state; the boot stack's thread_info now names the next task.
+	 */
+	current_thread_info()->task = next;
 	finish_task_switch(prev);
+}
+
+/* A task the machine schedules gives up its CPU to the next task there, without the BKL. */
+static void schedule_host(struct task_struct *prev)
+{
+	prev->need_resched = 0;
+	prev->nvcsw++;
+	release_kernel_lock();
+	ftsim_yield();
+	reacquire_kernel_lock();
 }
 
 void schedule(void)
 {
 	struct task_struct *prev = current;
 	struct task_struct *next;
+
+	if (prev->flags & PF_HOST_SCHED) {
+		schedule_host(prev);
+		return;
+	}
 
 	prev->need_resched = 0;
 	next = pick_next_task(prev);
@@ -254,6 +325,7 @@ void scheduler_tick(void)
 	}
 }
 
+/* Under the BKL (a system call). */
 long do_sched_yield(void)
 {
 	nr_yields++;

@@ -1,8 +1,9 @@
-/* sched.h: include/linux/sched.h + asm/ptrace.h-alike: tasks, pt_regs, timers, softirqs */
+/* sched.h: include/linux/sched.h + asm/{ptrace,thread_info,smp}.h-alike: tasks, pt_regs, current, per-CPU data, timers, softirqs */
 #ifndef _SCHED_H
 #define _SCHED_H
 
 #include "list.h"
+#include "spinlock.h"
 
 struct files_struct;
 struct dentry;
@@ -46,6 +47,7 @@ static inline int user_mode(const struct pt_regs *regs)
 #define TASK_DEAD		0x0080
 
 #define PF_IDLE		0x00000002
+#define PF_HOST_SCHED	0x00000004	/* a task of its own, scheduled by the machine (SMP workers) */
 #define PF_KTHREAD	0x00200000
 
 #define TASK_COMM_LEN	16
@@ -90,8 +92,55 @@ struct task_struct {
 	struct list_head	tasks;
 };
 
-extern struct task_struct *current_task;
-#define current		current_task
+/*
+ * asm/thread_info.h, the 2.6 x86 way: every stack is THREAD_SIZE bytes,
+ * THREAD_SIZE-aligned, with a struct thread_info at its base; masking %rsp
+ * finds it.  A task stores its task_struct pointer there when it starts
+ * (an idle stack of the host, or a task that has not got that far yet,
+ * has a zeroed one).  The boot workload's round-robin scheduler switches
+ * "current" by rewriting ti->task: its tasks all run on the boot stack.
+ */
+#define THREAD_SIZE	FTSIM_THREAD_SIZE
+#define STACK_END_MAGIC	0x57AC6E9DUL
+#define NR_CPUS		64
+
+struct thread_info {
+	struct task_struct	*task;
+	unsigned int		cpu;
+	int			lock_depth;	/* BKL nesting, -1 when not held */
+	unsigned long		preempt_count;
+	unsigned long		bkl_flags;	/* irq flags of the outermost lock_kernel() */
+};
+
+static __always_inline struct thread_info *current_thread_info(void)
+{
+	return ftsim_thread_area();
+}
+
+/* The word just above thread_info: a stack that overflows hits it first. */
+static inline unsigned long *end_of_stack(struct thread_info *ti)
+{
+	return (unsigned long *)(ti + 1);
+}
+
+static __always_inline struct task_struct *get_current(void)
+{
+	return current_thread_info()->task;
+}
+#define current		get_current()
+
+/* Stacks with no task yet (the host's idle loops) ask the machine. */
+static __always_inline unsigned int smp_processor_id(void)
+{
+	struct thread_info *ti = current_thread_info();
+
+	if (likely(READ_ONCE(ti->task) != NULL))
+		return ti->cpu;
+	return (unsigned int)ftsim_cpu_id();
+}
+
+void setup_thread_info(struct task_struct *p, unsigned int cpu);
+void check_stack_end(void);
 
 extern struct task_struct init_task;
 extern struct list_head task_list;
@@ -113,6 +162,8 @@ struct task_struct *copy_process(const char *comm, unsigned int flags,
 struct task_struct *kthread_create(int (*threadfn)(void *data), void *data,
 				   const char *name);
 void kthreadd_init(void);
+struct task_struct *create_host_task(const char *comm, struct task_struct *parent);
+struct task_struct *find_task_by_pid(pid_t pid);
 
 /* kernel/time/timer.c, kernel/time/tick-common.c */
 struct timer_list {
@@ -149,23 +200,79 @@ void irq_exit(void);
 void __init softirq_init(void);
 void softirq_show_stats(void);
 int __init spawn_ksoftirqd(void);
-extern unsigned long preempt_count;
 extern unsigned long softirq_counts[NR_SOFTIRQS];
+#define preempt_count()	(current_thread_info()->preempt_count)
+#define SOFTIRQ_OFFSET	0x100UL
 #define HARDIRQ_OFFSET	0x10000UL
 #define NMI_OFFSET	0x100000UL
-#define in_interrupt()	(preempt_count != 0)
+#define in_interrupt()	(preempt_count() != 0)
 
 /* arch/x86/kernel/nmi.c */
 #define NMI_HANDLED	1
 #define NMI_DONE	0
+#define NR_NMI_ACTIONS	2
+#define NR_SAMPLE_SLOTS	8
+
+/*
+ * NMI bookkeeping.  The boot workload's simulated NMIs (regs == NULL) count
+ * in workload_nmi, which it prints; the machine's NMIs count per CPU, in
+ * cpu_data, and are never printed (they arrive at random).
+ */
+struct nmi_stats {
+	unsigned long	nmis;
+	unsigned long	unknown;
+	unsigned long	nested;
+	unsigned long	handled[NR_NMI_ACTIONS];
+	unsigned long	perf_samples[NR_SAMPLE_SLOTS];
+	unsigned long	perf_samples_in_irq;
+	unsigned long	hrtimer_interrupts_saved;
+	unsigned long	watchdog_stalls;	/* NMIs in a row without a tick */
+	unsigned long	hardlockups;
+};
+
 void nmi_handler(struct pt_regs *regs);
 void __init lockup_detector_init(void);
 void nmi_show_stats(void);
-extern unsigned long nr_nmis;
+extern struct nmi_stats workload_nmi;
+
+/*
+ * Per-CPU data (irq_cpustat_t and friends), indexed by smp_processor_id().
+ * Only its own CPU writes it, from task, interrupt or NMI context.
+ */
+struct cpu_data {
+	u32		softirq_pending;
+	int		in_nmi;
+	unsigned long	timer_ticks;		/* local timer interrupts taken */
+	unsigned long	idle_ticks;		/* ... of which hit the idle loop */
+	unsigned long	hrtimer_interrupts;	/* what the NMI watchdog watches */
+	struct nmi_stats nmi;
+} __aligned(64);
+
+extern struct cpu_data cpu_data[NR_CPUS];
+
+static __always_inline struct cpu_data *this_cpu_data(void)
+{
+	return &cpu_data[smp_processor_id()];
+}
+
+#define local_softirq_pending()	(this_cpu_data()->softirq_pending)
+
+/* kernel/smp.c */
+extern unsigned int nr_cpu_ids;
+extern unsigned long cpu_online_mask;
+unsigned int __init smp_init(void);
+
+/* kernel/rcu/ (the SMP part) */
+void rcu_smp_init(unsigned long online_mask);
+void rcu_note_quiescent_state(void);
+void rcu_process_callbacks(void);
 
 /* init/workload.c: the user programs init runs */
 void workload_run(unsigned long steps);
 u32 workload_report(unsigned long steps);
+
+/* init/workload_smp.c: worker tasks, two per CPU */
+void __init smp_workload_start(unsigned int ncpus);
 
 /* arch/x86/entry/ */
 void do_syscall_64(struct pt_regs *regs, int nr);

@@ -40,6 +40,7 @@ struct kmem_cache {
 void __init page_alloc_init(void);
 void *__get_free_page(gfp_t gfp);
 void free_page(void *addr);
+void online_hotplug_pages(void);
 unsigned long nr_free_pages(void);
 unsigned long totalram_pages(void);
 

@@ -1,4 +1,4 @@
-/* softirq.c: kernel/softirq.c-alike: irq_enter/irq_exit, pending bits and the softirq vector */
+/* softirq.c: kernel/softirq.c-alike: irq_enter/irq_exit, per-CPU pending bits and the softirq vector */
 #include "sched.h"
 
 struct softirq_action {
@@ -8,8 +8,6 @@ struct softirq_action {
 static struct softirq_action softirq_vec[NR_SOFTIRQS];
 static struct task_struct *ksoftirqd;
 static unsigned long ksoftirqd_runs;
-static u32 softirq_pending;
-unsigned long preempt_count;
 unsigned long softirq_counts[NR_SOFTIRQS];
 
 static const char *const softirq_to_name[NR_SOFTIRQS] = {
@@ -22,9 +20,10 @@ void open_softirq(int nr, void (*action)(void))
 	softirq_vec[nr].action = action;
 }
 
+/* Interrupts off, or called from the boot workload (which runs with them off). */
 void raise_softirq(unsigned int nr)
 {
-	softirq_pending |= 1U << nr;
+	local_softirq_pending() |= 1U << nr;
 }
 
 static void __do_softirq(void)
@@ -32,9 +31,9 @@ static void __do_softirq(void)
 	u32 pending;
 	int restart = 2;
 
-	preempt_count += 0x100;		/* SOFTIRQ_OFFSET */
-	while ((pending = softirq_pending) != 0 && restart--) {
-		softirq_pending = 0;
+	preempt_count() += SOFTIRQ_OFFSET;
+	while ((pending = local_softirq_pending()) != 0 && restart--) {
+		local_softirq_pending() = 0;
 		while (pending) {
 			unsigned int nr = __builtin_ctz(pending);
 
@@ -44,9 +43,9 @@ static void __do_softirq(void)
 				softirq_vec[nr].action();
 		}
 	}
-	preempt_count -= 0x100;
+	preempt_count() -= SOFTIRQ_OFFSET;
 	/* Still pending after the restart budget: leave the rest to ksoftirqd. */
-	if (softirq_pending && ksoftirqd)
+	if (local_softirq_pending() && ksoftirqd)
 		wake_up_process(ksoftirqd);
 }
 
@@ -54,7 +53,7 @@ static int run_ksoftirqd(void *data)
 {
 	(void)data;
 	ksoftirqd_runs++;
-	if (softirq_pending)
+	if (local_softirq_pending())
 		__do_softirq();
 	set_current_state(TASK_INTERRUPTIBLE);
 	schedule();
@@ -71,13 +70,13 @@ int __init spawn_ksoftirqd(void)
 
 void irq_enter(void)
 {
-	preempt_count += HARDIRQ_OFFSET;
+	preempt_count() += HARDIRQ_OFFSET;
 }
 
 void irq_exit(void)
 {
-	preempt_count -= HARDIRQ_OFFSET;
-	if (!in_interrupt() && softirq_pending)
+	preempt_count() -= HARDIRQ_OFFSET;
+	if (!in_interrupt() && local_softirq_pending())
 		__do_softirq();
 }
 

@@ -147,16 +147,48 @@ static void tick_periodic(void)
 }
 
 /*
- * The periodic timer interrupt.  regs is the interrupted context (NULL
- * while the tick is called directly by the workload).
+ * The machine's local timer, on any CPU, with interrupts off.  jiffies is
+ * the boot workload's virtual time (its simulated tick below); how many of
+ * these ticks each CPU takes depends on the interleaving, so they account
+ * CPU time per task and per CPU, feed the NMI watchdog and report RCU
+ * quiescent states, but leave the clock and the timer wheel alone.
+ */
+static void local_timer_interrupt(struct pt_regs *regs)
+{
+	struct cpu_data *cd = this_cpu_data();
+	struct task_struct *p = current;
+
+	if (unlikely(panic_cpu >= 0))
+		stop_this_cpu();
+	cd->timer_ticks++;
+	cd->hrtimer_interrupts++;
+	if (p) {
+		check_stack_end();
+		account_process_tick(p, user_mode(regs));
+		p->sum_exec_runtime += TICK_NSEC;
+	} else {
+		cd->idle_ticks++;
+	}
+	/*
+	 * Interrupts are on only outside system calls, and RCU readers live
+	 * inside them: wherever this tick struck, the CPU is quiescent.
+	 */
+	rcu_note_quiescent_state();
+}
+
+/*
+ * The timer interrupt.  regs is the interrupted context, or NULL for the
+ * boot workload's simulated tick, which it calls directly every few steps.
  */
 void tick_handler(struct pt_regs *regs)
 {
-	int user_tick = regs ? user_mode(regs) : !(current->flags & PF_KTHREAD);
-
 	irq_enter();
-	tick_periodic();
-	update_process_times(user_tick);
+	if (regs) {
+		local_timer_interrupt(regs);
+	} else {
+		tick_periodic();
+		update_process_times(!(current->flags & PF_KTHREAD));
+	}
 	irq_exit();
 }
 

@@ -1,7 +1,5 @@
 /* workload.c: the bundled user space: init, sh and cat as step-at-a-time programs making syscalls */
-#include "fs.h"
-#include "sched.h"
-#include "syscalls.h"
+#include "workload.h"
 
 #define STEPS_PER_TICK	4	/* a timer interrupt every 4 steps */
 #define STEPS_PER_NMI	61	/* a perf NMI every 61 steps (prime: samples drift) */
@@ -54,8 +52,8 @@ static const char *const errno_names[NR_ERRNO] = {
 
 /* ---------------------------------------------------- the "C library" */
 
-static long syscall4(long nr, unsigned long a0, unsigned long a1, unsigned long a2,
-		     unsigned long a3)
+long syscall4(long nr, unsigned long a0, unsigned long a1, unsigned long a2,
+	      unsigned long a3)
 {
 	struct pt_regs regs = {
 		.orig_ax = nr,
@@ -72,18 +70,6 @@ static long syscall4(long nr, unsigned long a0, unsigned long a1, unsigned long 
 	do_syscall_64(&regs, (int)nr);
 	return (long)regs.ax;
 }
-
-#define UARG(x)	((unsigned long)(x))
-static long u_open(const char *p, int fl, int mode) { return syscall4(__NR_open, UARG(p), fl, mode, 0); }
-static long u_creat(const char *p, int mode) { return syscall4(__NR_creat, UARG(p), mode, 0, 0); }
-static long u_close(int fd) { return syscall4(__NR_close, fd, 0, 0, 0); }
-static long u_read(int fd, void *b, size_t n) { return syscall4(__NR_read, fd, UARG(b), n, 0); }
-static long u_write(int fd, const void *b, size_t n) { return syscall4(__NR_write, fd, UARG(b), n, 0); }
-static long u_pread(int fd, void *b, size_t n, long off) { return syscall4(__NR_pread64, fd, UARG(b), n, off); }
-static long u_pwrite(int fd, const void *b, size_t n, long off) { return syscall4(__NR_pwrite64, fd, UARG(b), n, off); }
-static long u_lseek(int fd, long off, int whence) { return syscall4(__NR_lseek, fd, off, whence, 0); }
-static long u_fstat(int fd, struct stat *st) { return syscall4(__NR_fstat, fd, UARG(st), 0, 0); }
-static long u_stat(const char *p, struct stat *st) { return syscall4(__NR_stat, UARG(p), UARG(st), 0, 0); }
 
 /* Note a result; negative results are errnos. */
 static long ret_check(struct user_program *prog, long ret)
