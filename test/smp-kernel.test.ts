@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bootAndRun, type RunOptions, type RunResult } from '../src/runner.js';
+import { ReplayChooser } from '../src/machine/chooser.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const image = new Uint8Array(readFileSync(join(root, 'fixtures', 'vmlinux')));
@@ -45,6 +46,15 @@ describe(`the bundled kernel on ${CPUS} CPUs`, () => {
     expect(b.cycles).toEqual(a.cycles);
     expect(b.console).toBe(a.console);
     expect(b.memoryHash).toBe(a.memoryHash);
+
+    // the recorded decisions replay the run bit for bit, and another seed really is another run
+    const c = boot({ chooser: new ReplayChooser(a.choices, 'seed 5') });
+    expect(c.instructions).toEqual(a.instructions);
+    expect(c.cycles).toEqual(a.cycles);
+    expect(c.memoryHash).toBe(a.memoryHash);
+    const d = boot({ seed: 6 });
+    expect(d.console).toBe(a.console);
+    expect(d.cycles).not.toEqual(a.cycles);
   }, 60_000);
 
   it('prints the same console with NMIs striking anywhere, irq-off sections and lock holders included', () => {
