@@ -1068,14 +1068,12 @@ export class Cpu {
         return;
       }
       case Op.SERIALIZE: this.serialTime = this.now(); return;
-      case Op.INT3: this.fault_(Vec.BP, 'int3 breakpoint');
-      // falls through (never: fault_ throws)
-      case Op.UD2: this.fault_(Vec.UD, 'ud2 (undefined instruction, e.g. BUG() or __builtin_trap)');
-      // falls through
+      case Op.INT3: return this.fault_(Vec.BP, 'int3 breakpoint');
+      case Op.UD2: return this.fault_(Vec.UD, 'ud2 (undefined instruction, e.g. BUG() or __builtin_trap)');
       default:
         // not a guest #UD: an instruction outside what the interpreter implements stops the CPU
         this.rip = d.addr;
-        this.fault_(Vec.UNSUPPORTED, d.error || `instruction not implemented (op ${d.op})`);
+        return this.fault_(Vec.UNSUPPORTED, d.error || `instruction not implemented (op ${d.op})`);
     }
   }
 
