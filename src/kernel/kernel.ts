@@ -1,13 +1,13 @@
 // The ftsim kernel: tasks and scheduler, interrupts and IPIs, on_each_cpu/stop_machine, text_poke, and the machine's run loop (kernel/sched/core.c, kernel/smp.c, kernel/stop_machine.c).
 
 import { Machine, describeFault } from '../machine/machine.js';
-import { Cpu, CpuFault, MachineViolation, RAX, RDX, RSP, RDI, IF, VEC_NAMES } from '../machine/x86/cpu.js';
+import { Cpu, MachineViolation, RAX, RDX, RSP, RDI, IF, VEC_NAMES } from '../machine/x86/cpu.js';
 import { PERM_R, PERM_W, PERM_X, addrToNum, numToAddr, hex, type Region } from '../machine/memory.js';
 import { FetchModel, FetchViolation } from '../machine/fetch.js';
 import { RecordingChooser, type Chooser, type Choice } from '../machine/chooser.js';
-import { FlowIntegrity, ShadowStack } from '../explore/monitors.js';
+import { FlowIntegrity, ShadowStack } from '../machine/flow.js';
 import { buildEntryText, buildIdt, type EntryText, type StubSpec } from './entry.js';
-import { PtRegs, PT_REGS_SIZE, PT } from './ptregs.js';
+import { PtRegs, PT_REGS_SIZE } from './ptregs.js';
 import {
   IDT_BASE, IDT_SIZE, ENTRY_TEXT_BASE, ENTRY_TEXT_SIZE, STACKS_BASE, THREAD_SIZE, STACK_STRIDE,
   NMI_VECTOR, LOCAL_TIMER_VECTOR, CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR, CYCLES_PER_SECOND,
@@ -584,4 +584,3 @@ export class Kernel {
   }
 }
 
-export { CpuFault, PT };

@@ -1,7 +1,7 @@
-// Invariant monitors: call/ret integrity with a per-task shadow stack (invariant 3), NMI nesting (invariant 7).
+// Invariant monitors on the machine: call/ret integrity with a per-task shadow stack the kernel swaps on context switch (invariant 3), NMI nesting (invariant 7).
 
-import type { Cpu, FlowMonitor } from '../machine/x86/cpu.js';
-import { hex } from '../machine/memory.js';
+import type { Cpu, FlowMonitor } from './x86/cpu.js';
+import { hex } from './memory.js';
 
 const CALL = 0;
 const FRAME = 1;
