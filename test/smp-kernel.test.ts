@@ -63,6 +63,12 @@ describe(`the bundled kernel on ${CPUS} CPUs`, () => {
     expect(r.console).toBe(expectedConsole);
   }, 60_000);
 
+  it('finishes without a timer too: the last task to exit wakes the idle CPUs', () => {
+    const r = boot({ seed: 2, timerHz: 0 });
+    expectCleanHalt(r);
+    expect(r.console).toBe(expectedConsole);
+  });
+
   it('prints the same console with ten times as many ticks (and preemptions)', () => {
     const r = boot({ seed: 7, timerHz: 10_000 });
     expectCleanHalt(r);

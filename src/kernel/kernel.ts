@@ -273,6 +273,10 @@ export class Kernel {
     const t = this.current[cpu.id];
     if (t.idle) throw new MachineViolation(2, cpu.id, cpu.rip, 'the idle task tried to exit', new Uint8Array(0));
     t.state = 'dead';
+    if (this.liveTasks() === 0 && !this.anyHostThread()) {
+      // the last task is gone: wake every idle CPU so its idle loop sees it and halts
+      for (const c of this.cpus) if (c !== cpu && c.waiting) c.raiseIrq(RESCHEDULE_VECTOR);
+    }
     this.selfInterrupt(cpu);
   }
 
