@@ -8,6 +8,9 @@ import { RecordingChooser, type Chooser, type Choice } from '../machine/chooser.
 import { FlowIntegrity, ShadowStack } from '../machine/flow.js';
 import { buildEntryText, buildIdt, type EntryText, type StubSpec } from './entry.js';
 import { PtRegs, PT_REGS_SIZE } from './ptregs.js';
+import { decode } from '../machine/x86/decode.js';
+import { formatInsn } from '../machine/x86/format.js';
+import { Op } from '../machine/x86/insn.js';
 import {
   IDT_BASE, IDT_SIZE, ENTRY_TEXT_BASE, ENTRY_TEXT_SIZE, STACKS_BASE, THREAD_SIZE, STACK_STRIDE,
   NMI_VECTOR, LOCAL_TIMER_VECTOR, CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR, CYCLES_PER_SECOND,
@@ -161,7 +164,8 @@ export class Kernel {
     this.timerPeriod = period;
 
     // The boot task runs on CPU 0; every CPU gets an idle task (started by HC_SMP_BOOT).
-    const boot = this.newTask('swapper/0', 0, null, false);
+    // the boot task runs start_kernel and goes on as init (pid 1); each CPU's idle task is swapper/N (pid 0)
+    const boot = this.newTask('init', 0, null, false);
     boot.state = 'running';
     this.current.push(boot);
     if (this.flow) this.flow.shadows[0] = boot.shadow;
@@ -354,15 +358,26 @@ export class Kernel {
         const ip = regs.ip;
         const cr2 = vector === 14 ? ` accessing ${hex(cpu.cr2)}` : '';
         const what = vector === 6 ? 'invalid opcode' : `${VEC_NAMES[vector] ?? `vector ${vector}`} exception`;
-        throw new MachineViolation(2, cpu.id, addrToNum(ip), `${what} in kernel text at ${hex(ip)} <${this.symbolize(ip)}>${cr2} (error code ${regs.get('orig_ax')})`, this.bytesAt(ip, 8));
+        throw new MachineViolation(2, cpu.id, addrToNum(ip), `${what} in kernel text at ${hex(ip)} <${this.symbolize(ip)}>${this.insnText(ip)}${cr2} (error code ${regs.get('orig_ax')})`, this.bytesAt(ip, 8));
       }
     }
     cpu.setReg(RAX, resume);
     cpu.setReg(RDX, spin ? 1n : 0n);
   }
 
+  /** " (mov %rax,(%rdi))": the instruction at addr in objdump's syntax, for reports. */
+  private insnText(addr: bigint): string {
+    const b = this.bytesAt(addr, 15);
+    if (b.length === 0) return '';
+    const d = decode(b, 0, b.length, addrToNum(addr));
+    return d.op === Op.INVALID ? '' : ` (${formatInsn(d, (a) => this.symbolize(a)).replace(/\s+/g, ' ')})`;
+  }
+
   private bytesAt(addr: bigint, n: number): Uint8Array {
-    try { return this.machine.mem.read(addr, n); } catch { return new Uint8Array(0); }
+    for (let k = n; k > 0; k--) {
+      try { return this.machine.mem.read(addr, k); } catch { /* shorter, up to the end of the region */ }
+    }
+    return new Uint8Array(0);
   }
 
   /** Invariant 7: a maskable interrupt only ever arrives with IF set in the interrupted context. */

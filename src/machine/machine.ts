@@ -1,7 +1,10 @@
 // The simulated machine: one memory, N x86-64 CPUs, the debug console port and the hypercall gate.
 
 import { Cpu, CpuBus, CpuFault, VEC_NAMES, RAX } from './x86/cpu.js';
-import { Memory, hex } from './memory.js';
+import { Memory, hex, addrToNum } from './memory.js';
+import { decode } from './x86/decode.js';
+import { formatInsn } from './x86/format.js';
+import { Op } from './x86/insn.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -72,6 +75,9 @@ export class Machine implements CpuBus {
 export function describeFault(cpuId: number, f: CpuFault, sym: (addr: number) => string): string {
   const bytes = Array.from(f.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
   const where = `${hex(f.rip)} <${sym(f.rip)}>`;
+  // the instruction in objdump's syntax, when the interpreter can decode it
+  const d = f.bytes.length > 0 ? decode(f.bytes, 0, f.bytes.length, f.rip) : null;
+  const text = d !== null && d.op !== Op.INVALID ? ` (${formatInsn(d, (a) => sym(addrToNum(a))).replace(/\s+/g, ' ')})` : '';
   return `CPU ${cpuId}: ${VEC_NAMES[f.vector] ?? `vector ${f.vector}`} at ${where}` +
-    (bytes ? `, bytes ${bytes}` : '') + `: ${f.detail}`;
+    (bytes ? `, bytes ${bytes}${text}` : '') + `: ${f.detail}`;
 }
