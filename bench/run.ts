@@ -64,12 +64,19 @@ function main(): void {
   const guest = guestRun(1, single);
   // four CPUs: a short single-CPU phase, then two workers per CPU over the syscalls
   const smp = guestRun(4, { workload_iterations: 100n, smp_workload_iterations: BigInt(Number(process.env.FTSIM_BENCH_SMP_ITERATIONS ?? 3000)) });
+  // the single-CPU workload again, on a 4-CPU machine: the same instructions, now interleaved by the
+  // chooser with three idle CPUs (quanta, idle cycles, the fetch model's checks)
+  const same = guestRun(4, single);
   const nativeIters = iterations * 50;
   const native = nativeRun(nativeIters);
   const result: Record<string, unknown> = {
     benchmark: 'bundled kernel, tracing off',
     node: process.version,
     singleCpu: { workloadIterations: iterations, ...guest },
+    sameWorkOnFourCpus: {
+      ...same,
+      perInstructionCostVsSingleCpu: Math.round((guest.instructionsPerSecond / same.instructionsPerSecond) * 1000) / 1000,
+    },
     fourCpus: {
       ...smp,
       fetchModel: true,
