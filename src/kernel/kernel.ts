@@ -163,8 +163,8 @@ export class Kernel {
     }
     this.timerPeriod = period;
 
-    // The boot task runs on CPU 0; every CPU gets an idle task (started by HC_SMP_BOOT).
-    // the boot task runs start_kernel and goes on as init (pid 1); each CPU's idle task is swapper/N (pid 0)
+    // The boot task runs start_kernel on CPU 0 and goes on as init (pid 1); every CPU gets an idle
+    // task, swapper/N (pid 0), which the secondary CPUs start in (HC_SMP_BOOT).
     const boot = this.newTask('init', 0, null, false);
     boot.state = 'running';
     this.current.push(boot);
