@@ -435,17 +435,28 @@ export class Cpu {
     if (r.icache !== null) r.invalidate(off, size);
   }
 
-  /** Effective address of the memory operand, exact modulo 2^64, as a signed double. */
-  private ea(d: Insn): number {
+  /**
+   * base + index * scale + disp of the memory operand, exact modulo 2^64 (no segment base): what
+   * lea computes. Returns the low 32 bits; the high 32 bits (signed) are left in tHi.
+   */
+  private lea(d: Insn): number {
     let lo = d.dispLo, hi = d.dispHi;
     const b = d.base, x = d.index;
     if (b >= 0) { lo += this.lo[b]; hi += this.hi[b]; }
     if (x >= 0) { lo += this.lo[x] * d.scale; hi += Math.imul(this.hi[x], d.scale); }
+    if (lo >= TWO32) { const c = Math.floor(lo / TWO32); lo -= c * TWO32; hi += c; }
+    this.tHi = hi | 0;
+    return lo;
+  }
+
+  /** Effective address of the memory operand (with the fs/gs base), exact modulo 2^64, as a signed double. */
+  private ea(d: Insn): number {
+    let lo = this.lea(d), hi = this.tHi;
     if (d.prefixes & (Pfx.FS | Pfx.GS)) {
       const s = d.prefixes & Pfx.FS ? this.fsBase : this.gsBase;
       lo += s >>> 0; hi += Math.floor(s / TWO32);
+      if (lo >= TWO32) { lo -= TWO32; hi += 1; }
     }
-    if (lo >= TWO32) { const c = Math.floor(lo / TWO32); lo -= c * TWO32; hi += c; }
     return (hi | 0) * TWO32 + lo;
   }
 
@@ -468,6 +479,13 @@ export class Cpu {
     const nl = lo + 8;
     if (nl >= TWO32) { this.lo[RSP] = nl - TWO32; this.hi[RSP] = (hi + 1) | 0; } else this.lo[RSP] = nl;
     return v;
+  }
+
+  /** Push the return address, jump, and tell the call/ret monitor. */
+  private callTo(next: number, target: number): void {
+    this.pushNum(next);
+    this.rip = target;
+    if (this.flow !== null) this.flow.onCall(this, next);
   }
 
   /** Push a 64-bit value given as a signed double (return addresses). */
@@ -840,11 +858,8 @@ export class Cpu {
         return;
       }
       case Op.LEA: {
-        let lo = d.dispLo, hi = d.dispHi;
-        if (d.base >= 0) { lo += this.lo[d.base]; hi += this.hi[d.base]; }
-        if (d.index >= 0) { lo += this.lo[d.index] * d.scale; hi += Math.imul(this.hi[d.index], d.scale); }
-        if (lo >= TWO32) { const c = Math.floor(lo / TWO32); lo -= c * TWO32; hi += c; }
-        this.wrReg(d.reg, size, lo >>> 0, hi | 0);
+        const lo = this.lea(d);
+        this.wrReg(d.reg, size, lo, this.tHi);
         return;
       }
       case Op.MOVZX: {
@@ -878,33 +893,15 @@ export class Cpu {
         if (size === 2) this.fault_(Vec.UNSUPPORTED, '16-bit push is not supported');
         this.push64(d.immLo, d.immHi);
         return;
-      case Op.CALL:
-        this.pushNum(next);
-        this.rip = d.target;
-        if (this.flow !== null) this.flow.onCall(this, next);
-        return;
+      case Op.CALL: return Cpu.hCall(this, d);
       case Op.CALL_IND: {
         const lo = this.rdRm(d, 8);
-        const t = this.tHi * TWO32 + lo;
-        this.pushNum(next);
-        this.rip = t;
-        if (this.flow !== null) this.flow.onCall(this, next);
-        return;
+        return this.callTo(next, this.tHi * TWO32 + lo);
       }
-      case Op.RET: case Op.RET_IMM: {
-        const lo = this.pop64();
-        const t = this.tHi * TWO32 + lo;
-        if (d.op === Op.RET_IMM) this.setRegNum(RSP, this.regNum(RSP) + d.immLo);
-        if (this.flow !== null) {
-          const bad = this.flow.onRet(this, t);
-          if (bad !== null) { this.rip = d.addr; throw new MachineViolation(3, this.id, d.addr, bad, d.bytes); }
-        }
-        this.rip = t;
-        return;
-      }
-      case Op.JMP: this.rip = d.target; return;
+      case Op.RET: case Op.RET_IMM: return Cpu.hRet(this, d);
+      case Op.JMP: return Cpu.hJmp(this, d);
       case Op.JMP_IND: { const lo = this.rdRm(d, 8); this.rip = this.tHi * TWO32 + lo; return; }
-      case Op.JCC: if (this.cond(d.cond)) this.rip = d.target; return;
+      case Op.JCC: return Cpu.hJcc(this, d);
       case Op.SETCC: {
         const v = this.cond(d.cond) ? 1 : 0;
         if (d.rm !== NO_REG) this.wrReg(d.rm, 1, v, 0); else this.wr(this.ea(d), 1, v, 0);
@@ -1019,7 +1016,7 @@ export class Cpu {
       case Op.POPF: {
         const v = this.pop64();
         const wasIf = this.flags & IF;
-        this.setFlags((v & ~0x3) | 0x2 | (v & 1));
+        this.setFlags(v);
         if (!wasIf && (this.flags & IF) && this.pendingCount > 0) this.limit = this.cycles + 1;
         return;
       }
@@ -1289,7 +1286,7 @@ export class Cpu {
       if (signed) {
         lo = Math.imul(a, b) >>> 0;
         // high part of signed product
-        const ul = this.mulu32(a >>> 0, b >>> 0); void ul;
+        this.mulu32(a >>> 0, b >>> 0); // unsigned high half, corrected for the signs below
         let h = this.tHi;
         if (a < 0) h -= b >>> 0;
         if (b < 0) h -= a >>> 0;
@@ -1510,15 +1507,14 @@ export class Cpu {
   }
 
   static hCall(c: Cpu, d: Insn): void {
-    const next = d.next;
-    c.push64(next >>> 0, Math.floor(next / TWO32) | 0);
-    c.rip = d.target;
-    if (c.flow !== null) c.flow.onCall(c, next);
+    c.callTo(d.next, d.target);
   }
 
+  /** ret and ret $imm */
   static hRet(c: Cpu, d: Insn): void {
     const lo = c.pop64();
     const t = c.tHi * TWO32 + lo;
+    if (d.op === Op.RET_IMM) c.setRegNum(RSP, c.regNum(RSP) + d.immLo);
     if (c.flow !== null) {
       const bad = c.flow.onRet(c, t);
       if (bad !== null) { c.rip = d.addr; throw new MachineViolation(3, c.id, d.addr, bad, d.bytes); }
@@ -1591,12 +1587,8 @@ export class Cpu {
 
   static hLea64(c: Cpu, d: Insn): void {
     c.rip = d.next;
-    let lo = d.dispLo, hi = d.dispHi;
-    if (d.base >= 0) { lo += c.lo[d.base]; hi += c.hi[d.base]; }
-    if (d.index >= 0) { lo += c.lo[d.index] * d.scale; hi += Math.imul(c.hi[d.index], d.scale); }
-    if (lo >= TWO32) { const k = Math.floor(lo / TWO32); lo -= k * TWO32; hi += k; }
-    c.lo[d.reg] = lo;
-    c.hi[d.reg] = hi;
+    c.lo[d.reg] = c.lea(d);
+    c.hi[d.reg] = c.tHi;
   }
 
   /** add/sub/cmp/and/or/xor/test on 64-bit registers or a register and an immediate */
@@ -1669,7 +1661,7 @@ function selectHandler(d: Insn): InsnHandler | null {
     case Op.JCC: return Cpu.hJcc;
     case Op.JMP: return Cpu.hJmp;
     case Op.CALL: return Cpu.hCall;
-    case Op.RET: return Cpu.hRet;
+    case Op.RET: case Op.RET_IMM: return Cpu.hRet;
     case Op.PUSH: return d.reg !== NO_REG && d.size === 8 ? Cpu.hPush : null;
     case Op.POP: return d.reg !== NO_REG && d.size === 8 ? Cpu.hPop : null;
     case Op.LEA: return d.size === 8 && !seg ? Cpu.hLea64 : null;

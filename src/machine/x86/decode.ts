@@ -83,11 +83,9 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     // 8-bit register operand naming: without REX, 4..7 are ah..bh.
     const r8 = (r: number): number => (rex === 0 && r >= 4 && r < 8 ? REG_AH + r - 4 : r);
 
-    let haveModrm = false;
     const modrm = (): void => {
       need(1);
       const m = buf[p++];
-      haveModrm = true;
       d.modrm = m;
       const mod = m >> 6;
       d.mod = mod;
@@ -370,7 +368,6 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
         }
       }
     }
-    void haveModrm;
     d.len = p - off;
     if (d.ripRel) d.disp = addr + d.len + d.rawDisp;
     d.dispLo = d.disp >>> 0;
