@@ -25,6 +25,8 @@ export interface EntryText {
   code: Uint8Array;
   stubs: Map<number, bigint>;
   idle: bigint;
+  /** End of the idle loop's code: [idle, idleEnd). */
+  idleEnd: bigint;
   taskExit: bigint;
   symbols: { name: string; value: bigint; size: number }[];
 }
@@ -95,6 +97,7 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
   a.hlt();
   a.jmpLabel('idle_done');
   mark('do_idle', idle);
+  const idleEnd = a.here;
   // Where a task's function returns to.
   a.align(16);
   const taskExit = a.here;
@@ -103,7 +106,7 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
   a.vmcall();
   a.ud2();
   mark('ret_from_kernel_thread_exit', taskExit);
-  return { code: a.finish(), stubs, idle, taskExit, symbols };
+  return { code: a.finish(), stubs, idle, idleEnd, taskExit, symbols };
 }
 
 /** An IDT of interrupt gates (type 0xE, present, DPL 0, kernel CS) for the given stubs. */

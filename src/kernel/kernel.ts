@@ -8,9 +8,7 @@ import { RecordingChooser, type Chooser, type Choice } from '../machine/chooser.
 import { FlowIntegrity, ShadowStack } from '../machine/flow.js';
 import { buildEntryText, buildIdt, type EntryText, type StubSpec } from './entry.js';
 import { PtRegs, PT_REGS_SIZE } from './ptregs.js';
-import { decode } from '../machine/x86/decode.js';
-import { formatInsn } from '../machine/x86/format.js';
-import { Op } from '../machine/x86/insn.js';
+import { describeBytes } from '../machine/x86/format.js';
 import {
   IDT_BASE, IDT_SIZE, ENTRY_TEXT_BASE, ENTRY_TEXT_SIZE, STACKS_BASE, THREAD_SIZE, STACK_STRIDE,
   NMI_VECTOR, LOCAL_TIMER_VECTOR, CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR, CYCLES_PER_SECOND,
@@ -367,10 +365,8 @@ export class Kernel {
 
   /** " (mov %rax,(%rdi))": the instruction at addr in objdump's syntax, for reports. */
   private insnText(addr: bigint): string {
-    const b = this.bytesAt(addr, 15);
-    if (b.length === 0) return '';
-    const d = decode(b, 0, b.length, addrToNum(addr));
-    return d.op === Op.INVALID ? '' : ` (${formatInsn(d, (a) => this.symbolize(a)).replace(/\s+/g, ' ')})`;
+    const text = describeBytes(this.bytesAt(addr, 15), addrToNum(addr), (a) => this.symbolize(a));
+    return text ? ` (${text})` : '';
   }
 
   private bytesAt(addr: bigint, n: number): Uint8Array {
@@ -390,12 +386,8 @@ export class Kernel {
   /** Preemption is allowed when the interrupt struck task code (not the entry code itself). */
   private preemptible(regs: PtRegs): boolean {
     const ip = regs.ip;
-    return !(ip >= ENTRY_TEXT_BASE && ip < ENTRY_TEXT_BASE + BigInt(ENTRY_TEXT_SIZE)) || ip === this.entry.idle || this.isIdleIp(ip);
-  }
-
-  private isIdleIp(ip: bigint): boolean {
-    const sym = this.entry.symbols.find((s) => s.name === 'do_idle');
-    return sym !== undefined && ip >= sym.value && ip < sym.value + BigInt(sym.size);
+    const inEntry = ip >= ENTRY_TEXT_BASE && ip < ENTRY_TEXT_BASE + BigInt(ENTRY_TEXT_SIZE);
+    return !inEntry || (ip >= this.entry.idle && ip < this.entry.idleEnd);
   }
 
   /** Pick the next task on this CPU; returns the pt_regs address to resume. */

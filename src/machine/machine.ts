@@ -2,9 +2,7 @@
 
 import { Cpu, CpuBus, CpuFault, VEC_NAMES, RAX } from './x86/cpu.js';
 import { Memory, hex, addrToNum } from './memory.js';
-import { decode } from './x86/decode.js';
-import { formatInsn } from './x86/format.js';
-import { Op } from './x86/insn.js';
+import { describeBytes } from './x86/format.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -76,8 +74,8 @@ export function describeFault(cpuId: number, f: CpuFault, sym: (addr: number) =>
   const bytes = Array.from(f.bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
   const where = `${hex(f.rip)} <${sym(f.rip)}>`;
   // the instruction in objdump's syntax, when the interpreter can decode it
-  const d = f.bytes.length > 0 ? decode(f.bytes, 0, f.bytes.length, f.rip) : null;
-  const text = d !== null && d.op !== Op.INVALID ? ` (${formatInsn(d, (a) => sym(addrToNum(a))).replace(/\s+/g, ' ')})` : '';
+  const insn = describeBytes(f.bytes, f.rip, (a) => sym(addrToNum(a)));
+  const text = insn ? ` (${insn})` : '';
   return `CPU ${cpuId}: ${VEC_NAMES[f.vector] ?? `vector ${f.vector}`} at ${where}` +
     (bytes ? `, bytes ${bytes}${text}` : '') + `: ${f.detail}`;
 }

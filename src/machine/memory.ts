@@ -99,11 +99,16 @@ export class Memory {
   }
 
   /** Host-side read (loader, debugger, ftrace core through the kernel): no permission checks. */
-  read(addr: bigint, len: number): Uint8Array {
+  /** The region holding [addr, addr+len) and the offset in it; `what` names the access in the error. */
+  private locate(addr: bigint, len: number, what: string): [Region, number] {
     const a = addrToNum(addr);
     const r = this.find(a, len);
-    if (!r) throw new MemoryError(`read of ${len} bytes at ${hex(addr)}: not mapped`);
-    const off = a - r.start;
+    if (!r) throw new MemoryError(`${what} of ${len} bytes at ${hex(addr)}: not mapped`);
+    return [r, a - r.start];
+  }
+
+  read(addr: bigint, len: number): Uint8Array {
+    const [r, off] = this.locate(addr, len, 'read');
     return r.bytes.slice(off, off + len);
   }
 
@@ -117,10 +122,7 @@ export class Memory {
    * Decoded instructions overlapping the write are forgotten.
    */
   write(addr: bigint, data: Uint8Array): void {
-    const a = addrToNum(addr);
-    const r = this.find(a, data.length);
-    if (!r) throw new MemoryError(`write of ${data.length} bytes at ${hex(addr)}: not mapped`);
-    const off = a - r.start;
+    const [r, off] = this.locate(addr, data.length, 'write');
     r.bytes.set(data, off);
     r.invalidate(off, data.length);
   }
@@ -130,10 +132,7 @@ export class Memory {
    * instructions, and records every byte with its machine time and writer CPU for the fetch model.
    */
   textWrite(addr: bigint, data: Uint8Array, time: number, cpu: number): void {
-    const a = addrToNum(addr);
-    const r = this.find(a, data.length);
-    if (!r) throw new MemoryError(`text write of ${data.length} bytes at ${hex(addr)}: not mapped`);
-    const off = a - r.start;
+    const [r, off] = this.locate(addr, data.length, 'text write');
     if (r.lastWrite !== null) {
       for (let i = 0; i < data.length; i++) {
         const o = off + i;

@@ -4,7 +4,7 @@ import { Asm, RAX, RCX, RDI, RSI, RDX, R12, NOP5 } from '../../src/arch/x86/enco
 import { Machine } from '../../src/machine/machine.js';
 import { PERM_R, PERM_W, PERM_X } from '../../src/machine/memory.js';
 import { bootRaw } from '../../src/loader/boot.js';
-import { Kernel, type HostThread } from '../../src/kernel/kernel.js';
+import { Kernel, type HostThread, type KernelOptions } from '../../src/kernel/kernel.js';
 import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../../src/kernel/hypercalls.js';
 import { RandomChooser, type Chooser } from '../../src/machine/chooser.js';
 import { PtRegs } from '../../src/kernel/ptregs.js';
@@ -64,12 +64,7 @@ export function patchBed(opts: { cpus: number; seed?: number; chooser?: Chooser;
     const at = Number(a.addressOf(`spawn_${c}`) - TEXT) - 8;
     new DataView(code.buffer).setBigUint64(at, reader, true);
   }
-  const machine = new Machine({ cpus: opts.cpus });
-  bootRaw(machine, [
-    { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
-    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
-  ], TEXT);
-  const kernel = new Kernel(machine, {
+  const { machine, kernel } = bootTiny(code, {
     cpus: opts.cpus,
     chooser: opts.chooser ?? new RandomChooser(opts.seed ?? 1),
     timerHz: opts.timerHz ?? 1000,
@@ -127,12 +122,7 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
   const a = new Asm(TEXT);
   build(a);
   const code = a.finish();
-  const machine = new Machine({ cpus: opts.cpus ?? 1 });
-  bootRaw(machine, [
-    { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
-    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
-  ], TEXT);
-  const kernel = new Kernel(machine, {
+  const { machine, kernel } = bootTiny(code, {
     cpus: opts.cpus ?? 1,
     chooser: new RandomChooser(opts.seed ?? 1),
     timerHz: opts.timerHz ?? 0,
@@ -140,4 +130,14 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
     guestHandlers: opts.guestHandlers?.(a),
   });
   return { kernel, machine, asm: a };
+}
+
+/** Map `code` at TEXT (4 KiB, read-only and executable) and a scratch page at DATA, start at TEXT, add the kernel. */
+function bootTiny(code: Uint8Array, kopts: KernelOptions): { machine: Machine; kernel: Kernel } {
+  const machine = new Machine({ cpus: kopts.cpus });
+  bootRaw(machine, [
+    { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
+    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
+  ], TEXT);
+  return { machine, kernel: new Kernel(machine, kopts) };
 }

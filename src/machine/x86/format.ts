@@ -470,6 +470,16 @@ function prefixNames(f: Fmt): string[] {
 }
 
 /**
+ * The instruction in `bytes` (at guest address `addr`) as objdump writes it, on one line with single
+ * spaces, for messages: `movq $0x2a,(%rdi)`. Empty when the bytes do not decode.
+ */
+export function describeBytes(bytes: Uint8Array, addr: number, sym?: SymbolLookup): string {
+  if (bytes.length === 0) return '';
+  const d = decode(bytes, 0, bytes.length, addr);
+  return d.op === Op.INVALID ? '' : formatInsn(d, sym).replace(/\s+/g, ' ');
+}
+
+/**
  * The instruction as objdump -d prints it in its third column, e.g. `mov    %rdi,%rax` or
  * `call   ffffffff81000010 <__fentry__>`. `sym` names branch targets and RIP-relative addresses.
  */
