@@ -4,6 +4,9 @@ import { Insn, Op, Pfx, NO_REG, REG_AH } from './insn.js';
 
 const MAX_LEN = 15;
 
+/** The eight ALU operations, in the order of opcode bits 5:3 and of the group-1 ModRM.reg field. */
+const GROUP1: readonly Op[] = [Op.ADD, Op.OR, Op.ADC, Op.SBB, Op.AND, Op.SUB, Op.XOR, Op.CMP];
+
 class DecodeError extends Error {}
 
 /** Sign-extend an n-byte little-endian value read from buf. */
@@ -167,8 +170,7 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     if (opc < 0x100) {
       if (opc < 0x40 && (opc & 7) < 6) {
         // ALU block: add/or/adc/sbb/and/sub/xor/cmp
-        const aluOps = [Op.ADD, Op.OR, Op.ADC, Op.SBB, Op.AND, Op.SUB, Op.XOR, Op.CMP];
-        d.op = aluOps[opc >> 3];
+        d.op = GROUP1[opc >> 3];
         switch (opc & 7) {
           case 0: d.size = 1; modrm(); d.reg = r8(d.reg); if (d.rm >= 0) d.rm = r8(d.rm); d.rmIsDst = true; break;
           case 1: modrm(); d.rmIsDst = true; break;
@@ -212,12 +214,12 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0x6b: d.op = Op.IMUL3; modrm(); imm(1); d.rmIsDst = false; break;
           case 0x80: case 0x82: {
             d.size = 1; modrm(); if (d.rm >= 0) d.rm = r8(d.rm);
-            d.op = [Op.ADD, Op.OR, Op.ADC, Op.SBB, Op.AND, Op.SUB, Op.XOR, Op.CMP][d.ext]; d.reg = NO_REG; imm(1);
+            d.op = GROUP1[d.ext]; d.reg = NO_REG; imm(1);
             if (opc === 0x82) bad();
             break;
           }
-          case 0x81: modrm(); d.op = [Op.ADD, Op.OR, Op.ADC, Op.SBB, Op.AND, Op.SUB, Op.XOR, Op.CMP][d.ext]; d.reg = NO_REG; immz(); break;
-          case 0x83: modrm(); d.op = [Op.ADD, Op.OR, Op.ADC, Op.SBB, Op.AND, Op.SUB, Op.XOR, Op.CMP][d.ext]; d.reg = NO_REG; imm(1); break;
+          case 0x81: modrm(); d.op = GROUP1[d.ext]; d.reg = NO_REG; immz(); break;
+          case 0x83: modrm(); d.op = GROUP1[d.ext]; d.reg = NO_REG; imm(1); break;
           case 0x84: d.op = Op.TEST; d.size = 1; modrm(); d.reg = r8(d.reg); if (d.rm >= 0) d.rm = r8(d.rm); break;
           case 0x85: d.op = Op.TEST; modrm(); break;
           case 0x86: d.op = Op.XCHG; d.size = 1; modrm(); d.reg = r8(d.reg); if (d.rm >= 0) d.rm = r8(d.rm); break;
