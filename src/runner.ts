@@ -85,7 +85,6 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
   const nmi = symbols.lookup('nmi_handler');
   if (nmi !== undefined) guestHandlers.set(NMI_VECTOR, nmi);
   const kernel = new Kernel(machine, {
-    cpus: ncpus,
     chooser: options.chooser ?? new RandomChooser(options.seed ?? 1),
     timerHz: options.timerHz ?? 1000,
     nmiRate: options.nmiRate ?? 0,
@@ -117,7 +116,7 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
   options.onStop?.(booted);
   const instructions = machine.cpus.map((c) => c.retired);
   return {
-    exitReason: o.reason === 'deadlock' ? 'fault' : o.reason,
+    exitReason: o.reason === 'deadlock' || o.reason === 'host-error' ? 'fault' : o.reason,
     console: Buffer.from(out).toString('latin1'),
     instructions,
     cycles: machine.cpus.map((c) => c.cycles),

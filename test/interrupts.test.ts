@@ -4,7 +4,6 @@ import { describe, it, expect } from 'vitest';
 import { Asm, RAX, RBX, RCX, RDX, RSI } from '../src/arch/x86/encoder.js';
 import { tinyKernel, TEXT, DATA } from './helpers/tiny.js';
 import { NMI_VECTOR, RESCHEDULE_VECTOR } from '../src/kernel/layout.js';
-import { HC_IRQ } from '../src/kernel/hypercalls.js';
 import { IF } from '../src/machine/x86/cpu.js';
 
 /** inc qword [DATA + off], clobbering only rsi (caller-saved, as a C handler may) */
@@ -88,12 +87,7 @@ describe('the STI shadow', () => {
       a.cli().hlt();
     });
     const delivered: bigint[] = [];
-    const orig = (kernel as unknown as { onInterrupt(c: unknown): void }).onInterrupt.bind(kernel);
-    machine.registerHypercall(HC_IRQ, (c) => {
-      const regs = c.getReg(7);
-      delivered.push(machine.mem.readU64(regs + 128n)); // pt_regs->ip
-      orig(c);
-    });
+    kernel.traps.observers.push((_c, regs) => delivered.push(regs.ip));
     const cpu = kernel.cpus[0];
     kernel.run(2); // cli; mov
     cpu.raiseIrq(RESCHEDULE_VECTOR);
@@ -134,8 +128,7 @@ describe('IRET', () => {
       a.cli().hlt();
     });
     const flagsInHandler: number[] = [];
-    const orig = (kernel as unknown as { onInterrupt(c: unknown): void }).onInterrupt.bind(kernel);
-    machine.registerHypercall(HC_IRQ, (c) => { flagsInHandler.push(c.getFlags()); orig(c); });
+    kernel.traps.observers.push((c) => flagsInHandler.push(c.getFlags()));
     const cpu = kernel.cpus[0];
     kernel.run(10);
     cpu.raiseIrq(RESCHEDULE_VECTOR);

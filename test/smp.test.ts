@@ -106,7 +106,7 @@ describe('kernel text', () => {
     const o = kernel.run(10_000);
     expect(o.reason).toBe('violation');
     expect(o.violation!.invariant).toBe(2);
-    expect(o.violation!.summary).toMatch(/#PF exception in kernel text at 0xffffffff8100000a .* accessing 0xffffffff81000000 \(error code 3\)/);
+    expect(o.violation!.summary).toMatch(/#PF exception in kernel text at 0xffffffff8100000a .* accessing 0xffffffff81000000 \(error code 3: write, protection violation on a present page, kernel mode\)/);
   });
 
   it('a write through text_poke changes it, and the CPU executes the new bytes after serializing', () => {

@@ -42,7 +42,7 @@ export function writeReplay(path: string, r: ReplayFile): void {
   writeFileSync(path, text);
 }
 
-const KINDS: ReadonlySet<string> = new Set<ChoiceKind>(['cpu', 'quantum', 'nmi', 'fetch', 'resume']);
+const KINDS: ReadonlySet<string> = new Set<ChoiceKind>(['cpu', 'quantum', 'nmi', 'irq', 'fetch']);
 
 export function readReplay(path: string): ReplayFile {
   let text: string;

@@ -5,9 +5,6 @@ export const IDT_BASE = 0xfffffe0000000000n;
 export const IDT_SIZE = 4096;
 export const ENTRY_TEXT_BASE = 0xfffffe0000001000n;
 export const ENTRY_TEXT_SIZE = 0x4000;
-/** Kernel-owned data the entry code polls (stop_machine state). */
-export const ENTRY_DATA_BASE = 0xfffffe0000008000n;
-export const ENTRY_DATA_SIZE = 4096;
 
 /** Task stacks live in the vmalloc area, after the boot stack, each with a guard gap. */
 export const STACKS_BASE = 0xffffc90000200000n;
@@ -19,7 +16,6 @@ export const NMI_VECTOR = 2;
 export const LOCAL_TIMER_VECTOR = 0xec;
 export const CALL_FUNCTION_VECTOR = 0xfb;
 export const RESCHEDULE_VECTOR = 0xfd;
-export const EXCEPTION_VECTORS = [0, 3, 6, 13, 14] as const;
 
 /** The simulated CPUs run at a nominal 1 GHz: one cycle is one nanosecond. */
 export const CYCLES_PER_SECOND = 1_000_000_000;

@@ -49,8 +49,7 @@ function valueAt(h: ByteHistory, t: number): number {
  * instruction when the only change since is its first byte becoming int3.
  */
 export class FetchModel {
-  /** Fetches that took the slow path, and the ones where a byte had several candidates. */
-  slowFetches = 0;
+  /** Bytes fetched with more than one candidate value (each one a chooser decision). */
   choices = 0;
 
   constructor(private readonly chooser: Chooser) {}
@@ -73,7 +72,6 @@ export class FetchModel {
    * Returns the decoded instruction the CPU observes, or a FetchViolation.
    */
   observe(cpu: number, r: Region, off: number, S: number, now: number, cached: Insn | null): Insn | FetchViolation {
-    this.slowFetches++;
     const lw = r.lastWrite!;
     // Quick exit: no byte of the (current) instruction changed after S.
     if (cached !== null) {
@@ -99,7 +97,7 @@ export class FetchModel {
         if (c !== null) {
           anyChoice = true;
           this.choices++;
-          const v = c[this.chooser.choose('fetch', c.length)];
+          const v = c[this.chooser.choose('fetch', c.length, { cpu, addr: r.start + off + i })];
           if (v !== buf[i]) { buf[i] = v; progressed = true; }
         }
       }

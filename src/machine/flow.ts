@@ -28,6 +28,19 @@ export class ShadowStack {
   }
 
   pushCall(addr: number): void { this.push(addr, CALL); }
+
+  save(): { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array } {
+    const n = this.depth;
+    return { addrs: this.addrs.slice(0, n), kinds: this.kinds.slice(0, n), vectors: this.vectors.slice(0, n) };
+  }
+
+  restore(s: { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array }): void {
+    const cap = Math.max(256, s.addrs.length);
+    this.addrs = new Float64Array(cap); this.addrs.set(s.addrs);
+    this.kinds = new Uint8Array(cap); this.kinds.set(s.kinds);
+    this.vectors = new Uint8Array(cap); this.vectors.set(s.vectors);
+    this.depth = s.addrs.length;
+  }
   pushFrame(addr: number, vector = 0): void { this.push(addr, FRAME, vector); }
 }
 

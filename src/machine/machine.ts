@@ -1,8 +1,10 @@
 // The simulated machine: one memory, N x86-64 CPUs, the debug console port and the hypercall gate.
 
-import { Cpu, CpuBus, CpuFault, VEC_NAMES, RAX } from './x86/cpu.js';
+import { Cpu, CpuBus, CpuFault, MachineViolation, VEC_NAMES, RAX } from './x86/cpu.js';
 import { Memory, hex, addrToNum } from './memory.js';
 import { describeBytes } from './x86/format.js';
+import { FetchModel, FetchViolation } from './fetch.js';
+import type { Chooser } from './chooser.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -16,6 +18,9 @@ const ENOSYS = 38;
 
 export type HypercallHandler = (cpu: Cpu) => void;
 
+/** A hypercall number registered twice, or out of range. */
+export class HypercallError extends Error {}
+
 export interface MachineOptions {
   cpus?: number;
   /** Receives every byte written to the console port. */
@@ -27,14 +32,16 @@ export class Machine implements CpuBus {
   readonly cpus: Cpu[] = [];
   /** Machine time: one tick per instruction or idle cycle of whichever CPU runs, and per host-thread step. */
   readonly clock = { now: 1 };
-  private readonly hypercalls = new Map<number, HypercallHandler>();
+  /** The cross-modifying-code fetch model, once attached (null: every fetch sees current memory). */
+  fetchModel: FetchModel | null = null;
+  private readonly hypercalls = new Map<number, { name: string; handler: HypercallHandler }>();
   private readonly onConsole: (byte: number) => void;
 
   constructor(private readonly opts: MachineOptions = {}) {
     this.onConsole = opts.onConsole ?? (() => undefined);
-    this.hypercalls.set(HC_NOP, (cpu) => cpu.setReg(RAX, 0n));
-    this.hypercalls.set(HC_CPU_ID, (cpu) => cpu.setReg(RAX, BigInt(cpu.id)));
-    this.hypercalls.set(HC_CYCLES, (cpu) => cpu.setReg(RAX, BigInt(cpu.cycles)));
+    this.registerHypercall(HC_NOP, 'nop', (cpu) => cpu.setReg(RAX, 0n));
+    this.registerHypercall(HC_CPU_ID, 'cpu_id', (cpu) => cpu.setReg(RAX, BigInt(cpu.id)));
+    this.registerHypercall(HC_CYCLES, 'cycles', (cpu) => cpu.setReg(RAX, BigInt(cpu.cycles)));
   }
 
   /** Create the CPUs; call after memory is mapped. */
@@ -43,8 +50,27 @@ export class Machine implements CpuBus {
     for (let i = 0; i < n; i++) this.cpus.push(new Cpu(i, this.mem, this, this.clock));
   }
 
-  registerHypercall(nr: number, handler: HypercallHandler): void {
-    this.hypercalls.set(nr, handler);
+  /** Model cross-modifying instruction fetch on every CPU, with `chooser` picking observed byte values. */
+  attachFetchModel(chooser: Chooser): FetchModel {
+    this.fetchModel = new FetchModel(chooser);
+    for (const c of this.cpus) c.fetchModel = this.fetchModel;
+    return this.fetchModel;
+  }
+
+  /**
+   * Give hypercall `nr` a host handler. A number can be taken once: a second registration is a
+   * programming error (two services would fight over it), refused with the owner's name.
+   */
+  registerHypercall(nr: number, name: string, handler: HypercallHandler): void {
+    if (!Number.isInteger(nr) || nr < 0) throw new HypercallError(`hypercall number ${nr} for ${name}: not a non-negative integer`);
+    const had = this.hypercalls.get(nr);
+    if (had !== undefined) throw new HypercallError(`hypercall ${nr} for ${name}: already taken by ${had.name}`);
+    this.hypercalls.set(nr, { name, handler });
+  }
+
+  /** Name of the service that owns hypercall `nr`. */
+  hypercallName(nr: number): string | undefined {
+    return this.hypercalls.get(nr)?.name;
   }
 
   out(_cpu: Cpu, port: number, _size: number, value: number): void {
@@ -57,11 +83,23 @@ export class Machine implements CpuBus {
     return port === CONSOLE_PORT ? CONSOLE_PORT : 0xffffffff;
   }
 
+  /**
+   * vmcall: run the host handler. A handler that throws (a bug in host code, not a guest error)
+   * stops the run with a message naming the hypercall; machine invariant violations pass through.
+   */
   hypercall(cpu: Cpu): void {
     const nr = Number(cpu.getReg(RAX));
     const h = this.hypercalls.get(nr);
-    if (h) h(cpu);
-    else cpu.setReg(RAX, BigInt(-ENOSYS));
+    if (h === undefined) { cpu.setReg(RAX, BigInt(-ENOSYS)); return; }
+    try {
+      h.handler(cpu);
+    } catch (e) {
+      if (e instanceof MachineViolation || e instanceof FetchViolation || e instanceof CpuFault) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      cpu.hostError = `hypercall ${nr} (${h.name}) on CPU ${cpu.id} at ${hex(cpu.rip)} failed in host code: ${why}`;
+      cpu.halted = true;
+      cpu.interruptSlice();
+    }
   }
 
   allHalted(): boolean {

@@ -14,7 +14,8 @@ const MAX_INSN = 15;
  * Addresses are signed 64-bit values held in doubles: every canonical address is exact.
  */
 export class Region {
-  readonly end: number;
+  /** End of the range; start when unmapped (every cached bounds check then fails). */
+  end: number;
   readonly bytes: Uint8Array;
   readonly dv: DataView;
   /** Decoded instructions by offset (null = not decoded); present for executable regions only. */
@@ -27,7 +28,11 @@ export class Region {
   dirtyTime = 0;
   readonly history = new Map<number, ByteHistory>();
 
-  constructor(readonly name: string, readonly start: number, readonly size: number, readonly perm: number) {
+  /** Size in bytes; 0 once the region is unmapped. */
+  size: number;
+
+  constructor(readonly name: string, readonly start: number, size: number, readonly perm: number) {
+    this.size = size;
     this.end = start + size;
     this.bytes = new Uint8Array(size);
     this.dv = new DataView(this.bytes.buffer);
@@ -90,6 +95,18 @@ export class Memory {
     return r;
   }
 
+  /**
+   * Remove a region from the address space (vfree, module unload). Its range becomes empty, so that
+   * no CPU's cached region pointer can reach it again: accesses fault as unmapped.
+   */
+  unmap(r: Region): void {
+    const i = this.regions.indexOf(r);
+    if (i < 0) throw new MemoryError(`cannot unmap ${r.name}: not mapped`);
+    this.regions.splice(i, 1);
+    r.size = 0;
+    r.end = r.start;
+  }
+
   /** The region containing [addr, addr+len), or undefined. */
   find(addr: number, len = 1): Region | undefined {
     for (const r of this.regions) {
@@ -98,7 +115,6 @@ export class Memory {
     return undefined;
   }
 
-  /** Host-side read (loader, debugger, ftrace core through the kernel): no permission checks. */
   /** The region holding [addr, addr+len) and the offset in it; `what` names the access in the error. */
   private locate(addr: bigint, len: number, what: string): [Region, number] {
     const a = addrToNum(addr);
@@ -107,6 +123,7 @@ export class Memory {
     return [r, a - r.start];
   }
 
+  /** Host-side read (loader, debugger, ftrace core through the kernel): no permission checks. */
   read(addr: bigint, len: number): Uint8Array {
     const [r, off] = this.locate(addr, len, 'read');
     return r.bytes.slice(off, off + len);

@@ -133,7 +133,7 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
 }
 
 /** Map `code` at TEXT (4 KiB, read-only and executable) and a scratch page at DATA, start at TEXT, add the kernel. */
-function bootTiny(code: Uint8Array, kopts: KernelOptions): { machine: Machine; kernel: Kernel } {
+function bootTiny(code: Uint8Array, kopts: KernelOptions & { cpus: number }): { machine: Machine; kernel: Kernel } {
   const machine = new Machine({ cpus: kopts.cpus });
   bootRaw(machine, [
     { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },

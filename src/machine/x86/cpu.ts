@@ -40,7 +40,11 @@ export interface FlowMonitor {
 
 /** A violation of a machine invariant found while executing (stops the run). */
 export class MachineViolation {
-  constructor(readonly invariant: number, readonly cpu: number, readonly rip: number, readonly detail: string, readonly bytes: Uint8Array) {}
+  constructor(
+    readonly invariant: number, readonly cpu: number, readonly rip: number, readonly detail: string, readonly bytes: Uint8Array,
+    /** Found while handling an exception: the instructions that matter are those before its delivery. */
+    readonly fromException = false,
+  ) {}
 }
 
 /** What the CPU needs from the machine around it: ports and hypercalls. */
@@ -49,6 +53,15 @@ export interface CpuBus {
   in(cpu: Cpu, port: number, size: number): number;
   /** vmcall: number in rax, arguments in rdi, rsi, rdx, r10; the handler sets rax. */
   hypercall(cpu: Cpu): void;
+}
+
+/** A CPU's state as plain data (see Cpu.save). */
+export interface CpuState {
+  lo: Uint32Array; hi: Int32Array; rip: number; flags: number; fsBase: number; gsBase: number;
+  cycles: number; idleCycles: number; halted: boolean; waiting: boolean; fault: CpuFault | null;
+  violation: FetchViolation | MachineViolation | null; hostError: string | null; idtBase: number; cr2: number;
+  pending: Uint8Array; pendingCount: number; nmiPending: boolean; nmiBlocked: boolean; irqAllowedAt: number;
+  serialTime: number; recentRing: Float64Array; recentPos: number; exceptionRing: Float64Array; exceptionPos: number;
 }
 
 /** An exception raised by an instruction; the machine decides how to deliver it. */
@@ -77,6 +90,10 @@ const RECENT = 32;
 
 /** cpuid vendor string "FtsimVirtCPU" as ebx, edx, ecx words. */
 const VENDOR = [0, 4, 8].map((i) => Buffer.from('FtsimVirtCPU'.slice(i, i + 4), 'latin1').readUInt32LE(0));
+
+/** Operations that end a slice when the scheduler asks for it (Cpu.sliceAtVisible), by op. */
+const VISIBLE = new Uint8Array(256);
+for (const op of [Op.CLI, Op.STI, Op.POPF, Op.VMCALL, Op.IRET, Op.CPUID, Op.SERIALIZE, Op.CMPXCHG]) VISIBLE[op] = 1;
 
 const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
@@ -128,10 +145,16 @@ export class Cpu {
   nmiBlocked = false;
   /** Maskable interrupts are inhibited until `cycles` reaches this (the STI shadow). */
   irqAllowedAt = 0;
-  /** Local timer: period in cycles (0 = off), next deadline, and its vector. */
-  timerPeriod = 0;
-  timerNext = 0;
-  timerVector = 0xec;
+  /**
+   * End the slice right after an operation another CPU can observe or that changes what can happen
+   * next (locked instructions, xchg with memory, IF changes, hypercalls, serializing instructions),
+   * so that the scheduler decides at exactly those points. Off while a CPU runs alone.
+   */
+  sliceAtVisible = false;
+  /** A host thread owns this CPU: run() only lets a due NMI through and returns once it has been handled. */
+  frozen = false;
+  /** Set when a host callback (a hypercall handler) failed: the run stops with this message. */
+  hostError: string | null = null;
   /** Machine time of the CPU's last serializing event (IRET, CPUID, SERIALIZE, sync_core). */
   serialTime = 0;
   /** Cross-modifying-code fetch model (null: fetch always sees current bytes). */
@@ -148,6 +171,9 @@ export class Cpu {
   /** The last RECENT instructions executed, as a ring (violation reports show them). */
   private readonly recentRing = new Float64Array(RECENT).fill(NaN);
   private recentPos = 0;
+  /** The ring as it was when the last exception was delivered (reports of unexpected faults). */
+  private readonly exceptionRing = new Float64Array(RECENT).fill(NaN);
+  private exceptionPos = 0;
   /** Most recently used regions. */
   private code: Region;
   private data: Region;
@@ -355,11 +381,18 @@ export class Cpu {
     return this.chunkBase + (this.cycles - this.chunkCycles);
   }
 
-  /** The most recent instructions this CPU executed, oldest first (the last one may not have retired). */
+  /**
+   * The most recent instructions this CPU executed, oldest first (the last one may not have retired).
+   * For a violation found while handling an exception, the instructions up to the exception.
+   */
   recent(): Insn[] {
     const out: Insn[] = [];
+    const v = this.violation;
+    const fromEx = v instanceof MachineViolation && v.fromException;
+    const ring = fromEx ? this.exceptionRing : this.recentRing;
+    const pos = fromEx ? this.exceptionPos : this.recentPos;
     for (let i = 1; i <= RECENT; i++) {
-      const a = this.recentRing[(this.recentPos + i) & (RECENT - 1)];
+      const a = ring[(pos + i) & (RECENT - 1)];
       if (a === a) { const d = this.insnAt(a); if (d !== null) out.push(d); } // NaN: empty slot
     }
     return out;
@@ -632,15 +665,18 @@ export class Cpu {
     const end = start + budget;
     this.chunkBase = this.clock.now;
     this.chunkCycles = start;
+    this.run1(end);
+    this.clock.now = this.chunkBase + (this.cycles - start);
+    return this.cycles - start;
+  }
+
+  private run1(end: number): void {
     while (!this.halted) {
-      if (this.timerPeriod > 0 && this.cycles >= this.timerNext) {
-        this.raiseIrq(this.timerVector);
-        while (this.timerNext <= this.cycles) this.timerNext += this.timerPeriod;
-      }
+      // frozen under a host thread: back out of the NMI, give the CPU back to the host thread
+      if (this.frozen && !this.nmiBlocked && !this.nmiPending) break;
       if (this.nmiPending || this.pendingCount > 0) this.takeInterrupt();
       if (this.halted) break;
-      let until = end;
-      if (this.timerPeriod > 0 && this.timerNext < until) until = this.timerNext;
+      const until = end;
       if (this.waiting) {
         if (this.cycles >= end) break;
         if (until > this.cycles) { this.idleCycles += until - this.cycles; this.cycles = until; }
@@ -665,6 +701,7 @@ export class Cpu {
             this.cycles = cyc;
             this.exec(d);
             lim = this.limit;
+            if (this.sliceAtVisible && (VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem))) lim = cyc + 1;
           }
           cyc++;
         }
@@ -694,7 +731,35 @@ export class Cpu {
         }
       }
     }
-    return this.cycles - start;
+  }
+
+  /** The architectural and bookkeeping state, as plain data (snapshots). */
+  save(): CpuState {
+    return {
+      lo: this.lo.slice(), hi: this.hi.slice(), rip: this.rip, flags: this.getFlags(), fsBase: this.fsBase, gsBase: this.gsBase,
+      cycles: this.cycles, idleCycles: this.idleCycles, halted: this.halted, waiting: this.waiting, fault: this.fault,
+      violation: this.violation, hostError: this.hostError, idtBase: this.idtBase, cr2: this.cr2, pending: this.pending.slice(),
+      pendingCount: this.pendingCount, nmiPending: this.nmiPending, nmiBlocked: this.nmiBlocked, irqAllowedAt: this.irqAllowedAt,
+      serialTime: this.serialTime, recentRing: this.recentRing.slice(), recentPos: this.recentPos,
+      exceptionRing: this.exceptionRing.slice(), exceptionPos: this.exceptionPos,
+    };
+  }
+
+  restore(s: CpuState): void {
+    this.lo.set(s.lo); this.hi.set(s.hi); this.rip = s.rip; this.setFlags(s.flags); this.fsBase = s.fsBase; this.gsBase = s.gsBase;
+    this.cycles = s.cycles; this.idleCycles = s.idleCycles; this.halted = s.halted; this.waiting = s.waiting; this.fault = s.fault;
+    this.violation = s.violation; this.hostError = s.hostError; this.idtBase = s.idtBase; this.cr2 = s.cr2; this.pending.set(s.pending);
+    this.pendingCount = s.pendingCount; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked; this.irqAllowedAt = s.irqAllowedAt;
+    this.serialTime = s.serialTime; this.recentRing.set(s.recentRing); this.recentPos = s.recentPos;
+    this.exceptionRing.set(s.exceptionRing); this.exceptionPos = s.exceptionPos;
+    this.frozen = false; this.sliceAtVisible = false; this.limit = 0;
+    // regions may have been unmapped: start the region caches afresh
+    this.code = this.data = this.data2 = this.mem.regions[0];
+  }
+
+  /** Something outside the CPU (an IPI, an NMI) wants the scheduler to decide again soon. */
+  interruptSlice(): void {
+    this.limit = Math.min(this.limit, this.cycles + 1);
   }
 
   // ---- interrupts and exceptions -----------------------------------------------------
@@ -721,7 +786,7 @@ export class Cpu {
       if (this.deliver(Vec.NMI, -1, this.rip)) this.nmiBlocked = true;
       return;
     }
-    if (this.pendingCount > 0 && (this.flags & IF) && this.cycles >= this.irqAllowedAt) {
+    if (this.pendingCount > 0 && (this.flags & IF) && this.cycles >= this.irqAllowedAt && !this.frozen) {
       for (let v = 255; v >= 32; v--) {
         if (this.pending[v]) {
           this.pending[v] = 0;
@@ -736,6 +801,8 @@ export class Cpu {
   /** Deliver an exception through the IDT; false when there is no handler (the CPU then stops). */
   private deliverException(f: CpuFault): boolean {
     if (this.idtBase === 0 || f.vector < 0) return false;
+    this.exceptionRing.set(this.recentRing);
+    this.exceptionPos = this.recentPos;
     if (f.vector === Vec.PF) this.cr2 = f.address;
     const returnTo = f.vector === Vec.BP ? this.rip : f.rip; // traps return after, faults re-execute
     const err = HAS_ERROR_CODE.has(f.vector) ? f.errorCode : -1;
@@ -810,7 +877,7 @@ export class Cpu {
     this.rip = target;
     this.nmiBlocked = false; // IRET unblocks NMIs
     this.serialTime = this.now();
-    if ((this.pendingCount > 0 && !wasIf && (this.flags & IF)) || this.nmiPending) this.limit = this.cycles + 1;
+    if ((this.pendingCount > 0 && !wasIf && (this.flags & IF)) || this.nmiPending || this.frozen) this.limit = this.cycles + 1;
     if (this.flow !== null) {
       const bad = this.flow.onIret(this, target);
       if (bad !== null) throw new MachineViolation(3, this.id, d.addr, bad, d.bytes);
@@ -1052,7 +1119,11 @@ export class Cpu {
         this.wrReg(RAX, size, this.bus.in(this, port, size) >>> 0, 0);
         return;
       }
-      case Op.VMCALL: this.bus.hypercall(this); return;
+      case Op.VMCALL:
+        // host code sees the machine time of this instruction, not of the slice's start
+        this.clock.now = this.now();
+        this.bus.hypercall(this);
+        return;
       case Op.IRET: this.iret(d); return;
       case Op.RDTSC: this.lo[RAX] = this.cycles % TWO32; this.hi[RAX] = 0; this.lo[RDX] = Math.floor(this.cycles / TWO32); this.hi[RDX] = 0; return;
       case Op.CPUID: {

@@ -1,0 +1,290 @@
+// The machine's run loop: which CPU runs next and for how long, when NMIs, timer interrupts and IPIs arrive, host threads, fetch-history pruning.
+
+import { RecordingChooser, type Chooser, type Choice, type Snapshotable } from './chooser.js';
+import { CpuFault, MachineViolation, type Cpu } from './x86/cpu.js';
+import { FetchViolation } from './fetch.js';
+import type { Machine } from './machine.js';
+
+/** Code running on a CPU in place of its guest context, written in TypeScript: each `yield` is one step. */
+export type HostThread = Generator<void, void, void>;
+
+/** Why the run stopped. */
+export type StopReason = 'halted' | 'max-steps' | 'fault' | 'violation' | 'deadlock' | 'host-error';
+
+/** What stopped a run, as the machine sees it (the kernel turns it into a report). */
+export interface SchedOutcome {
+  reason: StopReason;
+  steps: number;
+  /** CPU that faulted, hit a violation, or whose host code failed. */
+  cpu?: number;
+  fault?: CpuFault;
+  violation?: FetchViolation | MachineViolation;
+  /** Set for 'deadlock' and 'host-error'. */
+  error?: string;
+}
+
+export interface SchedulerOptions {
+  /** Largest slice, in instructions, the chooser may give a CPU when several can run (default 1000). */
+  maxQuantum?: number;
+  /** NMIs per million cycles on each CPU (0: none). The NMI source of a CPU fires every 1e6/rate cycles. */
+  nmiRate?: number;
+  /**
+   * How often an interrupt that has become due may be held back at a CPU's slice boundary before it
+   * is delivered anyway (default 4). 0 makes arrival immediate and removes the choice.
+   */
+  maxDefer?: number;
+}
+
+/** The NMI's slot in the per-CPU arrival tables (vectors 0..255 are maskable interrupts; the NMI is vector 2 but not maskable). */
+const NMI_SLOT = 256;
+const SLOTS = 257;
+
+/** Machine time between fetch-history prunings. */
+const PRUNE_EVERY = 1_000_000;
+
+/** Slice of a CPU that runs with nothing to interleave against (no other CPU, no host thread). */
+const ALONE_SLICE = 100_000;
+
+/**
+ * The run loop at the machine level. Every nondeterministic decision goes through the chooser with
+ * its context (see ChoiceKind): which CPU runs next (the candidates are the runnable CPUs), how long
+ * its slice is, and, at the start of a CPU's slice, whether each interrupt that has become due for it
+ * (an NMI, its local timer, an IPI another CPU sent) arrives now or is held back. A slice also ends
+ * right after the CPU performs an operation other CPUs can observe or that changes what can happen
+ * next (see Cpu.sliceAtVisible), so that choices are made exactly where they can matter; between
+ * them CPUs run on the interpreter's fast path.
+ */
+export class Scheduler implements Snapshotable<SchedulerState> {
+  readonly chooser: RecordingChooser;
+  readonly cpus: Cpu[];
+  /** Steps (cycles of all CPUs, host-thread steps included) run so far. */
+  steps = 0;
+  private readonly hostThreads: (HostThread | null)[];
+  /** Per CPU and slot: the interrupt is due (sent, or its timer expired) but has not arrived. */
+  private readonly due: Uint8Array;
+  /** Per CPU and slot: how many slice boundaries it has been held back at. */
+  private readonly deferred: Uint8Array;
+  /** Local timer per CPU: period in cycles (0 = off), vector, and next deadline in the CPU's cycles. */
+  private readonly timerPeriod: Float64Array;
+  private readonly timerNext: Float64Array;
+  private readonly timerVector: Uint8Array;
+  /** Next NMI of each CPU's NMI source, in its cycles (Infinity: none). */
+  private readonly nmiNext: Float64Array;
+  private readonly nmiPeriod: number;
+  private readonly maxQuantum: number;
+  private readonly maxDefer: number;
+  private pruneAt = 0;
+  private stopped: SchedOutcome | null = null;
+  private readonly runnable: number[] = [];
+
+  constructor(private readonly machine: Machine, chooser: Chooser, opts: SchedulerOptions = {}) {
+    this.chooser = chooser instanceof RecordingChooser ? chooser : new RecordingChooser(chooser);
+    this.cpus = machine.cpus;
+    const n = this.cpus.length;
+    this.hostThreads = new Array<HostThread | null>(n).fill(null);
+    this.due = new Uint8Array(n * SLOTS);
+    this.deferred = new Uint8Array(n * SLOTS);
+    this.timerPeriod = new Float64Array(n);
+    this.timerNext = new Float64Array(n);
+    this.timerVector = new Uint8Array(n);
+    this.maxQuantum = opts.maxQuantum ?? 1000;
+    this.maxDefer = opts.maxDefer ?? 4;
+    const rate = opts.nmiRate ?? 0;
+    this.nmiPeriod = rate > 0 ? Math.max(1, Math.round(1_000_000 / rate)) : Infinity;
+    this.nmiNext = new Float64Array(n).fill(this.nmiPeriod);
+  }
+
+  // ---- what the kernel registers -------------------------------------------------------
+
+  /** Start a CPU's local timer: `vector` becomes due every `period` cycles from now. */
+  startTimer(cpu: number, vector: number, period: number): void {
+    this.timerVector[cpu] = vector;
+    this.timerPeriod[cpu] = period;
+    this.timerNext[cpu] = period > 0 ? this.cpus[cpu].cycles + period : 0;
+  }
+
+  /** An inter-processor interrupt (or any interrupt from outside the CPU) is now on its way to `cpu`. */
+  sendIpi(cpu: number, vector: number): void {
+    this.due[cpu * SLOTS + vector] = 1;
+    this.cpus[cpu].interruptSlice();
+  }
+
+  /** An NMI is on its way to `cpu` (a test, a watchdog). */
+  sendNmi(cpu: number): void {
+    this.due[cpu * SLOTS + NMI_SLOT] = 1;
+    this.cpus[cpu].interruptSlice();
+  }
+
+  /** Run a host thread on a CPU; the CPU's guest context is frozen while it runs (NMIs still arrive). */
+  startHostThread(cpu: number, t: HostThread): void {
+    if (this.hostThreads[cpu] !== null) throw new Error(`CPU ${cpu} already runs a host thread`);
+    this.hostThreads[cpu] = t;
+    this.cpus[cpu].waiting = false;
+  }
+
+  hostThreadRunning(cpu: number): boolean {
+    return this.hostThreads[cpu] !== null;
+  }
+
+  anyHostThread(): boolean {
+    return this.hostThreads.some((h) => h !== null);
+  }
+
+  /** Stop the run at the next decision (a host component found something the run cannot go on from). */
+  stop(o: Omit<SchedOutcome, 'steps'>): void {
+    if (this.stopped === null) this.stopped = { ...o, steps: this.steps };
+  }
+
+  /** The recorded decisions so far. */
+  get choices(): Choice[] {
+    return this.chooser.log;
+  }
+
+  // ---- the loop ------------------------------------------------------------------------
+
+  /** Run until every CPU halted, something stopped the run, or `maxSteps` steps have run in all. */
+  run(maxSteps: number): SchedOutcome {
+    const cpus = this.cpus;
+    const runnable = this.runnable;
+    while (this.stopped === null) {
+      runnable.length = 0;
+      for (let i = 0; i < cpus.length; i++) if (!cpus[i].halted || this.hostThreads[i] !== null) runnable.push(i);
+      if (runnable.length === 0) return { reason: 'halted', steps: this.steps };
+      if (this.steps >= maxSteps) return { reason: 'max-steps', steps: this.steps };
+      const alone = runnable.length === 1 && this.hostThreads[runnable[0]] === null;
+      const id = runnable.length === 1 ? runnable[0] : runnable[this.chooser.choose('cpu', runnable.length, { candidates: runnable })];
+      const cpu = cpus[id];
+      this.arrivals(cpu, alone);
+      let q = alone ? ALONE_SLICE : 1 + this.chooser.choose('quantum', this.maxQuantum, { cpu: id });
+      if (q > maxSteps - this.steps) q = maxSteps - this.steps;
+      q = this.clipToDeadlines(id, q);
+      const ht = this.hostThreads[id];
+      let used: number;
+      if (ht !== null && (cpu.halted || (!cpu.nmiPending && !cpu.nmiBlocked))) {
+        used = this.stepHost(id, ht);
+      } else {
+        // guest code: the CPU's own context, or an NMI taken on a CPU whose host thread is frozen
+        cpu.sliceAtVisible = !alone;
+        cpu.frozen = ht !== null;
+        used = cpu.run(q);
+        cpu.frozen = false;
+        if (cpu.fault !== null) this.stopped = { reason: 'fault', steps: this.steps + used, cpu: id, fault: cpu.fault };
+        else if (cpu.violation !== null) this.stopped = { reason: 'violation', steps: this.steps + used, cpu: id, violation: cpu.violation };
+        else if (cpu.hostError !== null) this.stopped = { reason: 'host-error', steps: this.steps + used, cpu: id, error: cpu.hostError };
+        else if (used === 0 && !cpu.halted && ht === null) {
+          this.stopped = { reason: 'deadlock', steps: this.steps, cpu: id, error: `CPU ${id} made no progress` };
+        }
+      }
+      this.steps += used;
+      if (this.machine.fetchModel !== null && this.machine.clock.now >= this.pruneAt) this.prune();
+    }
+    return this.stopped;
+  }
+
+  /** One step of a host thread: one machine tick on its CPU. */
+  private stepHost(id: number, ht: HostThread): number {
+    const cpu = this.cpus[id];
+    let done: boolean | undefined;
+    try {
+      done = ht.next().done;
+    } catch (e) {
+      this.hostThreads[id] = null;
+      this.stopped = { reason: 'host-error', steps: this.steps, cpu: id, error: `host thread on CPU ${id} failed: ${e instanceof Error ? e.message : String(e)}` };
+      return 0;
+    }
+    this.machine.clock.now++;
+    cpu.cycles++;
+    cpu.idleCycles++;
+    if (done) this.hostThreads[id] = null;
+    return 1;
+  }
+
+  /**
+   * At the start of a CPU's slice: mark what has become due (its timer, its NMI source), then decide
+   * for each due interrupt whether it arrives now. Alone, a CPU takes everything at once: there is
+   * nothing to interleave against.
+   */
+  private arrivals(cpu: Cpu, alone: boolean): void {
+    const id = cpu.id;
+    const base = id * SLOTS;
+    if (this.timerPeriod[id] > 0 && cpu.cycles >= this.timerNext[id]) {
+      this.due[base + this.timerVector[id]] = 1;
+      while (this.timerNext[id] <= cpu.cycles) this.timerNext[id] += this.timerPeriod[id];
+    }
+    if (cpu.cycles >= this.nmiNext[id]) {
+      this.due[base + NMI_SLOT] = 1;
+      while (this.nmiNext[id] <= cpu.cycles) this.nmiNext[id] += this.nmiPeriod;
+    }
+    const due = this.due;
+    for (let s = 0; s < SLOTS; s++) {
+      if (due[base + s] === 0) continue;
+      const held = this.deferred[base + s];
+      // 0: arrives now; 1: held back until this CPU's next slice
+      const later = !alone && held < this.maxDefer && this.chooser.choose(s === NMI_SLOT ? 'nmi' : 'irq', 2, { cpu: id, vector: s === NMI_SLOT ? 2 : s }) === 1;
+      if (later) { this.deferred[base + s] = held + 1; continue; }
+      due[base + s] = 0;
+      this.deferred[base + s] = 0;
+      if (s === NMI_SLOT) cpu.raiseNmi();
+      else cpu.raiseIrq(s);
+    }
+  }
+
+  /** A slice ends no later than the CPU's next timer or NMI deadline, so that it becomes due at its time. */
+  private clipToDeadlines(id: number, q: number): number {
+    const c = this.cpus[id].cycles;
+    if (this.timerPeriod[id] > 0 && this.timerNext[id] - c < q) q = Math.max(1, this.timerNext[id] - c);
+    if (this.nmiNext[id] - c < q) q = Math.max(1, this.nmiNext[id] - c);
+    return q;
+  }
+
+  /** Drop write history no running CPU can observe any more. */
+  private prune(): void {
+    this.pruneAt = this.machine.clock.now + PRUNE_EVERY;
+    let min = Infinity;
+    for (const c of this.cpus) if (!c.halted && c.serialTime < min) min = c.serialTime;
+    this.machine.mem.pruneHistory(min === Infinity ? this.machine.clock.now : min);
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------
+
+  /** True when no host thread is in flight: the state is plain data and can be snapshotted. */
+  quiescent(): boolean {
+    return !this.anyHostThread() && this.stopped === null;
+  }
+
+  save(): SchedulerState {
+    if (this.anyHostThread()) throw new Error('cannot snapshot: a host thread is in flight');
+    return {
+      steps: this.steps, pruneAt: this.pruneAt,
+      due: this.due.slice(), deferred: this.deferred.slice(),
+      timerPeriod: this.timerPeriod.slice(), timerNext: this.timerNext.slice(), timerVector: this.timerVector.slice(),
+      nmiNext: this.nmiNext.slice(),
+      chooser: this.chooser.save(),
+    };
+  }
+
+  restore(s: SchedulerState): void {
+    this.steps = s.steps;
+    this.pruneAt = s.pruneAt;
+    this.due.set(s.due); this.deferred.set(s.deferred);
+    this.timerPeriod.set(s.timerPeriod); this.timerNext.set(s.timerNext); this.timerVector.set(s.timerVector);
+    this.nmiNext.set(s.nmiNext);
+    this.hostThreads.fill(null);
+    this.stopped = null;
+    this.chooser.restore(s.chooser);
+  }
+}
+
+export interface SchedulerState {
+  steps: number;
+  pruneAt: number;
+  due: Uint8Array;
+  deferred: Uint8Array;
+  timerPeriod: Float64Array;
+  timerNext: Float64Array;
+  timerVector: Uint8Array;
+  nmiNext: Float64Array;
+  chooser: { length: number; inner: unknown };
+}
+
+export { CpuFault, MachineViolation, FetchViolation };

@@ -1,0 +1,73 @@
+// Whole-machine snapshots at a quiescent point: memory regions with their write histories, CPU state, the clock — plain data, restored in place many times.
+
+import type { Machine } from './machine.js';
+import { Region, type ByteHistory } from './memory.js';
+import type { CpuState } from './x86/cpu.js';
+
+interface RegionState {
+  region: Region;
+  name: string;
+  start: number;
+  size: number;
+  perm: number;
+  bytes: Uint8Array;
+  lastWrite: Float64Array | null;
+  dirtyTime: number;
+  history: [number, ByteHistory][];
+}
+
+export interface MachineState {
+  now: number;
+  regions: RegionState[];
+  cpus: CpuState[];
+  fetchChoices: number;
+}
+
+function copyHistory(h: ByteHistory): ByteHistory {
+  return { times: h.times.slice(), values: h.values.slice(), cpus: h.cpus.slice() };
+}
+
+export function saveMachine(m: Machine): MachineState {
+  return {
+    now: m.clock.now,
+    regions: m.mem.regions.map((r) => ({
+      region: r, name: r.name, start: r.start, size: r.size, perm: r.perm,
+      bytes: r.bytes.slice(), lastWrite: r.lastWrite?.slice() ?? null, dirtyTime: r.dirtyTime,
+      history: [...r.history].map(([o, h]) => [o, copyHistory(h)]),
+    })),
+    cpus: m.cpus.map((c) => c.save()),
+    fetchChoices: m.fetchModel?.choices ?? 0,
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Put the machine back as it was at `s`. Regions mapped since are unmapped, regions unmapped since
+ * come back (the same objects), contents and histories are copied back; decoded instructions are
+ * kept for text whose bytes did not change.
+ */
+export function restoreMachine(m: Machine, s: MachineState): void {
+  m.clock.now = s.now;
+  const keep = new Set(s.regions.map((r) => r.region));
+  for (const r of [...m.mem.regions]) if (!keep.has(r)) m.mem.unmap(r);
+  m.mem.regions.length = 0;
+  for (const rs of s.regions) {
+    const r = rs.region;
+    r.size = rs.size;
+    r.end = rs.start + rs.size;
+    if (r.icache !== null && !sameBytes(r.bytes, rs.bytes)) r.icache.fill(null);
+    r.bytes.set(rs.bytes);
+    if (r.lastWrite !== null && rs.lastWrite !== null) r.lastWrite.set(rs.lastWrite);
+    r.dirtyTime = rs.dirtyTime;
+    r.history.clear();
+    for (const [o, h] of rs.history) r.history.set(o, copyHistory(h));
+    m.mem.regions.push(r);
+  }
+  m.cpus.forEach((c, i) => c.restore(s.cpus[i]));
+  if (m.fetchModel !== null) m.fetchModel.choices = s.fetchChoices;
+}
