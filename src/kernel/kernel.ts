@@ -31,6 +31,8 @@ export interface KernelOptions {
   maxQuantum?: number;
   /** How many slice boundaries a due interrupt may be held back at (see SchedulerOptions.maxDefer). */
   maxDefer?: number;
+  /** End slices at operations other CPUs can observe (see SchedulerOptions.visibleSlices). */
+  visibleSlices?: boolean;
   /** Check call/ret integrity (invariant 3). */
   flowMonitor?: boolean;
   /** Model cross-modifying instruction fetch (invariant 1). */
@@ -87,7 +89,7 @@ export class Kernel {
     this.clock = machine.clock;
     this.symbolize = opts.symbolize ?? ((a) => hex(a));
     const sym = (a: number): string => this.symbolize(numToAddr(a));
-    this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer });
+    this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer, visibleSlices: opts.visibleSlices });
     this.fetch = opts.fetchModel === false ? null : machine.attachFetchModel(this.scheduler.chooser);
     this.flow = opts.flowMonitor === false ? null : new FlowIntegrity(this.cpus.length, sym);
 

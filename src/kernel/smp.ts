@@ -50,6 +50,8 @@ export class Smp {
       this.sched.startTimer(i, this.timer.vector, this.timer.period);
     }
     cpu.setReg(RAX, BigInt(this.machine.cpus.length));
+    // the boot CPU no longer runs alone: let the scheduler decide again
+    cpu.interruptSlice();
   }
 
   /** CPUs that can take IPIs (started and not halted for good). */

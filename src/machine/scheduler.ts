@@ -33,6 +33,11 @@ export interface SchedulerOptions {
    * is delivered anyway (default 4). 0 makes arrival immediate and removes the choice.
    */
   maxDefer?: number;
+  /**
+   * End a CPU's slice right after each operation other CPUs can observe (default true). Off, slices
+   * are as long as the chooser makes them: fewer decisions, coarser interleaving.
+   */
+  visibleSlices?: boolean;
 }
 
 /** The NMI's slot in the per-CPU arrival tables (vectors 0..255 are maskable interrupts; the NMI is vector 2 but not maskable). */
@@ -62,6 +67,8 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   private readonly hostThreads: (HostThread | null)[];
   /** Per CPU and slot: the interrupt is due (sent, or its timer expired) but has not arrived. */
   private readonly due: Uint8Array;
+  /** Per CPU: how many slots are due. */
+  private readonly dueCount: Uint16Array;
   /** Per CPU and slot: how many slice boundaries it has been held back at. */
   private readonly deferred: Uint8Array;
   /** Local timer per CPU: period in cycles (0 = off), vector, and next deadline in the CPU's cycles. */
@@ -73,6 +80,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   private readonly nmiPeriod: number;
   private readonly maxQuantum: number;
   private readonly maxDefer: number;
+  private readonly visibleSlices: boolean;
   private pruneAt = 0;
   private stopped: SchedOutcome | null = null;
   private readonly runnable: number[] = [];
@@ -84,11 +92,13 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     this.hostThreads = new Array<HostThread | null>(n).fill(null);
     this.due = new Uint8Array(n * SLOTS);
     this.deferred = new Uint8Array(n * SLOTS);
+    this.dueCount = new Uint16Array(n);
     this.timerPeriod = new Float64Array(n);
     this.timerNext = new Float64Array(n);
     this.timerVector = new Uint8Array(n);
     this.maxQuantum = opts.maxQuantum ?? 1000;
     this.maxDefer = opts.maxDefer ?? 4;
+    this.visibleSlices = opts.visibleSlices ?? true;
     const rate = opts.nmiRate ?? 0;
     this.nmiPeriod = rate > 0 ? Math.max(1, Math.round(1_000_000 / rate)) : Infinity;
     this.nmiNext = new Float64Array(n).fill(this.nmiPeriod);
@@ -105,14 +115,19 @@ export class Scheduler implements Snapshotable<SchedulerState> {
 
   /** An inter-processor interrupt (or any interrupt from outside the CPU) is now on its way to `cpu`. */
   sendIpi(cpu: number, vector: number): void {
-    this.due[cpu * SLOTS + vector] = 1;
+    this.markDue(cpu, vector);
     this.cpus[cpu].interruptSlice();
   }
 
   /** An NMI is on its way to `cpu` (a test, a watchdog). */
   sendNmi(cpu: number): void {
-    this.due[cpu * SLOTS + NMI_SLOT] = 1;
+    this.markDue(cpu, NMI_SLOT);
     this.cpus[cpu].interruptSlice();
+  }
+
+  private markDue(cpu: number, slot: number): void {
+    const k = cpu * SLOTS + slot;
+    if (this.due[k] === 0) { this.due[k] = 1; this.dueCount[cpu]++; }
   }
 
   /** Run a host thread on a CPU; the CPU's guest context is frozen while it runs (NMIs still arrive). */
@@ -148,8 +163,20 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     const runnable = this.runnable;
     while (this.stopped === null) {
       runnable.length = 0;
-      for (let i = 0; i < cpus.length; i++) if (!cpus[i].halted || this.hostThreads[i] !== null) runnable.push(i);
+      let idle = 0;
+      for (let i = 0; i < cpus.length; i++) {
+        if (cpus[i].halted && this.hostThreads[i] === null) continue;
+        runnable.push(i);
+        if (this.idleNow(i)) idle++;
+      }
       if (runnable.length === 0) return { reason: 'halted', steps: this.steps };
+      // A CPU waiting in hlt with nothing due idles alongside the others (see creditIdle) and is no
+      // candidate: nothing it does can be observed until an interrupt arrives, which makes it one.
+      if (idle > 0 && idle < runnable.length) {
+        let k = 0;
+        for (const i of runnable) if (!this.idleNow(i)) runnable[k++] = i;
+        runnable.length = k;
+      }
       if (this.steps >= maxSteps) return { reason: 'max-steps', steps: this.steps };
       const alone = runnable.length === 1 && this.hostThreads[runnable[0]] === null;
       const id = runnable.length === 1 ? runnable[0] : runnable[this.chooser.choose('cpu', runnable.length, { candidates: runnable })];
@@ -164,7 +191,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
         used = this.stepHost(id, ht);
       } else {
         // guest code: the CPU's own context, or an NMI taken on a CPU whose host thread is frozen
-        cpu.sliceAtVisible = !alone;
+        cpu.sliceAtVisible = this.visibleSlices && !alone;
         cpu.frozen = ht !== null;
         used = cpu.run(q);
         cpu.frozen = false;
@@ -176,9 +203,33 @@ export class Scheduler implements Snapshotable<SchedulerState> {
         }
       }
       this.steps += used;
+      if (idle > 0 && used > 0) this.creditIdle(id, used);
       if (this.machine.fetchModel !== null && this.machine.clock.now >= this.pruneAt) this.prune();
     }
     return this.stopped;
+  }
+
+  /** Waiting in hlt with nothing pending, due or coming due: it would only count idle cycles. */
+  private idleNow(i: number): boolean {
+    const c = this.cpus[i];
+    if (!c.waiting || c.halted || this.hostThreads[i] !== null || c.pendingCount > 0 || c.nmiPending || this.dueCount[i] > 0) return false;
+    if (this.timerPeriod[i] > 0 && c.cycles >= this.timerNext[i]) return false;
+    return c.cycles < this.nmiNext[i];
+  }
+
+  /**
+   * While CPU `ran` ran `used` cycles, every CPU idling in hlt idled as long, up to its next timer
+   * or NMI deadline (where it becomes a candidate again). Idle cycles count in no step budget.
+   */
+  private creditIdle(ran: number, used: number): void {
+    for (let i = 0; i < this.cpus.length; i++) {
+      if (i === ran || !this.idleNow(i)) continue;
+      const c = this.cpus[i];
+      let credit = used;
+      if (this.timerPeriod[i] > 0) credit = Math.min(credit, this.timerNext[i] - c.cycles);
+      credit = Math.min(credit, this.nmiNext[i] - c.cycles);
+      if (credit > 0) { c.cycles += credit; c.idleCycles += credit; }
+    }
   }
 
   /** One step of a host thread: one machine tick on its CPU. */
@@ -208,14 +259,15 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     const id = cpu.id;
     const base = id * SLOTS;
     if (this.timerPeriod[id] > 0 && cpu.cycles >= this.timerNext[id]) {
-      this.due[base + this.timerVector[id]] = 1;
+      this.markDue(id, this.timerVector[id]);
       while (this.timerNext[id] <= cpu.cycles) this.timerNext[id] += this.timerPeriod[id];
     }
     if (cpu.cycles >= this.nmiNext[id]) {
-      this.due[base + NMI_SLOT] = 1;
+      this.markDue(id, NMI_SLOT);
       while (this.nmiNext[id] <= cpu.cycles) this.nmiNext[id] += this.nmiPeriod;
     }
     const due = this.due;
+    if (this.dueCount[id] === 0) return;
     for (let s = 0; s < SLOTS; s++) {
       if (due[base + s] === 0) continue;
       const held = this.deferred[base + s];
@@ -223,6 +275,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       const later = !alone && held < this.maxDefer && this.chooser.choose(s === NMI_SLOT ? 'nmi' : 'irq', 2, { cpu: id, vector: s === NMI_SLOT ? 2 : s }) === 1;
       if (later) { this.deferred[base + s] = held + 1; continue; }
       due[base + s] = 0;
+      this.dueCount[id]--;
       this.deferred[base + s] = 0;
       if (s === NMI_SLOT) cpu.raiseNmi();
       else cpu.raiseIrq(s);
@@ -256,7 +309,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     if (this.anyHostThread()) throw new Error('cannot snapshot: a host thread is in flight');
     return {
       steps: this.steps, pruneAt: this.pruneAt,
-      due: this.due.slice(), deferred: this.deferred.slice(),
+      due: this.due.slice(), dueCount: this.dueCount.slice(), deferred: this.deferred.slice(),
       timerPeriod: this.timerPeriod.slice(), timerNext: this.timerNext.slice(), timerVector: this.timerVector.slice(),
       nmiNext: this.nmiNext.slice(),
       chooser: this.chooser.save(),
@@ -266,7 +319,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   restore(s: SchedulerState): void {
     this.steps = s.steps;
     this.pruneAt = s.pruneAt;
-    this.due.set(s.due); this.deferred.set(s.deferred);
+    this.due.set(s.due); this.dueCount.set(s.dueCount); this.deferred.set(s.deferred);
     this.timerPeriod.set(s.timerPeriod); this.timerNext.set(s.timerNext); this.timerVector.set(s.timerVector);
     this.nmiNext.set(s.nmiNext);
     this.hostThreads.fill(null);
@@ -279,6 +332,7 @@ export interface SchedulerState {
   steps: number;
   pruneAt: number;
   due: Uint8Array;
+  dueCount: Uint16Array;
   deferred: Uint8Array;
   timerPeriod: Float64Array;
   timerNext: Float64Array;

@@ -118,15 +118,16 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
 }
 
 /** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a 4 KiB scratch page. */
-export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; timerHz?: number; nmiRate?: number; guestHandlers?: (a: Asm) => Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
+export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
   const a = new Asm(TEXT);
   build(a);
   const code = a.finish();
   const { machine, kernel } = bootTiny(code, {
     cpus: opts.cpus ?? 1,
-    chooser: new RandomChooser(opts.seed ?? 1),
+    chooser: opts.chooser ?? new RandomChooser(opts.seed ?? 1),
     timerHz: opts.timerHz ?? 0,
     nmiRate: opts.nmiRate ?? 0,
+    visibleSlices: opts.visibleSlices,
     guestHandlers: opts.guestHandlers?.(a),
   });
   return { kernel, machine, asm: a };

@@ -153,6 +153,8 @@ export class Cpu {
   sliceAtVisible = false;
   /** A host thread owns this CPU: run() only lets a due NMI through and returns once it has been handled. */
   frozen = false;
+  /** The current slice ends after the instruction being executed (a visible operation, or interruptSlice). */
+  private endSlice = false;
   /** Set when a host callback (a hypercall handler) failed: the run stops with this message. */
   hostError: string | null = null;
   /** Machine time of the CPU's last serializing event (IRET, CPUID, SERIALIZE, sync_core). */
@@ -665,6 +667,7 @@ export class Cpu {
     const end = start + budget;
     this.chunkBase = this.clock.now;
     this.chunkCycles = start;
+    this.endSlice = false;
     this.run1(end);
     this.clock.now = this.chunkBase + (this.cycles - start);
     return this.cycles - start;
@@ -701,12 +704,16 @@ export class Cpu {
             this.cycles = cyc;
             this.exec(d);
             lim = this.limit;
-            if (this.sliceAtVisible && (VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem))) lim = cyc + 1;
+            if (this.sliceAtVisible && (VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem))) {
+              lim = cyc + 1;
+              this.endSlice = true;
+            }
           }
           cyc++;
         }
         this.cycles = cyc;
         this.recentPos = pos;
+        if (this.endSlice) { this.endSlice = false; break; }
       } catch (e) {
         this.cycles = cyc;
         this.recentPos = pos;
@@ -752,7 +759,7 @@ export class Cpu {
     this.pendingCount = s.pendingCount; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked; this.irqAllowedAt = s.irqAllowedAt;
     this.serialTime = s.serialTime; this.recentRing.set(s.recentRing); this.recentPos = s.recentPos;
     this.exceptionRing.set(s.exceptionRing); this.exceptionPos = s.exceptionPos;
-    this.frozen = false; this.sliceAtVisible = false; this.limit = 0;
+    this.frozen = false; this.sliceAtVisible = false; this.limit = 0; this.endSlice = false;
     // regions may have been unmapped: start the region caches afresh
     this.code = this.data = this.data2 = this.mem.regions[0];
   }
@@ -760,6 +767,7 @@ export class Cpu {
   /** Something outside the CPU (an IPI, an NMI) wants the scheduler to decide again soon. */
   interruptSlice(): void {
     this.limit = Math.min(this.limit, this.cycles + 1);
+    this.endSlice = true;
   }
 
   // ---- interrupts and exceptions -----------------------------------------------------
