@@ -288,16 +288,17 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   return code;
 }
 
-const NUMBERS_HELP = 'Numbers: a decimal integer, optionally with _ between digits (1_000_000), an exponent form\n' +
-  'whose value is an integer (2e9, 2.5e6), or hexadecimal (0xff).';
+const NUMBERS_HELP = 'Numbers: a decimal integer, optionally with _ between digits (1_000_000),\n' +
+  'an exponent form whose value is an integer (2e9, 2.5e6), or hexadecimal (0xff).';
 
 const EXIT_CODES_HELP = `Exit codes:
   ${EXIT_OK}  every CPU halted normally
-  ${EXIT_BAD_INPUT}  bad input: unreadable or malformed ELF, bad option, bad or diverged replay file,
-     a replay or console file that cannot be written
-  ${EXIT_FAULT}  a guest fault the machine cannot deliver, or an instruction the interpreter does not implement
-  ${EXIT_VIOLATION}  an invariant violation (the report is printed; its replay goes to --record FILE,
-     or to ${DEFAULT_VIOLATION_REPLAY})
+  ${EXIT_BAD_INPUT}  bad input: unreadable or malformed ELF, bad option, bad or diverged
+     replay file, a replay or console file that cannot be written
+  ${EXIT_FAULT}  a guest fault the machine cannot deliver, or an instruction the
+     interpreter does not implement
+  ${EXIT_VIOLATION}  an invariant violation (the report is printed; its replay goes to
+     --record FILE, or to ${DEFAULT_VIOLATION_REPLAY})
   ${EXIT_MAX_STEPS}  stopped at the step limit (--max-steps; default ${formatInteger(DEFAULT_MAX_STEPS)} steps)`;
 
 export function buildProgram(): Command {
@@ -317,7 +318,7 @@ export function buildProgram(): Command {
     .option('--kernel <file>', 'ELF image to boot', displayName(DEFAULT_KERNEL))
     .option('--cpus <n>', `number of CPUs (${range('cpus')})`, intOption('--cpus', CONFIG_RANGES.cpus), 4)
     .option('--seed <n>', `seed of the random chooser that makes every nondeterministic decision (${range('seed')})`, intOption('--seed', CONFIG_RANGES.seed), 1)
-    .addOption(new Option('--max-steps <n>', 'stop after this many steps: instructions and idle cycles of all CPUs together (at about 40 million a second, the default is under a minute)')
+    .addOption(new Option('--max-steps <n>', 'stop after this many steps: instructions and idle cycles of all CPUs together (the default lets a guest that never halts run for about a minute)')
       .argParser(intOption('--max-steps', CONFIG_RANGES.maxSteps)).default(DEFAULT_MAX_STEPS, formatInteger(DEFAULT_MAX_STEPS)))
     .option('--timer-hz <n>', `timer interrupts per simulated second, CPUs run at 1 GHz (${range('timerHz')})`, intOption('--timer-hz', CONFIG_RANGES.timerHz), 1000)
     .option('--nmi-rate <n>', `NMIs per million instructions, per CPU (${range('nmiRate')})`, intOption('--nmi-rate', CONFIG_RANGES.nmiRate), 0)
