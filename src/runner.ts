@@ -10,8 +10,11 @@ import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
 import { Kernel, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 
+/** The step limit of a run that names none (`ftsim run` without --max-steps): 2,000,000,000 steps. */
+export const DEFAULT_MAX_STEPS = 2_000_000_000;
+
 export interface RunOptions {
-  /** Stop after this many steps (instructions plus idle cycles, all CPUs together). Default: 2e9. */
+  /** Stop after this many steps (instructions plus idle cycles, all CPUs together). Default: DEFAULT_MAX_STEPS. */
   maxSteps?: number;
   /** Number of CPUs (default 1; `ftsim run` defaults to 4). */
   cpus?: number;
@@ -35,6 +38,20 @@ export interface RunOptions {
 
 export type ExitReason = 'halted' | 'max-steps' | 'fault' | 'violation';
 
+/** Where one CPU was when the run stopped. */
+export interface CpuStopLocation {
+  /** Its instruction pointer (for a CPU that never started: 0). */
+  rip: bigint;
+  /** `rip` as symbol+offset (SymbolTable.format). */
+  symbol: string;
+  /** Halted for good (hlt with interrupts off, a fault, a violation, or never started). */
+  halted: boolean;
+  /** Waiting in hlt with interrupts on for an interrupt. */
+  waiting: boolean;
+  /** Running a host thread (kernel service written in TypeScript); its guest context is frozen at rip. */
+  hostThread: boolean;
+}
+
 export interface RunResult {
   exitReason: ExitReason;
   /** Everything the guest wrote to port 0xE9, decoded as latin1. */
@@ -45,8 +62,12 @@ export interface RunResult {
   cycles: number[];
   /** Per CPU: halted for good at the end. */
   halted: boolean[];
+  /** Per CPU: where it was when the run stopped. */
+  stoppedAt: CpuStopLocation[];
   /** Total guest instructions retired. */
   steps: number;
+  /** The step limit the run had (RunOptions.maxSteps or DEFAULT_MAX_STEPS). */
+  maxSteps: number;
   /** Set when exitReason is 'fault': a precise description (CPU, vector, address, symbol, bytes). */
   error?: string;
   /** Set when exitReason is 'violation'. */
@@ -112,7 +133,8 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
   };
   const { machine, kernel, symbols } = boot(image, file, options, sink);
   const booted = { machine, kernel, symbols };
-  const o = kernel.run(options.maxSteps ?? 2e9);
+  const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const o = kernel.run(maxSteps);
   options.onStop?.(booted);
   const instructions = machine.cpus.map((c) => c.retired);
   return {
@@ -121,7 +143,12 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
     instructions,
     cycles: machine.cpus.map((c) => c.cycles),
     halted: machine.cpus.map((c) => c.halted),
+    stoppedAt: machine.cpus.map((c, i) => {
+      const rip = c.getRip();
+      return { rip, symbol: symbols.format(rip), halted: c.halted, waiting: c.waiting, hostThread: kernel.hostThreadRunning(i) };
+    }),
     steps: instructions.reduce((a, b) => a + b, 0),
+    maxSteps,
     error: o.error,
     violation: o.violation,
     choices: kernel.choices,

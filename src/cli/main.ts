@@ -1,14 +1,17 @@
 // ftsim command-line interface: run (boot an image), disasm (objdump-style listing).
 
-import { Command, CommanderError } from 'commander';
-import { readFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve, relative } from 'node:path';
 import pc from 'picocolors';
 import { ElfError } from '../loader/elf.js';
-import { BootError, bootAndRun, type RunResult } from '../runner.js';
+import { BootError, bootAndRun, DEFAULT_MAX_STEPS, type RunResult } from '../runner.js';
 import { ReplayChooser, ReplayDivergence } from '../machine/chooser.js';
-import { readReplay, writeReplay, sha256, ReplayError, REPLAY_FORMAT, REPLAY_VERSION, type ReplayFile, type ReplayConfig } from '../explore/replay.js';
+import {
+  readReplay, writeReplay, sha256, unwritableReason, describeFsError, ReplayError, CONFIG_RANGES, REPLAY_FORMAT, REPLAY_VERSION,
+  type ReplayFile, type ReplayConfig,
+} from '../explore/replay.js';
 import { formatViolation } from '../explore/report.js';
 import type { Insn } from '../machine/x86/insn.js';
 import { disasmCommand } from './disasm.js';
@@ -39,19 +42,31 @@ function readInput(file: string): Uint8Array {
   }
 }
 
-function parseCount(name: string) {
-  return (v: string): number => {
-    const s = v.replace(/_/g, '');
-    const n = /^\d+(\.\d+)?e\d+$/i.test(s) ? Number(s) : /^\d+$/.test(s) ? Number(s) : NaN;
-    if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${name}: expected a positive integer, got '${v}'`);
-    return n;
-  };
+/**
+ * The one parser of every numeric option: a decimal integer, optionally with `_` between digits
+ * (`1_000_000`); an exponent form whose value is an integer (`2e9`, `2.5e6`); or hexadecimal (`0xff`).
+ * Returns undefined for anything else, and for values beyond 2^53 - 1.
+ */
+export function parseInteger(text: string): number | undefined {
+  let n: number;
+  if (/^\d+(_\d+)*$/.test(text) || /^0x[0-9a-f]+(_[0-9a-f]+)*$/i.test(text)) n = Number(text.replace(/_/g, ''));
+  else if (/^\d+(_\d+)*(\.\d+)?e\+?\d+$/i.test(text)) n = Number(text.replace(/_/g, ''));
+  else return undefined;
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
-function parseRange(name: string, min: number, max: number) {
+/** A number for messages: digits grouped by `_` from 100_000 up, the form the parser accepts back. */
+export function formatInteger(n: number): string {
+  const s = String(n);
+  return n < 100_000 ? s : s.replace(/\B(?=(\d{3})+$)/g, '_');
+}
+
+function intOption(name: string, [min, max]: readonly [number, number]) {
   return (v: string): number => {
-    const n = /^\d+$/.test(v.replace(/_/g, '')) ? Number(v.replace(/_/g, '')) : NaN;
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name}: expected an integer from ${min} to ${max}, got '${v}'`);
+    const n = parseInteger(v);
+    if (n === undefined || n < min || n > max) {
+      throw new UsageError(`${name}: expected an integer from ${formatInteger(min)} to ${formatInteger(max)}, got '${v}'`);
+    }
     return n;
   };
 }
@@ -63,7 +78,7 @@ function displayName(file: string): string {
 
 interface RunCliOptions {
   kernel: string;
-  maxSteps?: number;
+  maxSteps: number;
   console?: string;
   json?: boolean;
   cpus: number;
@@ -75,30 +90,83 @@ interface RunCliOptions {
   maxQuantum: number;
 }
 
+/** Where each option's value came from: the command line, or its default. */
+type GivenFn = (key: keyof RunCliOptions) => boolean;
+
 /** Where a violation's replay goes when --record was not given. */
 export const DEFAULT_VIOLATION_REPLAY = 'ftsim-violation.replay';
 
-function runCommand(opts: RunCliOptions): number {
-  let replay: ReplayFile | undefined;
-  if (opts.replay) {
-    try {
-      replay = readReplay(opts.replay);
-    } catch (e) {
-      if (e instanceof ReplayError) throw new UsageError(e.message);
-      throw e;
-    }
-    if (opts.kernel === displayName(DEFAULT_KERNEL) && replay.kernel) opts.kernel = replay.kernel;
+/** The options a replay file fixes (its configuration), as [option key, flag]. */
+const REPLAY_FIXED: readonly [keyof RunCliOptions & keyof ReplayConfig, string][] = [
+  ['cpus', '--cpus'], ['seed', '--seed'], ['maxSteps', '--max-steps'], ['timerHz', '--timer-hz'],
+  ['nmiRate', '--nmi-rate'], ['maxQuantum', '--max-quantum'],
+];
+
+function loadReplay(opts: RunCliOptions, given: GivenFn): ReplayFile | undefined {
+  if (!opts.replay) return undefined;
+  const fixed = REPLAY_FIXED.filter(([k]) => given(k)).map(([, flag]) => flag);
+  if (fixed.length > 0) {
+    throw new UsageError(`${fixed.join(', ')} cannot be combined with --replay: the replay file ${opts.replay} fixes the configuration of the run ` +
+      `(${REPLAY_FIXED.map(([, flag]) => flag).join(', ')}); drop ${fixed.length === 1 ? 'it' : 'them'}, or record a new run`);
   }
-  const file = displayName(resolve(opts.kernel));
-  const bytes = readInput(opts.kernel);
+  try {
+    return readReplay(opts.replay);
+  } catch (e) {
+    if (e instanceof ReplayError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** How the step limit was set, for messages: "--max-steps 100_000", "the default ...", "from the replay file ...". */
+function describeLimit(maxSteps: number, source: 'option' | 'default' | 'replay', replayFile?: string): string {
+  const n = formatInteger(maxSteps);
+  if (source === 'option') return `--max-steps ${n}`;
+  if (source === 'replay') return `${n} steps, the limit recorded in ${replayFile}`;
+  return `${n} steps, the default limit (set another with --max-steps N)`;
+}
+
+function cpuState(result: RunResult, i: number): 'running' | 'waiting' | 'halted' | 'never-started' | 'host-thread' {
+  const w = result.stoppedAt[i];
+  if (w.hostThread) return 'host-thread';
+  if (w.halted) return result.cycles[i] === 0 ? 'never-started' : 'halted';
+  return w.waiting ? 'waiting' : 'running';
+}
+
+function describeCpu(result: RunResult, i: number): string {
+  const w = result.stoppedAt[i];
+  const at = `0x${w.rip.toString(16)} <${w.symbol}>`;
+  switch (cpuState(result, i)) {
+    case 'never-started': return `cpu${i}: never started`;
+    case 'halted': return `cpu${i}: halted at ${at}`;
+    case 'waiting': return `cpu${i}: waiting in hlt for an interrupt at ${at}`;
+    case 'host-thread': return `cpu${i}: in a kernel host thread, guest code stopped at ${at}`;
+    default: return `cpu${i}: running at ${at}`;
+  }
+}
+
+function runCommand(opts: RunCliOptions, given: GivenFn): number {
+  const replay = loadReplay(opts, given);
+  if (opts.record) {
+    const why = unwritableReason(opts.record);
+    if (why) throw new UsageError(`--record ${opts.record}: cannot write the replay file there: ${why}`);
+  }
+  let kernelPath = opts.kernel;
+  if (replay && !given('kernel') && replay.kernel) {
+    kernelPath = replay.kernel;
+    if (!existsSync(kernelPath)) {
+      throw new UsageError(`${opts.replay}: the recorded image ${kernelPath} does not exist here; give the image with --kernel FILE`);
+    }
+  }
+  const file = displayName(resolve(kernelPath));
+  const bytes = readInput(kernelPath);
   const kernelSha256 = sha256(bytes);
   if (replay && replay.kernelSha256 !== kernelSha256) {
     throw new UsageError(`--replay ${opts.replay}: recorded on a different kernel image (sha256 ${replay.kernelSha256.slice(0, 12)}…, ${file} is ${kernelSha256.slice(0, 12)}…)`);
   }
   const config: ReplayConfig = replay ? replay.config : {
-    cpus: opts.cpus, seed: opts.seed, timerHz: opts.timerHz, nmiRate: opts.nmiRate, maxQuantum: opts.maxQuantum,
-    maxSteps: opts.maxSteps ?? 2e9,
+    cpus: opts.cpus, seed: opts.seed, timerHz: opts.timerHz, nmiRate: opts.nmiRate, maxQuantum: opts.maxQuantum, maxSteps: opts.maxSteps,
   };
+  const limitSource = replay ? 'replay' : given('maxSteps') ? 'option' : 'default';
   let fd = -1;
   const pending: number[] = [];
   const flush = (): void => {
@@ -112,18 +180,19 @@ function runCommand(opts: RunCliOptions): number {
     try {
       fd = openSync(opts.console, 'w');
     } catch (e) {
-      throw new UsageError(`--console ${opts.console}: cannot open for writing: ${(e as Error).message}`);
+      throw new UsageError(`--console ${opts.console}: cannot open for writing: ${describeFsError(e)}`);
     }
   }
   let result: RunResult;
   let sym: (a: bigint) => string = (a) => `0x${a.toString(16)}`;
   let recent: Insn[] = [];
+  const chooser = replay ? new ReplayChooser(replay.choices, opts.replay) : undefined;
   try {
     result = bootAndRun(bytes, file, {
       maxSteps: config.maxSteps,
       cpus: config.cpus,
       seed: config.seed,
-      chooser: replay ? new ReplayChooser(replay.choices, opts.replay) : undefined,
+      chooser,
       timerHz: config.timerHz,
       nmiRate: config.nmiRate,
       maxQuantum: config.maxQuantum,
@@ -138,24 +207,37 @@ function runCommand(opts: RunCliOptions): number {
       },
     });
   } catch (e) {
-    if (e instanceof ReplayDivergence) throw new UsageError(e.message, EXIT_FAULT);
+    if (e instanceof ReplayDivergence && chooser && replay) {
+      throw new UsageError(`--replay ${opts.replay}: the run no longer follows the recording at decision #${chooser.consumed + 1} ` +
+        `(the recording has ${replay.choices.length}): the image, the options or the ftsim version differ from those of the recorded run\n  ${e.message}`);
+    }
     throw e;
   } finally {
     flush();
     if (fd >= 0) closeSync(fd);
   }
-  const code = result.exitReason === 'halted' ? EXIT_OK : result.exitReason === 'violation' ? EXIT_VIOLATION
+  let code = result.exitReason === 'halted' ? EXIT_OK : result.exitReason === 'violation' ? EXIT_VIOLATION
     : result.exitReason === 'fault' ? EXIT_FAULT : EXIT_MAX_STEPS;
   let recordPath = opts.record;
   if (!recordPath && result.exitReason === 'violation' && !replay) recordPath = DEFAULT_VIOLATION_REPLAY;
+  let recorded: string | undefined;
+  let recordError: string | undefined;
   if (recordPath) {
-    writeReplay(recordPath, {
-      format: REPLAY_FORMAT, version: REPLAY_VERSION, kernel: file, kernelSha256, config,
-      outcome: { exitReason: result.exitReason, steps: result.steps, summary: result.violation?.summary ?? result.error },
-      choices: result.choices,
-    });
+    try {
+      writeReplay(recordPath, {
+        format: REPLAY_FORMAT, version: REPLAY_VERSION, kernel: file, kernelSha256, config,
+        outcome: { exitReason: result.exitReason, steps: result.steps, summary: result.violation?.summary ?? result.error },
+        choices: result.choices,
+      });
+      recorded = recordPath;
+    } catch (e) {
+      if (!(e instanceof ReplayError)) throw e;
+      recordError = e.message;
+      // the run's own outcome wins; only a run that was otherwise fine fails on its lost record
+      if (code === EXIT_OK) code = EXIT_BAD_INPUT;
+    }
   }
-  const report = result.violation ? formatViolation(result.violation, recent, sym, replay ? opts.replay : recordPath) : undefined;
+  const report = result.violation ? formatViolation(result.violation, recent, sym, replay ? opts.replay : recorded) : undefined;
   if (opts.json) {
     const summary = {
       kernel: file,
@@ -163,12 +245,18 @@ function runCommand(opts: RunCliOptions): number {
       exitCode: code,
       seed: config.seed,
       steps: result.steps,
-      cpus: result.instructions.map((n, i) => ({ cpu: i, instructions: n, cycles: result.cycles[i], halted: result.halted[i] })),
+      maxSteps: result.maxSteps,
+      maxStepsSource: limitSource,
+      cpus: result.instructions.map((n, i) => ({
+        cpu: i, instructions: n, cycles: result.cycles[i], halted: result.halted[i],
+        state: cpuState(result, i), rip: '0x' + result.stoppedAt[i].rip.toString(16), symbol: result.stoppedAt[i].symbol,
+      })),
       wallMs: Math.round(result.wallMs * 1000) / 1000,
       instructionsPerSecond: result.wallMs > 0 ? Math.round(result.steps / (result.wallMs / 1000)) : null,
       memorySha256: result.memoryHash,
       decisions: result.choices.length,
-      ...(recordPath ? { replayFile: recordPath } : {}),
+      ...(recorded ? { replayFile: recorded } : {}),
+      ...(recordError ? { replayError: recordError } : {}),
       ...(result.error ? { error: result.error } : {}),
       ...(result.violation ? { violation: { ...result.violation, rip: '0x' + result.violation.rip.toString(16), report } } : {}),
       ...(opts.console ? {} : { console: result.console }),
@@ -183,14 +271,35 @@ function runCommand(opts: RunCliOptions): number {
     } else if (result.exitReason === 'fault') {
       process.stderr.write(pc.red(`ftsim: guest fault: ${result.error}`) + '\n');
     } else if (result.exitReason === 'max-steps') {
-      process.stderr.write(pc.yellow(`ftsim: stopped at --max-steps after ${result.steps} instructions; not every CPU halted`) + '\n');
+      const where = result.stoppedAt.map((_, i) => `  ${describeCpu(result, i)}`).join('\n');
+      process.stderr.write(pc.yellow(`ftsim: stopped at the step limit (${describeLimit(result.maxSteps, limitSource, opts.replay)}) ` +
+        `after ${result.steps} instructions; not every CPU halted. Where each CPU was:\n${where}`) + '\n');
     } else {
       process.stderr.write(pc.dim(`ftsim: all CPUs halted after ${result.steps} instructions (${per}) in ${secs.toFixed(3)} s${rate}`) + '\n');
     }
-    if (recordPath && result.exitReason !== 'violation') process.stderr.write(pc.dim(`ftsim: recorded ${result.choices.length} decisions to ${recordPath}`) + '\n');
+    if (recordError) {
+      const what = result.exitReason === 'violation' && !opts.record ? 'the replay of this violation was not saved' : 'the replay file was not saved';
+      const hint = opts.record ? '' : ' (give --record FILE to save it elsewhere)';
+      process.stderr.write(pc.red(`ftsim: ${what}: ${recordError}${hint}`) + '\n');
+    } else if (recorded && result.exitReason !== 'violation') {
+      process.stderr.write(pc.dim(`ftsim: recorded ${result.choices.length} decisions to ${recorded}`) + '\n');
+    }
   }
   return code;
 }
+
+const NUMBERS_HELP = 'Numbers: a decimal integer, optionally with _ between digits (1_000_000),\n' +
+  'an exponent form whose value is an integer (2e9, 2.5e6), or hexadecimal (0xff).';
+
+const EXIT_CODES_HELP = `Exit codes:
+  ${EXIT_OK}  every CPU halted normally
+  ${EXIT_BAD_INPUT}  bad input: unreadable or malformed ELF, bad option, bad or diverged
+     replay file, a replay or console file that cannot be written
+  ${EXIT_FAULT}  a guest fault the machine cannot deliver, or an instruction the
+     interpreter does not implement
+  ${EXIT_VIOLATION}  an invariant violation (the report is printed; its replay goes to
+     --record FILE, or to ${DEFAULT_VIOLATION_REPLAY})
+  ${EXIT_MAX_STEPS}  stopped at the step limit (--max-steps; default ${formatInteger(DEFAULT_MAX_STEPS)} steps)`;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -199,24 +308,28 @@ export function buildProgram(): Command {
     .description('Linux dynamic ftrace on a simulated x86-64 machine')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(pc.red(s)) });
+    .configureOutput({ outputError: (s, write) => write(pc.red(s)) })
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\nRun 'ftsim run --help' for the options of a run and their defaults.`);
 
+  const range = (k: keyof ReplayConfig): string => `${formatInteger(CONFIG_RANGES[k][0])}-${formatInteger(CONFIG_RANGES[k][1])}`;
   program
     .command('run')
     .description('boot a kernel image (any static x86-64 ELF) and run it until every CPU halts')
     .option('--kernel <file>', 'ELF image to boot', displayName(DEFAULT_KERNEL))
-    .option('--cpus <n>', 'number of CPUs (1-64)', parseRange('--cpus', 1, 64), 4)
-    .option('--seed <n>', 'seed of the random chooser that makes every nondeterministic decision', parseRange('--seed', 0, 0xffffffff), 1)
-    .option('--max-steps <n>', 'stop after this many steps (instructions and idle cycles of all CPUs)', parseCount('--max-steps'))
-    .option('--timer-hz <n>', 'timer interrupts per simulated second (CPUs run at 1 GHz)', parseRange('--timer-hz', 0, 1_000_000), 1000)
-    .option('--nmi-rate <n>', 'NMIs per million instructions, per CPU', parseRange('--nmi-rate', 0, 1_000_000), 0)
-    .option('--max-quantum <n>', 'largest number of instructions a CPU runs before the chooser picks again', parseRange('--max-quantum', 1, 1_000_000), 1000)
+    .option('--cpus <n>', `number of CPUs (${range('cpus')})`, intOption('--cpus', CONFIG_RANGES.cpus), 4)
+    .option('--seed <n>', `seed of the random chooser that makes every nondeterministic decision (${range('seed')})`, intOption('--seed', CONFIG_RANGES.seed), 1)
+    .addOption(new Option('--max-steps <n>', 'stop after this many steps: instructions and idle cycles of all CPUs together (the default lets a guest that never halts run for about a minute)')
+      .argParser(intOption('--max-steps', CONFIG_RANGES.maxSteps)).default(DEFAULT_MAX_STEPS, formatInteger(DEFAULT_MAX_STEPS)))
+    .option('--timer-hz <n>', `timer interrupts per simulated second, CPUs run at 1 GHz (${range('timerHz')})`, intOption('--timer-hz', CONFIG_RANGES.timerHz), 1000)
+    .option('--nmi-rate <n>', `NMIs per million instructions, per CPU (${range('nmiRate')})`, intOption('--nmi-rate', CONFIG_RANGES.nmiRate), 0)
+    .option('--max-quantum <n>', `largest number of instructions a CPU runs before the chooser picks again (${range('maxQuantum')})`, intOption('--max-quantum', CONFIG_RANGES.maxQuantum), 1000)
     .option('--record <file>', 'write a replay file of every decision of this run')
-    .option('--replay <file>', 'rerun a recorded run decision for decision (its configuration wins)')
+    .option('--replay <file>', 'rerun a recorded run decision for decision (the file fixes --cpus, --seed, --max-steps, --timer-hz, --nmi-rate and --max-quantum)')
     .option('--console <file>', 'write the guest console (port 0xE9) to this file instead of stdout')
     .option('--json', 'print one JSON summary object (console included unless --console is given)')
-    .action((opts: RunCliOptions) => {
-      process.exitCode = runCommand(opts);
+    .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
+    .action((opts: RunCliOptions, cmd: Command) => {
+      process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');
     });
 
   program

@@ -1,7 +1,8 @@
 // Replay files: the configuration of a run plus every decision its chooser made, so `--replay` reproduces it bit for bit.
 
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Choice, ChoiceKind } from '../machine/chooser.js';
 
 export const REPLAY_FORMAT = 'ftsim-replay';
@@ -28,7 +29,58 @@ export interface ReplayFile {
   choices: Choice[];
 }
 
+/** The configuration fields of a run, with the range each must lie in (the CLI's options use the same ranges). */
+export const CONFIG_RANGES: Readonly<Record<keyof ReplayConfig, readonly [min: number, max: number]>> = {
+  cpus: [1, 64],
+  seed: [0, 0xffff_ffff],
+  timerHz: [0, 1_000_000],
+  nmiRate: [0, 1_000_000],
+  maxQuantum: [1, 1_000_000],
+  maxSteps: [1, 1e15],
+};
+
 export class ReplayError extends Error {}
+
+/** A file-system error in words: 'no such file', 'is a directory', 'permission denied', ... */
+export function describeFsError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT': return 'no such file or directory';
+    case 'EISDIR': return 'is a directory';
+    case 'ENOTDIR': return 'a component of the path is not a directory';
+    case 'EACCES': case 'EPERM': return 'permission denied';
+    case 'EROFS': return 'read-only file system';
+    case 'ENOSPC': return 'no space left on device';
+    default: return (e as Error).message;
+  }
+}
+
+/**
+ * Checks, without creating anything, that a file could be written at `path`: it is not a directory,
+ * and it is writable if it exists, or its folder exists and is writable. Returns the reason when not.
+ */
+export function unwritableReason(path: string): string | undefined {
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) return 'is a directory';
+    accessSync(path, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return describeFsError(e);
+  }
+  const dir = dirname(path);
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `no folder ${dir}`;
+    if (code === 'ENOTDIR') return `${dir} is not a directory`;
+    return `${dir}: ${describeFsError(e)}`;
+  }
+}
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -39,7 +91,11 @@ export function writeReplay(path: string, r: ReplayFile): void {
   const head = { ...r, choices: undefined };
   const lines = r.choices.map((c) => JSON.stringify(c));
   const text = JSON.stringify(head, null, 2).replace(/\n}$/, `,\n  "choices": [\n${lines.join(',\n')}\n  ]\n}\n`);
-  writeFileSync(path, text);
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new ReplayError(`${path}: cannot write: ${unwritableReason(path) ?? describeFsError(e)}`);
+  }
 }
 
 const KINDS: ReadonlySet<string> = new Set<ChoiceKind>(['cpu', 'quantum', 'nmi', 'irq', 'fetch']);
@@ -49,7 +105,7 @@ export function readReplay(path: string): ReplayFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ReplayError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new ReplayError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : describeFsError(e)}`);
   }
   let data: unknown;
   try {
@@ -60,12 +116,18 @@ export function readReplay(path: string): ReplayFile {
   const r = data as Partial<ReplayFile>;
   if (typeof r !== 'object' || r === null || r.format !== REPLAY_FORMAT) throw new ReplayError(`${path}: not a replay file (format is not '${REPLAY_FORMAT}')`);
   if (r.version !== REPLAY_VERSION) throw new ReplayError(`${path}: replay format version ${String(r.version)} is not supported (expected ${REPLAY_VERSION})`);
-  const c = r.config as Partial<ReplayConfig> | undefined;
-  for (const k of ['cpus', 'seed', 'timerHz', 'nmiRate', 'maxQuantum', 'maxSteps'] as const) {
-    if (!c || typeof c[k] !== 'number' || !Number.isFinite(c[k])) throw new ReplayError(`${path}: config.${k} is missing or not a number`);
+  const c = r.config as Record<string, unknown> | undefined;
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new ReplayError(`${path}: the configuration (field 'config') is missing`);
+  for (const [k, [min, max]] of Object.entries(CONFIG_RANGES)) {
+    const v = c[k];
+    if (v === undefined) throw new ReplayError(`${path}: configuration field '${k}' is missing`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ReplayError(`${path}: configuration field '${k}' is ${JSON.stringify(v)}, must be an integer in ${min}..${max}`);
+    }
   }
-  if (typeof r.kernelSha256 !== 'string') throw new ReplayError(`${path}: kernelSha256 is missing`);
-  if (!Array.isArray(r.choices)) throw new ReplayError(`${path}: choices is missing`);
+  if (r.kernel !== undefined && typeof r.kernel !== 'string') throw new ReplayError(`${path}: field 'kernel' is not a file name: ${JSON.stringify(r.kernel)}`);
+  if (typeof r.kernelSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.kernelSha256)) throw new ReplayError(`${path}: field 'kernelSha256' is missing or not a SHA-256 in hex`);
+  if (!Array.isArray(r.choices)) throw new ReplayError(`${path}: field 'choices' is missing or not a list`);
   r.choices.forEach((ch, i) => {
     if (!Array.isArray(ch) || ch.length !== 3 || !KINDS.has(ch[0] as string) || !Number.isInteger(ch[1]) || !Number.isInteger(ch[2]) || ch[2] < 0 || ch[2] >= ch[1]) {
       throw new ReplayError(`${path}: decision #${i + 1} is malformed: ${JSON.stringify(ch)}`);
