@@ -208,8 +208,8 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     });
   } catch (e) {
     if (e instanceof ReplayDivergence && chooser && replay) {
-      throw new UsageError(`--replay ${opts.replay}: the run no longer follows the recording at decision #${chooser.consumed + 1} ` +
-        `(the recording has ${replay.choices.length}): the image, the options or the ftsim version differ from those of the recorded run\n  ${e.message}`);
+      throw new UsageError(`--replay ${e.message} (the recording has ${replay.choices.length} decisions). ` +
+        'The image, the options or the ftsim version differ from those of the recorded run.');
     }
     throw e;
   } finally {
