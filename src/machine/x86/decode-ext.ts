@@ -1,7 +1,7 @@
 // Full x86-64 decoder driven by the opcode tables: length, mnemonic and AT&T operands of every instruction (SSE, AVX, x87, system, ...).
 
 import { Insn, Op, REG16, REG32, REG64, REG8, NO_REG } from './insn.js';
-import { AMD3DNOW, CMP_PRED, GROUPS, MAP_0F38, MAP_0F3A, ONE_BYTE, TWO_BYTE, X87_MEM, X87_REG } from './opcodes.js';
+import { AMD3DNOW, CMP_PRED, GROUPS, MAP_0F38, MAP_0F3A, ONE_BYTE, TWO_BYTE, X87_MEM, X87_REG, XOP } from './opcodes.js';
 
 const MAX_LEN = 15;
 const PFX_NAMES: Record<number, string> = {
@@ -69,6 +69,12 @@ class St {
   modrmEnd0 = 0;
   /** A memory-only operand met a register: objdump prints (bad) for it and resumes after the first opcode byte. */
   badOp = false;
+  /** 0f 20..23: ModRM.mod is ignored, r/m always names a register. */
+  rmIsReg = false;
+  /** A 9b (fwait) merged with the x87 instruction after it. */
+  fwait = false;
+  /** A REX byte before a VEX/EVEX prefix (printed, otherwise ignored). */
+  preRex = 0;
   memText = '';
   hasMem = false;
   ops: string[] = []; // Intel order
@@ -120,7 +126,7 @@ class St {
     this.mod = this.modrm >> 6;
     this.reg = (this.modrm >> 3) & 7;
     this.rm = this.modrm & 7;
-    if (this.mod === 3) return;
+    if (this.mod === 3 || this.rmIsReg) return;
     this.hasMem = true;
     this.memText = this.memOperand(false);
   }
@@ -330,7 +336,7 @@ export function decodeFull(buf: Uint8Array, off: number, avail: number, addr: nu
   } else {
     d.op = Op.NOEXEC;
     d.family = fam;
-    d.error = `${extText(d)} is not implemented by the interpreter (${fam})`;
+    d.error = `${extText(d).replace(/\s+/g, ' ')} is not implemented by the interpreter (${fam})`;
   }
   return d;
 }
@@ -366,7 +372,8 @@ function prefixText(s: St, name: string): string {
     const i = s.pfx.lastIndexOf(0xf3); if (i >= 0 && names[i] !== null) names[i] = 'rep';
   }
   const out = names.filter((n): n is string => n !== null);
-  if (s.rex !== 0 && s.rexUsed !== s.rex) out.push(REX_NAMES[s.rex & 15]);
+  if (s.preRex !== 0) out.push(REX_NAMES[s.preRex & 15]);
+  else if (s.rex !== 0 && s.rexUsed !== s.rex) out.push(REX_NAMES[s.rex & 15]);
   return out.length ? out.join(' ') + ' ' : '';
 }
 
@@ -377,10 +384,11 @@ function decodeInto(s: St, d: Insn): string {
   for (;;) {
     const b = s.peek();
     if (LEGACY_PFX.has(b)) { s.pfx.push(b); s.p++; continue; }
+    if (b === 0x9b && s.pfx.length === 0 && !s.fwait && fwaitMerges(s)) { s.fwait = true; s.p++; continue; }
     if ((b & 0xf0) === 0x40) {
       s.p++;
       const n = s.peek();
-      if (LEGACY_PFX.has(n) || (n & 0xf0) === 0x40) {
+      if (LEGACY_PFX.has(n) || (n & 0xf0) === 0x40 || n === 0x9b) {
         s.rex = b;
         s.rexUsed = b;
         return REX_NAMES[b & 15];
@@ -437,6 +445,9 @@ function finish(s: St, d: Insn, map: number, entry: string, opc: number): string
   const peekMod = s.modrm >= 0 ? s.modrm >> 6 : (s.p < s.end ? s.buf[s.p] >> 6 : 3);
   if (pe.ops.some((o) => o[0] === 'U' || o[0] === 'N') && peekMod !== 3) throw new Bad();
   if (s.vex === 1 && s.vvvv !== 0 && !pe.ops.some((o) => o === 'H' || o === 'H4' || o === 'By' || o === 'L')) throw new Bad();
+  if (pe.ops.includes('Rq')) s.rmIsReg = true;
+  // the 64-bit halves' moves (movlps, movhpd, ...) exist only as 128-bit VEX forms
+  if (s.vex === 1 && s.L === 1 && map === 1 && (opc === 0x12 || opc === 0x13 || opc === 0x16 || opc === 0x17) && (s.mandatory === 0 || s.mandatory === 0x66)) throw new Bad();
   if (s.modrmNeeded || needsModrm(pe.ops)) s.fetchModrm();
   let eSize = 0;
   let usedVvvv = false;
@@ -471,7 +482,7 @@ function finish(s: St, d: Insn, map: number, entry: string, opc: number): string
   if (name === 'mov' && pe.ops[1] === 'Iv' && s.osize === 8) name = 'movabs';
   if (name === 'movsxd' && s.osize === 8) name = 'movslq';
   if (map === 0 && s.has(0x66) && (opc === 0xc2 || opc === 0xc3 || opc === 0xe8 || opc === 0xe9)) { s.opsizeUsed = true; name += 'w'; }
-  if (map === 1 && opc >= 0x80 && opc <= 0x8f && s.has(0x66)) s.opsizeUsed = true;
+  if (map === 1 && opc >= 0x80 && opc <= 0x8f && s.has(0x66) && !(s.rex & 8)) s.opsizeUsed = true;
   if ((name === 'movs' || name === 'cmps' || name === 'ins' || name === 'outs') && map === 0) name += SFX[s.osize];
   if ((name === 'movzb' || name === 'movzw' || name === 'movsb' || name === 'movsw') && pe.ops[0] === 'Gv') name += SFX[s.osize];
   if (s.vex === 0 && map === 1 && opc === 0x77 && name === 'emms') name = 'emms';
@@ -576,7 +587,7 @@ function operand(s: St, o: string, map: number, opc: number): string | null {
     }
     case 'J': {
       let n = o === 'Jb' ? 1 : 4;
-      if (o === 'Jz' && s.has(0x66)) { n = 2; s.opsizeUsed = true; }
+      if (o === 'Jz' && s.has(0x66) && !(s.rex & 8)) { n = 2; s.opsizeUsed = true; }
       s.target = s.signed(n);
       s.hasTarget = true;
       return TARGET_MARK;
@@ -656,6 +667,23 @@ function amd3dnow(s: St, d: Insn): string {
 }
 
 function x87(s: St, opc: number): string {
+  const n = x87Name(s, opc);
+  if (!s.fwait) return n;
+  if (n.startsWith('fn')) return 'f' + n.slice(2);
+  return 'fwait ' + n;
+}
+
+/** A 9b before (prefixes and) an x87 opcode is part of that instruction (fstcw = fwait; fnstcw), as objdump reads it. */
+function fwaitMerges(s: St): boolean {
+  for (let i = s.p + 1; i < s.end; i++) {
+    const b = s.buf[i];
+    if (LEGACY_PFX.has(b) || (b & 0xf0) === 0x40) continue;
+    return b >= 0xd8 && b <= 0xdf;
+  }
+  return false;
+}
+
+function x87Name(s: St, opc: number): string {
   s.fetchModrm();
   const i = opc - 0xd8;
   if (s.mod !== 3) {
@@ -681,10 +709,9 @@ function x87(s: St, opc: number): string {
 
 /** VEX (c4/c5), EVEX (62) and XOP (8f) encoded instructions. */
 function vexLike(s: St, d: Insn, opc: number): string {
-  if (s.rex || s.has(0x66) || s.has(0xf2) || s.has(0xf3) || s.has(0xf0)) {
-    // a VEX/EVEX prefix after REX or a mandatory-prefix byte is #UD; objdump stops after the escape byte
-    throw new Bad();
-  }
+  // objdump prints a REX before a VEX prefix by name; an XOP prefix after REX or 66/f2/f3/lock is (bad)
+  s.preRex = s.rex;
+  const badPrefix = s.rex !== 0 || s.has(0x66) || s.has(0xf2) || s.has(0xf3) || s.has(0xf0);
   let map: number, pp: number;
   if (opc === 0xc5) {
     const b = s.byte();
@@ -713,6 +740,7 @@ function vexLike(s: St, d: Insn, opc: number): string {
   s.rexUsed = s.rex; // VEX-encoded REX bits never print
   s.mandatory = [0, 0x66, 0xf3, 0xf2][pp];
   const op = s.byte();
+  if (badPrefix && s.vex === 3) throw new Bad();
   if (s.vex === 3) return xop(s, d, map, op);
   if (s.vex === 2) return evex(s, d, map, op);
   let entry: string;
@@ -731,13 +759,14 @@ function vexLike(s: St, d: Insn, opc: number): string {
 /** XOP (AMD): map 8 takes an imm8, map 9 none, map 10 an imm32; names are not tabulated. */
 function xop(s: St, d: Insn, map: number, op: number): string {
   d.opcode = (map << 8) | op;
-  if (map < 8 || map > 10) throw new Bad();
+  const name = XOP[map]?.[op];
+  if (name === undefined) throw new Bad();
   s.fetchModrm();
   s.ops.push(s.mod === 3 ? '%' + s.vecName(s.rmB(), s.L) : s.memText);
   s.ops.unshift('%' + s.vecName(s.regR(), s.L));
   if (map === 8) s.ops.push('$' + hex(s.byte()));
   if (map === 10) s.ops.push('$' + hex(s.le(4)));
-  return 'xop';
+  return name;
 }
 
 /** EVEX (AVX-512): names from the VEX tables where they exist; lengths always exact. */

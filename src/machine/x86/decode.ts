@@ -370,8 +370,8 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0xbe: d.op = Op.MOVSX; d.srcSize = 1; modrm(); if (d.rm >= 0) d.rm = r8(d.rm); d.rmIsDst = false; break;
           case 0xbf: d.op = Op.MOVSX; d.srcSize = 2; modrm(); d.rmIsDst = false; break;
           case 0xb8: if (!(prefixes & Pfx.REP)) bad(); d.op = Op.POPCNT; modrm(); d.rmIsDst = false; break;
-          case 0xbc: d.op = (prefixes & Pfx.REP) ? Op.TZCNT : Op.BSF; modrm(); d.rmIsDst = false; break;
-          case 0xbd: d.op = (prefixes & Pfx.REP) ? Op.LZCNT : Op.BSR; modrm(); d.rmIsDst = false; break;
+          case 0xbc: if (prefixes & Pfx.REPNE) bad(); d.op = (prefixes & Pfx.REP) ? Op.TZCNT : Op.BSF; modrm(); d.rmIsDst = false; break;
+          case 0xbd: if (prefixes & Pfx.REPNE) bad(); d.op = (prefixes & Pfx.REP) ? Op.LZCNT : Op.BSR; modrm(); d.rmIsDst = false; break;
           default: bad();
         }
       }

@@ -134,7 +134,7 @@ export const TWO_BYTE: readonly string[] = [
   // 20
   'mov Rq,C', 'mov Rq,D', 'mov C,Rq', 'mov D,Rq', '', '', '', '',
   'movaps V,W||movapd V,W|', 'movaps W,V||movapd W,V|',
-  '^cvtpi2ps V,Q|cvtsi2ss% V,H,Ey|^cvtpi2pd V,Q|cvtsi2sd% V,H,Ey', 'movntps M,V;||movntpd M,V;|',
+  '^cvtpi2ps V,Q|cvtsi2ss% V,H,Ey|^cvtpi2pd V,Q|cvtsi2sd% V,H,Ey', 'movntps M,V;|movntss M,V4;|movntpd M,V;|movntsd M,V4;',
   '^cvttps2pi P,W4|cvttss2si Gy,W4|^cvttpd2pi P,W|cvttsd2si Gy,W4', '^cvtps2pi P,W4|cvtss2si Gy,W4|^cvtpd2pi P,W|cvtsd2si Gy,W4',
   'ucomiss V4,W4||ucomisd V4,W4|', 'comiss V4,W4||comisd V4,W4|',
   // 30
@@ -171,10 +171,10 @@ export const TWO_BYTE: readonly string[] = [
   'push FS', 'pop FS', 'cpuid', 'bt Ev,Gv', 'shld Ev,Gv,Ib', 'shld Ev,Gv,CL', '', '',
   'push GS', 'pop GS', 'rsm', 'bts Ev,Gv', 'shrd Ev,Gv,Ib', 'shrd Ev,Gv,CL', '#15', 'imul Gv,Ev',
   // b0
-  'cmpxchg Eb,Gb', 'cmpxchg Ev,Gv', 'lss Gv,M', 'btr Ev,Gv', 'lfs Gv,M', 'lgs Gv,M', 'movzb Gv,Eb', 'movzw Gv,Ew',
-  '|popcnt Gv,Ev||', '#10', '#8', 'btc Ev,Gv', 'bsf Gv,Ev|tzcnt Gv,Ev|bsf Gv,Ev|bsf Gv,Ev', 'bsr Gv,Ev|lzcnt Gv,Ev|bsr Gv,Ev|bsr Gv,Ev', 'movsb Gv,Eb', 'movsw Gv,Ew',
+  'cmpxchg Eb,Gb', 'cmpxchg Ev,Gv', 'lss Gv,M;', 'btr Ev,Gv', 'lfs Gv,M;', 'lgs Gv,M;', 'movzb Gv,Eb', 'movzw Gv,Ew',
+  '|popcnt Gv,Ev||', '#10', '#8', 'btc Ev,Gv', 'bsf Gv,Ev|tzcnt Gv,Ev|bsf Gv,Ev|', 'bsr Gv,Ev|lzcnt Gv,Ev|bsr Gv,Ev|', 'movsb Gv,Eb', 'movsw Gv,Ew',
   // c0
-  'xadd Eb,Gb', 'xadd Ev,Gv', 'cmpps V,H,W,Ib|cmpss V,H,W4,Ib|cmppd V,H,W,Ib|cmpsd V,H,W4,Ib', '^movnti M,Gy',
+  'xadd Eb,Gb', 'xadd Ev,Gv', 'cmpps V,H,W,Ib|cmpss V,H,W4,Ib|cmppd V,H,W,Ib|cmpsd V,H,W4,Ib', '^movnti M,Gy|||',
   '^pinsrw P,Ed,Ib||pinsrw V4,H4,Ed,Ib|', '^pextrw Gd,N,Ib||pextrw Gd,U4,Ib|', 'shufps V,H,W,Ib||shufpd V,H,W,Ib|', '#9',
   'bswap Zy', 'bswap Zy', 'bswap Zy', 'bswap Zy', 'bswap Zy', 'bswap Zy', 'bswap Zy', 'bswap Zy',
   // d0
@@ -228,6 +228,7 @@ export const MAP_0F38: Record<number, string> = {
   0xcc: '^sha256msg1 V,W|||', 0xcd: '^sha256msg2 V,W|||', 0xcf: 'gf2p8mulb V,H,W',
   0xdb: 'aesimc V4,W4', 0xdc: 'aesenc V,H,W', 0xdd: 'aesenclast V,H,W', 0xde: 'aesdec V,H,W', 0xdf: 'aesdeclast V,H,W',
   0xf0: '^movbe Gv,M;||^movbe Gv,M;|^crc32b Gd,Eb', 0xf1: '^movbe M,Gv;||^movbe M,Gv;|^crc32 Gd,Ev',
+  0xf8: '|enqcmds Gq,M;|movdir64b Gq,M;|enqcmd Gq,M;', 0xf9: '^movdiri M,Gy;|||',
   0xf2: '!andn Gy,By,Ey|||', 0xf3: '#17|||',
   0xf5: '!bzhi Gy,Ey,By|!pext Gy,By,Ey||!pdep Gy,By,Ey', 0xf6: '|^adox Gy,Ey|^adcx Gy,Ey|!mulx Gy,By,Ey',
   0xf7: '!bextr Gy,Ey,By|!sarx Gy,Ey,By|!shlx Gy,Ey,By|!shrx Gy,Ey,By',
@@ -292,3 +293,17 @@ export const CMP_PRED: readonly string[] = [
   'eq_os', 'lt_oq', 'le_oq', 'unord_s', 'neq_us', 'nlt_uq', 'nle_uq', 'ord_s', 'eq_us', 'nge_uq', 'ngt_uq', 'false_os',
   'neq_os', 'ge_oq', 'gt_oq', 'true_us',
 ];
+
+/** AMD XOP instructions by map (8: imm8, 9: none, 10: imm32) and opcode. */
+export const XOP: Record<number, Record<number, string>> = {
+  8: { 0x85: 'vpmacssww', 0x86: 'vpmacsswd', 0x87: 'vpmacssdql', 0x8e: 'vpmacssdd', 0x8f: 'vpmacssdqh', 0x95: 'vpmacsww',
+    0x96: 'vpmacswd', 0x97: 'vpmacsdql', 0x9e: 'vpmacsdd', 0x9f: 'vpmacsdqh', 0xa2: 'vpcmov', 0xa3: 'vpperm', 0xa6: 'vpmadcsswd',
+    0xb6: 'vpmadcswd', 0xc0: 'vprotb', 0xc1: 'vprotw', 0xc2: 'vprotd', 0xc3: 'vprotq', 0xcc: 'vpcomb', 0xcd: 'vpcomw', 0xce: 'vpcomd',
+    0xcf: 'vpcomq', 0xec: 'vpcomub', 0xed: 'vpcomuw', 0xee: 'vpcomud', 0xef: 'vpcomuq' },
+  9: { 0x01: 'tbm', 0x02: 'tbm', 0x12: 'lwp', 0x80: 'vfrczps', 0x81: 'vfrczpd', 0x82: 'vfrczss', 0x83: 'vfrczsd', 0x90: 'vprotb',
+    0x91: 'vprotw', 0x92: 'vprotd', 0x93: 'vprotq', 0x94: 'vpshlb', 0x95: 'vpshlw', 0x96: 'vpshld', 0x97: 'vpshlq', 0x98: 'vpshab',
+    0x99: 'vpshaw', 0x9a: 'vpshad', 0x9b: 'vpshaq', 0xc1: 'vphaddbw', 0xc2: 'vphaddbd', 0xc3: 'vphaddbq', 0xc6: 'vphaddwd',
+    0xc7: 'vphaddwq', 0xcb: 'vphadddq', 0xd1: 'vphaddubw', 0xd2: 'vphaddubd', 0xd3: 'vphaddubq', 0xd6: 'vphadduwd',
+    0xd7: 'vphadduwq', 0xdb: 'vphaddudq', 0xe1: 'vphsubbw', 0xe2: 'vphsubwd', 0xe3: 'vphsubdq' },
+  10: { 0x10: 'bextr', 0x12: 'lwp' },
+};
