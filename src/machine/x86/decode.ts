@@ -1,6 +1,7 @@
-// x86-64 instruction decoder for the integer subset gcc emits for kernel code (long mode only).
+// x86-64 instruction decoder: a fast path for the integer subset the interpreter executes; everything else goes to decode-ext.
 
 import { Insn, Op, Pfx, NO_REG, REG_AH } from './insn.js';
+import { decodeFull } from './decode-ext.js';
 
 const MAX_LEN = 15;
 
@@ -18,9 +19,13 @@ function readImm(buf: Uint8Array, p: number, n: number): number {
   }
 }
 
+/** The generic refusal of the fast path: the full decoder names the instruction instead. */
+const NOT_SUPPORTED = 'opcode not supported by the interpreter';
+
 /**
  * Decode one instruction from `buf[off..off+avail)` located at guest address `addr`.
- * Never throws: an opcode outside the subset yields an Insn with op INVALID and `error` set.
+ * Never throws. An instruction outside the executable subset is decoded by the full decoder: op NOEXEC with
+ * its exact length, text and an `error` naming it, or op INVALID (objdump's `(bad)`, or bytes cut short).
  */
 export function decode(buf: Uint8Array, off: number, avail: number, addr: number): Insn {
   const d = new Insn();
@@ -159,7 +164,7 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
       d.target = v;
     };
     const bad = (): never => {
-      throw new DecodeError('opcode not supported by the interpreter');
+      throw new DecodeError(NOT_SUPPORTED);
     };
     /** 66-prefixed near control transfers would truncate to 16 bits; gcc never emits them. */
     const noOpsize = (): void => {
@@ -333,7 +338,8 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0x0b: d.op = Op.UD2; break;
           case 0x0d: modrm(); if (!d.hasMem) bad(); d.op = Op.NOP; break; // prefetchw: a hint
           case 0x18: case 0x19: case 0x1a: case 0x1b: case 0x1c: case 0x1d: case 0x1e: case 0x1f:
-            // hint nops (nopl/nopw), prefetch, endbr64
+            // hint nops (nopl/nopw), prefetch, endbr64; MPX's prefixed forms are other instructions
+            if ((o === 0x1a || o === 0x1b) && (prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE))) bad();
             modrm(); d.op = Op.NOP; d.reg = NO_REG;
             break;
           case 0x31: d.op = Op.RDTSC; break;
@@ -349,9 +355,9 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0xac: d.op = Op.SHRD; modrm(); d.countSrc = 3; imm(1); break;
           case 0xad: d.op = Op.SHRD; modrm(); d.countSrc = 2; break;
           case 0xae:
-            // lfence (e8-ef), mfence (f0-f7), sfence (f8-ff); with 66/f3/f2 these are other instructions
+            // lfence (e8-ef), mfence (f0), sfence (f8); with 66/f3/f2 these are other instructions
             need(1);
-            if (buf[p] >= 0xe8 && !(prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE))) { d.opcode = 0x1ae00 | buf[p]; p++; d.op = Op.MFENCE; }
+            if ((buf[p] >= 0xe8 && buf[p] <= 0xef || buf[p] === 0xf0 || buf[p] === 0xf8) && !(prefixes & (Pfx.OPSIZE | Pfx.REP | Pfx.REPNE))) { d.opcode = 0x1ae00 | buf[p]; p++; d.op = Op.MFENCE; }
             else bad();
             break;
           case 0xaf: d.op = Op.IMUL2; modrm(); d.rmIsDst = false; break;
@@ -364,8 +370,8 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
           case 0xbe: d.op = Op.MOVSX; d.srcSize = 1; modrm(); if (d.rm >= 0) d.rm = r8(d.rm); d.rmIsDst = false; break;
           case 0xbf: d.op = Op.MOVSX; d.srcSize = 2; modrm(); d.rmIsDst = false; break;
           case 0xb8: if (!(prefixes & Pfx.REP)) bad(); d.op = Op.POPCNT; modrm(); d.rmIsDst = false; break;
-          case 0xbc: d.op = (prefixes & Pfx.REP) ? Op.TZCNT : Op.BSF; modrm(); d.rmIsDst = false; break;
-          case 0xbd: d.op = (prefixes & Pfx.REP) ? Op.LZCNT : Op.BSR; modrm(); d.rmIsDst = false; break;
+          case 0xbc: if (prefixes & Pfx.REPNE) bad(); d.op = (prefixes & Pfx.REP) ? Op.TZCNT : Op.BSF; modrm(); d.rmIsDst = false; break;
+          case 0xbd: if (prefixes & Pfx.REPNE) bad(); d.op = (prefixes & Pfx.REP) ? Op.LZCNT : Op.BSR; modrm(); d.rmIsDst = false; break;
           default: bad();
         }
       }
@@ -386,9 +392,12 @@ export function decode(buf: Uint8Array, off: number, avail: number, addr: number
     }
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;
-    d.op = Op.INVALID;
-    d.error = e.message;
-    d.len = Math.max(1, Math.min(p - off + 1, limit));
+    const full = decodeFull(buf, off, avail, addr);
+    // keep the fast path's reason where it is more precise than "not implemented"
+    if (full.op === Op.NOEXEC && e.message !== NOT_SUPPORTED) {
+      full.error = full.error.replace(/\(([^()]*)\)$/, `(${e.message})`);
+    }
+    return full;
   }
   d.bytes = buf.slice(off, off + Math.max(d.len, 0));
   d.next = addr + d.len;

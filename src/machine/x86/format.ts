@@ -1,6 +1,7 @@
 // AT&T-syntax formatter for decoded x86-64 instructions: the text GNU objdump -d (binutils 2.40, opcodes/i386-dis.c) prints.
 
 import { decode } from './decode.js';
+import { extText, TARGET_MARK } from './decode-ext.js';
 import { CC, Insn, NO_REG, Op, Pfx, REG64, regName } from './insn.js';
 import { addrToNum, numToAddr } from '../memory.js';
 
@@ -484,7 +485,11 @@ export function describeBytes(bytes: Uint8Array, addr: number, sym?: SymbolLooku
  * `call   ffffffff81000010 <__fentry__>`. `sym` names branch targets and RIP-relative addresses.
  */
 export function formatInsn(d: Insn, sym?: SymbolLookup): string {
-  if (d.op === Op.INVALID) return '(bad)';
+  if (d.op === Op.INVALID) return d.mnem !== '' ? extText(d) : '(bad)';
+  if (d.op === Op.NOEXEC) {
+    const target = d.operands.includes(TARGET_MARK) ? addrText(d.target, sym) : undefined;
+    return extText(d, target, d.ripRel ? addrText(d.disp, sym) : undefined);
+  }
   const f = new Fmt(d, sym);
   const p = body(f);
   const head = [...prefixNames(f), p.mnem].join(' ');
@@ -501,7 +506,12 @@ export function isInvalid(d: Insn): boolean {
 
 /** A direct jmp, jcc or call: its text names a target that moves with the instruction's address. */
 export function isRelativeBranch(d: Insn): boolean {
-  return d.op === Op.JCC || d.op === Op.JMP || d.op === Op.CALL;
+  return d.op === Op.JCC || d.op === Op.JMP || d.op === Op.CALL || (d.op === Op.NOEXEC && d.operands.includes(TARGET_MARK));
+}
+
+/** False for instructions the interpreter refuses: invalid ones and valid ones outside its subset (SSE, x87, ...). */
+export function isExecutable(d: Insn): boolean {
+  return d.op !== Op.INVALID && d.op !== Op.NOEXEC;
 }
 
 /** The instruction's bytes as two-digit hex separated by spaces. */

@@ -19,6 +19,8 @@ export const enum Op {
   IN, OUT, // port from imm8 (portImm >= 0) or DX (-1)
   MOVS, STOS, LODS, CMPS, SCAS,
   SAHF, LAHF,
+  /** A valid instruction (objdump knows it) that the interpreter does not execute: `error` names it. */
+  NOEXEC,
 }
 
 /** Prefix bits recorded for the formatter and the interpreter. */
@@ -109,6 +111,15 @@ export class Insn {
   error = '';
   /** Raw bytes (formatter and error messages). */
   bytes: Uint8Array = NO_BYTES;
+  // Set by the full decoder (decode-ext.ts) for NOEXEC and INVALID instructions only.
+  /** Mnemonic as objdump prints it. */
+  mnem = '';
+  /** Operand texts in AT&T order; a branch target is the marker TARGET_MARK (the formatter names it). */
+  operands: readonly string[] = NO_PREFIX_BYTES as unknown as readonly string[];
+  /** Prefix names printed before the mnemonic (with a trailing space), e.g. `lock ` or `rex.W `. */
+  pfxText = '';
+  /** Instruction family for messages: SSE, AVX, AVX-512, x87, ... */
+  family = '';
 }
 
 export const REG64 = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
