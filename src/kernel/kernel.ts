@@ -16,6 +16,7 @@ import { Sched, type Task, type SchedState } from './sched.js';
 import { Smp } from './smp.js';
 import { TextPoke, type PokeGranularity } from './text_poke.js';
 import { Traps, type Int3Handler } from './traps.js';
+import { KernelVm, type VmState } from './vmalloc.js';
 import { RAX } from '../machine/x86/cpu.js';
 
 export type { Task, TaskState } from './sched.js';
@@ -67,6 +68,7 @@ export interface KernelSnapshot {
   scheduler: SchedulerState;
   tasks: SchedState;
   smp: ReturnType<Smp['save']>;
+  vm: VmState;
 }
 
 export class Kernel {
@@ -81,6 +83,8 @@ export class Kernel {
   readonly smp: Smp;
   readonly poke: TextPoke;
   readonly traps: Traps;
+  /** module_alloc / vmalloc and their frees. */
+  readonly vm: KernelVm;
   readonly symbolize: (addr: bigint) => string;
 
   constructor(machine: Machine, readonly opts: KernelOptions) {
@@ -121,6 +125,7 @@ export class Kernel {
     this.smp = new Smp(machine, this.scheduler, this.sched, { vector: LOCAL_TIMER_VECTOR, period });
     this.poke = new TextPoke(machine);
     this.traps = new Traps(machine, this.entry, this.sched, this.smp, this.flow, this.symbolize);
+    this.vm = new KernelVm(machine.mem);
     // the boot CPU's timer runs from the start; the others start with their CPU
     this.scheduler.startTimer(0, LOCAL_TIMER_VECTOR, period);
     machine.registerHypercall(HC_IDLE, 'idle', (cpu) => cpu.setReg(RAX, this.sched.liveTasks() > 0 || this.scheduler.anyHostThread() ? 1n : 0n));
@@ -174,7 +179,7 @@ export class Kernel {
    */
   snapshot(): KernelSnapshot {
     if (!this.quiescent()) throw new Error('cannot snapshot: a host thread, cross-CPU call or stop_machine is in flight');
-    return { machine: saveMachine(this.machine), scheduler: this.scheduler.save(), tasks: this.sched.save(), smp: this.smp.save() };
+    return { machine: saveMachine(this.machine), scheduler: this.scheduler.save(), tasks: this.sched.save(), smp: this.smp.save(), vm: this.vm.save() };
   }
 
   restore(s: KernelSnapshot): void {
@@ -182,6 +187,7 @@ export class Kernel {
     this.scheduler.restore(s.scheduler);
     this.sched.restore(s.tasks);
     this.smp.restore(s.smp);
+    this.vm.restore(s.vm);
   }
 
   // ---- reports -------------------------------------------------------------------------

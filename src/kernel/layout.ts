@@ -19,3 +19,20 @@ export const RESCHEDULE_VECTOR = 0xfd;
 
 /** The simulated CPUs run at a nominal 1 GHz: one cycle is one nanosecond. */
 export const CYCLES_PER_SECOND = 1_000_000_000;
+
+/** Page size of every kernel allocation (vmalloc, module_alloc). */
+export const PAGE_SIZE = 4096;
+
+/**
+ * Module space, as the kernel's: within rel32 reach of kernel text, so module code and trampolines
+ * can call the kernel and be called from it (execmem / module_alloc).
+ */
+export const MODULES_VADDR = 0xffffffffa0000000n;
+export const MODULES_END = 0xffffffffff000000n;
+
+/**
+ * vmalloc() data. The first 4 GiB of the kernel's vmalloc area (0xffffc90000000000) hold the boot
+ * stack and the task stacks (STACKS_BASE onwards); allocations start above them.
+ */
+export const VMALLOC_START = 0xffffc90100000000n;
+export const VMALLOC_END = 0xffffe8ffffffffffn + 1n;

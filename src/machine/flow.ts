@@ -123,6 +123,77 @@ export class FlowIntegrity implements FlowMonitor {
     if (i < 0) { s.pushCall(returnTo); return; }
     s.push(0, 0);
     for (let k = s.depth - 1; k > i; k--) { s.addrs[k] = s.addrs[k - 1]; s.kinds[k] = s.kinds[k - 1]; s.vectors[k] = s.vectors[k - 1]; }
-    s.addrs[i] = returnTo; s.kinds[i] = CALL;
+    s.addrs[i] = returnTo; s.kinds[i] = CALL; s.vectors[i] = 0;
+  }
+
+  /**
+   * The int3 handler emulated `ret` at a site (int3_emulate_ret): the interrupted context's innermost
+   * open call, the entry just below the #BP frame, returns to `target`. Returns why not, or null.
+   */
+  emulateRet(cpuId: number, target: number): string | null {
+    const s = this.shadows[cpuId];
+    this.checks++;
+    let i = s.depth - 1;
+    while (i >= 0 && s.kinds[i] !== FRAME) i--;
+    const c = i - 1;
+    if (i < 0) return `emulated ret to ${hex(target)} <${this.sym(target)}> outside any interrupt frame`;
+    if (c < 0) return null; // returning past where tracking began, as onRet allows
+    if (s.kinds[c] !== CALL) {
+      return `emulated ret to ${hex(target)} <${this.sym(target)}> while the interrupted context's innermost open frame is an interrupt frame returning to ${hex(s.addrs[c])}`;
+    }
+    if (s.addrs[c] !== target) {
+      return `emulated ret to ${hex(target)} <${this.sym(target)}>, but the matching call returns to ${hex(s.addrs[c])} <${this.sym(s.addrs[c])}>`;
+    }
+    for (let k = c; k < s.depth - 1; k++) { s.addrs[k] = s.addrs[k + 1]; s.kinds[k] = s.kinds[k + 1]; s.vectors[k] = s.vectors[k + 1]; }
+    s.depth--;
+    return null;
+  }
+
+  /**
+   * A trusted host handler replaced a return address on the guest stack: the innermost open call of
+   * the running task (searching from the top, never across an interrupt frame) that returns to
+   * `oldAddr` now returns to `newAddr`. This is how the function-graph tracer's return hook is
+   * blessed (invariant 3):
+   *
+   *   prepare_ftrace_return(ip, parent): the host reads old = *parent, writes *parent =
+   *     return_to_handler, then calls redirectReturn(cpu, old, return_to_handler). The traced
+   *     function's own `ret` then lands in return_to_handler and checks out. The search from the
+   *     top finds the right entry: when the hook runs (from ftrace_caller, entered by the call at
+   *     the function's fentry site, or from a host callback), the innermost open call returning to
+   *     `old` is the traced function's; the ftrace_caller call above it returns into the function
+   *     itself, not to its parent.
+   *   If the entry callback declines after the slot was rewritten, writing *parent = old back and
+   *     calling redirectReturn(cpu, return_to_handler, old) undoes it.
+   *   return_to_handler: ftrace_return_to_handler() gives back the original address. If the guest
+   *     stub then continues with `jmp *%rdi` (as x86-64's does), the shadow needs nothing: the
+   *     function's ret already popped the entry. If it instead pushes the original and executes
+   *     `ret`, call expectReturn(cpu, original) from the host part first, so that ret checks out.
+   *
+   * Must run on the CPU where the task runs (its shadow is the CPU's current one). Returns false,
+   * changing nothing, when no open call returns to `oldAddr`.
+   */
+  redirectReturn(cpuId: number, oldAddr: number, newAddr: number): boolean {
+    const s = this.shadows[cpuId];
+    for (let i = s.depth - 1; i >= 0 && s.kinds[i] !== FRAME; i--) {
+      if (s.kinds[i] === CALL && s.addrs[i] === oldAddr) { s.addrs[i] = newAddr; return true; }
+    }
+    return false;
+  }
+
+  /**
+   * A trusted host handler arranged for the guest to `ret` to `addr` without a call having pushed
+   * it (return_to_handler pushing the original return address, then `ret`): the next ret of the
+   * running task is expected to go there.
+   */
+  expectReturn(cpuId: number, addr: number): void {
+    this.shadows[cpuId].pushCall(addr);
+  }
+
+  /** The return addresses the running task's shadow expects, innermost first, up to the innermost interrupt frame (tests, reports). */
+  openCalls(cpuId: number): number[] {
+    const s = this.shadows[cpuId];
+    const out: number[] = [];
+    for (let i = s.depth - 1; i >= 0 && s.kinds[i] !== FRAME; i--) out.push(s.addrs[i]);
+    return out;
   }
 }
