@@ -42,8 +42,8 @@ describe('hypercall registry', () => {
       const o = k.run(10_000);
       expect(o.reason).toBe('host-error');
       const why = thrown instanceof Error ? thrown.message : thrown;
-      // the address named is where the CPU stands: just after the vmcall
-      expect(o.error).toBe(`hypercall ${HC_BOOM} (boom) on CPU 0 at 0x${asm.addressOf('after').toString(16)} failed in host code: ${why}`);
+      // the address named is the vmcall's own
+      expect(o.error).toBe(`hypercall ${HC_BOOM} (boom) on CPU 0 at 0x${(asm.addressOf('after') - 3n).toString(16)} failed in host code: ${why}`);
       expect(o.error).not.toContain('\n');
       expect(k.machine.mem.readU64(DATA)).toBe(0n); // nothing after the vmcall ran
       expect(k.cpus[0].halted).toBe(true);

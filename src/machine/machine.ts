@@ -96,7 +96,8 @@ export class Machine implements CpuBus {
     } catch (e) {
       if (e instanceof MachineViolation || e instanceof FetchViolation || e instanceof CpuFault) throw e;
       const why = e instanceof Error ? e.message : String(e);
-      cpu.hostError = `hypercall ${nr} (${h.name}) on CPU ${cpu.id} at ${hex(cpu.rip)} failed in host code: ${why}`;
+      // the vmcall (3 bytes) has already moved rip past itself: name the vmcall
+      cpu.hostError = `hypercall ${nr} (${h.name}) on CPU ${cpu.id} at ${hex(cpu.rip - 3)} failed in host code: ${why}`;
       cpu.halted = true;
       cpu.interruptSlice();
     }
