@@ -24,7 +24,7 @@ export interface RunOptions {
   chooser?: Chooser;
   /** Timer interrupts per simulated second (1 GHz clock). Default 1000. */
   timerHz?: number;
-  /** NMIs per million instructions per CPU. Default 0. */
+  /** NMIs per million cycles on each CPU (a periodic source whose arrival the chooser may delay). Default 0. */
   nmiRate?: number;
   /** Largest scheduling quantum in instructions (default 1000). */
   maxQuantum?: number;

@@ -321,7 +321,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--max-steps <n>', 'stop after this many steps: instructions and idle cycles of all CPUs together (the default lets a guest that never halts run for about a minute)')
       .argParser(intOption('--max-steps', CONFIG_RANGES.maxSteps)).default(DEFAULT_MAX_STEPS, formatInteger(DEFAULT_MAX_STEPS)))
     .option('--timer-hz <n>', `timer interrupts per simulated second, CPUs run at 1 GHz (${range('timerHz')})`, intOption('--timer-hz', CONFIG_RANGES.timerHz), 1000)
-    .option('--nmi-rate <n>', `NMIs per million instructions, per CPU (${range('nmiRate')})`, intOption('--nmi-rate', CONFIG_RANGES.nmiRate), 0)
+    .option('--nmi-rate <n>', `NMIs per million cycles on each CPU (a periodic NMI source, like a perf counter overflow) (${range('nmiRate')})`, intOption('--nmi-rate', CONFIG_RANGES.nmiRate), 0)
     .option('--max-quantum <n>', `largest number of instructions a CPU runs before the chooser picks again (${range('maxQuantum')})`, intOption('--max-quantum', CONFIG_RANGES.maxQuantum), 1000)
     .option('--record <file>', 'write a replay file of every decision of this run')
     .option('--replay <file>', 'rerun a recorded run decision for decision (the file fixes --cpus, --seed, --max-steps, --timer-hz, --nmi-rate and --max-quantum)')
