@@ -71,6 +71,14 @@ export class TextPoke {
     return true;
   };
 
+  /**
+   * Forget a batch whose host thread can no longer run (the machine was restored to a snapshot,
+   * taken with no batch in flight): its descriptor must not claim int3s any more.
+   */
+  restore(): void {
+    this.desc = null;
+  }
+
   /** True while a text_poke_bp batch is in flight. */
   batchActive(): boolean {
     return this.desc !== null;
