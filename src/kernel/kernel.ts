@@ -200,18 +200,42 @@ export class Kernel {
     if (v instanceof FetchViolation) {
       const rip = numToAddr(v.rip);
       const details: string[] = [];
+      const fmtBytes = (bs: number[]): string => bs.map(fmtByte).join(' ');
+      if (v.kind === 'mid-instruction' && v.site !== null) {
+        const s = v.site;
+        const site = numToAddr(s.addr);
+        details.push(`patch site ${hex(site)} <${this.symbolize(site)}>, ${s.len} bytes, now holds: ${fmtBytes(s.contents)}`);
+        details.push(`the fetch is at offset ${s.offset} of the site; bytes from there: ${fmtBytes(v.bytes.map((b) => b.observed))}   (decode as a ${v.insn.len}-byte instruction)`);
+        for (const ver of s.versions) details.push(`  contents ${fmtBytes(ver.bytes)} have instructions starting at offsets ${ver.bounds.slice(0, -1).join(', ')}`);
+        if (task.stoppedIp === rip) {
+          details.push(`${taskName} was switched out at ${hex(rip)} at t=${task.stoppedAt}; the site changed while it was away; it resumed here at t=${v.now}`);
+        } else {
+          details.push(`${taskName} reached ${hex(rip)} without being switched out there (last switched out at t=${task.stoppedAt} at ${hex(task.stoppedIp)}): it was interrupted there, or jumped into the site; fetched at t=${v.now}`);
+        }
+        return {
+          invariant: 1, kind: v.kind, cpu: cpu.id, task: taskName, rip, symbol: this.symbolize(rip),
+          summary: `CPU ${cpu.id} fetched at ${hex(rip)} <${this.symbolize(rip)}>, offset ${s.offset} inside the patch site at ${hex(site)}: not an instruction boundary of what the site holds (${fmtBytes(s.contents)})`,
+          details, time: v.now,
+        };
+      }
       details.push(`CPU ${cpu.id} last serialized at t=${v.serialTime}; fetched at t=${v.now}`);
       details.push(`observed bytes: ${v.bytes.map((b) => fmtByte(b.observed)).join(' ')}   (decodes as a ${v.insn.len}-byte instruction)`);
       details.push(`memory now:     ${v.bytes.map((b) => fmtByte(b.current)).join(' ')}`);
+      let midWrite = false;
       for (const b of v.bytes) {
-        const hist = b.window.map(([t, val, w]) => `${fmtByte(val)}@t=${t}${w >= 0 ? ` by CPU ${w}` : ' (initial)'}`).join(', ');
+        const hist = b.window.map(([t, val, w, end]) => {
+          const part = end > t ? (end === Infinity ? ', part of a text_poke still in progress' : `, part of a text_poke whose last store was at t=${end}`) : '';
+          if (end > t) midWrite = true;
+          return `${fmtByte(val)}@t=${t}${w >= 0 ? ` by CPU ${w}` : ' (initial)'}${part}`;
+        }).join('; ');
         details.push(`  ${hex(b.addr)}: observed ${fmtByte(b.observed)}; values in window: ${hist || `${fmtByte(b.current)} only`}`);
       }
+      if (v.kind === 'torn' && midWrite) details.push('one text_poke is one write: the states between its stores never stood in memory as an instruction');
       if (v.kind === 'stale') details.push(`the observed instruction stood in memory at t=${v.stoodAt}, and was modified after it without this CPU serializing`);
       return {
         invariant: 1, kind: v.kind, cpu: cpu.id, task: taskName, rip, symbol: this.symbolize(rip),
         summary: v.kind === 'torn'
-          ? `CPU ${cpu.id} executed a torn instruction at ${hex(rip)} <${this.symbolize(rip)}>: its bytes never stood in memory together`
+          ? `CPU ${cpu.id} executed a torn instruction at ${hex(rip)} <${this.symbolize(rip)}>: its bytes never stood in memory together${midWrite ? ' outside a text_poke in progress' : ''}`
           : `CPU ${cpu.id} executed a stale instruction at ${hex(rip)} <${this.symbolize(rip)}> that had been modified by another CPU without serializing since`,
         details, time: v.now,
       };

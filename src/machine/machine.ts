@@ -4,6 +4,7 @@ import { Cpu, CpuBus, CpuFault, MachineViolation, VEC_NAMES, RAX } from './x86/c
 import { Memory, hex, addrToNum } from './memory.js';
 import { describeBytes } from './x86/format.js';
 import { FetchModel, FetchViolation } from './fetch.js';
+import { x86FetchPolicy } from './x86/fetch-policy.js';
 import type { Chooser } from './chooser.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
@@ -52,7 +53,7 @@ export class Machine implements CpuBus {
 
   /** Model cross-modifying instruction fetch on every CPU, with `chooser` picking observed byte values. */
   attachFetchModel(chooser: Chooser): FetchModel {
-    this.fetchModel = new FetchModel(chooser);
+    this.fetchModel = new FetchModel(chooser, x86FetchPolicy);
     for (const c of this.cpus) c.fetchModel = this.fetchModel;
     return this.fetchModel;
   }

@@ -27,6 +27,16 @@ export class Region {
   readonly lastWrite: Float64Array | null;
   dirtyTime = 0;
   readonly history = new Map<number, ByteHistory>();
+  /** Logical text writes in progress on this region; while any is, dirtyTime is +Infinity (every fetch takes the slow path). */
+  activeWrites = 0;
+  /** The real latest store time while activeWrites > 0 (dirtyTime goes back to it when the last one ends). */
+  settledDirty = 0;
+  /**
+   * Patch sites (offset of the first byte -> site) and, for every byte strictly inside a site, the
+   * site it lies in: a fetch at such a byte must fall on an instruction boundary of the site's contents.
+   */
+  readonly sites = new Map<number, PatchSite>();
+  readonly siteInterior = new Map<number, PatchSite>();
 
   /** Size in bytes; 0 once the region is unmapped. */
   size: number;
@@ -40,14 +50,58 @@ export class Region {
     this.lastWrite = perm & PERM_X ? new Float64Array(size) : null;
   }
 
-  /** Forget decoded instructions that could overlap [off, off+len). */
+  /** Forget decoded instructions that could overlap [off, off+len), and every one inside a patch site the range touches. */
   invalidate(off: number, len: number): void {
     const ic = this.icache;
     if (ic === null) return;
-    const from = Math.max(0, off - (MAX_INSN - 1));
-    const to = Math.min(this.size, off + len);
+    let from = Math.max(0, off - (MAX_INSN - 1));
+    let to = Math.min(this.size, off + len);
+    if (this.siteInterior.size > 0 || this.sites.size > 0) {
+      for (const o of [off, off + len - 1]) {
+        const s = this.sites.get(o) ?? this.siteInterior.get(o);
+        if (s !== undefined) { from = Math.min(from, s.off); to = Math.max(to, Math.min(this.size, s.off + s.len)); }
+      }
+    }
     for (let i = from; i < to; i++) ic[i] = null;
   }
+
+  /** The patch site holding byte `off`, if any. */
+  siteAt(off: number): PatchSite | undefined {
+    return this.sites.get(off) ?? this.siteInterior.get(off);
+  }
+
+  /** Declare [off, off+len) a patch site (idempotent for the same range). */
+  addSite(off: number, len: number): PatchSite {
+    const had = this.sites.get(off);
+    if (had !== undefined && had.len === len) return had;
+    const s: PatchSite = { off, len, versions: [] };
+    this.sites.set(off, s);
+    for (let i = 1; i < len; i++) this.siteInterior.set(off + i, s);
+    return s;
+  }
+}
+
+/**
+ * A range of text that is rewritten while it runs (an ftrace site, an alternative, a jump label).
+ * `versions` are the settled contents it has held (each the end of a logical write, never a
+ * transitional state such as an int3 over the first byte) with their instruction boundaries.
+ */
+export interface PatchSite {
+  off: number;
+  len: number;
+  versions: { bytes: Uint8Array; bounds: number[] }[];
+}
+
+/** One text_poke call: its stores form one logical write, whose intermediate states are never instructions. */
+export interface LogicalWrite {
+  cpu: number;
+  /** time of its first store (-1: none yet) */
+  first: number;
+  /** time of its last store so far (-1: none yet) */
+  last: number;
+  /** regions and byte offsets it stored to, with the time of its last store to each */
+  readonly touched: Map<Region, Map<number, number>>;
+  ended: boolean;
 }
 
 /** Values one text byte has held: entry 0 is the value before the first recorded write (time 0). */
@@ -56,6 +110,16 @@ export interface ByteHistory {
   values: number[];
   /** CPU whose text_poke wrote the value (-1 for the initial value). */
   cpus: number[];
+  /**
+   * When the logical write (text_poke call) that stored the value made its last store: +Infinity
+   * while it is still in progress. Until then the byte is part of an intermediate state.
+   */
+  ends: number[];
+}
+
+/** A deep copy of a byte history (snapshots). */
+export function copyHistory(h: ByteHistory): ByteHistory {
+  return { times: h.times.slice(), values: h.values.slice(), cpus: h.cpus.slice(), ends: h.ends.slice() };
 }
 
 /** Convert a bigint guest address to the signed-double form used inside the machine. */
@@ -145,28 +209,82 @@ export class Memory {
   }
 
   /**
+   * Begin a logical text write (one text_poke call) by `cpu`: the stores made with it until
+   * endTextWrite form one write, and any state between them is an intermediate one.
+   */
+  beginTextWrite(cpu: number): LogicalWrite {
+    return { cpu, first: -1, last: -1, touched: new Map(), ended: false };
+  }
+
+  /**
    * A text write through the patching alias (text_poke): ignores permissions, forgets decoded
    * instructions, and records every byte with its machine time and writer CPU for the fetch model.
+   * Without `w` the store is a logical write on its own; with it, one store of that write.
    */
-  textWrite(addr: bigint, data: Uint8Array, time: number, cpu: number): void {
+  textWrite(addr: bigint, data: Uint8Array, time: number, cpu: number, w?: LogicalWrite): void {
     const [r, off] = this.locate(addr, data.length, 'text write');
     if (r.lastWrite !== null) {
+      let mine: Map<number, number> | undefined;
+      if (w !== undefined) {
+        if (w.ended) throw new MemoryError('text write through a logical write that has ended');
+        mine = w.touched.get(r);
+        if (mine === undefined) {
+          mine = new Map();
+          w.touched.set(r, mine);
+          if (r.activeWrites++ === 0) { r.settledDirty = r.dirtyTime; r.dirtyTime = Infinity; }
+        }
+        if (w.first < 0) w.first = time;
+        w.last = time;
+      }
       for (let i = 0; i < data.length; i++) {
         const o = off + i;
         let h = r.history.get(o);
         if (h === undefined) {
-          h = { times: [0], values: [r.bytes[o]], cpus: [-1] };
+          h = { times: [0], values: [r.bytes[o]], cpus: [-1], ends: [0] };
           r.history.set(o, h);
         }
         h.times.push(time);
         h.values.push(data[i]);
         h.cpus.push(cpu);
-        r.lastWrite[o] = time;
+        if (mine !== undefined) {
+          h.ends.push(Infinity);
+          mine.set(o, time);
+          r.lastWrite[o] = Infinity;
+        } else {
+          h.ends.push(time);
+          // a byte that a write in progress touched stays fresh until that write ends
+          if (r.lastWrite[o] !== Infinity) r.lastWrite[o] = time;
+        }
       }
-      if (time > r.dirtyTime) r.dirtyTime = time;
+      if (mine !== undefined) { if (time > r.settledDirty) r.settledDirty = time; }
+      else if (r.activeWrites > 0) { if (time > r.settledDirty) r.settledDirty = time; }
+      else if (time > r.dirtyTime) r.dirtyTime = time;
     }
     r.bytes.set(data, off);
     r.invalidate(off, data.length);
+  }
+
+  /** End a logical write: its stores stop being an intermediate state as of its last store. */
+  endTextWrite(w: LogicalWrite): void {
+    if (w.ended) return;
+    w.ended = true;
+    for (const [r, offs] of w.touched) {
+      for (const [o, t] of offs) {
+        const h = r.history.get(o);
+        let last = t, open = false;
+        if (h !== undefined) {
+          for (let k = h.times.length - 1; k >= 0; k--) {
+            if (h.times[k] < w.first) break;
+            if (h.ends[k] === Infinity && h.cpus[k] === w.cpu) h.ends[k] = w.last;
+          }
+          last = Math.max(t, h.times[h.times.length - 1]);
+          open = h.ends.includes(Infinity); // another write in progress still holds the byte
+        }
+        r.lastWrite![o] = open ? Infinity : last;
+      }
+      if (--r.activeWrites === 0) r.dirtyTime = Math.max(r.settledDirty, w.last);
+      else if (w.last > r.settledDirty) r.settledDirty = w.last;
+    }
   }
 
   /** Drop write history that no CPU can observe any more (every CPU serialized at or after `minSerial`). */
@@ -176,9 +294,10 @@ export class Memory {
         let k = 0;
         while (k + 1 < h.times.length && h.times[k + 1] <= minSerial) k++;
         if (k > 0) {
-          h.times.splice(0, k); h.values.splice(0, k); h.cpus.splice(0, k);
+          h.times.splice(0, k); h.values.splice(0, k); h.cpus.splice(0, k); h.ends.splice(0, k);
         }
-        if (h.times.length === 1 && h.times[0] <= minSerial) r.history.delete(o);
+        // one value left, stored by a write that had ended before anyone could look: nothing to observe
+        if (h.times.length === 1 && h.times[0] <= minSerial && h.ends[0] <= minSerial) r.history.delete(o);
       }
     }
   }

@@ -1,7 +1,7 @@
 // Whole-machine snapshots at a quiescent point: memory regions with their write histories, CPU state, the clock — plain data, restored in place many times.
 
 import type { Machine } from './machine.js';
-import { Region, type ByteHistory } from './memory.js';
+import { Region, copyHistory, type ByteHistory } from './memory.js';
 import type { CpuState } from './x86/cpu.js';
 
 interface RegionState {
@@ -21,10 +21,6 @@ export interface MachineState {
   regions: RegionState[];
   cpus: CpuState[];
   fetchChoices: number;
-}
-
-function copyHistory(h: ByteHistory): ByteHistory {
-  return { times: h.times.slice(), values: h.values.slice(), cpus: h.cpus.slice() };
 }
 
 export function saveMachine(m: Machine): MachineState {
@@ -64,6 +60,7 @@ export function restoreMachine(m: Machine, s: MachineState): void {
     r.bytes.set(rs.bytes);
     if (r.lastWrite !== null && rs.lastWrite !== null) r.lastWrite.set(rs.lastWrite);
     r.dirtyTime = rs.dirtyTime;
+    r.activeWrites = 0; // a snapshot is taken with no text_poke in flight
     r.history.clear();
     for (const [o, h] of rs.history) r.history.set(o, copyHistory(h));
     m.mem.regions.push(r);

@@ -6,6 +6,7 @@ import { PERM_R, PERM_W, PERM_X } from '../../src/machine/memory.js';
 import { bootRaw } from '../../src/loader/boot.js';
 import { Kernel, type HostThread, type KernelOptions } from '../../src/kernel/kernel.js';
 import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../../src/kernel/hypercalls.js';
+import { NMI_VECTOR } from '../../src/kernel/layout.js';
 import { RandomChooser, type Chooser } from '../../src/machine/chooser.js';
 import { PtRegs } from '../../src/kernel/ptregs.js';
 import type { Cpu } from '../../src/machine/x86/cpu.js';
@@ -20,28 +21,54 @@ export interface PatchBed {
   site: bigint;
   /** the call instruction that the writer toggles the site to */
   callBytes: Uint8Array;
+  /** what the site holds at boot and what the writer toggles it back to: one 5-byte nop, or a 3-byte and a 2-byte nop */
+  nopBytes: Uint8Array;
   readers: number;
+  /** DATA offset of the counter the guest NMI handler increments (with nmiCallsSite) */
+  nmiCounter: bigint;
 }
+
+/** A 3-byte nop and a 2-byte nop: a site a task can stop in the middle of. */
+export const NOP3_NOP2 = [0x0f, 0x1f, 0x00, 0x66, 0x90];
 
 /**
  * A boot task that starts the other CPUs and spawns one reader per secondary CPU; each reader calls
  * `site_fn` in a loop, with a little other work between calls. `site_fn` starts with a 5-byte nop (the patch site), like an ftrace site.
  */
-export function patchBed(opts: { cpus: number; seed?: number; chooser?: Chooser; loops?: number; spin?: number; timerHz?: number; maxQuantum?: number }): PatchBed {
+export function patchBed(opts: {
+  cpus: number; seed?: number; chooser?: Chooser; loops?: number; spin?: number; timerHz?: number; maxQuantum?: number;
+  /** readers serialize (cpuid) right before each call of site_fn */
+  serialize?: boolean;
+  /** the site's nop: one 5-byte nop (default) or a 3-byte and a 2-byte nop */
+  siteNop?: 'nop5' | 'nop3+2';
+  /** reader tasks per secondary CPU (default 1; more let the timer switch a reader out anywhere) */
+  readersPerCpu?: number;
+  /** the guest NMI handler calls site_fn and counts its runs at DATA+nmiCounter */
+  nmiCallsSite?: boolean;
+  /** with nmiCallsSite: the handler first makes this hypercall (a host hook inside the NMI, before it runs the site) */
+  nmiHypercall?: number;
+  /** readers call site_fn (default); false: they only spin */
+  readerCallsSite?: boolean;
+  nmiRate?: number;
+}): PatchBed {
   const a = new Asm(TEXT);
+  const perCpu = opts.readersPerCpu ?? 1;
   a.label('start');
   a.movImm32(RAX, HC_SMP_BOOT).vmcall();
   for (let c = 1; c < opts.cpus; c++) {
-    a.movImm64(RDI, 0n); // patched below with the reader address
-    a.label(`spawn_${c}`);
-    a.movImm32(RSI, 0).movImm32(RDX, c).movImm32(RAX, HC_SPAWN).vmcall();
+    for (let k = 0; k < perCpu; k++) {
+      a.movImm64(RDI, 0n); // patched below with the reader address
+      a.label(`spawn_${c}_${k}`);
+      a.movImm32(RSI, 0).movImm32(RDX, c).movImm32(RAX, HC_SPAWN).vmcall();
+    }
   }
   a.movImm32(RAX, HC_EXIT).vmcall().ud2();
   a.align(16);
   a.label('reader');
   a.movImm32(R12, opts.loops ?? 200_000);
   a.label('loop');
-  a.callLabel('site_fn');
+  if (opts.serialize) a.cpuid();
+  if (opts.readerCallsSite !== false) a.callLabel('site_fn');
   // other work between calls, so a reader can be away from the site while the writer moves on
   a.movImm32(RCX, opts.spin ?? 60);
   a.label('spin');
@@ -51,30 +78,47 @@ export function patchBed(opts: { cpus: number; seed?: number; chooser?: Chooser;
   a.jccLabel(5, 'loop');
   a.ret();
   a.align(16);
+  const nopBytes = Uint8Array.from(opts.siteNop === 'nop3+2' ? NOP3_NOP2 : NOP5);
   a.label('site_fn');
-  a.nop5();
+  a.bytes(...nopBytes);
   a.ret();
   a.align(16);
   a.label('hook');
   a.ret();
+  const nmiCounter = 0x100n;
+  if (opts.nmiCallsSite) {
+    a.align(16);
+    a.label('nmi_handler');
+    if (opts.nmiHypercall !== undefined) a.movImm32(RAX, opts.nmiHypercall).vmcall();
+    a.callLabel('site_fn');
+    a.movImm64(RSI, DATA + nmiCounter);
+    a.bytes(0x48, 0xff, 0x06); // incq (%rsi)
+    a.ret();
+  }
   const code = a.finish();
   const reader = a.addressOf('reader');
   // fill in the reader address of each movabs (10 bytes before each spawn label)
   for (let c = 1; c < opts.cpus; c++) {
-    const at = Number(a.addressOf(`spawn_${c}`) - TEXT) - 8;
-    new DataView(code.buffer).setBigUint64(at, reader, true);
+    for (let k = 0; k < perCpu; k++) {
+      const at = Number(a.addressOf(`spawn_${c}_${k}`) - TEXT) - 8;
+      new DataView(code.buffer).setBigUint64(at, reader, true);
+    }
   }
   const { machine, kernel } = bootTiny(code, {
     cpus: opts.cpus,
     chooser: opts.chooser ?? new RandomChooser(opts.seed ?? 1),
     timerHz: opts.timerHz ?? 1000,
     maxQuantum: opts.maxQuantum ?? 50,
+    nmiRate: opts.nmiRate ?? 0,
+    guestHandlers: opts.nmiCallsSite ? new Map([[NMI_VECTOR, a.addressOf('nmi_handler')]]) : undefined,
   });
+  // the kernel's poke_int3_handler: claims int3s only at the sites of a text_poke_bp batch in flight
+  kernel.int3Handlers.push(kernel.poke.int3Handler);
   const site = a.addressOf('site_fn');
   const hook = a.addressOf('hook');
   const rel = Number(BigInt.asIntN(32, hook - (site + 5n)));
   const callBytes = new Uint8Array([0xe8, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >>> 24) & 0xff]);
-  return { kernel, machine, site, callBytes, readers: opts.cpus - 1 };
+  return { kernel, machine, site, callBytes, nopBytes, readers: (opts.cpus - 1) * perCpu, nmiCounter };
 }
 
 /** Run until every reader task exists (the boot task has exited), so a writer can take CPU 0. */
@@ -86,9 +130,13 @@ export function runUntilReaders(bed: PatchBed): void {
   }
 }
 
-export type Protocol = 'naive' | 'int3' | 'int3-no-sync1' | 'int3-no-sync2';
+export type Protocol = 'naive' | 'int3' | 'int3-no-sync1' | 'int3-no-sync2' | 'int3-no-sync3';
 
-/** A #BP handler for the site that makes the hitting CPU skip it (both nop and call-to-hook are no-ops). */
+/**
+ * A #BP handler for the site that makes the hitting CPU skip it (both nop and call-to-hook are
+ * no-ops). Unlike the kernel's, it claims the site forever, so it hides a stale int3 executed
+ * after a batch ended; the patch bed installs the kernel's descriptor-based handler instead.
+ */
 export function skipSiteHandler(bed: PatchBed): (cpu: Cpu, regs: PtRegs) => boolean {
   return (_cpu, regs) => {
     if (regs.ip - 1n !== bed.site) return false;
@@ -102,17 +150,13 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
   const k = bed.kernel;
   const self = k.cpus[0];
   for (let r = 0; r < rounds; r++) {
-    const next = r % 2 === 0 ? bed.callBytes : Uint8Array.from(NOP5);
+    const next = r % 2 === 0 ? bed.callBytes : bed.nopBytes;
     for (let i = 0; i < 20; i++) yield; // let the readers run a little
     if (protocol === 'naive') {
       yield* k.textPoke(self, bed.site, next, granularity);
     } else {
-      yield* k.textPoke(self, bed.site, [0xcc]);
-      if (protocol !== 'int3-no-sync1') yield* k.syncCoreAll(self);
-      yield* k.textPoke(self, bed.site + 1n, next.subarray(1), granularity);
-      if (protocol !== 'int3-no-sync2') yield* k.syncCoreAll(self);
-      yield* k.textPoke(self, bed.site, next.subarray(0, 1));
-      yield* k.syncCoreAll(self);
+      const omitSync = protocol === 'int3-no-sync1' ? 1 : protocol === 'int3-no-sync2' ? 2 : protocol === 'int3-no-sync3' ? 3 : undefined;
+      yield* k.poke.textPokeBp(self, [{ addr: bed.site, bytes: next }], { sync: (c) => k.syncCoreAll(c), granularity, omitSync });
     }
   }
 }

@@ -620,7 +620,15 @@ export class Cpu {
 
   // ---- execution ---------------------------------------------------------------------
 
-  private decodeAt(r: Region, off: number): Insn {
+  /**
+   * A decoded-cache miss. Inside a patch site (text writes there invalidate the whole site, so a
+   * fetch at such a byte always lands here) the fetch must fall on a boundary of the site's contents.
+   */
+  private decodeAt(r: Region, off: number, cyc: number): Insn {
+    if (r.siteInterior.size !== 0 && this.fetchModel !== null) {
+      const v = this.fetchModel.midInstruction(this.id, r, off, this.serialTime, this.chunkBase + (cyc - this.chunkCycles));
+      if (v !== null) throw v;
+    }
     const d = decode(r.bytes, off, r.size - off, this.rip);
     if (d.op !== Op.INVALID) {
       d.handler = selectHandler(d);
@@ -647,12 +655,12 @@ export class Cpu {
       off = this.rip - r.start;
     }
     let d = r.icache![off];
-    if (d === null) d = this.decodeAt(r, off);
+    if (d === null) d = this.decodeAt(r, off, cyc);
     if (r.dirtyTime > this.serialTime && this.fetchModel !== null) {
       const now = this.chunkBase + (cyc - this.chunkCycles);
       const o = this.fetchModel.observe(this.id, r, off, this.serialTime, now, d.op === Op.INVALID ? null : d);
       if (o instanceof FetchViolation) throw o;
-      return o;
+      return o as Insn;
     }
     return d;
   }
