@@ -125,6 +125,8 @@ export class Kernel {
     this.smp = new Smp(machine, this.scheduler, this.sched, { vector: LOCAL_TIMER_VECTOR, period });
     this.poke = new TextPoke(machine);
     this.traps = new Traps(machine, this.entry, this.sched, this.smp, this.flow, this.symbolize);
+    // poke_int3_handler runs first in the int3 chain, as in the kernel
+    this.traps.int3Handlers.push(this.poke.int3Handler);
     this.vm = new KernelVm(machine.mem);
     // the boot CPU's timer runs from the start; the others start with their CPU
     this.scheduler.startTimer(0, LOCAL_TIMER_VECTOR, period);
@@ -187,6 +189,7 @@ export class Kernel {
     this.scheduler.restore(s.scheduler);
     this.sched.restore(s.tasks);
     this.smp.restore(s.smp);
+    this.poke.restore();
     this.vm.restore(s.vm);
   }
 

@@ -1,7 +1,7 @@
 // Whole-machine snapshots at a quiescent point: memory regions with their write histories, CPU state, the clock — plain data, restored in place many times.
 
 import type { Machine } from './machine.js';
-import { Region, copyHistory, type ByteHistory } from './memory.js';
+import { Region, copyHistory, type ByteHistory, type PatchSite } from './memory.js';
 import type { CpuState } from './x86/cpu.js';
 
 interface RegionState {
@@ -14,6 +14,7 @@ interface RegionState {
   lastWrite: Float64Array | null;
   dirtyTime: number;
   history: [number, ByteHistory][];
+  sites: PatchSite[];
 }
 
 export interface MachineState {
@@ -30,10 +31,15 @@ export function saveMachine(m: Machine): MachineState {
       region: r, name: r.name, start: r.start, size: r.size, perm: r.perm,
       bytes: r.bytes.slice(), lastWrite: r.lastWrite?.slice() ?? null, dirtyTime: r.dirtyTime,
       history: [...r.history].map(([o, h]) => [o, copyHistory(h)]),
+      sites: [...r.sites.values()].map(copySite),
     })),
     cpus: m.cpus.map((c) => c.save()),
     fetchChoices: m.fetchModel?.choices ?? 0,
   };
+}
+
+function copySite(s: PatchSite): PatchSite {
+  return { off: s.off, len: s.len, versions: s.versions.map((v) => ({ bytes: v.bytes.slice(), bounds: v.bounds.slice() })) };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -63,6 +69,12 @@ export function restoreMachine(m: Machine, s: MachineState): void {
     r.activeWrites = 0; // a snapshot is taken with no text_poke in flight
     r.history.clear();
     for (const [o, h] of rs.history) r.history.set(o, copyHistory(h));
+    r.sites.clear();
+    r.siteInterior.clear();
+    for (const site of rs.sites) {
+      const t = r.addSite(site.off, site.len);
+      t.versions.push(...copySite(site).versions);
+    }
     m.mem.regions.push(r);
   }
   m.cpus.forEach((c, i) => c.restore(s.cpus[i]));

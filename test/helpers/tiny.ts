@@ -112,8 +112,8 @@ export function patchBed(opts: {
     nmiRate: opts.nmiRate ?? 0,
     guestHandlers: opts.nmiCallsSite ? new Map([[NMI_VECTOR, a.addressOf('nmi_handler')]]) : undefined,
   });
-  // the kernel's poke_int3_handler: claims int3s only at the sites of a text_poke_bp batch in flight
-  kernel.int3Handlers.push(kernel.poke.int3Handler);
+  // the kernel registered its poke_int3_handler first in the int3 chain: it claims int3s only at the
+  // sites of a text_poke_bp batch in flight
   const site = a.addressOf('site_fn');
   const hook = a.addressOf('hook');
   const rel = Number(BigInt.asIntN(32, hook - (site + 5n)));
