@@ -1,11 +1,33 @@
 // nmi-patching.test.ts — NMIs on the CPU that is patching text: they are taken while its host thread is mid-way, and what the CPU wrote itself it sees at once.
 
 import { describe, it, expect } from 'vitest';
-import { patchBed, runUntilReaders, DATA } from './helpers/tiny.js';
-import type { HostThread } from '../src/kernel/kernel.js';
+import { patchBed, runUntilReaders, DATA, type PatchBed } from './helpers/tiny.js';
+import type { HostThread, RunOutcome } from '../src/kernel/kernel.js';
 import { addrToNum } from '../src/machine/memory.js';
 
 const HC_TEST_NMI_WRITE = 0x7e01;
+
+/**
+ * CPU 0's host thread text_pokes the site's call over its nop, byte by byte; after the first store it
+ * sends itself an NMI and waits, mid-write, until the NMI handler has run. Runs until the thread ends.
+ */
+function pokeWithNmiMidway(bed: PatchBed, atStart: () => void = () => undefined): RunOutcome {
+  const k = bed.kernel;
+  k.startHostThread(0, (function* (): HostThread {
+    atStart(); // just before the first store
+    const poke = k.textPoke(k.cpus[0], bed.site, bed.callBytes, 'byte');
+    for (let step = 0; !poke.next().done; step++) {
+      if (step === 1) {
+        k.scheduler.sendNmi(0);
+        while (k.machine.mem.readU64(DATA + bed.nmiCounter) === 0n) yield;
+      }
+      yield;
+    }
+  })());
+  let o = k.run(k.steps + 100_000);
+  while (o.reason === 'max-steps' && k.hostThreadRunning(0)) o = k.run(k.steps + 100_000);
+  return o;
+}
 
 describe('NMIs on the patching CPU', () => {
   it('an NMI raised on CPU 0 while its host thread is mid-way is handled before the host thread finishes, which then continues', () => {
@@ -50,25 +72,10 @@ describe('NMIs on the patching CPU', () => {
         windowOfOther = fm.window(1, region, off, before, k.clock.now);
       });
       runUntilReaders(bed);
-      let done = false;
-      k.startHostThread(0, (function* (): HostThread {
-        before = k.clock.now - 1; // just before the first store
-        // CPU 0 serialized long ago: without its own-writes rule, its NMI could see any mix of old and new
-        const poke = k.textPoke(k.cpus[0], bed.site, bed.callBytes, 'byte');
-        for (let step = 0; !poke.next().done; step++) {
-          if (step === 1) {
-            k.scheduler.sendNmi(0);
-            // wait, mid-write, until the NMI has run the site
-            while (k.machine.mem.readU64(DATA + bed.nmiCounter) === 0n) yield;
-          }
-          yield;
-        }
-        done = true;
-      })());
-      let o = k.run(k.steps + 100_000);
-      while (o.reason === 'max-steps' && !done) o = k.run(k.steps + 100_000);
+      // CPU 0 serialized long ago: without its own-writes rule, its NMI could see any mix of old and new
+      const o = pokeWithNmiMidway(bed, () => { before = k.clock.now - 1; });
       expect(o.violation?.summary, `seed ${seed}: ${o.violation?.details.join('\n')}`).toBeUndefined();
-      expect(done).toBe(true);
+      expect(k.hostThreadRunning(0)).toBe(false);
       expect(k.machine.mem.readU64(DATA + bed.nmiCounter)).toBe(1n);
       expect(windowOfCpu0).toEqual([bed.callBytes[0]]);
       expect(windowOfOther).toContain(0x0f); // the nop's first byte
@@ -81,21 +88,7 @@ describe('NMIs on the patching CPU', () => {
     for (let seed = 1; seed <= 10 && found === 0; seed++) {
       const bed = patchBed({ cpus: 2, seed, loops: 1_000_000, nmiCallsSite: true, readerCallsSite: false });
       runUntilReaders(bed);
-      const k = bed.kernel;
-      let done = false;
-      k.startHostThread(0, (function* (): HostThread {
-        const poke = k.textPoke(k.cpus[0], bed.site, bed.callBytes, 'byte');
-        for (let step = 0; !poke.next().done; step++) {
-          if (step === 1) {
-            k.scheduler.sendNmi(0);
-            while (k.machine.mem.readU64(DATA + bed.nmiCounter) === 0n) yield;
-          }
-          yield;
-        }
-        done = true;
-      })());
-      let o = k.run(k.steps + 100_000);
-      while (o.reason === 'max-steps' && !done) o = k.run(k.steps + 100_000);
+      const o = pokeWithNmiMidway(bed);
       if (o.violation) {
         expect(o.violation.cpu).toBe(0);
         expect(o.violation.kind).toBe('torn');

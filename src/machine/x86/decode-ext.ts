@@ -638,15 +638,7 @@ function operand(s: St, o: string, map: number, opc: number): string | null {
     case 'F': return o === 'FS' ? '%fs' : '%gs';
     case '1': return null;
     default: {
-      // fixed registers
-      switch (o) {
-        case 'AL': return '%al';
-        case 'CL': return '%cl';
-        case 'AX': return '%ax';
-        case 'DX': return '(%dx)';
-        case 'eAX': { const sz = s.has(0x66) ? 2 : 4; if (sz === 2) s.opsizeUsed = true; return sz === 2 ? '%ax' : '%eax'; }
-        case 'rAX': { const sz = s.osize; if (sz === 2) s.opsizeUsed = true; s.useW(); s.regOperand = true; return s.gpr(0, sz); }
-      }
+      // fixed registers were named by the switch at the top
       return o;
     }
   }
