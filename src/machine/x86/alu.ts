@@ -15,23 +15,23 @@ const TWO32 = 4294967296;
 export function alu(c: Cpu, op: Op, size: number, aLo: number, aHi: number, bLo: number, bHi: number): number {
   let lo: number, hi: number, kind: Lazy;
   switch (op) {
-    case Op.ADD: lo = aLo + bLo; hi = aHi + bHi + (lo >= TWO32 ? 1 : 0); kind = Lazy.ADD; break;
-    case Op.SUB: case Op.CMP: lo = aLo - bLo; hi = aHi - bHi - (lo < 0 ? 1 : 0); kind = Lazy.SUB; break;
+    case Op.ADD: lo = aLo + bLo; hi = (aHi + bHi + (lo >= TWO32 ? 1 : 0)) | 0; kind = Lazy.ADD; break;
+    case Op.SUB: case Op.CMP: lo = aLo - bLo; hi = (aHi - bHi - (lo < 0 ? 1 : 0)) | 0; kind = Lazy.SUB; break;
     case Op.AND: case Op.TEST: lo = aLo & bLo; hi = aHi & bHi; kind = Lazy.LOGIC; break;
     case Op.OR: lo = aLo | bLo; hi = aHi | bHi; kind = Lazy.LOGIC; break;
     case Op.XOR: lo = aLo ^ bLo; hi = aHi ^ bHi; kind = Lazy.LOGIC; break;
     case Op.ADC: {
       const cf = getCF(c);
-      lo = aLo + bLo + cf; hi = aHi + bHi + (lo >= TWO32 ? 1 : 0); kind = Lazy.ADC; c.cin = cf;
+      lo = aLo + bLo + cf; hi = (aHi + bHi + (lo >= TWO32 ? 1 : 0)) | 0; kind = Lazy.ADC; c.cin = cf;
       break;
     }
     default: { // SBB
       const cf = getCF(c);
-      lo = aLo - bLo - cf; hi = aHi - bHi - (lo < 0 ? 1 : 0); kind = Lazy.SBB; c.cin = cf;
+      lo = aLo - bLo - cf; hi = (aHi - bHi - (lo < 0 ? 1 : 0)) | 0; kind = Lazy.SBB; c.cin = cf;
     }
   }
   if (size === 8) {
-    lo >>>= 0; hi |= 0;
+    lo >>>= 0;
   } else {
     lo = size === 4 ? lo >>> 0 : lo & MASK[size];
     hi = 0; aHi = 0; bHi = 0;
