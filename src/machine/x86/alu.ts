@@ -67,11 +67,8 @@ export function execAlu(c: Cpu, d: Insn): void {
   }
 }
 
-/** Fast paths of execAlu: 64- or 32-bit registers, or a register and an immediate (no memory, no lock). */
-export function hAlu64(c: Cpu, d: Insn): void { aluReg(c, d, 8); }
-export function hAlu32(c: Cpu, d: Insn): void { aluReg(c, d, 4); }
-
-function aluReg(c: Cpu, d: Insn, size: number): void {
+/** Fast path of execAlu: 32- or 64-bit registers, or a register and an immediate (no memory, no lock). */
+export function hAluReg(c: Cpu, d: Insn): void {
   c.rip = d.next;
   let dst: number, bLo: number, bHi: number;
   if (d.rmIsDst || d.op === Op.TEST) {
@@ -81,6 +78,7 @@ function aluReg(c: Cpu, d: Insn, size: number): void {
     dst = d.reg;
     bLo = c.lo[d.rm]; bHi = c.hi[d.rm];
   }
+  const size = d.size;
   const lo = alu(c, d.op, size, c.lo[dst], c.hi[dst], bLo, bHi);
   if (d.op !== Op.CMP && d.op !== Op.TEST) { c.lo[dst] = lo; c.hi[dst] = c.tHi; }
 }

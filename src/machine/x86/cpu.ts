@@ -4,8 +4,16 @@ import { Insn, Op, Pfx, NO_REG } from './insn.js';
 import { decode } from './decode.js';
 import { Memory, Region, PERM_W, PERM_X, hex } from '../memory.js';
 import { FetchModel, FetchViolation } from '../fetch.js';
-import { F, Lazy, rflags } from './flags.js';
-import { selectHandler, executorOf } from './handlers.js';
+import { selectHandler } from './handlers.js';
+import { execAlu, execIncDec, execNotNeg, execCmpxchg, execXadd } from './alu.js';
+import { execMov, execLea, execMovzx, execMovsx, execXchg, execCbw, execCwd } from './mov.js';
+import { execPush, execPop, execPushImm, execLeave } from './stack.js';
+import { hJcc, hJmp, hCall, hRet, execJmpInd, execCallInd } from './branch.js';
+import { F, Lazy, rflags, execSetcc, execCmovcc, execSahf, execLahf, execClc, execStc, execCmc } from './flags.js';
+import { execShift, execShiftDouble } from './shift.js';
+import { execImulN, execMul1, execDiv } from './muldiv.js';
+import { execBt, execBitScan, execBswap } from './bits.js';
+import { execString } from './string.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -598,10 +606,41 @@ export class Cpu {
     const size = d.size;
     const next = d.addr + d.len;
     this.rip = next;
-    // every instruction but the system ones below runs its family's executor (here when the fetch model decoded it)
-    const x = executorOf(d.op);
-    if (x !== null) return x(this, d);
     switch (d.op) {
+      case Op.MOV: return execMov(this, d);
+      case Op.ADD: case Op.OR: case Op.ADC: case Op.SBB: case Op.AND: case Op.SUB: case Op.XOR: case Op.CMP: case Op.TEST: return execAlu(this, d);
+      case Op.LEA: return execLea(this, d);
+      case Op.MOVZX: return execMovzx(this, d);
+      case Op.MOVSX: case Op.MOVSXD: return execMovsx(this, d);
+      case Op.PUSH: return execPush(this, d);
+      case Op.POP: return execPop(this, d);
+      case Op.PUSH_IMM: return execPushImm(this, d);
+      case Op.CALL: return hCall(this, d);
+      case Op.CALL_IND: return execCallInd(this, d);
+      case Op.RET: case Op.RET_IMM: return hRet(this, d);
+      case Op.JMP: return hJmp(this, d);
+      case Op.JMP_IND: return execJmpInd(this, d);
+      case Op.JCC: return hJcc(this, d);
+      case Op.SETCC: return execSetcc(this, d);
+      case Op.CMOVCC: return execCmovcc(this, d);
+      case Op.NOP: case Op.PAUSE: case Op.MFENCE: return;
+      case Op.INC: case Op.DEC: return execIncDec(this, d);
+      case Op.NOT: case Op.NEG: return execNotNeg(this, d);
+      case Op.XCHG: return execXchg(this, d);
+      case Op.CMPXCHG: return execCmpxchg(this, d);
+      case Op.XADD: return execXadd(this, d);
+      case Op.BSWAP: return execBswap(this, d);
+      case Op.CBW: return execCbw(this, d);
+      case Op.CWD: return execCwd(this, d);
+      case Op.LEAVE: return execLeave(this, d);
+      case Op.SHIFT: return execShift(this, d);
+      case Op.SHLD: case Op.SHRD: return execShiftDouble(this, d);
+      case Op.IMUL2: case Op.IMUL3: return execImulN(this, d);
+      case Op.MUL1: case Op.IMUL1: return execMul1(this, d);
+      case Op.DIV: case Op.IDIV: return execDiv(this, d);
+      case Op.BT: return execBt(this, d);
+      case Op.BSF: case Op.BSR: case Op.TZCNT: case Op.LZCNT: case Op.POPCNT: return execBitScan(this, d);
+      case Op.MOVS: case Op.STOS: case Op.LODS: case Op.CMPS: case Op.SCAS: return execString(this, d);
       case Op.PUSHF: this.push64(this.getFlags() & ~(0x10000 | 0x20000), 0); return; // VM and RF read as 0
       case Op.POPF: {
         const v = this.pop64();
@@ -610,6 +649,11 @@ export class Cpu {
         if (!wasIf && (this.flags & IF) && this.pendingCount > 0) this.limit = this.cycles + 1;
         return;
       }
+      case Op.SAHF: return execSahf(this, d);
+      case Op.LAHF: return execLahf(this, d);
+      case Op.CLC: return execClc(this, d);
+      case Op.STC: return execStc(this, d);
+      case Op.CMC: return execCmc(this, d);
       case Op.CLD: this.flags &= ~DF; return;
       case Op.STD: this.flags |= DF; return;
       case Op.CLI: this.flags &= ~IF; return;
