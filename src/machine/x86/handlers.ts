@@ -1,0 +1,44 @@
+// Fast-path selection: which specialized executor a decoded instruction gets (null: the CPU's generic exec).
+
+import { Insn, Op, Pfx, NO_REG, REG_AH, type InsnHandler } from './insn.js';
+import { hAluReg } from './alu.js';
+import { hJcc, hJmp, hCall, hRet } from './branch.js';
+import { hPush, hPop } from './stack.js';
+import { hMovRR64, hMovRR32, hMovImm, hLoad64, hLoad32, hLoadZx, hStore, hStoreImm, hLea64 } from './mov.js';
+
+/**
+ * Pick the fast-path executor for a decoded instruction, chosen once per decode and cached with it.
+ * Handlers run without the CPU's cycle count synchronized: an instruction that reads `cycles`, moves
+ * the run loop's limit or touches interrupt state must get null (the generic exec).
+ */
+export function selectHandler(d: Insn): InsnHandler | null {
+  const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
+  const lock = (d.prefixes & Pfx.LOCK) !== 0;
+  switch (d.op) {
+    case Op.JCC: return hJcc;
+    case Op.JMP: return hJmp;
+    case Op.CALL: return hCall;
+    case Op.RET: case Op.RET_IMM: return hRet;
+    case Op.PUSH: return d.reg !== NO_REG && d.size === 8 ? hPush : null;
+    case Op.POP: return d.reg !== NO_REG && d.size === 8 ? hPop : null;
+    case Op.LEA: return d.size === 8 && !seg ? hLea64 : null;
+    case Op.MOV:
+      if (seg) return null;
+      if (d.hasMem) {
+        if (d.rmIsDst) {
+          if (d.reg === NO_REG) return hStoreImm;
+          return d.size === 1 && d.reg >= REG_AH ? null : hStore;
+        }
+        return d.size === 8 ? hLoad64 : d.size === 4 ? hLoad32 : null;
+      }
+      if (d.reg === NO_REG) return d.size >= 4 ? hMovImm : null;
+      return d.size === 8 ? hMovRR64 : d.size === 4 ? hMovRR32 : null;
+    case Op.MOVZX:
+      return d.hasMem && !seg && d.size >= 4 ? hLoadZx : null;
+    case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.OR: case Op.XOR: case Op.TEST:
+      if (d.hasMem || lock) return null;
+      return d.size >= 4 ? hAluReg : null;
+    default:
+      return null;
+  }
+}
