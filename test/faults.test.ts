@@ -1,11 +1,11 @@
 // faults.test.ts — unexpected exceptions in kernel text as a user reads them: the vector named, error codes only where the CPU pushes one (#PF decoded), the last instructions up to the fault.
 
 import { describe, it, expect } from 'vitest';
-import { RAX, RCX, RDX, RDI } from '../src/arch/x86/encoder.js';
+import { RAX, RCX, RDX, RDI } from '../src/machine/x86/encoder.js';
 import { tinyKernel, TEXT } from './helpers/tiny.js';
 import { ENTRY_TEXT_BASE, ENTRY_TEXT_SIZE } from '../src/kernel/layout.js';
 import { addrToNum } from '../src/machine/memory.js';
-import type { Asm } from '../src/arch/x86/encoder.js';
+import type { Asm } from '../src/machine/x86/encoder.js';
 
 function fault(body: (a: Asm) => void) {
   const { kernel } = tinyKernel((a) => {

@@ -6,7 +6,7 @@ import { Memory, PERM_R, PERM_X } from '../src/machine/memory.js';
 import { FetchModel, FetchViolation } from '../src/machine/fetch.js';
 import { x86FetchPolicy } from '../src/machine/x86/fetch-policy.js';
 import { RandomChooser } from '../src/machine/chooser.js';
-import { NOP5 } from '../src/arch/x86/encoder.js';
+import { NOP5 } from '../src/machine/x86/encoder.js';
 import { RESCHEDULE_VECTOR } from '../src/kernel/layout.js';
 import type { HostThread } from '../src/kernel/kernel.js';
 

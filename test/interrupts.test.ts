@@ -1,7 +1,7 @@
 // interrupts.test.ts — interrupt semantics on the simulated CPU: NMIs never nest, sti;hlt cannot lose a wakeup, IRET restores IF.
 
 import { describe, it, expect } from 'vitest';
-import { Asm, RAX, RBX, RCX, RDX, RSI } from '../src/arch/x86/encoder.js';
+import { Asm, RAX, RBX, RCX, RDX, RSI } from '../src/machine/x86/encoder.js';
 import { tinyKernel, TEXT, DATA } from './helpers/tiny.js';
 import { NMI_VECTOR, RESCHEDULE_VECTOR } from '../src/kernel/layout.js';
 import { IF } from '../src/machine/x86/cpu.js';

@@ -1,7 +1,7 @@
 // kernel-apis.test.ts — int3 call emulation on pt_regs (the kernel's int3_selftest) with its stack gap, blessed return-address redirection for the graph tracer, and the call/ret monitor's view of both.
 
 import { describe, it, expect } from 'vitest';
-import { Asm, RAX, RBX, RBP, RDI, RDX, RSP, R12, R13, R14, R15 } from '../src/arch/x86/encoder.js';
+import { Asm, RAX, RBX, RBP, RDI, RDX, RSP, R12, R13, R14, R15 } from '../src/machine/x86/encoder.js';
 import { tinyKernel, DATA } from './helpers/tiny.js';
 import { installInt3StubWithoutGap, storeRegs } from './helpers/kapi.js';
 import { int3Context, int3EmulateCall, int3EmulatePush, int3EmulateJmp, int3EmulateRet, textGenInsn } from '../src/kernel/text_patching.js';

@@ -1,7 +1,7 @@
 // kernel-services.test.ts — services the kernel already had: the hypercall registry, host handlers that throw, per-task slots with their notifiers, the time host code sees.
 
 import { describe, it, expect } from 'vitest';
-import { Asm, RAX, RCX, RDI, RDX, RSI, R12 } from '../src/arch/x86/encoder.js';
+import { Asm, RAX, RCX, RDI, RDX, RSI, R12 } from '../src/machine/x86/encoder.js';
 import { tinyKernel, TEXT, DATA } from './helpers/tiny.js';
 import { storeRegs } from './helpers/kapi.js';
 import { HC_EXIT, HC_IRQ, HC_SMP_BOOT, HC_SPAWN, HC_YIELD } from '../src/kernel/hypercalls.js';

@@ -1,7 +1,7 @@
 // kernel-vmalloc.test.ts — module_alloc / vmalloc: placement with guard pages, reuse, precise refusals, permissions, text_poke into module text, freed text faults, snapshots.
 
 import { describe, it, expect } from 'vitest';
-import { Asm, RAX, RDX, RSI } from '../src/arch/x86/encoder.js';
+import { Asm, RAX, RDX, RSI } from '../src/machine/x86/encoder.js';
 import { tinyKernel, TEXT, DATA } from './helpers/tiny.js';
 import { MODULES_VADDR, MODULES_END, VMALLOC_START, STACKS_BASE, STACK_STRIDE, PAGE_SIZE } from '../src/kernel/layout.js';
 import { VMALLOC_MAX } from '../src/kernel/vmalloc.js';

@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RAX, RDX, RSI } from '../src/arch/x86/encoder.js';
+import { RAX, RDX, RSI } from '../src/machine/x86/encoder.js';
 import { boot, memoryHash } from '../src/runner.js';
 import { RandomChooser, RecordingChooser, ReplayChooser, ReplayDivergence, type Chooser, type ChoiceKind, type ChoiceContext } from '../src/machine/chooser.js';
 import { tinyKernel, patchBed, runUntilReaders, writer, skipSiteHandler, DATA } from './helpers/tiny.js';

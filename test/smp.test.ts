@@ -1,11 +1,11 @@
 // smp.test.ts — the host kernel's SMP services: timer preemption, on_each_cpu, stop_machine, read-only text.
 
 import { describe, it, expect } from 'vitest';
-import { RAX, RDI, RSI, RDX, RCX, R12 } from '../src/arch/x86/encoder.js';
+import { RAX, RDI, RSI, RDX, RCX, R12 } from '../src/machine/x86/encoder.js';
 import { patchBed, runUntilReaders, tinyKernel, DATA, TEXT } from './helpers/tiny.js';
 import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN, HC_CURRENT } from '../src/kernel/hypercalls.js';
 import { ENTRY_TEXT_BASE, ENTRY_TEXT_SIZE } from '../src/kernel/layout.js';
-import { NOP5 } from '../src/arch/x86/encoder.js';
+import { NOP5 } from '../src/machine/x86/encoder.js';
 import type { HostThread } from '../src/kernel/kernel.js';
 
 describe('scheduler', () => {

@@ -1,6 +1,6 @@
 // Guest entry code the kernel generates: IDT, interrupt/exception stubs saving pt_regs, idle loop, task exit (arch/x86/entry/entry_64.S).
 
-import { Asm, RAX, RBX, RDI, RDX, RSI, RSP } from '../arch/x86/encoder.js';
+import { Asm, RAX, RBX, RDI, RDX, RSI, RSP } from '../machine/x86/encoder.js';
 import { PUSH_ORDER } from './ptregs.js';
 import { HC_EXIT, HC_IDLE, HC_IRQ, HC_STOP_POLL } from './hypercalls.js';
 import { CALL_FUNCTION_VECTOR } from './layout.js';

@@ -145,11 +145,6 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     return this.hostThreads.some((h) => h !== null);
   }
 
-  /** Stop the run at the next decision (a host component found something the run cannot go on from). */
-  stop(o: Omit<SchedOutcome, 'steps'>): void {
-    if (this.stopped === null) this.stopped = { ...o, steps: this.steps };
-  }
-
   /** The recorded decisions so far. */
   get choices(): Choice[] {
     return this.chooser.log;

@@ -1,6 +1,6 @@
 // kapi.ts — helpers for the kernel API tests: a #BP entry stub without the stack gap (a negative control), guest register snapshots.
 
-import { Asm, RCX } from '../../src/arch/x86/encoder.js';
+import { Asm, RCX } from '../../src/machine/x86/encoder.js';
 import { buildEntryText, buildIdt } from '../../src/kernel/entry.js';
 import { IDT_BASE } from '../../src/kernel/layout.js';
 import type { Kernel } from '../../src/kernel/kernel.js';

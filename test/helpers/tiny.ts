@@ -1,6 +1,6 @@
 // tiny.ts — tiny guest programs assembled in TypeScript, booted on the SMP machine with the ftsim kernel (no compiler needed).
 
-import { Asm, RAX, RCX, RDI, RSI, RDX, R12, NOP5 } from '../../src/arch/x86/encoder.js';
+import { Asm, RAX, RCX, RDI, RSI, RDX, R12, NOP5 } from '../../src/machine/x86/encoder.js';
 import { Machine } from '../../src/machine/machine.js';
 import { PERM_R, PERM_W, PERM_X } from '../../src/machine/memory.js';
 import { bootRaw } from '../../src/loader/boot.js';
