@@ -177,14 +177,14 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       const id = runnable.length === 1 ? runnable[0] : runnable[this.chooser.choose('cpu', runnable.length, { candidates: runnable })];
       const cpu = cpus[id];
       this.arrivals(cpu, alone);
-      let q = alone ? ALONE_SLICE : 1 + this.chooser.choose('quantum', this.maxQuantum, { cpu: id });
-      if (q > maxSteps - this.steps) q = maxSteps - this.steps;
-      q = this.clipToDeadlines(id, q);
       const ht = this.hostThreads[id];
       let used: number;
       if (ht !== null && (cpu.halted || (!cpu.nmiPending && !cpu.nmiBlocked))) {
         used = this.stepHost(id, ht);
       } else {
+        let q = alone ? ALONE_SLICE : 1 + this.chooser.choose('quantum', this.maxQuantum, { cpu: id });
+        if (q > maxSteps - this.steps) q = maxSteps - this.steps;
+        q = this.clipToDeadlines(id, q);
         // guest code: the CPU's own context, or an NMI taken on a CPU whose host thread is frozen
         cpu.sliceAtVisible = this.visibleSlices && !alone;
         cpu.frozen = ht !== null;
