@@ -6,7 +6,7 @@ import { formatInsn } from '../machine/x86/format.js';
 import { numToAddr } from '../machine/memory.js';
 
 export const INVARIANTS: Record<number, string> = {
-  1: 'no CPU executes a torn instruction, or a stale one where the architecture forbids it',
+  1: 'no CPU executes a torn instruction, a stale one where the architecture forbids it, or starts one in the middle of a rewritten instruction',
   2: 'no CPU executes an undefined opcode or faults in kernel text unexpectedly',
   3: 'every ret returns where its call came from (and every iret where its interrupt struck)',
   7: 'interrupt state: IF and the STI shadow are honored; NMIs do not nest',
