@@ -106,6 +106,45 @@ describe('interrupt arrival', () => {
   });
 });
 
+describe('an IPI from a CPU that runs alone', () => {
+  it('ends the sender\'s slice: the idle receiver runs its new task at once, not after the sender\'s long lone slice', () => {
+    // CPU 0 spawns a task on idle CPU 1, then counts loop iterations until the task's store is visible
+    const { kernel, machine } = tinyKernel((a) => {
+      a.label('start');
+      a.movImm32(RAX, 6 /* HC_SMP_BOOT */).vmcall();
+      // let CPU 1 reach its idle hlt first: from then on CPU 0 runs alone
+      a.movImm32(RDX, 20_000);
+      a.label('settle');
+      a.subImm(RDX, 1);
+      a.jccLabel(5, 'settle');
+      a.movLabel(7 /* rdi */, 'task');
+      a.movImm32(RSI, 0).movImm32(RDX, 1).movImm32(RAX, 3 /* HC_SPAWN */).vmcall();
+      a.movImm64(RSI, DATA);
+      a.movImm32(RDX, 0);
+      a.label('wait');
+      a.addImm(RDX, 1);
+      a.cmpImm(RDX, 200_000);
+      a.jccLabel(4, 'out');
+      a.bytes(0x48, 0x83, 0x3e, 0x00); // cmpq $0,(%rsi)
+      a.jccLabel(4, 'wait');
+      a.label('out');
+      a.bytes(0x48, 0x89, 0x56, 0x08); // mov %rdx,8(%rsi)
+      a.movImm32(RAX, 5 /* HC_EXIT */).vmcall().ud2();
+      a.align(16);
+      a.label('task');
+      a.movImm64(RSI, DATA);
+      a.bytes(0x48, 0xc7, 0x06, 0x01, 0x00, 0x00, 0x00); // movq $1,(%rsi)
+      a.ret();
+    }, { cpus: 2 });
+    const o = kernel.run(10_000_000);
+    expect(o.reason).toBe('halted');
+    const iterations = Number(machine.mem.readU64(DATA + 8n));
+    // a lone slice is 100,000 instructions, about 20,000 iterations of this loop
+    expect(iterations).toBeLessThan(5_000);
+    expect(iterations).toBeGreaterThan(0);
+  });
+});
+
 describe('slices end at operations other CPUs can observe', () => {
   function lockBed(chooser: Chooser, visibleSlices = true) {
     // two CPUs each run 2,000 `lock incq (DATA)` separated by 20 plain instructions

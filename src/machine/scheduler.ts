@@ -84,6 +84,8 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   private pruneAt = 0;
   private stopped: SchedOutcome | null = null;
   private readonly runnable: number[] = [];
+  /** The CPU whose guest code is running now (-1: none, e.g. between slices or in a host-thread step). */
+  private running = -1;
 
   constructor(private readonly machine: Machine, chooser: Chooser, opts: SchedulerOptions = {}) {
     this.chooser = chooser instanceof RecordingChooser ? chooser : new RecordingChooser(chooser);
@@ -116,13 +118,21 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   /** An inter-processor interrupt (or any interrupt from outside the CPU) is now on its way to `cpu`. */
   sendIpi(cpu: number, vector: number): void {
     this.markDue(cpu, vector);
-    this.cpus[cpu].interruptSlice();
+    this.senderDone();
   }
 
   /** An NMI is on its way to `cpu` (a test, a watchdog). */
   sendNmi(cpu: number): void {
     this.markDue(cpu, NMI_SLOT);
-    this.cpus[cpu].interruptSlice();
+    this.senderDone();
+  }
+
+  /**
+   * Sending an interrupt changes what can happen next: the CPU whose guest code sent it (from a
+   * hypercall) ends its slice there, so the receiver's arrival is decided without delay.
+   */
+  private senderDone(): void {
+    if (this.running >= 0) this.cpus[this.running].interruptSlice();
   }
 
   private markDue(cpu: number, slot: number): void {
@@ -188,7 +198,9 @@ export class Scheduler implements Snapshotable<SchedulerState> {
         // guest code: the CPU's own context, or an NMI taken on a CPU whose host thread is frozen
         cpu.sliceAtVisible = this.visibleSlices && !alone;
         cpu.frozen = ht !== null;
+        this.running = id;
         used = cpu.run(q);
+        this.running = -1;
         cpu.frozen = false;
         if (cpu.fault !== null) this.stopped = { reason: 'fault', steps: this.steps + used, cpu: id, fault: cpu.fault };
         else if (cpu.violation !== null) this.stopped = { reason: 'violation', steps: this.steps + used, cpu: id, violation: cpu.violation };
