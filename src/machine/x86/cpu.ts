@@ -448,8 +448,12 @@ export class Cpu {
     if (d === null) d = this.decodeAt(r, off, cyc);
     if (r.dirtyTime > this.serialTime && this.fetchModel !== null) {
       const now = this.chunkBase + (cyc - this.chunkCycles);
+      const before = this.fetchModel.choices;
       const o = this.fetchModel.observe(this.id, r, off, this.serialTime, now, d.op === Op.INVALID ? null : d);
       if (o instanceof FetchViolation) throw o;
+      // a byte in flux was chosen: end the slice after this instruction (it runs on the generic path,
+      // a fresh decode without a fast handler, which picks up the new limit)
+      if (this.sliceAtVisible && this.fetchModel.choices !== before) { this.limit = cyc + 1; this.endSlice = true; }
       return o as Insn;
     }
     return d;
