@@ -3,7 +3,7 @@
 import { describe, it, expect } from 'vitest';
 import { RingBuffer, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_PREEMPT_RESCHED, TRACE_FLAG_BH_OFF, TRACE_FLAG_NEED_RESCHED_LAZY } from '../src/trace/ring_buffer.js';
 import {
-  renderTrace, readTracePipe, traceHeader, formatGraphDuration, durationMark, latencyFlags, formatTimestamp, formatStats,
+  renderTrace, readTracePipe, TracePipe, traceHeader, formatGraphDuration, durationMark, latencyFlags, formatTimestamp, formatStats,
   hexAddr, type OutputContext,
 } from '../src/trace/trace_output.js';
 
@@ -256,6 +256,22 @@ describe('function_graph', () => {
     ret(rb, 0, 100, 200, 1977, 'vfs_read', 0);
     expect(readTracePipe(rb, ctx('function_graph', 1))).toBe(' 0)   0.100 us    |  vfs_read();\n');
     expect(rb.stats(0).readEvents).toBe(2);
+  });
+
+  it('one open trace_pipe keeps its per-CPU state between reads: the context switch shows across reads', () => {
+    const rb = new RingBuffer({ nrCpus: 1 });
+    const pipe = new TracePipe(rb, ctx('function_graph', 1));
+    ent(rb, 0, 100, 1977, 'vfs_read', 0);
+    ret(rb, 0, 100, 200, 1977, 'vfs_read', 0);
+    expect(pipe.read()).toBe(' 0)   0.100 us    |  vfs_read();\n');
+    expect(pipe.read()).toBe('');
+    ent(rb, 0, 300, 4802, 'vfs_read', 0);
+    ret(rb, 0, 300, 400, 4802, 'vfs_read', 0);
+    expect(pipe.read()).toBe(
+      ' ------------------------------------------\n' +
+      ' 0)   bash-1977    =>    sh-4802    \n' +
+      ' ------------------------------------------\n\n' +
+      ' 0)   0.100 us    |  vfs_read();\n');
   });
 });
 

@@ -140,6 +140,8 @@ function pagesFor(kb: number): number {
 /** One CPU's buffer (struct ring_buffer_per_cpu). */
 class CpuBuffer {
   nrPages: number;
+  /** The size asked for, in KB (what buffer_size_kb reads back). */
+  sizeKb = TRACE_BUF_SIZE_DEFAULT_KB;
   data: ArrayBuffer;
   dv: DataView;
   u8: Uint8Array;
@@ -308,10 +310,12 @@ export class RingBuffer {
     this.nrCpus = opts.nrCpus;
     this.overwrite = opts.overwrite ?? true;
     this.clock = opts.clock;
-    const pages = pagesFor(opts.sizeKb ?? TRACE_BUF_SIZE_DEFAULT_KB);
+    const kb = opts.sizeKb ?? TRACE_BUF_SIZE_DEFAULT_KB;
+    const pages = pagesFor(kb);
     this.cpus = [];
     for (let i = 0; i < this.nrCpus; i++) {
       const b = new CpuBuffer(pages);
+      b.sizeKb = Math.floor(kb);
       b.reset();
       this.cpus.push(b);
     }
@@ -606,6 +610,7 @@ export class RingBuffer {
     const list = cpu === undefined ? this.cpus.map((_, i) => i) : [cpu];
     for (const i of list) {
       const b = this.cpu(i);
+      b.sizeKb = Math.floor(kb);
       if (b.nrPages === pages) continue;
       const used: number[] = [];
       for (let p = b.head; ; p = (p + 1) % b.nrPages) {
@@ -617,6 +622,7 @@ export class RingBuffer {
         used.shift();
       }
       const nb = new CpuBuffer(pages);
+      nb.sizeKb = b.sizeKb;
       used.forEach((p, k) => {
         nb.u8.set(b.u8.subarray(p * PAGE_SIZE, (p + 1) * PAGE_SIZE), k * PAGE_SIZE);
         nb.pageEntries[k] = b.pageEntries[p];
@@ -643,9 +649,12 @@ export class RingBuffer {
     return this.cpu(cpu).nrPages;
   }
 
-  /** Size in KB as buffer_size_kb reports it (ring_buffer_size >> 10: pages times 4080 bytes). */
+  /**
+   * Size in KB as buffer_size_kb reads it after a resize: the size asked for (the kernel keeps
+   * the requested bytes in trace_array_cpu.entries; the pages behind it are ceil(size / 4080)).
+   */
   sizeKb(cpu = 0): number {
-    return Math.floor((this.cpu(cpu).nrPages * BUF_PAGE_SIZE) / 1024);
+    return this.cpu(cpu).sizeKb;
   }
 
   /** Bytes of storage held for this CPU's events: exactly nrPages pages. */

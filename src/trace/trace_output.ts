@@ -364,29 +364,39 @@ function lostLine(cpu: number, lost: number): string {
   return lost > 0 ? `CPU:${cpu} [LOST ${lost} EVENTS]\n` : '';
 }
 
-/** Lines for every event a reader yields (print_trace_line), with lost-event lines; `annotateCpus` enables "##### CPU N buffer started ####". */
-function renderLines(c: Ctx, r: TraceReader, annotate: boolean, maxLines: number): string {
-  const out: string[] = [];
-  const graph = c.tracer === 'function_graph' ? new GraphPrinter(c) : undefined;
-  const started = new Set<number>();
-  let idx = 0;
-  for (let n = 0; n < maxLines; n++) {
-    const e = r.next();
-    if (e === undefined) break;
-    idx++;
-    let s = lostLine(e.cpu, r.lostEvents);
-    if (graph !== undefined && e.type !== TRACE_FN) {
-      s += graph.line(e, r);
-    } else {
-      if (annotate && !started.has(e.cpu)) {
-        started.add(e.cpu);
-        if (idx > 1) s += `##### CPU ${e.cpu} buffer started ####\n`;
-      }
-      s += defaultLine(c, e);
-    }
-    out.push(s);
+/**
+ * Prints the events a reader yields (print_trace_line), with lost-event lines and, when
+ * `annotate`, "##### CPU N buffer started ####". Keeps the graph tracer's per-CPU state (last
+ * pid, depth) between calls, as one open file does.
+ */
+class LinePrinter {
+  private readonly graph: GraphPrinter | undefined;
+  private readonly started = new Set<number>();
+  private idx = 0;
+  constructor(private readonly c: Ctx, private readonly annotate: boolean) {
+    this.graph = c.tracer === 'function_graph' ? new GraphPrinter(c) : undefined;
   }
-  return out.join('');
+
+  print(r: TraceReader, maxEvents: number): string {
+    const out: string[] = [];
+    for (let n = 0; n < maxEvents; n++) {
+      const e = r.next();
+      if (e === undefined) break;
+      this.idx++;
+      let s = lostLine(e.cpu, r.lostEvents);
+      if (this.graph !== undefined && e.type !== TRACE_FN) {
+        s += this.graph.line(e, r);
+      } else {
+        if (this.annotate && !this.started.has(e.cpu)) {
+          this.started.add(e.cpu);
+          if (this.idx > 1) s += `##### CPU ${e.cpu} buffer started ####\n`;
+        }
+        s += defaultLine(this.c, e);
+      }
+      out.push(s);
+    }
+    return out.join('');
+  }
 }
 
 /** The `trace` file: header and every unconsumed event, merged across CPUs; does not consume. */
@@ -394,17 +404,31 @@ export function renderTrace(rb: RingBuffer, ctx: OutputContext): string {
   const c = fill(ctx);
   let overruns = false;
   for (let i = 0; i < rb.nrCpus; i++) if (rb.overrun(i) > 0) overruns = true;
-  return traceHeader(rb, ctx) + renderLines(c, rb.iterator(), c.o.annotate && overruns, Infinity);
+  return traceHeader(rb, ctx) + new LinePrinter(c, c.o.annotate && overruns).print(rb.iterator(), Infinity);
 }
 
 /**
- * Read from `trace_pipe` (or per_cpu/cpuN/trace_pipe with `cpu`): consumes and returns the lines
- * of up to `maxEvents` events (all by default), each preceded by `CPU:N [LOST M EVENTS]` when the
- * writer overwrote events since the last read on that CPU. Returns '' when empty (where the file
- * would block).
+ * An open `trace_pipe` (or per_cpu/cpuN/trace_pipe with `cpu`): each read consumes and returns
+ * the lines of up to `maxEvents` events (all by default), each preceded by
+ * `CPU:N [LOST M EVENTS]` when the writer overwrote events since the last read on that CPU.
+ * A read of an empty buffer returns '' (where the file would block).
  */
+export class TracePipe {
+  private readonly printer: LinePrinter;
+  private readonly reader: TraceReader;
+  constructor(rb: RingBuffer, ctx: OutputContext, cpu?: number) {
+    this.printer = new LinePrinter(fill(ctx), false);
+    this.reader = rb.consumer(cpu);
+  }
+
+  read(maxEvents = Infinity): string {
+    return this.printer.print(this.reader, maxEvents);
+  }
+}
+
+/** One read from a freshly opened trace_pipe (see TracePipe). */
 export function readTracePipe(rb: RingBuffer, ctx: OutputContext, opts: { cpu?: number; maxEvents?: number } = {}): string {
-  return renderLines(fill(ctx), rb.consumer(opts.cpu), false, opts.maxEvents ?? Infinity);
+  return new TracePipe(rb, ctx, opts.cpu).read(opts.maxEvents);
 }
 
 /** The text of per_cpu/cpuN/stats (tracing_stats_read). */
