@@ -1,0 +1,444 @@
+// The text of `trace`, `trace_pipe` and per_cpu stats, byte for byte as the kernel prints it; mirrors kernel/trace/trace_output.c, trace.c's headers and trace_functions_graph.c.
+
+import {
+  TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT,
+  TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED,
+  TRACE_FLAG_NEED_RESCHED_LAZY, TRACE_FLAG_NMI, TRACE_FLAG_PREEMPT_RESCHED, TRACE_FLAG_SOFTIRQ,
+  type EventCommon, type GraphEntryEvent, type GraphReturnEvent, type RingBuffer, type RingBufferCpuStats,
+  type TraceEvent, type TraceReader,
+} from './ring_buffer.js';
+
+/**
+ * Address to symbol text, as the kernel's %ps (`withOffset` false: "name") and %pS (`withOffset`
+ * true: "name+0xoff/0xsize"). An address with no symbol should come back as hex ("0x…").
+ */
+export type SymbolResolver = (addr: number, withOffset: boolean) => string;
+
+/** The trace_options that change the text (defaults as in the kernel). */
+export interface TraceTextOptions {
+  printParent: boolean;
+  symOffset: boolean;
+  symAddr: boolean;
+  contextInfo: boolean;
+  irqInfo: boolean;
+  annotate: boolean;
+}
+
+/** function_graph's own options (funcgraph-*), defaults as in the kernel: cpu, overhead and duration on. */
+export interface GraphOptions {
+  cpu: boolean;
+  overhead: boolean;
+  proc: boolean;
+  duration: boolean;
+  abstime: boolean;
+  tail: boolean;
+  overrun: boolean;
+}
+
+export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
+  printParent: true, symOffset: false, symAddr: false, contextInfo: true, irqInfo: true, annotate: true,
+};
+export const DEFAULT_GRAPH_OPTIONS: Readonly<GraphOptions> = {
+  cpu: true, overhead: true, proc: false, duration: true, abstime: false, tail: false, overrun: false,
+};
+
+export interface OutputContext {
+  /** current_tracer: 'nop', 'function', 'function_graph', ... (function_graph selects the graph layout). */
+  tracer: string;
+  /** Online CPUs (#P: and the width of the graph tracer's CPU column). */
+  nrCpus: number;
+  resolve: SymbolResolver;
+  /** The saved comm of a pid (saved_cmdlines), or undefined when unknown; pid 0 is always <idle>. */
+  comm: (pid: number) => string | undefined;
+  options?: Partial<TraceTextOptions>;
+  graph?: Partial<GraphOptions>;
+}
+
+interface Ctx {
+  tracer: string;
+  nrCpus: number;
+  resolve: SymbolResolver;
+  comm: (pid: number) => string | undefined;
+  o: TraceTextOptions;
+  g: GraphOptions;
+  cpuWidth: number;
+}
+
+function fill(ctx: OutputContext): Ctx {
+  return {
+    tracer: ctx.tracer,
+    nrCpus: ctx.nrCpus,
+    resolve: ctx.resolve,
+    comm: ctx.comm,
+    o: { ...DEFAULT_TRACE_OPTIONS, ...ctx.options },
+    g: { ...DEFAULT_GRAPH_OPTIONS, ...ctx.graph },
+    cpuWidth: String(Math.max(0, ctx.nrCpus - 1)).length,
+  };
+}
+
+/** An address in hex as the default resolver prints unknown ones. */
+export function hexAddr(addr: number): string {
+  return '0x' + BigInt.asUintN(64, BigInt(addr)).toString(16);
+}
+
+// ---- small formatters ----
+
+function padLeft(s: string, w: number): string {
+  return s.length >= w ? s : ' '.repeat(w - s.length) + s;
+}
+function padRight(s: string, w: number): string {
+  return s.length >= w ? s : s + ' '.repeat(w - s.length);
+}
+
+/** trace_find_cmdline: <idle> for pid 0, <...> when the comm was not saved. */
+export function findComm(comm: (pid: number) => string | undefined, pid: number): string {
+  if (pid === 0) return '<idle>';
+  return comm(pid) ?? '<...>';
+}
+
+/** " %5lu.%06lu" of ns2usecs(ts): microseconds rounded to the nearest, then seconds and the remainder. */
+export function formatTimestamp(ts: number): string {
+  const us = Math.floor((ts + 500) / 1000);
+  const secs = Math.floor(us / 1_000_000);
+  return padLeft(String(secs), 5) + '.' + String(us % 1_000_000).padStart(6, '0');
+}
+
+/** The latency-format flags: irqs-off, need-resched, hardirq/softirq, preempt depth, migrate-disable (trace_print_lat_fmt). */
+export function latencyFlags(flags: number, preemptCount: number): string {
+  const bh = (flags & TRACE_FLAG_BH_OFF) !== 0;
+  const irqsOff = (flags & TRACE_FLAG_IRQS_OFF) !== 0;
+  const c1 = irqsOff && bh ? 'D' : irqsOff ? 'd' : bh ? 'b' : '.';
+  let c2: string;
+  switch (flags & (TRACE_FLAG_NEED_RESCHED | TRACE_FLAG_NEED_RESCHED_LAZY | TRACE_FLAG_PREEMPT_RESCHED)) {
+    case TRACE_FLAG_NEED_RESCHED | TRACE_FLAG_NEED_RESCHED_LAZY | TRACE_FLAG_PREEMPT_RESCHED: c2 = 'B'; break;
+    case TRACE_FLAG_NEED_RESCHED | TRACE_FLAG_PREEMPT_RESCHED: c2 = 'N'; break;
+    case TRACE_FLAG_NEED_RESCHED_LAZY | TRACE_FLAG_PREEMPT_RESCHED: c2 = 'L'; break;
+    case TRACE_FLAG_NEED_RESCHED | TRACE_FLAG_NEED_RESCHED_LAZY: c2 = 'b'; break;
+    case TRACE_FLAG_NEED_RESCHED: c2 = 'n'; break;
+    case TRACE_FLAG_PREEMPT_RESCHED: c2 = 'p'; break;
+    case TRACE_FLAG_NEED_RESCHED_LAZY: c2 = 'l'; break;
+    default: c2 = '.';
+  }
+  const nmi = (flags & TRACE_FLAG_NMI) !== 0;
+  const hard = (flags & TRACE_FLAG_HARDIRQ) !== 0;
+  const soft = (flags & TRACE_FLAG_SOFTIRQ) !== 0;
+  const c3 = nmi && hard ? 'Z' : nmi ? 'z' : hard && soft ? 'H' : hard ? 'h' : soft ? 's' : '.';
+  const c4 = (preemptCount & 0xf) !== 0 ? (preemptCount & 0xf).toString(16) : '.';
+  const c5 = (preemptCount & 0xf0) !== 0 ? ((preemptCount >> 4) & 0xf).toString(16) : '.';
+  return c1 + c2 + c3 + c4 + c5;
+}
+
+/** seq_print_ip_sym: "0" for a null address, the symbol (with offset under sym-offset), " <addr>" under sym-addr. */
+function ipSym(c: Ctx, ip: number): string {
+  if (ip === 0) return '0';
+  let s = c.resolve(ip, c.o.symOffset);
+  if (c.o.symAddr) s += ' <' + BigInt.asUintN(64, BigInt(ip)).toString(16).padStart(16, '0') + '>';
+  return s;
+}
+
+// ---- headers ----
+
+const IRQ_HELP_HEADER =
+  '#                                _-----=> irqs-off/BH-disabled\n' +
+  '#                               / _----=> need-resched\n' +
+  '#                              | / _---=> hardirq/softirq\n' +
+  '#                              || / _--=> preempt-depth\n' +
+  '#                              ||| / _-=> migrate-disable\n' +
+  '#                              |||| /     delay\n' +
+  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n' +
+  '#              | |         |   |||||     |         |\n';
+
+const PLAIN_HELP_HEADER =
+  '#           TASK-PID     CPU#     TIMESTAMP  FUNCTION\n' +
+  '#              | |         |         |         |\n';
+
+/** function_graph's column header (__print_graph_headers_flags, latency format off). */
+export function graphHeader(g: GraphOptions): string {
+  let l1 = '#';
+  let l2 = '#';
+  if (g.abstime) { l1 += '     TIME       '; l2 += '      |         '; }
+  if (g.cpu) { l1 += ' CPU'; l2 += ' |  '; }
+  if (g.proc) { l1 += '  TASK/PID       '; l2 += '   |    |        '; }
+  if (g.duration) { l1 += '  DURATION   '; l2 += '   |   |      '; }
+  return l1 + '               FUNCTION CALLS\n' + l2 + '               |   |   |   |\n';
+}
+
+/** The header block of the `trace` file (s_show's first lines and the tracer's print_header). */
+export function traceHeader(rb: RingBuffer, ctx: OutputContext): string {
+  const c = fill(ctx);
+  let s = `# tracer: ${c.tracer}\n#\n`;
+  if (c.tracer === 'function_graph') {
+    if (c.o.contextInfo) s += graphHeader(c.g);
+    return s;
+  }
+  if (!c.o.contextInfo) return s;
+  const { entries, written } = rb.totalEntries();
+  s += `# entries-in-buffer/entries-written: ${entries}/${written}   #P:${c.nrCpus}\n#\n`;
+  return s + (c.o.irqInfo ? IRQ_HELP_HEADER : PLAIN_HELP_HEADER);
+}
+
+// ---- the default line format (function, nop and print events) ----
+
+/** trace_print_context: "comm-pid [cpu] flags timestamp: ". */
+function context(c: Ctx, e: EventCommon): string {
+  if (!c.o.contextInfo) return '';
+  let s = padLeft(findComm(c.comm, e.pid), 16) + '-' + padRight(String(e.pid), 7) + ' [' + String(e.cpu).padStart(3, '0') + '] ';
+  if (c.o.irqInfo) s += latencyFlags(e.flags, e.preemptCount);
+  return s + ' ' + formatTimestamp(e.ts) + ': ';
+}
+
+function printText(text: string): string {
+  return text.endsWith('\n') ? text : text + '\n';
+}
+
+/** One event in the default format (print_trace_fmt), newline included. */
+function defaultLine(c: Ctx, e: TraceEvent): string {
+  const ctx = context(c, e);
+  switch (e.type) {
+    case TRACE_FN: {
+      let s = ctx + ipSym(c, e.ip);
+      if (c.o.printParent && e.parentIp !== 0) s += ' <-' + ipSym(c, e.parentIp);
+      return s + '\n';
+    }
+    case TRACE_PRINT:
+      return ctx + (e.ip === 0 ? 'tracing_mark_write' : ipSym(c, e.ip)) + ': ' + printText(e.text);
+    case TRACE_GRAPH_ENT:
+      return ctx + 'graph_ent: func=' + ipSym(c, e.func) + '\n';
+    case TRACE_GRAPH_RET:
+      return ctx + 'graph_ret: func=' + ipSym(c, e.func) + '\n';
+  }
+}
+
+// ---- function_graph ----
+
+const FILL_FULL = '              |  ';
+
+/** trace_find_mark: the duration marker, '$' above 1 s down to '+' above 10 us. */
+export function durationMark(ns: number): string {
+  if (ns > 1_000_000_000) return '$';
+  if (ns > 100_000_000) return '@';
+  if (ns > 10_000_000) return '*';
+  if (ns > 1_000_000) return '#';
+  if (ns > 100_000) return '!';
+  if (ns > 10_000) return '+';
+  return ' ';
+}
+
+/** trace_print_graph_duration: microseconds with up to 3 decimals, 7 digits at most before cutting decimals, then " us " and padding to 8. */
+export function formatGraphDuration(ns: number): string {
+  const d = Math.max(0, Math.floor(ns));
+  const usecs = String(Math.floor(d / 1000));
+  let s = usecs;
+  let len = usecs.length;
+  if (len < 7) {
+    const keep = Math.min(5, 8 - len) - 1;
+    const frac = String(d % 1000).padStart(3, '0').slice(0, keep);
+    s += '.' + frac;
+    len += frac.length + 1;
+  }
+  s += ' us ';
+  for (let i = len; i < 8; i++) s += ' ';
+  return s;
+}
+
+interface GraphCpuState {
+  lastPid: number;
+  depth: number;
+  enterFuncs: Map<number, number>;
+}
+
+/** The graph tracer's per-reader state (struct fgraph_data): last pid and depth per CPU. */
+class GraphPrinter {
+  private readonly cpus = new Map<number, GraphCpuState>();
+  constructor(private readonly c: Ctx) {}
+
+  private state(cpu: number): GraphCpuState {
+    let s = this.cpus.get(cpu);
+    if (s === undefined) {
+      s = { lastPid: -1, depth: 0, enterFuncs: new Map() };
+      this.cpus.set(cpu, s);
+    }
+    return s;
+  }
+
+  private cpuCol(cpu: number): string {
+    return ' ' + padLeft(String(cpu), this.c.cpuWidth) + ') ';
+  }
+
+  /** print_graph_proc: comm cut to 7 and "comm-pid" centred in 14. */
+  private proc(pid: number): string {
+    const comm = findComm(this.c.comm, pid).slice(0, 7);
+    const s = comm + '-' + pid;
+    const spaces = s.length < 14 ? 14 - s.length : 0;
+    const left = Math.floor(spaces / 2);
+    return ' '.repeat(left) + s + ' '.repeat(spaces - left);
+  }
+
+  /** verif_pid: the context-switch block when the CPU's pid changed since its last line. */
+  private verifPid(e: EventCommon): string {
+    const st = this.state(e.cpu);
+    if (st.lastPid === e.pid) return '';
+    const prev = st.lastPid;
+    st.lastPid = e.pid;
+    if (prev === -1) return '';
+    return ' ------------------------------------------\n' + this.cpuCol(e.cpu) + this.proc(prev) + ' => ' + this.proc(e.pid) +
+      '\n ------------------------------------------\n\n';
+  }
+
+  private prologue(e: EventCommon): string {
+    let s = this.verifPid(e);
+    if (!this.c.o.contextInfo) return s;
+    const g = this.c.g;
+    if (g.abstime) {
+      const secs = Math.floor(e.ts / 1e9);
+      s += padLeft(String(secs), 5) + '.' + String(Math.floor((e.ts - secs * 1e9) / 1000)).padStart(6, '0') + ' |  ';
+    }
+    if (g.cpu) s += this.cpuCol(e.cpu);
+    if (g.proc) s += this.proc(e.pid) + ' | ';
+    return s;
+  }
+
+  private duration(ns: number | undefined): string {
+    if (!this.c.g.duration || !this.c.o.contextInfo) return '';
+    if (ns === undefined) return FILL_FULL;
+    return (this.c.g.overhead ? durationMark(ns) + ' ' : '  ') + formatGraphDuration(ns) + '|  ';
+  }
+
+  private indent(depth: number): string {
+    return depth > 0 ? ' '.repeat(depth * 2) : '';
+  }
+
+  private entry(e: GraphEntryEvent, r: TraceReader): string {
+    let s = this.prologue(e);
+    const st = this.state(e.cpu);
+    // get_return_for_leaf: the very next event of this CPU is our return.
+    const next = r.peek(e.cpu);
+    if (next !== undefined && next.type === TRACE_GRAPH_RET && next.pid === e.pid && next.func === e.func) {
+      r.advance(e.cpu);
+      st.depth = e.depth - 1;
+      st.enterFuncs.delete(e.depth);
+      return s + this.duration(next.rettime - next.calltime) + this.indent(e.depth) + this.c.resolve(e.func, false) + '();\n';
+    }
+    st.depth = e.depth;
+    st.enterFuncs.set(e.depth, e.func);
+    s += this.duration(undefined) + this.indent(e.depth) + this.c.resolve(e.func, false) + '() {\n';
+    return s;
+  }
+
+  private ret(e: GraphReturnEvent): string {
+    const st = this.state(e.cpu);
+    st.depth = e.depth - 1;
+    const match = st.enterFuncs.get(e.depth) === e.func;
+    st.enterFuncs.delete(e.depth);
+    let s = this.prologue(e) + this.duration(e.rettime - e.calltime) + this.indent(e.depth);
+    s += match && !this.c.g.tail ? '}\n' : '} /* ' + this.c.resolve(e.func, false) + ' */\n';
+    if (this.c.g.overrun) s += ` (Overruns: ${e.overrun >>> 0})\n`;
+    return s;
+  }
+
+  /** print_graph_comment: other events as C comments at the current depth. */
+  private comment(e: TraceEvent): string {
+    const depth = this.state(e.cpu).depth;
+    let s = this.prologue(e) + this.duration(undefined);
+    if (depth > 0) s += ' '.repeat((depth + 1) * 2);
+    let msg: string;
+    if (e.type === TRACE_PRINT) msg = e.text;
+    else msg = defaultLine({ ...this.c, o: { ...this.c.o, contextInfo: false } }, e);
+    if (msg.endsWith('\n')) msg = msg.slice(0, -1);
+    return s + '/* ' + msg + ' */\n';
+  }
+
+  line(e: TraceEvent, r: TraceReader): string {
+    switch (e.type) {
+      case TRACE_GRAPH_ENT: return this.entry(e, r);
+      case TRACE_GRAPH_RET: return this.ret(e);
+      case TRACE_FN: return defaultLine(this.c, e);
+      default: return this.comment(e);
+    }
+  }
+}
+
+// ---- whole files ----
+
+function lostLine(cpu: number, lost: number): string {
+  return lost > 0 ? `CPU:${cpu} [LOST ${lost} EVENTS]\n` : '';
+}
+
+/**
+ * Prints the events a reader yields (print_trace_line), with lost-event lines and, when
+ * `annotate`, "##### CPU N buffer started ####". Keeps the graph tracer's per-CPU state (last
+ * pid, depth) between calls, as one open file does.
+ */
+class LinePrinter {
+  private readonly graph: GraphPrinter | undefined;
+  private readonly started = new Set<number>();
+  private idx = 0;
+  constructor(private readonly c: Ctx, private readonly annotate: boolean) {
+    this.graph = c.tracer === 'function_graph' ? new GraphPrinter(c) : undefined;
+  }
+
+  print(r: TraceReader, maxEvents: number): string {
+    const out: string[] = [];
+    for (let n = 0; n < maxEvents; n++) {
+      const e = r.next();
+      if (e === undefined) break;
+      this.idx++;
+      let s = lostLine(e.cpu, r.lostEvents);
+      if (this.graph !== undefined && e.type !== TRACE_FN) {
+        s += this.graph.line(e, r);
+      } else {
+        if (this.annotate && !this.started.has(e.cpu)) {
+          this.started.add(e.cpu);
+          if (this.idx > 1) s += `##### CPU ${e.cpu} buffer started ####\n`;
+        }
+        s += defaultLine(this.c, e);
+      }
+      out.push(s);
+    }
+    return out.join('');
+  }
+}
+
+/** The `trace` file: header and every unconsumed event, merged across CPUs; does not consume. */
+export function renderTrace(rb: RingBuffer, ctx: OutputContext): string {
+  const c = fill(ctx);
+  let overruns = false;
+  for (let i = 0; i < rb.nrCpus; i++) if (rb.overrun(i) > 0) overruns = true;
+  return traceHeader(rb, ctx) + new LinePrinter(c, c.o.annotate && overruns).print(rb.iterator(), Infinity);
+}
+
+/**
+ * An open `trace_pipe` (or per_cpu/cpuN/trace_pipe with `cpu`): each read consumes and returns
+ * the lines of up to `maxEvents` events (all by default), each preceded by
+ * `CPU:N [LOST M EVENTS]` when the writer overwrote events since the last read on that CPU.
+ * A read of an empty buffer returns '' (where the file would block).
+ */
+export class TracePipe {
+  private readonly printer: LinePrinter;
+  private readonly reader: TraceReader;
+  constructor(rb: RingBuffer, ctx: OutputContext, cpu?: number) {
+    this.printer = new LinePrinter(fill(ctx), false);
+    this.reader = rb.consumer(cpu);
+  }
+
+  read(maxEvents = Infinity): string {
+    return this.printer.print(this.reader, maxEvents);
+  }
+}
+
+/** One read from a freshly opened trace_pipe (see TracePipe). */
+export function readTracePipe(rb: RingBuffer, ctx: OutputContext, opts: { cpu?: number; maxEvents?: number } = {}): string {
+  return new TracePipe(rb, ctx, opts.cpu).read(opts.maxEvents);
+}
+
+/** The text of per_cpu/cpuN/stats (tracing_stats_read). */
+export function formatStats(s: RingBufferCpuStats): string {
+  return `entries: ${s.entries}\n` +
+    `overrun: ${s.overrun}\n` +
+    `commit overrun: ${s.commitOverrun}\n` +
+    `bytes: ${s.bytes}\n` +
+    `oldest event ts: ${formatTimestamp(s.oldestEventTs)}\n` +
+    `now ts: ${formatTimestamp(s.nowTs)}\n` +
+    `dropped events: ${s.droppedEvents}\n` +
+    `read events: ${s.readEvents}\n`;
+}
