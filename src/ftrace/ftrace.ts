@@ -6,7 +6,7 @@ import {
 } from './arch.js';
 import {
   DynFtrace, RecordGroup, RecordTable, type FtraceSymbol, type SymbolResolver,
-  FTRACE_FL_CALL_OPS, FTRACE_FL_DIRECT, FTRACE_FL_DIRECT_EN, FTRACE_FL_DISABLED, FTRACE_FL_ENABLED,
+  FTRACE_FL_DIRECT, FTRACE_FL_DIRECT_EN, FTRACE_FL_DISABLED, FTRACE_FL_ENABLED,
   FTRACE_FL_IPMODIFY, FTRACE_FL_MODIFIED, FTRACE_FL_REGS, FTRACE_FL_REGS_EN, FTRACE_FL_TOUCHED,
   FTRACE_FL_TRAMP, FTRACE_FL_TRAMP_EN, FTRACE_NOCLEAR_FLAGS, FTRACE_REF_MAX,
 } from './record.js';
@@ -19,7 +19,9 @@ import {
   TRACE_FTRACE_START, TRACE_LIST_START,
   type FtraceCallback, type FtraceHash, type TraceFunc,
 } from './ops.js';
-import { filterParseRegex, ftraceMatch } from './glob.js';
+import { matchRecords } from './filter.js';
+import { formatFtraceBug, type BugType } from './bug.js';
+export type { BugType } from './bug.js';
 
 /** Commands of ftrace_run_update_code. */
 export const FTRACE_UPDATE_CALLS = 1 << 0;
@@ -30,33 +32,12 @@ export const FTRACE_STOP_FUNC_RET = 1 << 4;
 
 /** ftrace_check_record's verdict for one site. */
 export type UpdateKind = 'ignore' | 'make_call' | 'make_nop' | 'modify_call';
-/** enum ftrace_bug_type: what the core was doing when a site failed. */
-export type BugType = 'unknown' | 'init' | 'nop' | 'call' | 'update';
-
-const BUG_TYPE_TEXT: Record<BugType, string | null> = {
-  unknown: null,
-  init: 'Initializing ftrace call sites',
-  nop: 'Setting ftrace call site to NOP',
-  call: 'Setting ftrace call site to call ftrace function',
-  update: 'Updating ftrace call site to call a different ftrace function',
-};
-
 /** A result of a generator-shaped kernel call that may sleep (take the lock, patch live text). */
 export type FtraceCall<T> = Generator<void, T, void>;
 
 export interface FtraceCoreOptions {
   /** Where printk lines go (the ftrace bug report); each call is one complete text ending in "\n". */
   console?: (text: string) => void;
-}
-
-/** %px: a pointer as 16 hex digits. */
-function px(a: bigint): string {
-  return a.toString(16).padStart(16, '0');
-}
-
-/** print_ip_ins: the bytes as colon-separated hex. */
-function insText(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 export class FtraceCore {
@@ -705,7 +686,7 @@ export class FtraceCore {
       const hash: FtraceHash = reset ? new Set() : new Set(orig);
       if (buf !== null) {
         for (const word of buf.split(/\s+/).filter((w) => w.length > 0)) {
-          if (this.matchRecords(hash, word) <= 0) return -EINVAL;
+          if (matchRecords(this.records.records(), hash, word) <= 0) return -EINVAL;
         }
       }
       if (ip !== null) {
@@ -746,55 +727,6 @@ export class FtraceCore {
     return 0;
   }
 
-  /**
-   * match_records for one pattern (`glob`, `!glob`, `glob:mod:M`, `:mod:M`, or an index): add (or with
-   * `!` remove) every matching record. Returns how many matched, or -EINVAL for a malformed command.
-   */
-  private matchRecords(hash: FtraceHash, word: string): number {
-    let func = word;
-    let modPat: string | null = null;
-    const colon = word.indexOf(':');
-    if (colon >= 0) {
-      const rest = word.slice(colon + 1).split(':');
-      if (rest.length !== 2 || rest[0] !== 'mod') return -EINVAL;
-      func = word.slice(0, colon);
-      modPat = rest[1]!;
-    }
-    const f = filterParseRegex(func);
-    const clear = f.not;
-    if (f.isIndex) {
-      if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(f.glob.search)) return 0;
-      let index = Number(f.glob.search) - 1;
-      if (index < 0) return 0;
-      for (const rec of this.records.records()) {
-        if (rec.has(FTRACE_FL_DISABLED)) continue;
-        if (index-- === 0) {
-          if (clear) hash.delete(rec.ip);
-          else hash.add(rec.ip);
-          return 1;
-        }
-      }
-      return 0;
-    }
-    const m = modPat !== null ? filterParseRegex(modPat) : null;
-    let found = 0;
-    for (const rec of this.records.records()) {
-      if (rec.has(FTRACE_FL_DISABLED)) continue;
-      if (m) {
-        const mod = rec.func.module ?? rec.mod;
-        const modMatches = mod !== null && mod !== undefined && ftraceMatch(mod, m.glob);
-        if (m.not ? modMatches || !mod : !modMatches) continue;
-        if (func.length > 0 && !ftraceMatch(rec.func.name, f.glob)) continue;
-      } else if (!ftraceMatch(rec.func.name, f.glob)) {
-        continue;
-      }
-      if (clear) hash.delete(rec.ip);
-      else hash.add(rec.ip);
-      found++;
-    }
-    return found;
-  }
-
   // ---------------------------------------------------------------- failure
 
   /** ftrace_kill: stop for good. */
@@ -807,40 +739,14 @@ export class FtraceCore {
 
   /** ftrace_bug: print the report as the kernel does and disable ftrace. */
   ftraceBug(failed: number, rec: DynFtrace, bugType: BugType, expected?: Uint8Array): string {
-    const lines = ['------------[ ftrace bug ]------------'];
-    const sym = `[<${px(rec.ip)}>] ${rec.symbolText()}`;
-    switch (failed) {
-      case -EFAULT:
-        lines.push('ftrace faulted on modifying ', sym);
-        break;
-      case -EINVAL: {
-        lines.push('ftrace failed to modify ', sym);
-        const actual = this.arch.readSite(rec.ip);
-        if (actual) lines.push(` actual:   ${insText(actual)}`);
-        else lines.push(` actual:   [FAULT] ${px(rec.ip)}`, '');
-        if (expected) lines.push(` expected: ${insText(expected)}`);
-        break;
-      }
-      case -EPERM:
-        lines.push('ftrace faulted on writing ', sym);
-        break;
-      default:
-        lines.push('ftrace faulted on unknown error ', sym);
-    }
-    const bt = BUG_TYPE_TEXT[bugType];
-    if (bt) lines.push(bt);
-    lines.push(`ftrace record flags: ${(rec.flags >>> 0).toString(16)}`);
-    let l = ` (${rec.count})${rec.has(FTRACE_FL_REGS) ? ' R' : '  '}${rec.has(FTRACE_FL_CALL_OPS) ? ' O' : '  '}`;
+    let tramps: string | null = null;
     if (rec.has(FTRACE_FL_TRAMP_EN)) {
-      const tramps = this.trampOpsOf(rec);
-      if (tramps.length === 0) l += '\ttramp: ERROR!';
-      for (const ops of tramps) {
-        l += `\ttramp: ${this.arch.formatSym(ops.trampoline)} (${this.arch.formatSym(this.arch.funcAddr(this.opsRawFunc(ops)))})`;
-      }
+      const ops = this.trampOpsOf(rec);
+      tramps = ops.length === 0 ? '\ttramp: ERROR!' : ops
+        .map((o) => `\ttramp: ${this.arch.formatSym(o.trampoline)} (${this.arch.formatSym(this.arch.funcAddr(this.opsRawFunc(o)))})`)
+        .join('');
     }
-    lines.push(l);
-    lines.push(` expected tramp: ${this.getAddrCurr(rec).toString(16)}`);
-    const text = lines.join('\n') + '\n';
+    const text = formatFtraceBug(failed, rec, bugType, this.arch.readSite(rec.ip), expected, tramps, this.getAddrCurr(rec));
     this.bugReports.push(text);
     this.console(text);
     const errName = failed === -EFAULT ? '-EFAULT' : failed === -EINVAL ? '-EINVAL' : failed === -EPERM ? '-EPERM' : String(failed);
