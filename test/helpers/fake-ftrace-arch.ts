@@ -32,6 +32,8 @@ export class FakeArch implements FtraceArch {
   onStep: (() => void) | null = null;
   /** Write each changed site as nop first, then its new call (a broken protocol, for negative controls). */
   nopFirst = false;
+  /** A site whose write does not stick (the batch stops there with -EPERM). */
+  failWriteAt: bigint | null = null;
   private nextTramp = 0xffffffffc0000000n;
   private readonly funcAddrs = new Map<TraceFunc, bigint>();
   private nextFunc = 0xffffffff81d00000n;
@@ -97,7 +99,9 @@ export class FakeArch implements FtraceArch {
       const f = this.verify(c.rec.ip, c.from);
       if (f) return { ...f, rec: c.rec, written: [] };
     }
+    const written: SiteChange[] = [];
     for (const c of changes) {
+      if (c.rec.ip === this.failWriteAt) return { err: -1, rec: c.rec, written };
       if (this.nopFirst && c.from !== null && c.to !== null) {
         this.text.set(c.rec.ip, null);
         this.emit({ kind: 'site', ip: c.rec.ip, to: null });
@@ -105,6 +109,7 @@ export class FakeArch implements FtraceArch {
       }
       this.text.set(c.rec.ip, c.to);
       this.emit({ kind: 'site', ip: c.rec.ip, to: c.to });
+      written.push(c);
       yield;
     }
     return null;
