@@ -9,7 +9,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { PtRegs, PT } from '../../kernel/ptregs.js';
 import type { BpSite } from '../../kernel/text_poke.js';
 import { int3Context, int3EmulateCall, int3EmulateJmp } from '../../kernel/text_patching.js';
-import { HC_FTRACE_FUNC } from '../../kernel/hypercalls.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { NMI_VECTOR } from '../../kernel/layout.js';
 import type { Task } from '../../kernel/sched.js';
 import {
@@ -20,7 +20,7 @@ import type { DynFtrace } from '../../ftrace/record.js';
 import type { FtraceCore } from '../../ftrace/ftrace.js';
 import { checkRecords } from '../../ftrace/check.js';
 import type { FtraceOps, TraceContextLevel, TraceCtx, TraceFunc, TraceRecursion } from '../../ftrace/ops.js';
-import { buildFtraceCallers, buildFuncStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
+import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
 
 /** The 5-byte P6 nop (x86_nops[5], ideal_nops on every CPU we model): one instruction, never two. */
 export const X86_NOP5 = Uint8Array.from([0x0f, 0x1f, 0x44, 0x00, 0x00]);
@@ -248,7 +248,40 @@ export class X86Ftrace implements FtraceArch {
   ftraceUpdateTrampoline(_ops: FtraceOps): void {}
   ftraceTrampolineFree(_ops: FtraceOps): void {}
 
-  /** Run a live ftrace call (register, unregister, set_filter...) as a host thread on `cpu`. */
+  /**
+   * Run a live ftrace call from a task, as the kernel does (a write to tracefs runs in the writer's
+   * task, holding no spinlock): spawn a kernel task on `cpu` whose first instruction enters the host,
+   * which runs the call as a host thread there while the task's guest context waits at a point that
+   * holds no lock; when the call is done the task exits. Returns the task's pid.
+   */
+  startLiveTask<T>(cpu: number, call: Generator<void, T, void>, done?: (result: T) => void): number {
+    if (this.liveTaskStub === 0n) {
+      this.liveTaskStub = this.kernel.vm.moduleAlloc(64, 'ftrace writer task');
+      const code = buildLiveTaskStub(this.liveTaskStub);
+      this.kernel.machine.mem.write(this.liveTaskStub, code);
+      this.addSymbols([{ name: 'ftrace_writer', value: this.liveTaskStub, size: code.length }]);
+      this.kernel.machine.registerHypercall(HC_FTRACE_LIVE, 'ftrace live update', (c) => {
+        const id = Number(c.getReg(RDI));
+        const t = this.liveCalls.get(id);
+        if (t === undefined) throw new Error(`ftrace: no live call ${id}`);
+        this.liveCalls.delete(id);
+        this.patchCpu = c;
+        this.kernel.startHostThread(c.id, t);
+      });
+    }
+    const id = this.nextLiveCall++;
+    this.liveCalls.set(id, (function* (): HostThread {
+      const r = yield* call;
+      done?.(r);
+    })());
+    return this.kernel.spawn(this.liveTaskStub, BigInt(id), cpu, 'ftrace').pid;
+  }
+
+  private liveTaskStub = 0n;
+  private readonly liveCalls = new Map<number, HostThread>();
+  private nextLiveCall = 0;
+
+  /** Run a live ftrace call (register, unregister, set_filter...) as a host thread on `cpu`, at whatever point its guest context is (boot, tests). */
   startLive<T>(cpu: number, call: Generator<void, T, void>, done?: (result: T) => void): void {
     this.patchCpu = this.kernel.cpus[cpu];
     const self = this;

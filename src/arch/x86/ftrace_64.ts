@@ -15,7 +15,7 @@
 
 import { Asm, RAX, RBP, RCX, RDI, RDX, RSI, RSP, R8, R9, R11 } from '../../machine/x86/encoder.js';
 import { PT, PT_REGS_SIZE, PUSH_ORDER } from '../../kernel/ptregs.js';
-import { HC_FTRACE_FUNC } from '../../kernel/hypercalls.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { KERNEL_CS } from '../../machine/x86/cpu.js';
 
 export const MCOUNT_INSN_SIZE = 5;
@@ -143,3 +143,12 @@ export function buildFuncStub(addr: bigint, index: number): Uint8Array {
 
 /** Room one stub takes (rounded, with alignment). */
 export const FUNC_STUB_SIZE = 32;
+
+/** A writer task's body: `mov $HC_FTRACE_LIVE, %eax; vmcall; ret` (rdi = the live call's id; returning ends the task). */
+export function buildLiveTaskStub(addr: bigint): Uint8Array {
+  const a = new Asm(addr);
+  a.movImm32(RAX, HC_FTRACE_LIVE);
+  a.vmcall();
+  a.ret();
+  return a.finish();
+}
