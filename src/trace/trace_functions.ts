@@ -31,7 +31,7 @@ export class TraceArray {
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
-    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => cpus[c].cycles });
+    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => cpus[c].now() });
     const nop = new NopTracer();
     this.current = nop;
     for (const t of [nop, new FunctionTracer()]) this.tracers.set(t.name, t);
@@ -75,11 +75,15 @@ export class TraceArray {
     return flags;
   }
 
-  /** trace_function: one function event on the CPU running the traced call. */
+  /**
+   * trace_function: one function event on the CPU running the traced call. The timestamp is the CPU's
+   * time stamp counter in ns (1 GHz: one cycle is one ns), synchronized across CPUs as an invariant TSC
+   * is: the machine time of the traced call, so that a CPU started late does not restart at 0.
+   */
   traceFunction(cpu: Cpu, ip: bigint, parentIp: bigint): void {
     const task = this.kernel.sched.current[cpu.id];
     if (!this.savedCmdlines.has(task.pid)) this.savedCmdlines.set(task.pid, task.name);
-    this.buffer.writeFunction(cpu.id, cpu.cycles, task.pid, this.genCtx(cpu), 0, addrToNum(ip), addrToNum(parentIp));
+    this.buffer.writeFunction(cpu.id, cpu.now(), task.pid, this.genCtx(cpu), 0, addrToNum(ip), addrToNum(parentIp));
   }
 
   /** The `trace` file's text. */
