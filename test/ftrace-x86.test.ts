@@ -6,7 +6,10 @@ import { boot, bootAndRun, type Booted } from '../src/runner.js';
 import { parseElf } from '../src/loader/elf.js';
 import { X86_NOP5, checkX86Records } from '../src/arch/x86/ftrace.js';
 import { TraceArray, type FunctionTracer } from '../src/trace/trace_functions.js';
-import { FtraceOps } from '../src/ftrace/ops.js';
+import { FtraceOps, FTRACE_OPS_FL_SAVE_REGS } from '../src/ftrace/ops.js';
+import type { FlowMonitor } from '../src/machine/x86/cpu.js';
+import { addrToNum } from '../src/machine/memory.js';
+import type { FtraceBootOptions } from '../src/runner.js';
 import type { FtraceCall } from '../src/ftrace/ftrace.js';
 
 const KERNEL = fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url));
@@ -125,7 +128,9 @@ const isProblem = (x: unknown): x is LiveProblem => typeof x === 'object' && x !
  * hardware and here, and the entry code has no nested-NMI protection (entry_64.S's repeat_nmi) yet, so
  * a second NMI would nest (invariant 7).
  */
+let nmiFuncsCache: string[] | undefined;
 function nmiFunctions(): string[] {
+  if (nmiFuncsCache) return nmiFuncsCache;
   const seen = new Set<string>();
   bootAndRun(image, 'vmlinux', {
     cpus: 4, seed: 1, nmiRate: 50,
@@ -138,7 +143,8 @@ function nmiFunctions(): string[] {
       ft.arch.startLive(0, ft.core.registerFtraceFunction(ops));
     },
   });
-  return [...seen].sort();
+  nmiFuncsCache = [...seen].sort();
+  return nmiFuncsCache;
 }
 
 describe('the function tracer, live, on 4 busy CPUs with NMIs', () => {
@@ -180,4 +186,95 @@ describe('the function tracer, live, on 4 busy CPUs with NMIs', () => {
     expect(patched).toBeGreaterThan(3 * 8 * 200);
     console.log(`live function tracer: ${patched} sites patched, ${claims} int3 claims over 3 seeds`);
   });
+});
+
+// ---------------------------------------------------------------- negative controls
+
+/** The function whose calls the controls count: hot in the SMP workload, never tail-called, not on the NMI path. */
+const COUNTED = 'crc32_le';
+
+interface ControlRun {
+  /** Calls of COUNTED the CPUs made (every `call` whose target is it, seen by a wrapper around the call/ret monitor). */
+  truth: number;
+  /** Calls of COUNTED that reached ops A's callback. */
+  counted: number;
+  claims: number;
+  problem: string | null;
+}
+
+/**
+ * Ops A (filter COUNTED) is registered at boot. Once the 4 CPUs run the SMP workload, ops B (SAVE_REGS, every
+ * function but the NMI path) is registered and unregistered `rounds` times from writer tasks: COUNTED's
+ * site moves between ftrace_caller and ftrace_regs_caller, and the callers' call between A's callback and
+ * the list function, while every CPU keeps calling it.
+ */
+function controlRun(seed: number, ftrace: FtraceBootOptions, rounds: number): ControlRun {
+  const b = boot(image, 'vmlinux', {
+    cpus: 4, seed, nmiRate: 20, maxQuantum: 200, ftrace,
+    pokeSymbols: { workload_iterations: 50n, smp_workload_iterations: 100_000n },
+  });
+  const k = b.kernel;
+  const ft = b.ftrace!;
+  const target = addrToNum(b.symbols.lookup(COUNTED)!);
+  const out: ControlRun = { truth: 0, counted: 0, claims: 0, problem: null };
+  for (const c of k.cpus) {
+    const inner = c.flow!;
+    const wrapped: FlowMonitor = {
+      onCall: (cpu, next) => { if (cpu.rip === target) out.truth++; inner.onCall(cpu, next); },
+      onRet: (cpu, t) => inner.onRet(cpu, t),
+      onInterrupt: (cpu, v, r) => inner.onInterrupt(cpu, v, r),
+      onIret: (cpu, t) => inner.onIret(cpu, t),
+    };
+    c.flow = wrapped;
+  }
+  // A counts only its own function: a CPU delayed inside a caller while the callers' call moves from the
+  // list function to A's callback may reach A for another function (the kernel has the same window).
+  const A = new FtraceOps('count_calls', (ip) => { if (addrToNum(ip) === target) out.counted++; });
+  const B = new FtraceOps('regs_ops', () => {}, FTRACE_OPS_FL_SAVE_REGS);
+  ft.arch.startLive(0, (function* (): FtraceCall<number> {
+    const e = yield* ft.core.ftraceSetFilter(A, COUNTED, true);
+    return e || (yield* ft.core.registerFtraceFunction(A));
+  })());
+  const steps: (() => number | LiveProblem | null)[] = [
+    () => runUntilSmp(b),
+    () => runLive(b, 1, ft.core.ftraceSetNotrace(B, nmiFunctions().join(' '), true)),
+  ];
+  for (let i = 0; i < rounds; i++) {
+    steps.push(() => runLive(b, (i % 3) + 1, ft.core.registerFtraceFunction(B)), () => runFor(b, 50_000));
+    steps.push(() => runLive(b, (i % 3) + 1, ft.core.unregisterFtraceFunction(B)), () => runFor(b, 50_000));
+  }
+  for (const step of steps) {
+    const r = step();
+    if (isProblem(r)) { out.problem = r.what; break; }
+  }
+  out.claims = k.poke.int3Claims;
+  return out;
+}
+
+describe('negative controls: each step of the protocol matters', () => {
+  it('the #BP handler emulating the new call misses no call of a function an ops keeps tracing; resuming after the site (int3_skip) misses some', () => {
+    const good = controlRun(1, { emulation: 'emulate' }, 3);
+    expect(good.problem).toBeNull();
+    expect(good.claims).toBeGreaterThan(0);
+    expect(good.truth).toBeGreaterThan(500);
+    expect(good.counted).toBe(good.truth);
+    const skip = controlRun(1, { emulation: 'skip' }, 3);
+    expect(skip.problem).toBeNull();
+    expect(skip.claims).toBeGreaterThan(0);
+    expect(skip.counted).toBeLessThan(skip.truth);
+    console.log(`calls of ${COUNTED}: emulate ${good.counted}/${good.truth} counted (${good.claims} int3 claims); ` +
+      `skip ${skip.counted}/${skip.truth} (${skip.truth - skip.counted} missed, ${skip.claims} int3 claims)`);
+  });
+
+  for (const omit of [1, 2, 3] as const) {
+    it(`without text_poke_bp's sync #${omit} a monitor fires (some seed of a few)`, () => {
+      const found: string[] = [];
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
+        const r = controlRun(seed, { emulation: 'emulate', omitSync: omit }, 3);
+        if (r.problem !== null) { found.push(`seed ${seed}: ${r.problem.split('\n')[0]}`); break; }
+      }
+      expect(found.length).toBe(1);
+      expect(found[0]).toMatch(/violation: (CPU \d+ executed a (torn|stale) instruction|unexpected int3)/);
+    });
+  }
 });
