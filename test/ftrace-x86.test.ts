@@ -6,7 +6,9 @@ import { boot, bootAndRun, type Booted } from '../src/runner.js';
 import { parseElf } from '../src/loader/elf.js';
 import { X86_NOP5, checkX86Records } from '../src/arch/x86/ftrace.js';
 import { TraceArray, type FunctionTracer } from '../src/trace/trace_functions.js';
-import { FtraceOps, FTRACE_OPS_FL_SAVE_REGS } from '../src/ftrace/ops.js';
+import { FtraceOps, FTRACE_OPS_FL_SAVE_REGS, FTRACE_OPS_FL_IPMODIFY } from '../src/ftrace/ops.js';
+import { Asm, RAX as ASM_RAX } from '../src/machine/x86/encoder.js';
+import { EBUSY } from '../src/ftrace/arch.js';
 import type { FlowMonitor } from '../src/machine/x86/cpu.js';
 import { addrToNum } from '../src/machine/memory.js';
 import type { FtraceBootOptions } from '../src/runner.js';
@@ -277,4 +279,42 @@ describe('negative controls: each step of the protocol matters', () => {
       expect(found[0]).toMatch(/violation: (CPU \d+ executed a (torn|stale) instruction|unexpected int3)/);
     });
   }
+});
+
+// ---------------------------------------------------------------- IPMODIFY through ftrace_regs_caller
+
+
+describe('ftrace_regs_caller and an IPMODIFY ops (a minimal livepatch)', () => {
+  it('a callback that sets regs->ip redirects every later call of crc32_le to the replacement, with no monitor firing; a second IPMODIFY ops on it is refused', () => {
+    let second = 0;
+    const r = bootAndRun(image, 'vmlinux', {
+      cpus: 4, seed: 3, nmiRate: 20,
+      onBoot: (b) => {
+        const ft = b.ftrace!;
+        // crc32_le_v2 in module text: returns a constant, so the boot self test reports it
+        const v2 = b.kernel.vm.moduleAlloc(4096, 'crc32_le_v2');
+        const a = new Asm(v2);
+        a.movImm32(ASM_RAX, 0x12345678);
+        a.ret();
+        b.machine.mem.write(v2, a.finish());
+        b.symbols.add([{ name: 'crc32_le_v2', value: v2, size: 6, type: 'func' }]);
+        const lp = new FtraceOps('klp_ftrace_handler', (_ip, _parent, _op, regs) => { if (regs) regs.ip = v2; },
+          FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY);
+        const other = new FtraceOps('other_ipmodify', () => {}, FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY);
+        ft.arch.startLive(0, (function* (): FtraceCall<number> {
+          let e = yield* ft.core.ftraceSetFilter(lp, 'crc32_le', true);
+          if (!e) e = yield* ft.core.registerFtraceFunction(lp);
+          if (e) return e;
+          yield* ft.core.ftraceSetFilter(other, 'crc32_le', true);
+          second = yield* ft.core.registerFtraceFunction(other);
+          return 0;
+        })());
+      },
+    });
+    expect(r.violation?.summary).toBeUndefined();
+    expect(r.exitReason).toBe('halted');
+    expect(r.console).toContain('crc32: self tests failed (got edcba987)');
+    expect(r.console).not.toContain('CRC_LE_BITS = 8, self tests passed');
+    expect(second).toBe(-EBUSY);
+  });
 });
