@@ -9,6 +9,8 @@ import { PERM_W } from './machine/memory.js';
 import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
 import { Kernel, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
+import { FtraceCore } from './ftrace/ftrace.js';
+import { X86Ftrace, type BpEmulation } from './arch/x86/ftrace.js';
 
 /** The step limit of a run that names none (`ftsim run` without --max-steps): 2,000,000,000 steps. */
 export const DEFAULT_MAX_STEPS = 2_000_000_000;
@@ -34,6 +36,28 @@ export interface RunOptions {
   pokeSymbols?: Record<string, bigint>;
   /** Called once the run stopped, with the machine still intact (reports, inspection). */
   onStop?: (b: Booted) => void;
+  /**
+   * Dynamic ftrace (ftrace_init at boot: every __mcount_loc site checked and made the nop before any
+   * secondary CPU runs). Default: on when the image has __mcount_loc; false turns it off.
+   */
+  ftrace?: boolean | FtraceBootOptions;
+  /** Called after boot (ftrace_init done), before the first instruction runs (e.g. to start a tracer). */
+  onBoot?: (b: Booted) => void;
+}
+
+export interface FtraceBootOptions {
+  /** How the #BP handler gets a CPU past a site being patched (default 'emulate'). */
+  emulation?: BpEmulation;
+  /** Negative control: leave out one of text_poke_bp's syncs. */
+  omitSync?: 1 | 2 | 3;
+}
+
+/** Dynamic ftrace on a booted machine: the generic core and its x86 backend. */
+export interface BootedFtrace {
+  core: FtraceCore;
+  arch: X86Ftrace;
+  /** Records made at boot (the image's __mcount_loc sites). */
+  records: number;
 }
 
 export type ExitReason = 'halted' | 'max-steps' | 'fault' | 'violation';
@@ -85,6 +109,8 @@ export interface Booted {
   machine: Machine;
   kernel: Kernel;
   symbols: SymbolTable;
+  /** Set when dynamic ftrace was initialised at boot. */
+  ftrace?: BootedFtrace;
 }
 
 /** Parse and boot an image; throws ElfError (bad image) or BootError (bad option). */
@@ -114,7 +140,41 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
     symbolize: (a) => symbols.format(a),
   });
   for (const s of kernel.entry.symbols) symbols.add([{ name: s.name, value: s.value, size: s.size, type: 'func' }]);
-  return { machine, kernel, symbols };
+  const booted: Booted = { machine, kernel, symbols };
+  const want = options.ftrace ?? true;
+  if (want !== false && img.mcountLoc.length > 0) {
+    const fentry = symbols.lookup('__fentry__');
+    if (fentry === undefined) throw new BootError(`${file}: has __mcount_loc but no __fentry__ symbol`);
+    booted.ftrace = ftraceInit(booted, fentry, img.mcountLoc, want === true ? {} : want, consoleSink);
+  }
+  return booted;
+}
+
+/**
+ * ftrace_init: build the backend (callers in module text), the core, and convert every site of the
+ * image to the nop with synchronous checked writes (no CPU has run yet). A bad site gets the ftrace bug
+ * report on the console and disables ftrace; the machine boots on.
+ */
+function ftraceInit(b: Booted, mcountAddr: bigint, sites: readonly bigint[], opts: FtraceBootOptions, consoleSink?: (byte: number) => void): BootedFtrace {
+  const { kernel, symbols } = b;
+  const arch = new X86Ftrace(kernel, {
+    mcountAddr,
+    symbolize: (a) => symbols.format(a),
+    addSymbols: (syms) => symbols.add(syms.map((s) => ({ ...s, type: 'func' }))),
+    emulation: opts.emulation,
+    omitSync: opts.omitSync,
+  });
+  const printk = (text: string): void => {
+    if (consoleSink) for (const ch of Buffer.from(text, 'latin1')) consoleSink(ch);
+  };
+  const core = new FtraceCore(arch, { console: printk });
+  arch.functionTraceOp = () => core.functionTraceOp;
+  const records = core.ftraceInit(sites, (ip) => {
+    const n = symbols.nearest(ip);
+    if (n === undefined || n.offset !== 0n) return undefined;
+    return { name: n.name, start: n.value, size: symbols.sizeOf(ip) };
+  });
+  return { core, arch, records };
 }
 
 /** SHA-256 over every writable region (data, bss, stacks), in address order. */
@@ -131,8 +191,9 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
     out.push(b);
     options.onConsole?.(b);
   };
-  const { machine, kernel, symbols } = boot(image, file, options, sink);
-  const booted = { machine, kernel, symbols };
+  const booted = boot(image, file, options, sink);
+  const { machine, kernel, symbols } = booted;
+  options.onBoot?.(booted);
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
   const o = kernel.run(maxSteps);
   options.onStop?.(booted);

@@ -358,3 +358,31 @@ describe.skipIf(!gcc)(`ftsim run on freshly built test guests${gcc ? '' : ' (ski
     expect(ours.map(norm)).toEqual(theirs.map(norm));
   });
 });
+
+describe('ftsim run --tracer', () => {
+  it('--tracer function --filter GLOB --trace FILE: tracing from boot, the kernel\'s trace text in the file, the console unchanged', () => {
+    const out = join(dir, 'trace.txt');
+    const r = ftsim('run', '--kernel', vmlinux, '--cpus', '2', '--tracer', 'function', '--filter', 'vfs_*', '--filter', 'do_sys_open', '--notrace', 'vfs_getattr', '--trace', out);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(ftsim('run', '--kernel', vmlinux, '--cpus', '2').stdout);
+    const text = readFileSync(out, 'utf8');
+    expect(text.startsWith('# tracer: function\n#\n# entries-in-buffer/entries-written: ')).toBe(true);
+    const lines = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(lines.length).toBeGreaterThan(100);
+    for (const l of lines) expect(l).toMatch(/^ +\S+-\d+ +\[00[01]\] [.dDZzhHsS][.nNp][.hHsSzZ][.0-9][.0-9] +\d+\.\d{6}: (vfs_\w+|do_sys_open) <-\w+$/);
+    expect(text).not.toContain('vfs_getattr');
+  });
+
+  it('an unknown tracer is refused before anything runs; a filter that matches nothing is reported and the run goes on untraced', () => {
+    const bad = ftsim('run', '--kernel', vmlinux, '--tracer', 'bogus');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--tracer bogus: no such tracer (available: function nop)');
+    expect(bad.stdout).toBe('');
+    const out = join(dir, 'trace-none.txt');
+    const none = ftsim('run', '--kernel', vmlinux, '--cpus', '1', '--tracer', 'function', '--filter', 'no_such_function', '--trace', out);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("set_ftrace_filter 'no_such_function': -EINVAL");
+    expect(readFileSync(out, 'utf8')).toContain('# tracer: nop');
+    noStackTrace(none.stderr);
+  });
+});

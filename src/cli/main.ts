@@ -1,7 +1,7 @@
 // ftsim command-line interface: run (boot an image), disasm (objdump-style listing).
 
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, openSync, writeSync, closeSync, existsSync } from 'node:fs';
+import { readFileSync, openSync, writeSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve, relative } from 'node:path';
 import pc from 'picocolors';
@@ -15,6 +15,10 @@ import {
 import { formatViolation } from '../explore/report.js';
 import type { Insn } from '../machine/x86/insn.js';
 import { disasmCommand } from './disasm.js';
+import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
+
+/** The tracers `--tracer` accepts (available_tracers). */
+const TRACERS = ['function', 'nop'];
 
 /** Exit codes. */
 export const EXIT_OK = 0;
@@ -71,6 +75,16 @@ function intOption(name: string, [min, max]: readonly [number, number]) {
   };
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** -EINVAL as the kernel's name for it. */
+function errnoName(err: number): string {
+  const names: Record<number, string> = { 1: 'EPERM', 2: 'ENOENT', 12: 'ENOMEM', 14: 'EFAULT', 16: 'EBUSY', 19: 'ENODEV', 22: 'EINVAL' };
+  return `-${names[-err] ?? String(-err)}`;
+}
+
 function displayName(file: string): string {
   const r = relative(process.cwd(), file);
   return r && !r.startsWith('..') ? r : file;
@@ -88,6 +102,10 @@ interface RunCliOptions {
   timerHz: number;
   nmiRate: number;
   maxQuantum: number;
+  tracer?: string;
+  filter: string[];
+  notrace: string[];
+  trace?: string;
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -150,6 +168,16 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     const why = unwritableReason(opts.record);
     if (why) throw new UsageError(`--record ${opts.record}: cannot write the replay file there: ${why}`);
   }
+  if (opts.tracer !== undefined && !TRACERS.includes(opts.tracer)) {
+    throw new UsageError(`--tracer ${opts.tracer}: no such tracer (available: ${TRACERS.join(' ')})`);
+  }
+  if ((opts.filter.length > 0 || opts.notrace.length > 0) && opts.tracer !== 'function') {
+    throw new UsageError('--filter and --notrace apply to the function tracer: give --tracer function');
+  }
+  if (opts.trace) {
+    const why = unwritableReason(opts.trace);
+    if (why) throw new UsageError(`--trace ${opts.trace}: cannot write the trace there: ${why}`);
+  }
   let kernelPath = opts.kernel;
   if (replay && !given('kernel') && replay.kernel) {
     kernelPath = replay.kernel;
@@ -187,6 +215,8 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   let sym: (a: bigint) => string = (a) => `0x${a.toString(16)}`;
   let recent: Insn[] = [];
   const chooser = replay ? new ReplayChooser(replay.choices, opts.replay) : undefined;
+  let tracing: TraceArray | undefined;
+  let tracingError: string | undefined;
   try {
     result = bootAndRun(bytes, file, {
       maxSteps: config.maxSteps,
@@ -199,6 +229,16 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       onConsole: (b) => {
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
+      },
+      onBoot: (booted) => {
+        if (opts.tracer === undefined && !opts.trace) return;
+        if (!booted.ftrace) {
+          tracingError = `${file} has no __mcount_loc: nothing to trace`;
+          return;
+        }
+        tracing = startBootTracing(booted.kernel, booted.ftrace.core, booted.ftrace.arch,
+          { tracer: opts.tracer ?? 'nop', filter: opts.filter, notrace: opts.notrace },
+          (err, what) => { if (err) tracingError = `${what}: ${errnoName(err)}`; });
       },
       onStop: (booted) => {
         sym = (a) => booted.symbols.format(a);
@@ -216,8 +256,18 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     flush();
     if (fd >= 0) closeSync(fd);
   }
+  if (tracingError) process.stderr.write(pc.red(`ftsim: tracing: ${tracingError}`) + '\n');
+  if (opts.trace && tracing) {
+    try {
+      writeFileSync(opts.trace, tracing.traceText());
+    } catch (e) {
+      throw new UsageError(`--trace ${opts.trace}: cannot write the trace: ${describeFsError(e)}`);
+    }
+  }
   let code = result.exitReason === 'halted' ? EXIT_OK : result.exitReason === 'violation' ? EXIT_VIOLATION
     : result.exitReason === 'fault' ? EXIT_FAULT : EXIT_MAX_STEPS;
+  // a tracing option the kernel refused (a filter that matches nothing): the run went on untraced
+  if (tracingError && code === EXIT_OK) code = EXIT_BAD_INPUT;
   let recordPath = opts.record;
   if (!recordPath && result.exitReason === 'violation' && !replay) recordPath = DEFAULT_VIOLATION_REPLAY;
   let recorded: string | undefined;
@@ -327,6 +377,10 @@ export function buildProgram(): Command {
     .option('--replay <file>', 'rerun a recorded run decision for decision (the file fixes --cpus, --seed, --max-steps, --timer-hz, --nmi-rate and --max-quantum)')
     .option('--console <file>', 'write the guest console (port 0xE9) to this file instead of stdout')
     .option('--json', 'print one JSON summary object (console included unless --console is given)')
+    .option('--tracer <name>', `start this tracer at boot, before the image's entry point runs, like the kernel's ftrace= (${TRACERS.join(', ')})`)
+    .option('--filter <glob>', 'trace only matching functions (set_ftrace_filter; repeatable)', collect, [])
+    .option('--notrace <glob>', 'never trace matching functions (set_ftrace_notrace; repeatable)', collect, [])
+    .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there')
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');

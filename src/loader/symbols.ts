@@ -138,6 +138,14 @@ export class SymbolTable {
     return r;
   }
 
+  /** The size in bytes of the symbol nearest(addr) picks (0 when the ELF gave none, or no symbol). */
+  sizeOf(addr: bigint): number {
+    const n = this.nearest(addr);
+    if (!n) return 0;
+    for (const e of this.entries) if (e.value === n.value && e.name === n.name) return Number(e.size);
+    return 0;
+  }
+
   /** "vfs_read+0x1c", "vfs_read" at offset 0 (objdump's <...> form), "mod_fn+0x5 [mymod]" for a module, else "0xffffffff81000123". */
   format(addr: bigint): string {
     const n = this.nearest(addr);

@@ -1,0 +1,391 @@
+// The x86-64 dynamic ftrace backend: site bytes, checked make_nop/make_call/modify_call, live updates as text_poke_bp batches whose #BP handler emulates the new instruction, the callers' patchable call and jmp (arch/x86/kernel/ftrace.c).
+
+import type { Cpu } from '../../machine/x86/cpu.js';
+import { RCX, RDI, RSI, IF } from '../../machine/x86/cpu.js';
+import { R11 } from '../../machine/x86/encoder.js';
+import { PERM_X, addrToNum, hex } from '../../machine/memory.js';
+import type { HostThread } from '../../machine/scheduler.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import { PtRegs, PT } from '../../kernel/ptregs.js';
+import type { BpSite } from '../../kernel/text_poke.js';
+import { int3Context, int3EmulateCall, int3EmulateJmp } from '../../kernel/text_patching.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
+import { NMI_VECTOR } from '../../kernel/layout.js';
+import type { Task } from '../../kernel/sched.js';
+import {
+  EFAULT, EINVAL, EPERM,
+  type ArchThread, type BatchFault, type FtraceArch, type FtraceFault, type SiteChange,
+} from '../../ftrace/arch.js';
+import type { DynFtrace } from '../../ftrace/record.js';
+import type { FtraceCore } from '../../ftrace/ftrace.js';
+import { checkRecords } from '../../ftrace/check.js';
+import type { FtraceOps, TraceContextLevel, TraceCtx, TraceFunc, TraceRecursion } from '../../ftrace/ops.js';
+import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
+
+/** The 5-byte P6 nop (x86_nops[5], ideal_nops on every CPU we model): one instruction, never two. */
+export const X86_NOP5 = Uint8Array.from([0x0f, 0x1f, 0x44, 0x00, 0x00]);
+const CALL_INSN_OPCODE = 0xe8;
+const JMP32_INSN_OPCODE = 0xe9;
+
+/**
+ * How the #BP handler gets a CPU past a site of the batch in flight:
+ * - 'emulate' (upstream since 2019): the instruction the site is becoming (a call: int3_emulate_call to
+ *   the new target; the nop: continue after the site);
+ * - 'skip' (the pre-2019 int3 handler, a negative control): continue after the site, whatever it becomes.
+ */
+export type BpEmulation = 'emulate' | 'skip';
+
+export interface X86FtraceOptions {
+  /** MCOUNT_ADDR: __fentry__ in the image. */
+  mcountAddr: bigint;
+  /** Names of guest addresses, for %pS (the image's symbols plus ours). */
+  symbolize: (addr: bigint) => string;
+  /** Where the callers and stubs are named (symbols added for disassembly and reports). */
+  addSymbols?: (syms: { name: string; value: bigint; size: number }[]) => void;
+  emulation?: BpEmulation;
+  /** Negative control: leave out one of text_poke_bp's syncs (see BpOptions.omitSync). */
+  omitSync?: 1 | 2 | 3;
+}
+
+/** Counters for tests and benchmarks. */
+export interface X86FtraceStats {
+  /** Sites written by live batches (nop <-> call, call -> call). */
+  sitesPatched: number;
+  batches: number;
+  /** Calls that reached a TraceFunc stub. */
+  funcCalls: number;
+}
+
+function callBytes(ip: bigint, target: bigint, opcode = CALL_INSN_OPCODE): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = opcode;
+  new DataView(out.buffer).setInt32(1, Number(BigInt.asIntN(64, target - (ip + 5n))), true);
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export class X86Ftrace implements FtraceArch {
+  readonly mcountInsnSize = MCOUNT_INSN_SIZE;
+  readonly mcountAddr: bigint;
+  readonly ftraceCaller: bigint;
+  readonly ftraceRegsCaller: bigint;
+  readonly callers: FtraceCallersText;
+  readonly stats: X86FtraceStats = { sitesPatched: 0, batches: 0, funcCalls: 0 };
+  emulation: BpEmulation;
+  omitSync: 1 | 2 | 3 | undefined;
+  /** The CPU whose host thread runs the live updates (set by startLive). */
+  patchCpu: Cpu;
+  /** function_trace_op as the core published it (the callers pass it as the third argument). */
+  functionTraceOp: () => FtraceOps | null = () => null;
+
+  private readonly funcs: TraceFunc[] = [];
+  private readonly funcAddrs = new Map<TraceFunc, bigint>();
+  private stubPage = 0n;
+  private stubUsed = 0;
+  private readonly stubPageSize = 4096;
+  /** What ftrace_call / ftrace_regs_call / ftrace_graph_call target now. */
+  private callTarget: bigint;
+  private graphTarget: bigint;
+  /** current->trace_recursion, per task. */
+  private readonly recursion = new WeakMap<Task, TraceRecursion>();
+  private readonly symbolize: (addr: bigint) => string;
+  private readonly addSymbols: (syms: { name: string; value: bigint; size: number }[]) => void;
+
+  constructor(readonly kernel: Kernel, opts: X86FtraceOptions) {
+    this.mcountAddr = opts.mcountAddr;
+    this.symbolize = opts.symbolize;
+    this.addSymbols = opts.addSymbols ?? (() => {});
+    this.emulation = opts.emulation ?? 'emulate';
+    this.omitSync = opts.omitSync;
+    this.patchCpu = kernel.cpus[0];
+    const base = kernel.vm.moduleAlloc(4096, 'ftrace callers');
+    this.callers = buildFtraceCallers(base);
+    kernel.machine.mem.write(base, this.callers.code); // text_poke_early: no CPU runs it yet
+    this.addSymbols(this.callers.symbols);
+    this.ftraceCaller = this.callers.ftraceCaller;
+    this.ftraceRegsCaller = this.callers.ftraceRegsCaller;
+    this.callTarget = this.callers.ftraceStub;
+    this.graphTarget = this.callers.ftraceStub;
+    kernel.machine.registerHypercall(HC_FTRACE_FUNC, 'ftrace function', (cpu) => this.onFuncStub(cpu));
+  }
+
+  // ---------------------------------------------------------------- bytes
+
+  siteBytes(ip: bigint, target: bigint | null): Uint8Array {
+    return target === null ? X86_NOP5.slice() : callBytes(ip, target);
+  }
+
+  readSite(ip: bigint): Uint8Array | null {
+    try {
+      return this.kernel.machine.mem.read(ip, MCOUNT_INSN_SIZE);
+    } catch {
+      return null;
+    }
+  }
+
+  /** ftrace_verify_code: the site holds exactly `want`. */
+  private verify(ip: bigint, want: Uint8Array): FtraceFault | null {
+    const cur = this.readSite(ip);
+    if (cur === null) return { err: -EFAULT };
+    if (!sameBytes(cur, want)) return { err: -EINVAL, expected: want };
+    return null;
+  }
+
+  /** text_poke_early: write text no CPU executes, then check it stuck. */
+  private writeEarly(ip: bigint, bytes: Uint8Array): FtraceFault | null {
+    try {
+      const r = this.kernel.machine.mem.find(addrToNum(ip), bytes.length);
+      if (r === undefined || !(r.perm & PERM_X)) return { err: -EPERM };
+      this.kernel.machine.mem.write(ip, bytes);
+    } catch {
+      return { err: -EPERM };
+    }
+    const back = this.readSite(ip);
+    return back !== null && sameBytes(back, bytes) ? null : { err: -EPERM };
+  }
+
+  private modifyEarly(ip: bigint, from: bigint | null, to: bigint | null): FtraceFault | null {
+    return this.verify(ip, this.siteBytes(ip, from)) ?? this.writeEarly(ip, this.siteBytes(ip, to));
+  }
+
+  ftraceMakeNop(_mod: string | null, rec: DynFtrace, addr: bigint): FtraceFault | null {
+    return this.modifyEarly(rec.ip, addr, null);
+  }
+
+  ftraceMakeCall(rec: DynFtrace, addr: bigint): FtraceFault | null {
+    return this.modifyEarly(rec.ip, null, addr);
+  }
+
+  ftraceModifyCall(rec: DynFtrace, oldAddr: bigint, addr: bigint): FtraceFault | null {
+    return this.modifyEarly(rec.ip, oldAddr, addr);
+  }
+
+  // ---------------------------------------------------------------- live patching
+
+  /** The #BP emulation of what a site becomes: `call target`, `jmp target`, or the nop (null). */
+  private emulator(addr: bigint, to: bigint | null, opcode = CALL_INSN_OPCODE): BpSite['emulate'] {
+    const k = this.kernel;
+    const after = addr + BigInt(MCOUNT_INSN_SIZE);
+    if (this.emulation === 'skip' || to === null) return (cpu, regs) => int3EmulateJmp(regs, after, int3Context(k, cpu));
+    if (opcode === JMP32_INSN_OPCODE) return (cpu, regs) => int3EmulateJmp(regs, to, int3Context(k, cpu));
+    return (cpu, regs) => int3EmulateCall(regs, to, int3Context(k, cpu));
+  }
+
+  /** One text_poke_bp batch over 5-byte instructions, sorted by address; returns the first that did not stick. */
+  private *pokeBatch(sites: { addr: bigint; bytes: Uint8Array; emulate: BpSite['emulate'] }[]): Generator<void, number, void> {
+    const sorted = [...sites].sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
+    const k = this.kernel;
+    this.stats.batches++;
+    yield* k.poke.textPokeBp(this.patchCpu, sorted, { sync: (self) => k.syncCoreAll(self), omitSync: this.omitSync });
+    for (let i = 0; i < sorted.length; i++) {
+      const back = this.readSite(sorted[i].addr);
+      if (back === null || !sameBytes(back, sorted[i].bytes)) return i;
+    }
+    this.stats.sitesPatched += sorted.length;
+    return -1;
+  }
+
+  *replaceCode(changes: readonly SiteChange[]): ArchThread<BatchFault | null> {
+    for (const c of changes) {
+      const f = this.verify(c.rec.ip, this.siteBytes(c.rec.ip, c.from));
+      if (f) return { ...f, rec: c.rec, written: [] };
+    }
+    const sorted = [...changes].sort((x, y) => (x.rec.ip < y.rec.ip ? -1 : x.rec.ip > y.rec.ip ? 1 : 0));
+    const bad = yield* this.pokeBatch(sorted.map((c) => ({
+      addr: c.rec.ip, bytes: this.siteBytes(c.rec.ip, c.to), emulate: this.emulator(c.rec.ip, c.to),
+    })));
+    if (bad >= 0) return { err: -EPERM, rec: sorted[bad].rec, written: sorted.slice(0, bad) };
+    return null;
+  }
+
+  /** Move a patchable call/jmp inside the callers from `from` to `to`, checking first. */
+  private *retarget(addrs: bigint[], from: bigint, to: bigint, opcode: number): Generator<void, number, void> {
+    if (from === to) return 0;
+    for (const a of addrs) {
+      const cur = this.readSite(a);
+      if (cur === null) return -EFAULT;
+      if (!sameBytes(cur, callBytes(a, from, opcode))) return -EINVAL;
+    }
+    const bad = yield* this.pokeBatch(addrs.map((a) => ({ addr: a, bytes: callBytes(a, to, opcode), emulate: this.emulator(a, to, opcode) })));
+    return bad >= 0 ? -EPERM : 0;
+  }
+
+  *ftraceUpdateFtraceFunc(func: TraceFunc): ArchThread<number> {
+    const to = this.funcAddr(func);
+    const err = yield* this.retarget([this.callers.ftraceCall, this.callers.ftraceRegsCall], this.callTarget, to, CALL_INSN_OPCODE);
+    if (!err) this.callTarget = to;
+    return err;
+  }
+
+  *ftraceEnableGraphCaller(): ArchThread<number> {
+    const err = yield* this.retarget([this.callers.ftraceGraphCall], this.graphTarget, this.callers.ftraceGraphCaller, JMP32_INSN_OPCODE);
+    if (!err) this.graphTarget = this.callers.ftraceGraphCaller;
+    return err;
+  }
+
+  *ftraceDisableGraphCaller(): ArchThread<number> {
+    const err = yield* this.retarget([this.callers.ftraceGraphCall], this.graphTarget, this.callers.ftraceStub, JMP32_INSN_OPCODE);
+    if (!err) this.graphTarget = this.callers.ftraceStub;
+    return err;
+  }
+
+  ftraceSyncIpi(): HostThread {
+    return this.kernel.syncCoreAll(this.patchCpu);
+  }
+
+  /**
+   * synchronize_rcu_tasks(_rude): this backend frees no trampolines (per-ops trampolines are not
+   * supported yet), so an IPI round that every CPU answers from outside the callers is enough.
+   */
+  synchronizeRcuTasks(): HostThread {
+    return this.kernel.syncCoreAll(this.patchCpu);
+  }
+
+  /** Per-ops trampolines: not supported in this backend yet (ops.trampoline stays 0: the shared callers serve every ops). */
+  ftraceUpdateTrampoline(_ops: FtraceOps): void {}
+  ftraceTrampolineFree(_ops: FtraceOps): void {}
+
+  /**
+   * Run a live ftrace call from a task, as the kernel does (a write to tracefs runs in the writer's
+   * task, holding no spinlock): spawn a kernel task on `cpu` whose first instruction enters the host,
+   * which runs the call as a host thread there while the task's guest context waits at a point that
+   * holds no lock; when the call is done the task exits. Returns the task's pid.
+   */
+  startLiveTask<T>(cpu: number, call: Generator<void, T, void>, done?: (result: T) => void): number {
+    if (this.liveTaskStub === 0n) {
+      this.liveTaskStub = this.kernel.vm.moduleAlloc(64, 'ftrace writer task');
+      const code = buildLiveTaskStub(this.liveTaskStub);
+      this.kernel.machine.mem.write(this.liveTaskStub, code);
+      this.addSymbols([{ name: 'ftrace_writer', value: this.liveTaskStub, size: code.length }]);
+      this.kernel.machine.registerHypercall(HC_FTRACE_LIVE, 'ftrace live update', (c) => {
+        const id = Number(c.getReg(RDI));
+        const t = this.liveCalls.get(id);
+        if (t === undefined) throw new Error(`ftrace: no live call ${id}`);
+        this.liveCalls.delete(id);
+        this.patchCpu = c;
+        this.kernel.startHostThread(c.id, t);
+      });
+    }
+    const id = this.nextLiveCall++;
+    this.liveCalls.set(id, (function* (): HostThread {
+      const r = yield* call;
+      done?.(r);
+    })());
+    return this.kernel.spawn(this.liveTaskStub, BigInt(id), cpu, 'ftrace').pid;
+  }
+
+  private liveTaskStub = 0n;
+  private readonly liveCalls = new Map<number, HostThread>();
+  private nextLiveCall = 0;
+
+  /** Run a live ftrace call (register, unregister, set_filter...) as a host thread on `cpu`, at whatever point its guest context is (boot, tests). */
+  startLive<T>(cpu: number, call: Generator<void, T, void>, done?: (result: T) => void): void {
+    this.patchCpu = this.kernel.cpus[cpu];
+    const self = this;
+    this.kernel.startHostThread(cpu, (function* (): HostThread {
+      self.patchCpu = self.kernel.cpus[cpu];
+      const r = yield* call;
+      done?.(r);
+    })());
+  }
+
+  // ---------------------------------------------------------------- callbacks from the guest
+
+  funcAddr(func: TraceFunc): bigint {
+    const known = this.funcAddrs.get(func);
+    if (known !== undefined) return known;
+    let addr: bigint;
+    if (func.name === 'ftrace_stub') {
+      addr = this.callers.ftraceStub; // calls nothing: a bare ret
+    } else {
+      if (this.stubPage === 0n || this.stubUsed + FUNC_STUB_SIZE > this.stubPageSize) {
+        this.stubPage = this.kernel.vm.moduleAlloc(this.stubPageSize, 'ftrace func stubs');
+        this.stubUsed = 0;
+      }
+      addr = this.stubPage + BigInt(this.stubUsed);
+      this.stubUsed += FUNC_STUB_SIZE;
+      const code = buildFuncStub(addr, this.funcs.length);
+      this.kernel.machine.mem.write(addr, code); // new text: no CPU can be executing it
+      this.funcs.push(func);
+      this.addSymbols([{ name: func.name, value: addr, size: code.length }]);
+    }
+    this.funcAddrs.set(func, addr);
+    return addr;
+  }
+
+  formatSym(addr: bigint): string {
+    const s = this.symbolize(addr);
+    return s.startsWith('0x') ? `0x${BigInt.asUintN(64, addr).toString(16)}` : s;
+  }
+
+  /** The context a traced call runs in, from the running task's open interrupt frames (the flow monitor's shadow). */
+  contextOf(cpu: Cpu): TraceContextLevel {
+    const s = this.kernel.sched.current[cpu.id].shadow;
+    let level: TraceContextLevel = 'normal';
+    for (let i = s.depth - 1; i >= 0; i--) {
+      if (s.kinds[i] !== 1) continue; // FRAME
+      if (s.vectors[i] === NMI_VECTOR) return 'nmi';
+      if (s.vectors[i] !== 3) level = 'irq';
+    }
+    return level;
+  }
+
+  /** Whether interrupts are off in the traced context. */
+  irqsOff(cpu: Cpu): boolean {
+    return (cpu.getFlags() & IF) === 0;
+  }
+
+  private recursionOf(task: Task): TraceRecursion {
+    let r = this.recursion.get(task);
+    if (r === undefined) {
+      r = { bits: 0 };
+      this.recursion.set(task, r);
+    }
+    return r;
+  }
+
+  /** HC_FTRACE_FUNC: a caller's patchable call reached the stub of TraceFunc r11. */
+  private onFuncStub(cpu: Cpu): void {
+    const func = this.funcs[Number(cpu.getReg(R11))];
+    if (func === undefined) throw new Error(`ftrace: no TraceFunc behind stub ${cpu.getReg(R11)}`);
+    this.stats.funcCalls++;
+    const ip = cpu.getReg(RDI);
+    const parentIp = cpu.getReg(RSI);
+    const regsAddr = cpu.getReg(RCX);
+    const mem = this.kernel.machine.mem;
+    const full = mem.readU64(regsAddr + BigInt(PT.cs)) !== 0n;
+    const regs = full ? new PtRegs(mem, regsAddr) : null;
+    const ipBefore = regs?.ip ?? 0n;
+    const op = this.functionTraceOp();
+    if (op === null) return;
+    const ctx: TraceCtx = { recursion: this.recursionOf(this.kernel.sched.current[cpu.id]), context: this.contextOf(cpu) };
+    this.current = cpu;
+    try {
+      func.call(ip, parentIp, op, regs, ctx);
+    } finally {
+      this.current = null;
+    }
+    if (regs !== null && regs.ip !== ipBefore) {
+      // the regs caller will return to the new ip: a blessed redirection of its return (invariant 3)
+      this.kernel.flow?.redirectReturn(cpu.id, addrToNum(ipBefore), addrToNum(regs.ip));
+    }
+  }
+
+  /** The CPU whose traced call is being handled (callbacks read its clock, task and flags), or null. */
+  current: Cpu | null = null;
+
+  toString(): string {
+    return `x86 ftrace: callers at ${hex(this.ftraceCaller)}`;
+  }
+}
+
+/** Invariant 8 on a live machine: every record's site holds what its flags name (check.ts over this backend). */
+export function checkX86Records(core: FtraceCore, arch: X86Ftrace): string[] {
+  return checkRecords({
+    records: core.allRecords(), ops: core.opsList, readSite: (a) => arch.readSite(a), siteBytes: (a, t) => arch.siteBytes(a, t),
+    ftraceCaller: arch.ftraceCaller, ftraceRegsCaller: arch.ftraceRegsCaller, active: !core.disabled,
+  }).map((v) => `${v.func}: ${v.what}`);
+}

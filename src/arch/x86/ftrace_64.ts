@@ -1,0 +1,154 @@
+// ftrace_caller, ftrace_regs_caller, ftrace_stub and the TraceFunc entry stubs as guest code from the encoder (arch/x86/kernel/ftrace_64.S).
+//
+// Both callers are entered by the 5-byte `call` at a traced function's fentry site, so on entry
+//   [rsp]     = the return address into the traced function (site + 5)
+//   [rsp + 8] = the traced function's own return address (the parent ip)
+// They build a struct pt_regs-sized frame (kernel layout, src/kernel/ptregs.ts), pass
+//   rdi = site (the return address - MCOUNT_INSN_SIZE), rsi = parent ip, rdx = 0 (function_trace_op
+//   is a host object: the host reads it), rcx = &regs
+// and reach the patchable 5-byte `call` at ftrace_call / ftrace_regs_call, whose target is ftrace_stub
+// (a bare `ret`) or one TraceFunc's entry stub: `mov $index, %r11d; mov $HC_FTRACE_FUNC, %eax;
+// vmcall; ret`. ftrace_caller saves only the argument registers (plus rax, rbp) and marks its regs
+// partial with cs = 0 (ftrace_get_regs() gives NULL); ftrace_regs_caller saves every register, flags,
+// cs/ss and the stack pointer as at function entry, and returns to regs->ip, so an IPMODIFY callback
+// redirects the traced call. ftrace_caller ends with the patchable `jmp` at ftrace_graph_call.
+
+import { Asm, RAX, RBP, RCX, RDI, RDX, RSI, RSP, R8, R9, R11 } from '../../machine/x86/encoder.js';
+import { PT, PT_REGS_SIZE, PUSH_ORDER } from '../../kernel/ptregs.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
+import { KERNEL_CS } from '../../machine/x86/cpu.js';
+
+export const MCOUNT_INSN_SIZE = 5;
+/** The kernel data segment selector the regs caller stores in regs->ss. */
+const KERNEL_DS = 0x18;
+
+const REGNUM: Record<string, number> = {
+  ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7, r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
+};
+
+export interface FtraceCallersText {
+  code: Uint8Array;
+  ftraceCaller: bigint;
+  /** The patchable call inside ftrace_caller. */
+  ftraceCall: bigint;
+  /** The patchable jmp at the end of ftrace_caller. */
+  ftraceGraphCall: bigint;
+  ftraceRegsCaller: bigint;
+  /** The patchable call inside ftrace_regs_caller. */
+  ftraceRegsCall: bigint;
+  /** A bare `ret`: what ftrace_call and ftrace_graph_call target when nothing is traced. */
+  ftraceStub: bigint;
+  /** The graph hook's target once enabled (a `ret` until the function_graph tracer exists). */
+  ftraceGraphCaller: bigint;
+  symbols: { name: string; value: bigint; size: number }[];
+}
+
+/** ftrace_caller's ABI-visible saves (the kernel's save_mcount_regs without frame pointers). */
+const CALLER_SAVED: readonly (keyof typeof PT)[] = ['ax', 'cx', 'dx', 'si', 'di', 'r8', 'r9', 'bp'];
+const CALLER_REGS: Record<string, number> = { ax: RAX, cx: RCX, dx: RDX, si: RSI, di: RDI, r8: R8, r9: R9, bp: RBP };
+
+/** Build the callers at `base` (module text, within a rel32 of kernel text). */
+export function buildFtraceCallers(base: bigint): FtraceCallersText {
+  const a = new Asm(base);
+  const symbols: { name: string; value: bigint; size: number }[] = [];
+  const F = PT_REGS_SIZE;
+
+  // ---- ftrace_caller
+  a.align(16);
+  const ftraceCaller = a.here;
+  a.subImm(RSP, F);
+  for (const r of CALLER_SAVED) a.store(RSP, PT[r], CALLER_REGS[r]);
+  a.load(RDI, RSP, F); // the return address into the traced function
+  a.store(RSP, PT.ip, RDI);
+  a.subImm(RDI, MCOUNT_INSN_SIZE);
+  a.load(RSI, RSP, F + 8); // parent ip
+  a.movImm32(RDX, 0);
+  a.store(RSP, PT.cs, RDX); // cs = 0: partial regs
+  a.mov(RCX, RSP);
+  const ftraceCall = a.here;
+  a.bytes(0xe8, 0, 0, 0, 0); // call ftrace_stub, filled in below
+  a.load(RAX, RSP, PT.ip); // the WITH_ARGS caller copies regs->ip back to its return slot
+  a.store(RSP, F, RAX);
+  for (const r of CALLER_SAVED) a.load(CALLER_REGS[r], RSP, PT[r]);
+  a.addImm(RSP, F);
+  const ftraceGraphCall = a.here;
+  a.bytes(0xe9, 0, 0, 0, 0); // jmp ftrace_stub, filled in below
+  const ftraceStub = a.here;
+  a.ret();
+  symbols.push({ name: 'ftrace_caller', value: ftraceCaller, size: Number(ftraceStub - ftraceCaller) });
+  symbols.push({ name: 'ftrace_stub', value: ftraceStub, size: 1 });
+
+  // ---- ftrace_regs_caller
+  a.align(16);
+  const ftraceRegsCaller = a.here;
+  a.bytes(0x9c); // pushfq
+  a.subImm(RSP, F); // [rsp+F] = flags, [rsp+F+8] = return into the function, [rsp+F+16] = parent
+  for (const r of PUSH_ORDER) a.store(RSP, PT[r], REGNUM[r]);
+  a.load(RAX, RSP, F);
+  a.store(RSP, PT.flags, RAX);
+  a.load(RDI, RSP, F + 8);
+  a.store(RSP, PT.ip, RDI);
+  a.subImm(RDI, MCOUNT_INSN_SIZE);
+  a.load(RSI, RSP, F + 16);
+  a.movImm32(RDX, KERNEL_CS);
+  a.store(RSP, PT.cs, RDX);
+  a.movImm32(RDX, KERNEL_DS);
+  a.store(RSP, PT.ss, RDX);
+  a.mov(RCX, RSP);
+  a.addImm(RCX, F + 16); // the stack pointer at function entry: the parent slot
+  a.store(RSP, PT.sp, RCX);
+  a.movImm32(RDX, 0);
+  a.store(RSP, PT.orig_ax, RDX);
+  a.mov(RCX, RSP);
+  const ftraceRegsCall = a.here;
+  a.bytes(0xe8, 0, 0, 0, 0); // call ftrace_stub, filled in below
+  a.load(RAX, RSP, PT.ip); // a callback may have moved regs->ip (livepatch)
+  a.store(RSP, F + 8, RAX);
+  a.load(RAX, RSP, PT.flags);
+  a.store(RSP, F, RAX);
+  for (const r of PUSH_ORDER) a.load(REGNUM[r], RSP, PT[r]);
+  a.addImm(RSP, F);
+  a.bytes(0x9d); // popfq
+  a.ret();
+  symbols.push({ name: 'ftrace_regs_caller', value: ftraceRegsCaller, size: Number(a.here - ftraceRegsCaller) });
+
+  // ---- ftrace_graph_caller: a placeholder until the function_graph tracer
+  a.align(16);
+  const ftraceGraphCaller = a.here;
+  a.ret();
+  symbols.push({ name: 'ftrace_graph_caller', value: ftraceGraphCaller, size: 1 });
+
+  const code = a.finish();
+  // the patchable instructions start as a call / jmp to ftrace_stub
+  const put = (at: bigint, opcode: number, target: bigint): void => {
+    const o = Number(at - base);
+    code[o] = opcode;
+    new DataView(code.buffer).setInt32(o + 1, Number(target - (at + 5n)), true);
+  };
+  put(ftraceCall, 0xe8, ftraceStub);
+  put(ftraceRegsCall, 0xe8, ftraceStub);
+  put(ftraceGraphCall, 0xe9, ftraceStub);
+  return { code, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceStub, ftraceGraphCaller, symbols };
+}
+
+/** Bytes of one TraceFunc entry stub at `addr`: `mov $index, %r11d; mov $HC_FTRACE_FUNC, %eax; vmcall; ret`. */
+export function buildFuncStub(addr: bigint, index: number): Uint8Array {
+  const a = new Asm(addr);
+  a.movImm32(R11, index);
+  a.movImm32(RAX, HC_FTRACE_FUNC);
+  a.vmcall();
+  a.ret();
+  return a.finish();
+}
+
+/** Room one stub takes (rounded, with alignment). */
+export const FUNC_STUB_SIZE = 32;
+
+/** A writer task's body: `mov $HC_FTRACE_LIVE, %eax; vmcall; ret` (rdi = the live call's id; returning ends the task). */
+export function buildLiveTaskStub(addr: bigint): Uint8Array {
+  const a = new Asm(addr);
+  a.movImm32(RAX, HC_FTRACE_LIVE);
+  a.vmcall();
+  a.ret();
+  return a.finish();
+}

@@ -1,0 +1,192 @@
+// The function and nop tracers, the trace array they write into, and current_tracer selection by name (kernel/trace/trace_functions.c, trace_nop.c, trace.c).
+
+import type { Kernel } from '../kernel/kernel.js';
+import type { Cpu } from '../machine/x86/cpu.js';
+import { addrToNum, numToAddr } from '../machine/memory.js';
+import { EBUSY, EINVAL, ENODEV } from '../ftrace/arch.js';
+import type { FtraceCore, FtraceCall } from '../ftrace/ftrace.js';
+import { FtraceOps } from '../ftrace/ops.js';
+import type { X86Ftrace } from '../arch/x86/ftrace.js';
+import { RingBuffer, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NMI } from './ring_buffer.js';
+import { renderTrace, type OutputContext } from './trace_output.js';
+
+/** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
+export interface Tracer {
+  readonly name: string;
+  init(tr: TraceArray): FtraceCall<number>;
+  reset(tr: TraceArray): FtraceCall<number>;
+}
+
+/**
+ * The global trace array: the ring buffer, the current tracer, and what the tracers need from the
+ * machine (the CPU a traced call runs on, its task, its clock).
+ */
+export class TraceArray {
+  readonly buffer: RingBuffer;
+  readonly tracers = new Map<string, Tracer>();
+  current: Tracer;
+  /** Every pid seen with its comm (saved_cmdlines). */
+  readonly savedCmdlines = new Map<number, string>();
+  private busy = false;
+
+  constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
+    const cpus = kernel.cpus;
+    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => cpus[c].now() });
+    const nop = new NopTracer();
+    this.current = nop;
+    for (const t of [nop, new FunctionTracer()]) this.tracers.set(t.name, t);
+  }
+
+  /** Names of the available tracers (available_tracers). */
+  available(): string[] {
+    return [...this.tracers.keys()];
+  }
+
+  /**
+   * Write current_tracer: reset the old tracer, init the new. An unknown name is -EINVAL and changes
+   * nothing; the same name again is a no-op.
+   */
+  *setTracer(name: string): FtraceCall<number> {
+    const t = this.tracers.get(name.trim());
+    if (t === undefined) return -EINVAL;
+    if (t === this.current) return 0;
+    if (this.busy) return -EBUSY;
+    if (this.core.disabled && t.name !== 'nop') return -ENODEV;
+    this.busy = true;
+    try {
+      yield* this.current.reset(this);
+      this.current = this.tracers.get('nop')!;
+      const err = yield* t.init(this);
+      if (err) return err;
+      this.current = t;
+      return 0;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** tracing_gen_ctx: the latency flags of the traced context on `cpu`. */
+  genCtx(cpu: Cpu): number {
+    let flags = 0;
+    if (this.arch.irqsOff(cpu)) flags |= TRACE_FLAG_IRQS_OFF;
+    const level = this.arch.contextOf(cpu);
+    if (level === 'nmi') flags |= TRACE_FLAG_NMI | TRACE_FLAG_HARDIRQ;
+    else if (level === 'irq') flags |= TRACE_FLAG_HARDIRQ;
+    return flags;
+  }
+
+  /**
+   * trace_function: one function event on the CPU running the traced call. The timestamp is the CPU's
+   * time stamp counter in ns (1 GHz: one cycle is one ns), synchronized across CPUs as an invariant TSC
+   * is: the machine time of the traced call, so that a CPU started late does not restart at 0.
+   */
+  traceFunction(cpu: Cpu, ip: bigint, parentIp: bigint): void {
+    const task = this.kernel.sched.current[cpu.id];
+    if (!this.savedCmdlines.has(task.pid)) this.savedCmdlines.set(task.pid, task.name);
+    this.buffer.writeFunction(cpu.id, cpu.now(), task.pid, this.genCtx(cpu), 0, addrToNum(ip), addrToNum(parentIp));
+  }
+
+  /** The `trace` file's text. */
+  traceText(): string {
+    return renderTrace(this.buffer, this.outputContext());
+  }
+
+  outputContext(): OutputContext {
+    const symbolize = (a: number, withOffset: boolean): string => {
+      const s = this.arch.formatSym(numToAddr(a));
+      if (withOffset || s.startsWith('0x')) return s;
+      return s.replace(/\+0x[0-9a-f]+$/, '');
+    };
+    return {
+      tracer: this.current.name,
+      nrCpus: this.kernel.cpus.length,
+      resolve: symbolize,
+      comm: (pid) => this.savedCmdlines.get(pid) ?? this.kernel.sched.tasks.find((t) => t.pid === pid)?.name,
+    };
+  }
+}
+
+/** The nop tracer: traces nothing. */
+export class NopTracer implements Tracer {
+  readonly name = 'nop';
+  *init(): FtraceCall<number> { return 0; }
+  *reset(): FtraceCall<number> { return 0; }
+}
+
+/**
+ * The function tracer: an ops whose callback (function_trace_call) records ip (the traced function's
+ * site, i.e. its start) and parent ip (its return address into the caller) with the CPU's clock, the
+ * current task's pid and the latency flags. Its filter and notrace hashes are set_ftrace_filter and
+ * set_ftrace_notrace.
+ */
+export class FunctionTracer implements Tracer {
+  readonly name = 'function';
+  /** Calls that reached the callback (tests compare it with entries + overruns). */
+  calls = 0;
+  ops: FtraceOps | null = null;
+  private tr: TraceArray | null = null;
+
+  /** The tracer's ops, made on first use so that filters can be set before the tracer starts. */
+  opsFor(tr: TraceArray): FtraceOps {
+    if (this.ops === null) {
+      this.tr = tr;
+      this.ops = new FtraceOps('function_trace_call', (ip, parentIp) => {
+        const cpu = tr.arch.current;
+        if (cpu === null) return;
+        this.calls++;
+        tr.traceFunction(cpu, ip, parentIp);
+      });
+    }
+    return this.ops;
+  }
+
+  *init(tr: TraceArray): FtraceCall<number> {
+    return yield* tr.core.registerFtraceFunction(this.opsFor(tr));
+  }
+
+  *reset(tr: TraceArray): FtraceCall<number> {
+    if (this.ops === null || this.tr !== tr) return 0;
+    return yield* tr.core.unregisterFtraceFunction(this.ops);
+  }
+}
+
+/** What `ftrace=` and `ftrace_filter=` / `ftrace_notrace=` on the kernel command line ask for. */
+export interface BootTracing {
+  tracer: string;
+  filter?: readonly string[];
+  notrace?: readonly string[];
+  /** Per-CPU buffer size in KB (buffer_size_kb). */
+  sizeKb?: number;
+}
+
+/**
+ * Start tracing at boot, before the image's entry point runs: filters first, then the tracer, as one
+ * host thread on CPU 0 (no other CPU runs yet). `done` gets 0 or the first -errno, with what failed.
+ */
+export function startBootTracing(
+  kernel: Kernel, core: FtraceCore, arch: X86Ftrace, bt: BootTracing,
+  done: (err: number, what: string) => void = () => {},
+): TraceArray {
+  const tr = new TraceArray(kernel, core, arch, { sizeKb: bt.sizeKb });
+  const tracer = tr.tracers.get(bt.tracer);
+  if (tracer === undefined) {
+    done(-EINVAL, `unknown tracer '${bt.tracer}' (available: ${tr.available().join(' ')})`);
+    return tr;
+  }
+  arch.startLive(0, (function* (): FtraceCall<[number, string]> {
+    if (tracer instanceof FunctionTracer) {
+      const ops = tracer.opsFor(tr);
+      for (const g of bt.filter ?? []) {
+        const err = yield* core.ftraceSetFilter(ops, g, false);
+        if (err) return [err, `set_ftrace_filter '${g}'`];
+      }
+      for (const g of bt.notrace ?? []) {
+        const err = yield* core.ftraceSetNotrace(ops, g, false);
+        if (err) return [err, `set_ftrace_notrace '${g}'`];
+      }
+    }
+    const err = yield* tr.setTracer(bt.tracer);
+    return [err, err ? `current_tracer '${bt.tracer}'` : ''];
+  })(), ([err, what]) => done(err, what));
+  return tr;
+}
