@@ -1,14 +1,10 @@
 // Guest entry code the kernel generates: IDT, interrupt/exception stubs saving pt_regs, idle loop, task exit (arch/x86/entry/entry_64.S).
 
 import { Asm, RAX, RBX, RDI, RDX, RSI, RSP } from '../machine/x86/encoder.js';
-import { PUSH_ORDER } from './ptregs.js';
+import { PUSH_ORDER, PT_REGNUM } from './ptregs.js';
 import { HC_EXIT, HC_IDLE, HC_IRQ, HC_STOP_POLL } from './hypercalls.js';
 import { CALL_FUNCTION_VECTOR } from './layout.js';
 import { KERNEL_CS } from '../machine/x86/cpu.js';
-
-const REGNUM: Record<string, number> = {
-  ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7, r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
-};
 
 export interface StubSpec {
   vector: number;
@@ -48,7 +44,7 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
       // the kernel's create_gap: six words (orig_ax + the hardware frame) copied lower
       for (let i = 0; i < 6; i++) a.pushRspDisp(5 * 8);
     }
-    for (const r of PUSH_ORDER) a.push(REGNUM[r]);
+    for (const r of PUSH_ORDER) a.push(PT_REGNUM[r]);
     if (s.guestHandler !== undefined) {
       a.mov(RDI, RSP);
       a.mov(RBX, RSP);
@@ -75,7 +71,7 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
       a.jccLabel(5 /* ne */, l);
       a.label(`${l}_out`);
     }
-    for (const r of [...PUSH_ORDER].reverse()) a.pop(REGNUM[r]);
+    for (const r of [...PUSH_ORDER].reverse()) a.pop(PT_REGNUM[r]);
     a.addImm(RSP, 8); // orig_ax / error code
     a.iretq();
     mark(s.name, start);

@@ -12,6 +12,11 @@ export const PT_REGS_SIZE = 168;
 
 export type PtField = keyof typeof PT;
 
+/** The register number (rax = 0 ... r15 = 15) that each general-purpose pt_regs field saves. */
+export const PT_REGNUM: Record<(typeof PUSH_ORDER)[number], number> = {
+  ax: 0, cx: 1, dx: 2, bx: 3, bp: 5, si: 6, di: 7, r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
+};
+
 /** Registers in the order the entry stubs push them (the reverse of the layout above). */
 export const PUSH_ORDER = ['di', 'si', 'dx', 'cx', 'ax', 'r8', 'r9', 'r10', 'r11', 'bx', 'bp', 'r12', 'r13', 'r14', 'r15'] as const;
 

@@ -14,17 +14,13 @@
 // redirects the traced call. ftrace_caller ends with the patchable `jmp` at ftrace_graph_call.
 
 import { Asm, RAX, RBP, RCX, RDI, RDX, RSI, RSP, R8, R9, R11 } from '../../machine/x86/encoder.js';
-import { PT, PT_REGS_SIZE, PUSH_ORDER } from '../../kernel/ptregs.js';
+import { PT, PT_REGS_SIZE, PUSH_ORDER, PT_REGNUM } from '../../kernel/ptregs.js';
 import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { KERNEL_CS } from '../../machine/x86/cpu.js';
 
 export const MCOUNT_INSN_SIZE = 5;
 /** The kernel data segment selector the regs caller stores in regs->ss. */
 const KERNEL_DS = 0x18;
-
-const REGNUM: Record<string, number> = {
-  ax: 0, cx: 1, dx: 2, bx: 3, sp: 4, bp: 5, si: 6, di: 7, r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
-};
 
 export interface FtraceCallersText {
   code: Uint8Array;
@@ -83,7 +79,7 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   const ftraceRegsCaller = a.here;
   a.bytes(0x9c); // pushfq
   a.subImm(RSP, F); // [rsp+F] = flags, [rsp+F+8] = return into the function, [rsp+F+16] = parent
-  for (const r of PUSH_ORDER) a.store(RSP, PT[r], REGNUM[r]);
+  for (const r of PUSH_ORDER) a.store(RSP, PT[r], PT_REGNUM[r]);
   a.load(RAX, RSP, F);
   a.store(RSP, PT.flags, RAX);
   a.load(RDI, RSP, F + 8);
@@ -106,7 +102,7 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   a.store(RSP, F + 8, RAX);
   a.load(RAX, RSP, PT.flags);
   a.store(RSP, F, RAX);
-  for (const r of PUSH_ORDER) a.load(REGNUM[r], RSP, PT[r]);
+  for (const r of PUSH_ORDER) a.load(PT_REGNUM[r], RSP, PT[r]);
   a.addImm(RSP, F);
   a.bytes(0x9d); // popfq
   a.ret();
