@@ -72,6 +72,78 @@ describe('NMIs', () => {
   });
 });
 
+describe('an NMI after an IRET inside the NMI handler', () => {
+  /**
+   * The NMI handler takes an int3 (claimed by a host handler, as a kprobe or ftrace's would be): its
+   * IRET unblocks NMIs, as on hardware, and a second NMI arrives while the handler still runs.
+   */
+  function nestedNmi(nmiRepeat: boolean) {
+    const handler = (a: Asm): void => {
+      a.label('nmi_handler');
+      incData(a, 0); // entries
+      incData(a, 8); // depth
+      a.movImm64(RSI, DATA + 8n);
+      a.bytes(0x48, 0x8b, 0x06); // mov (%rsi),%rax
+      a.cmpImm(RAX, 1);
+      a.jccLabel(4, 'depth_ok');
+      incData(a, 16); // the handler nested
+      a.label('depth_ok');
+      a.label('nmi_int3');
+      a.int3();
+      a.movImm32(RCX, 3000);
+      a.label('nmi_spin');
+      a.subImm(RCX, 1);
+      a.jccLabel(5, 'nmi_spin');
+      a.movImm64(RSI, DATA + 8n);
+      a.bytes(0x48, 0xff, 0x0e); // decq (%rsi)
+      a.ret();
+    };
+    const built = tinyKernel((a) => {
+      a.label('start');
+      a.movImm32(RDX, 300_000);
+      a.label('loop');
+      a.subImm(RDX, 1);
+      a.jccLabel(5, 'loop');
+      a.cli().hlt();
+      a.align(16);
+      handler(a);
+    }, { nmiRepeat, guestHandlers: (a) => new Map([[NMI_VECTOR, a.addressOf('nmi_handler')]]) });
+    const k = built.kernel;
+    const site = built.asm.addressOf('nmi_int3');
+    k.int3Handlers.push((_c, regs) => regs.ip - 1n === site);
+    const cpu = k.cpus[0];
+    k.run(1000);
+    cpu.raiseNmi();
+    // run until the int3's IRET has unblocked NMIs inside the handler, then send the second NMI
+    for (let n = 0; !(cpu.nmiBlocked === false && k.machine.mem.readU64(DATA) === 1n); n++) {
+      k.run(k.steps + 1);
+      if (n > 100_000) throw new Error('the handler never got past its int3');
+    }
+    cpu.raiseNmi();
+    const o = k.run(k.steps + 2_000_000);
+    const mem = built.machine.mem;
+    return { o, entries: mem.readU64(DATA), nested: mem.readU64(DATA + 16n), depth: mem.readU64(DATA + 8n), latched: k.traps.nmisLatched };
+  }
+
+  it('is latched and the handler runs again after it returns: never nested (the kernel\'s repeat_nmi)', () => {
+    const r = nestedNmi(true);
+    expect(r.o.violation?.summary).toBeUndefined();
+    expect(r.o.reason).toBe('halted');
+    expect(r.latched).toBe(1);
+    expect(r.entries).toBe(2n);
+    expect(r.nested).toBe(0n);
+    expect(r.depth).toBe(0n);
+  });
+
+  it('negative control: without the repeat scheme the handler nests (hardware allows the NMI; only the entry code can prevent it)', () => {
+    const r = nestedNmi(false);
+    expect(r.o.violation?.summary).toBeUndefined(); // the monitor accepts NMI delivery after the unblocking IRET
+    expect(r.latched).toBe(0);
+    expect(r.entries).toBe(2n);
+    expect(r.nested).toBe(1n);
+  });
+});
+
 describe('the STI shadow', () => {
   function stiHlt(withShadowNop: boolean): { delivered: bigint[]; reason: string; marker: bigint } {
     const { kernel, machine } = tinyKernel((a) => {

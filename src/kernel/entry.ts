@@ -2,7 +2,7 @@
 
 import { Asm, RAX, RBX, RDI, RDX, RSI, RSP } from '../machine/x86/encoder.js';
 import { PUSH_ORDER, PT_REGNUM } from './ptregs.js';
-import { HC_EXIT, HC_IDLE, HC_IRQ, HC_STOP_POLL } from './hypercalls.js';
+import { HC_EXIT, HC_IDLE, HC_IRQ, HC_STOP_POLL, HC_NMI_ENTER, HC_NMI_EXIT } from './hypercalls.js';
 import { CALL_FUNCTION_VECTOR } from './layout.js';
 import { KERNEL_CS } from '../machine/x86/cpu.js';
 
@@ -13,6 +13,12 @@ export interface StubSpec {
   errorCode: boolean;
   /** Guest C handler called with the pt_regs pointer before the host part (e.g. tick_handler). */
   guestHandler?: bigint;
+  /**
+   * The NMI entry: an NMI that arrives while the handler runs (an IRET from an exception inside it
+   * unblocked NMIs) is latched and the running handler repeats, as the kernel's nested-NMI scheme
+   * (repeat_nmi) does, so that the handler never nests.
+   */
+  nmi?: boolean;
   /** int3 from kernel mode: copy the frame six words lower, leaving a gap for call emulation. */
   createGap?: boolean;
 }
@@ -45,6 +51,13 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
       for (let i = 0; i < 6; i++) a.pushRspDisp(5 * 8);
     }
     for (const r of PUSH_ORDER) a.push(PT_REGNUM[r]);
+    if (s.nmi) {
+      a.movImm32(RAX, HC_NMI_ENTER);
+      a.vmcall();
+      a.test(RAX, RAX);
+      a.jccLabel(5 /* ne */, `nested_${s.vector}`);
+      a.label(`repeat_${s.vector}`);
+    }
     if (s.guestHandler !== undefined) {
       a.mov(RDI, RSP);
       a.mov(RBX, RSP);
@@ -70,6 +83,13 @@ export function buildEntryText(base: bigint, specs: StubSpec[]): EntryText {
       a.test(RAX, RAX);
       a.jccLabel(5 /* ne */, l);
       a.label(`${l}_out`);
+    }
+    if (s.nmi) {
+      a.movImm32(RAX, HC_NMI_EXIT);
+      a.vmcall();
+      a.test(RAX, RAX);
+      a.jccLabel(5 /* ne */, `repeat_${s.vector}`);
+      a.label(`nested_${s.vector}`);
     }
     for (const r of [...PUSH_ORDER].reverse()) a.pop(PT_REGNUM[r]);
     a.addImm(RSP, 8); // orig_ax / error code

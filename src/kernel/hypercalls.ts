@@ -9,5 +9,7 @@ export const HC_CURRENT = 8; // pid of the current task
 /** Reserved for the kernel's own entry code. */
 export const HC_IRQ = 0x100; // entry stubs: (pt_regs, vector) -> rsp to resume with; rdx = 1 to spin in stop_machine
 export const HC_STOP_POLL = 0x101; // stop_machine spin: 1 while this CPU must keep spinning
+export const HC_NMI_ENTER = 0x102; // NMI entry: 1 when an NMI handler is already running on this CPU (the new one is latched)
+export const HC_NMI_EXIT = 0x103; // NMI exit: 1 when an NMI was latched meanwhile (run the handler again), else 0
 export const HC_FTRACE_FUNC = 0x110; // ftrace: a caller's call reached a TraceFunc stub; r11 = the stub's index
 export const HC_FTRACE_LIVE = 0x111; // ftrace: a writer task asks the host to run its live update (rdi = the call's id)

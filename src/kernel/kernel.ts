@@ -40,6 +40,11 @@ export interface KernelOptions {
   fetchModel?: boolean;
   /** Guest C handlers called by the entry stubs before the host part, by vector. */
   guestHandlers?: Map<number, bigint>;
+  /**
+   * The kernel's nested-NMI scheme in the NMI entry (default on): an NMI that arrives while the
+   * handler runs is latched and the handler repeats. Off only to show what it prevents.
+   */
+  nmiRepeat?: boolean;
   symbolize?: (addr: bigint) => string;
 }
 
@@ -68,6 +73,7 @@ export interface KernelSnapshot {
   scheduler: SchedulerState;
   tasks: SchedState;
   smp: ReturnType<Smp['save']>;
+  traps: ReturnType<Traps['save']>;
   vm: VmState;
 }
 
@@ -100,7 +106,7 @@ export class Kernel {
     // Entry text and IDT in the cpu_entry_area.
     const specs: StubSpec[] = [
       { vector: 0, name: 'asm_exc_divide_error', errorCode: false },
-      { vector: NMI_VECTOR, name: 'asm_exc_nmi', errorCode: false, guestHandler: opts.guestHandlers?.get(NMI_VECTOR) },
+      { vector: NMI_VECTOR, name: 'asm_exc_nmi', errorCode: false, guestHandler: opts.guestHandlers?.get(NMI_VECTOR), nmi: opts.nmiRepeat !== false },
       { vector: 3, name: 'asm_exc_int3', errorCode: false, createGap: true },
       { vector: 6, name: 'asm_exc_invalid_op', errorCode: false },
       { vector: 13, name: 'asm_exc_general_protection', errorCode: true },
@@ -181,7 +187,7 @@ export class Kernel {
    */
   snapshot(): KernelSnapshot {
     if (!this.quiescent()) throw new Error('cannot snapshot: a host thread, cross-CPU call or stop_machine is in flight');
-    return { machine: saveMachine(this.machine), scheduler: this.scheduler.save(), tasks: this.sched.save(), smp: this.smp.save(), vm: this.vm.save() };
+    return { machine: saveMachine(this.machine), scheduler: this.scheduler.save(), tasks: this.sched.save(), smp: this.smp.save(), traps: this.traps.save(), vm: this.vm.save() };
   }
 
   restore(s: KernelSnapshot): void {
@@ -189,6 +195,7 @@ export class Kernel {
     this.scheduler.restore(s.scheduler);
     this.sched.restore(s.tasks);
     this.smp.restore(s.smp);
+    this.traps.restore(s.traps);
     this.poke.restore();
     this.vm.restore(s.vm);
   }

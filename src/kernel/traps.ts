@@ -8,7 +8,7 @@ import { describeBytes } from '../machine/x86/format.js';
 import { PtRegs } from './ptregs.js';
 import type { EntryText } from './entry.js';
 import { ENTRY_TEXT_BASE, ENTRY_TEXT_SIZE, NMI_VECTOR, LOCAL_TIMER_VECTOR, CALL_FUNCTION_VECTOR, RESCHEDULE_VECTOR } from './layout.js';
-import { HC_IRQ } from './hypercalls.js';
+import { HC_IRQ, HC_NMI_ENTER, HC_NMI_EXIT } from './hypercalls.js';
 import type { Sched } from './sched.js';
 import type { Smp } from './smp.js';
 
@@ -42,6 +42,35 @@ export class Traps {
     private readonly symbolize: (addr: bigint) => string,
   ) {
     machine.registerHypercall(HC_IRQ, 'interrupt entry', (cpu) => this.onInterrupt(cpu));
+    const n = machine.cpus.length;
+    this.nmiExecuting = new Uint8Array(n);
+    this.nmiLatched = new Uint8Array(n);
+    machine.registerHypercall(HC_NMI_ENTER, 'nmi entry', (cpu) => {
+      const nested = this.nmiExecuting[cpu.id] === 1;
+      if (nested) { this.nmiLatched[cpu.id] = 1; this.nmisLatched++; } else this.nmiExecuting[cpu.id] = 1;
+      cpu.setReg(RAX, nested ? 1n : 0n);
+    });
+    machine.registerHypercall(HC_NMI_EXIT, 'nmi exit', (cpu) => {
+      const again = this.nmiLatched[cpu.id] === 1;
+      if (again) this.nmiLatched[cpu.id] = 0; else this.nmiExecuting[cpu.id] = 0;
+      cpu.setReg(RAX, again ? 1n : 0n);
+    });
+  }
+
+  /** Per CPU: an NMI handler is running; an NMI arrived meanwhile and the handler must run again. */
+  private readonly nmiExecuting: Uint8Array;
+  private readonly nmiLatched: Uint8Array;
+  /** NMIs that arrived while the handler ran (after an IRET inside it) and were latched for a repeat. */
+  nmisLatched = 0;
+
+  save(): { nmiExecuting: Uint8Array; nmiLatched: Uint8Array; nmisLatched: number } {
+    return { nmiExecuting: this.nmiExecuting.slice(), nmiLatched: this.nmiLatched.slice(), nmisLatched: this.nmisLatched };
+  }
+
+  restore(s: { nmiExecuting: Uint8Array; nmiLatched: Uint8Array; nmisLatched: number }): void {
+    this.nmiExecuting.set(s.nmiExecuting);
+    this.nmiLatched.set(s.nmiLatched);
+    this.nmisLatched = s.nmisLatched;
   }
 
   /** HC_IRQ: the host half of every entry stub. rdi = pt_regs, rsi = vector. Returns the rsp to resume with. */

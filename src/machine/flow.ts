@@ -6,6 +6,8 @@ import { hex } from './memory.js';
 const CALL = 0;
 const FRAME = 1;
 const NMI = 2;
+/** An open NMI frame after an IRET inside its handler unblocked NMIs (the vector's bit 7 set). */
+const NMI_UNBLOCKED = NMI | 0x80;
 
 /** A task's shadow of its return addresses and interrupt frames. */
 export class ShadowStack {
@@ -80,7 +82,9 @@ export class FlowIntegrity implements FlowMonitor {
   onInterrupt(cpu: Cpu, vector: number, returnTo: number): string | null {
     const s = this.shadows[cpu.id];
     if (vector === NMI) {
-      // invariant 7: an NMI never arrives while an NMI handler is still open on this CPU
+      // invariant 7: an NMI never arrives while an NMI handler is still open on this CPU, unless an
+      // IRET inside the handler (from an exception it took) unblocked NMIs, as it does on hardware:
+      // then the kernel's NMI entry must cope (it latches the NMI and repeats the handler)
       for (let i = s.depth - 1; i >= 0; i--) {
         if (s.kinds[i] === FRAME && s.vectors[i] === NMI) return `NMI delivered at ${hex(returnTo)} <${this.sym(returnTo)}> while the NMI handler entered from ${hex(s.addrs[i])} had not returned (NMIs nested)`;
       }
@@ -103,6 +107,10 @@ export class FlowIntegrity implements FlowMonitor {
       return `iret to ${hex(target)} <${this.sym(target)}>, but the interrupt struck at ${hex(s.addrs[i])} <${this.sym(s.addrs[i])}>`;
     }
     s.depth = i;
+    // an IRET out of an exception taken inside an NMI handler unblocks NMIs
+    for (let k = i - 1; k >= 0; k--) {
+      if (s.kinds[k] === FRAME && s.vectors[k] === NMI) { s.vectors[k] = NMI_UNBLOCKED; break; }
+    }
     return null;
   }
 

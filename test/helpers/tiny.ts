@@ -162,7 +162,7 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
 }
 
 /** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a 4 KiB scratch page. */
-export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
+export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; nmiRepeat?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
   const a = new Asm(TEXT);
   build(a);
   const code = a.finish();
@@ -172,6 +172,7 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
     timerHz: opts.timerHz ?? 0,
     nmiRate: opts.nmiRate ?? 0,
     visibleSlices: opts.visibleSlices,
+    nmiRepeat: opts.nmiRepeat,
     guestHandlers: opts.guestHandlers?.(a),
   });
   return { kernel, machine, asm: a };
