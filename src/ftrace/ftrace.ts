@@ -147,6 +147,7 @@ export class FtraceCore {
 
   /** ftrace_ops_get_func: what a caller or the ops' trampoline calls for this ops alone. */
   ftraceOpsGetFunc(ops: FtraceOps): TraceFunc {
+    if (ops.has(FTRACE_OPS_FL_STUB)) return this.ftraceStub; // graph_ops: the callers' graph jmp does its work
     if (ops.has(FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_RCU)) return this.assistFunc;
     return this.opsRawFunc(ops);
   }

@@ -13,3 +13,5 @@ export const HC_NMI_ENTER = 0x102; // NMI entry: 1 when an NMI handler is alread
 export const HC_NMI_EXIT = 0x103; // NMI exit: 1 when an NMI was latched meanwhile (run the handler again), else 0
 export const HC_FTRACE_FUNC = 0x110; // ftrace: a caller's call reached a TraceFunc stub; r11 = the stub's index
 export const HC_FTRACE_LIVE = 0x111; // ftrace: a writer task asks the host to run its live update (rdi = the call's id)
+export const HC_FTRACE_GRAPH_ENTRY = 0x112; // ftrace_graph_caller: prepare_ftrace_return(rdi = site, rsi = &the parent's return address slot)
+export const HC_FTRACE_GRAPH_RETURN = 0x113; // return_to_handler: ftrace_return_to_handler (return value at [rsp]); the original return address -> rdi

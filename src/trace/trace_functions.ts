@@ -9,6 +9,7 @@ import { FtraceOps } from '../ftrace/ops.js';
 import type { X86Ftrace } from '../arch/x86/ftrace.js';
 import { RingBuffer, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NMI } from './ring_buffer.js';
 import { renderTrace, type OutputContext } from './trace_output.js';
+import { GraphTracer } from './trace_functions_graph.js';
 
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
 export interface Tracer {
@@ -34,7 +35,7 @@ export class TraceArray {
     this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => cpus[c].now() });
     const nop = new NopTracer();
     this.current = nop;
-    for (const t of [nop, new FunctionTracer()]) this.tracers.set(t.name, t);
+    for (const t of [nop, new FunctionTracer(), new GraphTracer()]) this.tracers.set(t.name, t);
   }
 
   /** Names of the available tracers (available_tracers). */

@@ -1,15 +1,15 @@
 // The x86-64 dynamic ftrace backend: site bytes, checked make_nop/make_call/modify_call, live updates as text_poke_bp batches whose #BP handler emulates the new instruction, the callers' patchable call and jmp (arch/x86/kernel/ftrace.c).
 
 import type { Cpu } from '../../machine/x86/cpu.js';
-import { RCX, RDI, RSI, IF } from '../../machine/x86/cpu.js';
+import { RCX, RDI, RSI, RSP, IF } from '../../machine/x86/cpu.js';
 import { R11 } from '../../machine/x86/encoder.js';
-import { PERM_X, addrToNum, hex } from '../../machine/memory.js';
+import { PERM_X, addrToNum, numToAddr, hex } from '../../machine/memory.js';
 import type { HostThread } from '../../machine/scheduler.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { PtRegs, PT } from '../../kernel/ptregs.js';
 import type { BpSite } from '../../kernel/text_poke.js';
 import { int3Context, int3EmulateCall, int3EmulateJmp } from '../../kernel/text_patching.js';
-import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_GRAPH_ENTRY, HC_FTRACE_GRAPH_RETURN, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { NMI_VECTOR } from '../../kernel/layout.js';
 import type { Task } from '../../kernel/sched.js';
 import {
@@ -19,6 +19,7 @@ import {
 import type { DynFtrace } from '../../ftrace/record.js';
 import type { FtraceCore } from '../../ftrace/ftrace.js';
 import { checkRecords } from '../../ftrace/check.js';
+import { Fgraph, type FgraphEnv, type RetStack } from '../../ftrace/fgraph.js';
 import type { FtraceOps, TraceContextLevel, TraceCtx, TraceFunc, TraceRecursion } from '../../ftrace/ops.js';
 import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
 
@@ -110,6 +111,8 @@ export class X86Ftrace implements FtraceArch {
     this.callTarget = this.callers.ftraceStub;
     this.graphTarget = this.callers.ftraceStub;
     kernel.machine.registerHypercall(HC_FTRACE_FUNC, 'ftrace function', (cpu) => this.onFuncStub(cpu));
+    kernel.machine.registerHypercall(HC_FTRACE_GRAPH_ENTRY, 'ftrace graph entry', (cpu) => this.prepareFtraceReturn(cpu));
+    kernel.machine.registerHypercall(HC_FTRACE_GRAPH_RETURN, 'ftrace graph return', (cpu) => this.ftraceReturnToHandler(cpu));
   }
 
   // ---------------------------------------------------------------- bytes
@@ -372,6 +375,77 @@ export class X86Ftrace implements FtraceArch {
       // the regs caller will return to the new ip: a blessed redirection of its return (invariant 3)
       this.kernel.flow?.redirectReturn(cpu.id, addrToNum(ipBefore), addrToNum(regs.ip));
     }
+  }
+
+  // ---------------------------------------------------------------- the function-return tracer
+
+  private fgraphCore: Fgraph | null = null;
+
+  /** The function-return tracer's core over this backend (one per machine: its return stacks are a task slot). */
+  fgraph(core: FtraceCore): Fgraph {
+    if (this.fgraphCore === null) {
+      this.fgraphCore = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', () => ({ entries: [], overrun: 0 })));
+    }
+    return this.fgraphCore;
+  }
+
+  private fgraphEnv(cpu: Cpu): FgraphEnv {
+    const k = this.kernel;
+    const g = this.fgraphCore!;
+    return { retStack: () => k.sched.slots.get(k.sched.current[cpu.id], g.key), now: () => cpu.now() };
+  }
+
+  /** Negative control: replace return addresses without telling the flow monitor (invariant 3 must fire). */
+  graphHidesRedirect = false;
+
+  /** Calls that reached ftrace_graph_caller / return_to_handler. */
+  readonly graphStats = { entries: 0, returns: 0 };
+
+  /**
+   * HC_FTRACE_GRAPH_ENTRY from ftrace_graph_caller: prepare_ftrace_return(self_addr = rdi, parent = rsi).
+   * When the tracer takes the call, the parent's return address slot is replaced with
+   * return_to_handler, and the flow monitor is told (a blessed redirection, invariant 3).
+   */
+  private prepareFtraceReturn(cpu: Cpu): void {
+    this.graphStats.entries++;
+    const g = this.fgraphCore;
+    if (g === null) return;
+    const selfAddr = cpu.getReg(RDI);
+    const parent = cpu.getReg(RSI);
+    const mem = this.kernel.machine.mem;
+    const old = mem.readU64(parent);
+    const rth = this.callers.returnToHandler;
+    this.current = cpu;
+    let hooked: boolean;
+    try {
+      hooked = g.enter(this.fgraphEnv(cpu), addrToNum(selfAddr), addrToNum(old));
+    } finally {
+      this.current = null;
+    }
+    if (!hooked) return;
+    mem.writeU64(parent, rth);
+    if (!this.graphHidesRedirect) this.kernel.flow?.redirectReturn(cpu.id, addrToNum(old), addrToNum(rth));
+  }
+
+  /**
+   * HC_FTRACE_GRAPH_RETURN from return_to_handler: ftrace_return_to_handler pops the current task's
+   * return stack (the saved rax is at [rsp]) and the stub jumps to the original address, given in rdi.
+   * The function's ret already left the flow monitor's entry (redirected to return_to_handler), so
+   * the jmp needs nothing more.
+   */
+  private ftraceReturnToHandler(cpu: Cpu): void {
+    this.graphStats.returns++;
+    const g = this.fgraphCore;
+    if (g === null) throw new Error('ftrace: return_to_handler reached with no function-return tracer');
+    const retval = this.kernel.machine.mem.readU64(cpu.getReg(RSP));
+    this.current = cpu;
+    let ret: number;
+    try {
+      ret = g.returnToHandler(this.fgraphEnv(cpu), Number(BigInt.asIntN(64, retval)));
+    } finally {
+      this.current = null;
+    }
+    cpu.setReg(RDI, numToAddr(ret));
   }
 
   /** The CPU whose traced call is being handled (callbacks read its clock, task and flags), or null. */

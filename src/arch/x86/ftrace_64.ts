@@ -15,7 +15,7 @@
 
 import { Asm, RAX, RBP, RCX, RDI, RDX, RSI, RSP, R8, R9, R11 } from '../../machine/x86/encoder.js';
 import { PT, PT_REGS_SIZE, PUSH_ORDER, PT_REGNUM } from '../../kernel/ptregs.js';
-import { HC_FTRACE_FUNC, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_GRAPH_ENTRY, HC_FTRACE_GRAPH_RETURN, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { KERNEL_CS } from '../../machine/x86/cpu.js';
 
 export const MCOUNT_INSN_SIZE = 5;
@@ -34,8 +34,10 @@ export interface FtraceCallersText {
   ftraceRegsCall: bigint;
   /** A bare `ret`: what ftrace_call and ftrace_graph_call target when nothing is traced. */
   ftraceStub: bigint;
-  /** The graph hook's target once enabled (a `ret` until the function_graph tracer exists). */
+  /** The graph hook's target once enabled. */
   ftraceGraphCaller: bigint;
+  /** Where a graph-traced function's replaced return address points. */
+  returnToHandler: bigint;
   symbols: { name: string; value: bigint; size: number }[];
 }
 
@@ -108,11 +110,43 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   a.ret();
   symbols.push({ name: 'ftrace_regs_caller', value: ftraceRegsCaller, size: Number(a.here - ftraceRegsCaller) });
 
-  // ---- ftrace_graph_caller: a placeholder until the function_graph tracer
+  // ---- ftrace_graph_caller (reached by the jmp at ftrace_graph_call, after ftrace_caller restored its
+  // frame): [rsp] = the return address into the traced function, [rsp + 8] = the parent slot. The host's
+  // prepare_ftrace_return(self_addr = site, parent = &slot) may replace the slot with return_to_handler.
   a.align(16);
   const ftraceGraphCaller = a.here;
+  a.subImm(RSP, 24);
+  a.store(RSP, 0, RAX);
+  a.store(RSP, 8, RDI);
+  a.store(RSP, 16, RSI);
+  a.load(RDI, RSP, 24);
+  a.subImm(RDI, MCOUNT_INSN_SIZE);
+  a.mov(RSI, RSP);
+  a.addImm(RSI, 32);
+  a.movImm32(RAX, HC_FTRACE_GRAPH_ENTRY);
+  a.vmcall();
+  a.load(RSI, RSP, 16);
+  a.load(RDI, RSP, 8);
+  a.load(RAX, RSP, 0);
+  a.addImm(RSP, 24);
   a.ret();
-  symbols.push({ name: 'ftrace_graph_caller', value: ftraceGraphCaller, size: 1 });
+  symbols.push({ name: 'ftrace_graph_caller', value: ftraceGraphCaller, size: Number(a.here - ftraceGraphCaller) });
+
+  // ---- return_to_handler: a traced function's ret lands here; save the return value registers, ask
+  // the host (ftrace_return_to_handler, which reads rax at [rsp]) for the original return address in
+  // rdi, restore and jump there.
+  a.align(16);
+  const returnToHandler = a.here;
+  a.subImm(RSP, 16);
+  a.store(RSP, 0, RAX);
+  a.store(RSP, 8, RDX);
+  a.movImm32(RAX, HC_FTRACE_GRAPH_RETURN);
+  a.vmcall();
+  a.load(RDX, RSP, 8);
+  a.load(RAX, RSP, 0);
+  a.addImm(RSP, 16);
+  a.bytes(0xff, 0xe7); // jmp *%rdi
+  symbols.push({ name: 'return_to_handler', value: returnToHandler, size: Number(a.here - returnToHandler) });
 
   const code = a.finish();
   // the patchable instructions start as a call / jmp to ftrace_stub
@@ -124,7 +158,7 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   put(ftraceCall, 0xe8, ftraceStub);
   put(ftraceRegsCall, 0xe8, ftraceStub);
   put(ftraceGraphCall, 0xe9, ftraceStub);
-  return { code, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceStub, ftraceGraphCaller, symbols };
+  return { code, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceStub, ftraceGraphCaller, returnToHandler, symbols };
 }
 
 /** Bytes of one TraceFunc entry stub at `addr`: `mov $index, %r11d; mov $HC_FTRACE_FUNC, %eax; vmcall; ret`. */

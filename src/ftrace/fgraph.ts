@@ -1,0 +1,122 @@
+// The function-return tracer's core: the graph ops, the per-task return stack (current->ret_stack), function_graph_enter and ftrace_return_to_handler (kernel/trace/fgraph.c).
+
+import type { SlotKey } from '../kernel/task_slots.js';
+import { FtraceOps, FTRACE_OPS_FL_STUB } from './ops.js';
+import { EBUSY, type ArchThread } from './arch.js';
+import { FTRACE_START_FUNC_RET, FTRACE_STOP_FUNC_RET, type FtraceCore } from './ftrace.js';
+
+/** FTRACE_RETFUNC_DEPTH: entries one task's return stack holds. */
+export const FTRACE_RETFUNC_DEPTH = 50;
+
+/** One saved return (struct ftrace_ret_stack); addresses as the ring buffer stores them (addrToNum). */
+export interface RetStackEntry {
+  /** The traced function's site. */
+  func: number;
+  /** The original return address the slot held. */
+  ret: number;
+  calltime: number;
+  depth: number;
+}
+
+/** current->ret_stack, curr_ret_stack (its length), trace_overrun. Plain data (snapshots copy it). */
+export interface RetStack {
+  entries: RetStackEntry[];
+  overrun: number;
+}
+
+/** struct ftrace_graph_ent. */
+export interface FtraceGraphEnt {
+  func: number;
+  depth: number;
+}
+
+/** struct ftrace_graph_ret. */
+export interface FtraceGraphRet {
+  func: number;
+  depth: number;
+  calltime: number;
+  rettime: number;
+  overrun: number;
+  retval: number;
+}
+
+/** struct fgraph_ops: the tracer's entry (returns whether to trace this call) and return callbacks. */
+export interface FgraphOps {
+  entryfunc(trace: FtraceGraphEnt): boolean;
+  retfunc(trace: FtraceGraphRet): void;
+}
+
+/** Where the core runs: the current task's return stack and the clock of the CPU running the traced call. */
+export interface FgraphEnv {
+  retStack(): RetStack;
+  now(): number;
+}
+
+export class Fgraph {
+  /** graph_ops: registered with the graph hook; its function is the stub (the callers' jmp does the work). */
+  readonly ops = new FtraceOps('ftrace_stub', () => {}, FTRACE_OPS_FL_STUB);
+  /** The registered fgraph_ops, or null (ftrace_graph_entry / ftrace_graph_return are the stubs). */
+  gops: FgraphOps | null = null;
+  /** Calls that pushed an entry / popped one; pushes refused because a return stack was full. */
+  readonly stats = { entries: 0, returns: 0, overruns: 0, declined: 0 };
+  /** max_graph_depth: 0 = no limit. */
+  maxDepth = 0;
+
+  constructor(readonly core: FtraceCore, readonly key: SlotKey<RetStack>) {}
+
+  /** register_ftrace_graph: at most one fgraph_ops; the sites its ops wants call ftrace_caller, whose jmp goes to ftrace_graph_caller. */
+  *registerFtraceGraph(gops: FgraphOps): ArchThread<number> {
+    if (this.gops !== null) return -EBUSY;
+    this.gops = gops;
+    const err = yield* this.core.ftraceStartup(this.ops, FTRACE_START_FUNC_RET);
+    if (err) this.gops = null;
+    return err;
+  }
+
+  /** unregister_ftrace_graph: calls already hooked keep returning through return_to_handler, which pops without tracing. */
+  *unregisterFtraceGraph(gops: FgraphOps): ArchThread<number> {
+    if (this.gops !== gops) return 0;
+    const err = yield* this.core.ftraceShutdown(this.ops, FTRACE_STOP_FUNC_RET);
+    this.gops = null;
+    return err;
+  }
+
+  /**
+   * function_graph_enter(ret, func): push {func, ret, calltime, depth} on the current task's return
+   * stack and ask the tracer's entry callback; true when the caller must replace the return address.
+   */
+  enter(env: FgraphEnv, func: number, ret: number): boolean {
+    const gops = this.gops;
+    if (gops === null) return false;
+    const rs = env.retStack();
+    const depth = rs.entries.length;
+    if (depth >= FTRACE_RETFUNC_DEPTH) {
+      rs.overrun++;
+      this.stats.overruns++;
+      return false;
+    }
+    if (this.maxDepth > 0 && depth >= this.maxDepth) {
+      this.stats.declined++;
+      return false;
+    }
+    const calltime = env.now();
+    rs.entries.push({ func, ret, calltime, depth });
+    if (!gops.entryfunc({ func, depth })) {
+      rs.entries.pop();
+      this.stats.declined++;
+      return false;
+    }
+    this.stats.entries++;
+    return true;
+  }
+
+  /** ftrace_return_to_handler: pop the current task's innermost entry, trace the return, give back the original return address. */
+  returnToHandler(env: FgraphEnv, retval: number): number {
+    const rs = env.retStack();
+    const e = rs.entries.pop();
+    if (e === undefined) throw new Error('ftrace: return_to_handler with an empty return stack (bad ret_stack)');
+    this.stats.returns++;
+    this.gops?.retfunc({ func: e.func, depth: e.depth, calltime: e.calltime, rettime: env.now(), overrun: rs.overrun, retval });
+    return e.ret;
+  }
+}
