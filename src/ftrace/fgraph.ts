@@ -82,32 +82,52 @@ export class Fgraph {
   }
 
   /**
-   * function_graph_enter(ret, func): push {func, ret, calltime, depth} on the current task's return
-   * stack and ask the tracer's entry callback; true when the caller must replace the return address.
+   * ftrace_push_return_trace's first half: reserve the current task's next return stack slot (the
+   * kernel's curr_ret_stack++ before barrier()). Returns its index, or -1 when nothing is to be pushed
+   * (no tracer, the stack is full: trace_overrun, max_graph_depth). An interrupt that strikes before
+   * fill() pushes and pops above the reserved slot.
    */
-  enter(env: FgraphEnv, func: number, ret: number): boolean {
-    const gops = this.gops;
-    if (gops === null) return false;
+  reserve(env: FgraphEnv): number {
+    if (this.gops === null) return -1;
     const rs = env.retStack();
     const depth = rs.entries.length;
     if (depth >= FTRACE_RETFUNC_DEPTH) {
       rs.overrun++;
       this.stats.overruns++;
-      return false;
+      return -1;
     }
     if (this.maxDepth > 0 && depth >= this.maxDepth) {
       this.stats.declined++;
-      return false;
+      return -1;
     }
+    rs.entries.push({ func: 0, ret: 0, calltime: 0, depth });
+    return depth;
+  }
+
+  /**
+   * The second half: fill the reserved slot and ask the tracer's entry callback; true when the caller
+   * must replace the return address. A declined call gives its slot back (it is the innermost again:
+   * whatever an interrupt pushed meanwhile was popped before the interrupt returned).
+   */
+  fill(env: FgraphEnv, index: number, func: number, ret: number): boolean {
+    const rs = env.retStack();
+    if (rs.entries.length !== index + 1) throw new Error(`ftrace: return stack slot ${index} is not the innermost (${rs.entries.length} entries)`);
+    const gops = this.gops;
     const calltime = env.now();
-    rs.entries.push({ func, ret, calltime, depth });
-    if (!gops.entryfunc({ func, depth })) {
+    rs.entries[index] = { func, ret, calltime, depth: index };
+    if (gops === null || !gops.entryfunc({ func, depth: index })) {
       rs.entries.pop();
       this.stats.declined++;
       return false;
     }
     this.stats.entries++;
     return true;
+  }
+
+  /** function_graph_enter(ret, func) as one atomic step: reserve and fill. */
+  enter(env: FgraphEnv, func: number, ret: number): boolean {
+    const index = this.reserve(env);
+    return index >= 0 && this.fill(env, index, func, ret);
   }
 
   /** ftrace_return_to_handler: pop the current task's innermost entry, trace the return, give back the original return address. */

@@ -102,6 +102,7 @@ export class X86Ftrace implements FtraceArch {
     this.emulation = opts.emulation ?? 'emulate';
     this.omitSync = opts.omitSync;
     this.patchCpu = kernel.cpus[0];
+    this.graphWindowDepth = kernel.cpus.map(() => 0);
     const base = kernel.vm.moduleAlloc(4096, 'ftrace callers');
     this.callers = buildFtraceCallers(base);
     kernel.machine.mem.write(base, this.callers.code); // text_poke_early: no CPU runs it yet
@@ -399,7 +400,11 @@ export class X86Ftrace implements FtraceArch {
   graphHidesRedirect = false;
 
   /** Calls that reached ftrace_graph_caller / return_to_handler. */
-  readonly graphStats = { entries: 0, returns: 0 };
+  readonly graphStats = { entries: 0, returns: 0, inWindow: 0 };
+  /** Push the return stack entry as a host step with an interrupt window (false: one atomic step). */
+  graphPushWindow = true;
+  /** Per CPU: pushes whose slot is reserved and not yet filled. */
+  private readonly graphWindowDepth: number[] = [];
 
   /**
    * HC_FTRACE_GRAPH_ENTRY from ftrace_graph_caller: prepare_ftrace_return(self_addr = rdi, parent = rsi).
@@ -410,21 +415,50 @@ export class X86Ftrace implements FtraceArch {
     this.graphStats.entries++;
     const g = this.fgraphCore;
     if (g === null) return;
-    const selfAddr = cpu.getReg(RDI);
+    const selfAddr = addrToNum(cpu.getReg(RDI));
     const parent = cpu.getReg(RSI);
-    const mem = this.kernel.machine.mem;
-    const old = mem.readU64(parent);
-    const rth = this.callers.returnToHandler;
-    this.current = cpu;
-    let hooked: boolean;
-    try {
-      hooked = g.enter(this.fgraphEnv(cpu), addrToNum(selfAddr), addrToNum(old));
-    } finally {
-      this.current = null;
+    const old = addrToNum(this.kernel.machine.mem.readU64(parent));
+    const env = this.fgraphEnv(cpu);
+    if (this.graphWindowDepth[cpu.id] > 0) this.graphStats.inWindow++;
+    if (!this.graphPushWindow || cpu.nmiBlocked || this.kernel.hostThreadRunning(cpu.id)) {
+      // atomic: in NMI context (a host thread cannot step until the NMI handler returns), e.g. an NMI
+      // that struck in another push's window or on a CPU whose host thread (a live update) is frozen
+      this.current = cpu;
+      let hooked: boolean;
+      try {
+        hooked = g.enter(env, selfAddr, old);
+      } finally {
+        this.current = null;
+      }
+      if (hooked) this.hookReturn(cpu, parent, old);
+      return;
     }
-    if (!hooked) return;
-    mem.writeU64(parent, rth);
-    if (!this.graphHidesRedirect) this.kernel.flow?.redirectReturn(cpu.id, addrToNum(old), addrToNum(rth));
+    // the push as a host step: reserve the slot, leave a window where an NMI may be delivered on
+    // this CPU (its traced functions push and pop above the reserved slot), then fill it
+    const index = g.reserve(env);
+    if (index < 0) return;
+    this.graphWindowDepth[cpu.id]++;
+    const self = this;
+    this.kernel.startHostThread(cpu.id, (function* (): HostThread {
+      yield;
+      self.graphWindowDepth[cpu.id]--;
+      self.current = cpu;
+      let hooked: boolean;
+      try {
+        hooked = g.fill(env, index, selfAddr, old);
+      } finally {
+        self.current = null;
+      }
+      if (hooked) self.hookReturn(cpu, parent, old);
+    })());
+    cpu.interruptSlice(); // the guest context stays frozen after the vmcall until the push is done
+  }
+
+  /** Replace the parent's return address slot with return_to_handler and bless it (invariant 3). */
+  private hookReturn(cpu: Cpu, parent: bigint, old: number): void {
+    const rth = this.callers.returnToHandler;
+    this.kernel.machine.mem.writeU64(parent, rth);
+    if (!this.graphHidesRedirect) this.kernel.flow?.redirectReturn(cpu.id, old, addrToNum(rth));
   }
 
   /**
