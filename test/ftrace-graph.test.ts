@@ -141,6 +141,30 @@ describe('function_graph from boot on the bundled kernel', () => {
   });
 });
 
+describe('function_graph: the push order', () => {
+  it('negative control: filling the return stack slot before reserving it lets an NMI in the window clobber it: return_to_handler jumps to the return address of the NMI and the run stops on a violation or fault (some seed of a few)', () => {
+    const fired: string[] = [];
+    for (const seed of [1, 2, 3, 4]) {
+      let b: Booted | undefined;
+      const r = bootAndRun(image, 'vmlinux', {
+        cpus: 4, seed, nmiRate: 20, maxSteps: 6_000_000,
+        onBoot: (bb) => {
+          b = bb;
+          bb.ftrace!.arch.graphFillFirst = true;
+          startBootTracing(bb.kernel, bb.ftrace!.core, bb.ftrace!.arch, { tracer: 'function_graph', sizeKb: 256 });
+        },
+      });
+      expect(b).toBeDefined();
+      if (r.exitReason === 'violation' || r.exitReason === 'fault') {
+        fired.push(`seed ${seed}: ${r.violation ? `invariant ${r.violation.invariant}: ${r.violation.summary}` : r.error}`);
+        break;
+      }
+    }
+    expect(fired.length).toBe(1);
+    console.log(`fill-before-reserve control: ${fired[0]}`);
+  });
+});
+
 // ---------------------------------------------------------------- live, under load
 
 interface LiveProblem { what: string }

@@ -22,6 +22,9 @@ export interface RetStackEntry {
 export interface RetStack {
   entries: RetStackEntry[];
   overrun: number;
+  /** Returns popped so far, and what the last one left in its slot (the slot's memory after the pop). */
+  pops: number;
+  lastPopped: RetStackEntry | null;
 }
 
 /** struct ftrace_graph_ent. */
@@ -124,6 +127,36 @@ export class Fgraph {
     return true;
   }
 
+  /**
+   * Negative control: the order the kernel warns against, filling the next slot before reserving it.
+   * Returns the filled slot (not yet counted) and the pops seen so far, or null.
+   */
+  fillUnreserved(env: FgraphEnv, func: number, ret: number): { entry: RetStackEntry; pops: number } | null {
+    if (this.gops === null) return null;
+    const rs = env.retStack();
+    const depth = rs.entries.length;
+    if (depth >= FTRACE_RETFUNC_DEPTH) { rs.overrun++; this.stats.overruns++; return null; }
+    return { entry: { func, ret, calltime: env.now(), depth }, pops: rs.pops };
+  }
+
+  /**
+   * ...then reserving it: an interrupt that pushed and popped in between wrote its own entry into that
+   * slot, and the reservation now holds the interrupt's entry (its function, its return address).
+   */
+  reserveFilled(env: FgraphEnv, filled: { entry: RetStackEntry; pops: number }): boolean {
+    const rs = env.retStack();
+    const clobbered = rs.pops !== filled.pops && rs.lastPopped !== null && rs.lastPopped.depth === filled.entry.depth;
+    const slot = clobbered ? rs.lastPopped! : filled.entry;
+    rs.entries.push(slot);
+    if (this.gops === null || !this.gops.entryfunc({ func: slot.func, depth: slot.depth })) {
+      rs.entries.pop();
+      this.stats.declined++;
+      return false;
+    }
+    this.stats.entries++;
+    return true;
+  }
+
   /** function_graph_enter(ret, func) as one atomic step: reserve and fill. */
   enter(env: FgraphEnv, func: number, ret: number): boolean {
     const index = this.reserve(env);
@@ -135,6 +168,8 @@ export class Fgraph {
     const rs = env.retStack();
     const e = rs.entries.pop();
     if (e === undefined) throw new Error('ftrace: return_to_handler with an empty return stack (bad ret_stack)');
+    rs.pops++;
+    rs.lastPopped = e;
     this.stats.returns++;
     this.gops?.retfunc({ func: e.func, depth: e.depth, calltime: e.calltime, rettime: env.now(), overrun: rs.overrun, retval });
     return e.ret;

@@ -385,7 +385,7 @@ export class X86Ftrace implements FtraceArch {
   /** The function-return tracer's core over this backend (one per machine: its return stacks are a task slot). */
   fgraph(core: FtraceCore): Fgraph {
     if (this.fgraphCore === null) {
-      this.fgraphCore = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', () => ({ entries: [], overrun: 0 })));
+      this.fgraphCore = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', () => ({ entries: [], overrun: 0, pops: 0, lastPopped: null })));
     }
     return this.fgraphCore;
   }
@@ -403,6 +403,8 @@ export class X86Ftrace implements FtraceArch {
   readonly graphStats = { entries: 0, returns: 0, inWindow: 0 };
   /** Push the return stack entry as a host step with an interrupt window (false: one atomic step). */
   graphPushWindow = true;
+  /** Negative control: in the window, fill the slot first and reserve it after (an NMI there clobbers it). */
+  graphFillFirst = false;
   /** Per CPU: pushes whose slot is reserved and not yet filled. */
   private readonly graphWindowDepth: number[] = [];
 
@@ -431,6 +433,27 @@ export class X86Ftrace implements FtraceArch {
         this.current = null;
       }
       if (hooked) this.hookReturn(cpu, parent, old);
+      return;
+    }
+    if (this.graphFillFirst) {
+      // negative control: fill the slot, leave the window, then reserve it
+      const filled = g.fillUnreserved(env, selfAddr, old);
+      if (filled === null) return;
+      this.graphWindowDepth[cpu.id]++;
+      const self = this;
+      this.kernel.startHostThread(cpu.id, (function* (): HostThread {
+        yield;
+        self.graphWindowDepth[cpu.id]--;
+        self.current = cpu;
+        let hooked: boolean;
+        try {
+          hooked = g.reserveFilled(env, filled);
+        } finally {
+          self.current = null;
+        }
+        if (hooked) self.hookReturn(cpu, parent, old);
+      })());
+      cpu.interruptSlice();
       return;
     }
     // the push as a host step: reserve the slot, leave a window where an NMI may be delivered on
