@@ -376,7 +376,7 @@ describe('ftsim run --tracer', () => {
   it('an unknown tracer is refused before anything runs; a filter that matches nothing is reported and the run goes on untraced', () => {
     const bad = ftsim('run', '--kernel', vmlinux, '--tracer', 'bogus');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain('--tracer bogus: no such tracer (available: function nop)');
+    expect(bad.stderr).toContain('--tracer bogus: no such tracer (available: function_graph function nop)');
     expect(bad.stdout).toBe('');
     const out = join(dir, 'trace-none.txt');
     const none = ftsim('run', '--kernel', vmlinux, '--cpus', '1', '--tracer', 'function', '--filter', 'no_such_function', '--trace', out);

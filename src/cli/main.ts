@@ -18,7 +18,7 @@ import { disasmCommand } from './disasm.js';
 import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
-const TRACERS = ['function', 'nop'];
+const TRACERS = ['function_graph', 'function', 'nop'];
 
 /** Exit codes. */
 export const EXIT_OK = 0;
