@@ -1,12 +1,12 @@
 // The function_graph tracer on the bundled kernel: ftrace_graph_caller and return_to_handler as guest code, the per-task return stack, every entry with its exit, durations that add up, the graph text, live enabling under load, and a negative control for the call/ret monitor.
 import { describe, expect, it } from 'vitest';
+import { runLive, runFor, runUntilSmp, isProblem } from './helpers/live.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { boot, bootAndRun, type Booted, type RunResult } from '../src/runner.js';
 import { startBootTracing, TraceArray } from '../src/trace/trace_functions.js';
 import { TRACE_FLAG_NMI, TRACE_GRAPH_ENT, TRACE_GRAPH_RET } from '../src/trace/ring_buffer.js';
 import { checkX86Records } from '../src/arch/x86/ftrace.js';
-import type { FtraceCall } from '../src/ftrace/ftrace.js';
 
 const KERNEL = fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url));
 const image = readFileSync(KERNEL);
@@ -167,37 +167,6 @@ describe('function_graph: the push order', () => {
 
 // ---------------------------------------------------------------- live, under load
 
-interface LiveProblem { what: string }
-const isProblem = (x: unknown): x is LiveProblem => typeof x === 'object' && x !== null && 'what' in x;
-
-function runLive<T>(b: Booted, cpu: number, call: FtraceCall<T>): T | LiveProblem {
-  const k = b.kernel;
-  let out: { r: T } | null = null;
-  b.ftrace!.arch.startLiveTask(cpu, call, (r) => { out = { r }; });
-  for (let guard = 0; out === null; guard++) {
-    const o = k.run(k.steps + 20_000);
-    if (o.violation) return { what: `violation: ${o.violation.summary}\n${o.violation.details.join('\n')}` };
-    if (o.error) return { what: `error: ${o.error}` };
-    if (guard > 2000 || o.reason !== 'max-steps') return { what: `the live call did not finish (${o.reason} at step ${k.steps})` };
-  }
-  return (out as { r: T }).r;
-}
-
-function runFor(b: Booted, steps: number): LiveProblem | null {
-  const o = b.kernel.run(b.kernel.steps + steps);
-  if (o.violation) return { what: `violation: ${o.violation.summary}\n${o.violation.details.join('\n')}` };
-  if (o.error) return { what: `error: ${o.error}` };
-  return null;
-}
-
-function runUntilSmp(b: Booted): LiveProblem | null {
-  for (let i = 0; i < 400; i++) {
-    if (b.kernel.cpus.every((c) => !c.halted)) return null;
-    const p = runFor(b, 100_000);
-    if (p) return p;
-  }
-  return { what: 'the secondary CPUs never started' };
-}
 
 describe('function_graph, live, on 4 busy CPUs with NMIs', () => {
   it('enable then disable it (and switch from function) while 4 CPUs run: no monitor fires, records agree with text, hooked returns still come back after disable', () => {

@@ -1,5 +1,6 @@
 // The x86 dynamic ftrace backend on the simulated machine: boot conversion (ftrace_init), the ftrace bug report for an altered site, the function tracer from boot, and live enabling/disabling under load with its negative controls.
 import { describe, expect, it } from 'vitest';
+import { runLive, runFor, runUntilSmp, isProblem, type LiveProblem } from './helpers/live.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { boot, bootAndRun, type Booted } from '../src/runner.js';
@@ -84,44 +85,7 @@ describe('ftrace_init at boot', () => {
 // ---------------------------------------------------------------- live patching under load
 
 
-/** What a live run found: the first violation or error, if any. */
-interface LiveProblem { what: string }
 
-/** Run a live ftrace call as a host thread on `cpu` while every CPU keeps running; returns its result or the problem that stopped the run. */
-function runLive<T>(b: Booted, cpu: number, call: FtraceCall<T>): T | LiveProblem {
-  const k = b.kernel;
-  let out: { r: T } | null = null;
-  b.ftrace!.arch.startLiveTask(cpu, call, (r) => { out = { r }; });
-  for (let guard = 0; out === null; guard++) {
-    const o = k.run(k.steps + 20_000);
-    if (o.violation) return { what: `violation: ${o.violation.summary}\n${o.violation.details.join('\n')}` };
-    if (o.error) return { what: `error: ${o.error}` };
-    if (guard > 2000 || o.reason !== 'max-steps') {
-      const where = k.cpus.map((c) => `cpu${c.id}: ${b.symbols.format(c.getRip())} halted=${c.halted} host=${k.hostThreadRunning(c.id)}`).join('; ');
-      return { what: `the live call did not finish (${o.reason} at step ${k.steps}; ${where})` };
-    }
-  }
-  return (out as { r: T }).r;
-}
-
-function runFor(b: Booted, steps: number): LiveProblem | null {
-  const o = b.kernel.run(b.kernel.steps + steps);
-  if (o.violation) return { what: `violation: ${o.violation.summary}\n${o.violation.details.join('\n')}` };
-  if (o.error) return { what: `error: ${o.error}` };
-  return null;
-}
-
-/** Run until the secondary CPUs are up (the bundled kernel's SMP workload has begun). */
-function runUntilSmp(b: Booted): LiveProblem | null {
-  for (let i = 0; i < 400; i++) {
-    if (b.kernel.cpus.every((c) => !c.halted)) return null;
-    const p = runFor(b, 100_000);
-    if (p) return p;
-  }
-  return { what: 'the secondary CPUs never started' };
-}
-
-const isProblem = (x: unknown): x is LiveProblem => typeof x === 'object' && x !== null && 'what' in x;
 
 /**
  * The functions the bundled kernel runs in NMI context (nmi_handler and what it calls), found by tracing
