@@ -366,12 +366,7 @@ export class X86Ftrace implements FtraceArch {
     const op = this.functionTraceOp();
     if (op === null) return;
     const ctx: TraceCtx = { recursion: this.recursionOf(this.kernel.sched.current[cpu.id]), context: this.contextOf(cpu) };
-    this.current = cpu;
-    try {
-      func.call(ip, parentIp, op, regs, ctx);
-    } finally {
-      this.current = null;
-    }
+    this.asCurrent(cpu, () => func.call(ip, parentIp, op, regs, ctx));
     if (regs !== null && regs.ip !== ipBefore) {
       // the regs caller will return to the new ip: a blessed redirection of its return (invariant 3)
       this.kernel.flow?.redirectReturn(cpu.id, addrToNum(ipBefore), addrToNum(regs.ip));
@@ -425,56 +420,47 @@ export class X86Ftrace implements FtraceArch {
     if (!this.graphPushWindow || cpu.nmiBlocked || this.kernel.hostThreadRunning(cpu.id)) {
       // atomic: in NMI context (a host thread cannot step until the NMI handler returns), e.g. an NMI
       // that struck in another push's window or on a CPU whose host thread (a live update) is frozen
-      this.current = cpu;
-      let hooked: boolean;
-      try {
-        hooked = g.enter(env, selfAddr, old);
-      } finally {
-        this.current = null;
-      }
-      if (hooked) this.hookReturn(cpu, parent, old);
+      if (this.asCurrent(cpu, () => g.enter(env, selfAddr, old))) this.hookReturn(cpu, parent, old);
       return;
     }
     if (this.graphFillFirst) {
       // negative control: fill the slot, leave the window, then reserve it
       const filled = g.fillUnreserved(env, selfAddr, old);
       if (filled === null) return;
-      this.graphWindowDepth[cpu.id]++;
-      const self = this;
-      this.kernel.startHostThread(cpu.id, (function* (): HostThread {
-        yield;
-        self.graphWindowDepth[cpu.id]--;
-        self.current = cpu;
-        let hooked: boolean;
-        try {
-          hooked = g.reserveFilled(env, filled);
-        } finally {
-          self.current = null;
-        }
-        if (hooked) self.hookReturn(cpu, parent, old);
-      })());
-      cpu.interruptSlice();
+      this.afterWindow(cpu, parent, old, () => g.reserveFilled(env, filled));
       return;
     }
     // the push as a host step: reserve the slot, leave a window where an NMI may be delivered on
     // this CPU (its traced functions push and pop above the reserved slot), then fill it
     const index = g.reserve(env);
     if (index < 0) return;
+    this.afterWindow(cpu, parent, old, () => g.fill(env, index, selfAddr, old));
+  }
+
+  /**
+   * Finish a return-stack push as a host step on `cpu`, after one step in which an NMI may strike;
+   * `complete` says whether the return is to be hooked. The guest context stays frozen after the
+   * vmcall until the push is done.
+   */
+  private afterWindow(cpu: Cpu, parent: bigint, old: number, complete: () => boolean): void {
     this.graphWindowDepth[cpu.id]++;
     const self = this;
     this.kernel.startHostThread(cpu.id, (function* (): HostThread {
       yield;
       self.graphWindowDepth[cpu.id]--;
-      self.current = cpu;
-      let hooked: boolean;
-      try {
-        hooked = g.fill(env, index, selfAddr, old);
-      } finally {
-        self.current = null;
-      }
-      if (hooked) self.hookReturn(cpu, parent, old);
+      if (self.asCurrent(cpu, complete)) self.hookReturn(cpu, parent, old);
     })());
-    cpu.interruptSlice(); // the guest context stays frozen after the vmcall until the push is done
+    cpu.interruptSlice();
+  }
+
+  /** Run `fn` with `cpu` as the CPU whose task the return stack belongs to. */
+  private asCurrent<T>(cpu: Cpu, fn: () => T): T {
+    this.current = cpu;
+    try {
+      return fn();
+    } finally {
+      this.current = null;
+    }
   }
 
   /** Replace the parent's return address slot with return_to_handler and bless it (invariant 3). */
@@ -495,13 +481,7 @@ export class X86Ftrace implements FtraceArch {
     const g = this.fgraphCore;
     if (g === null) throw new Error('ftrace: return_to_handler reached with no function-return tracer');
     const retval = this.kernel.machine.mem.readU64(cpu.getReg(RSP));
-    this.current = cpu;
-    let ret: number;
-    try {
-      ret = g.returnToHandler(this.fgraphEnv(cpu), Number(BigInt.asIntN(64, retval)));
-    } finally {
-      this.current = null;
-    }
+    const ret = this.asCurrent(cpu, () => g.returnToHandler(this.fgraphEnv(cpu), Number(BigInt.asIntN(64, retval))));
     cpu.setReg(RDI, numToAddr(ret));
   }
 
