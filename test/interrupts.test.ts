@@ -12,27 +12,34 @@ function incData(a: Asm, off: number): void {
   a.bytes(0x48, 0xff, 0x06); // incq (%rsi)
 }
 
+/**
+ * A guest nmi_handler that counts its entries at DATA, its depth at DATA+8 and the times it found
+ * itself nested at DATA+16; it runs `beforeSpin`, then spins `spin` iterations so more NMIs can arrive.
+ */
+function countingNmiHandler(a: Asm, spin: number, beforeSpin: () => void = () => undefined): void {
+  a.label('nmi_handler');
+  incData(a, 0); // entries
+  incData(a, 8); // depth
+  a.movImm64(RSI, DATA + 8n);
+  a.bytes(0x48, 0x8b, 0x06); // mov (%rsi),%rax
+  a.cmpImm(RAX, 1);
+  a.jccLabel(4, 'depth_ok');
+  incData(a, 16); // nested!
+  a.label('depth_ok');
+  beforeSpin();
+  a.movImm32(RCX, spin);
+  a.label('nmi_spin');
+  a.subImm(RCX, 1);
+  a.jccLabel(5, 'nmi_spin');
+  a.movImm64(RSI, DATA + 8n);
+  a.bytes(0x48, 0xff, 0x0e); // decq (%rsi)
+  a.ret();
+}
+
 describe('NMIs', () => {
   it('a second NMI during the handler is latched and delivered after the IRET, never nested; a third is lost', () => {
     // The guest NMI handler counts entries and tracks depth; it spins long enough for more NMIs to arrive.
-    const handler = (a: Asm): void => {
-      a.label('nmi_handler');
-      incData(a, 0); // entries
-      incData(a, 8); // depth
-      a.movImm64(RSI, DATA + 8n);
-      a.bytes(0x48, 0x8b, 0x06); // mov (%rsi),%rax
-      a.cmpImm(RAX, 1);
-      a.jccLabel(4, 'depth_ok');
-      incData(a, 16); // nested!
-      a.label('depth_ok');
-      a.movImm32(RCX, 2000);
-      a.label('nmi_spin');
-      a.subImm(RCX, 1);
-      a.jccLabel(5, 'nmi_spin');
-      a.movImm64(RSI, DATA + 8n);
-      a.bytes(0x48, 0xff, 0x0e); // decq (%rsi)
-      a.ret();
-    };
+    const handler = (a: Asm): void => countingNmiHandler(a, 2000);
     const rebuilt = tinyKernel((a) => {
       a.label('start');
       a.movImm32(RDX, 200000);
@@ -78,26 +85,7 @@ describe('an NMI after an IRET inside the NMI handler', () => {
    * IRET unblocks NMIs, as on hardware, and a second NMI arrives while the handler still runs.
    */
   function nestedNmi(nmiRepeat: boolean) {
-    const handler = (a: Asm): void => {
-      a.label('nmi_handler');
-      incData(a, 0); // entries
-      incData(a, 8); // depth
-      a.movImm64(RSI, DATA + 8n);
-      a.bytes(0x48, 0x8b, 0x06); // mov (%rsi),%rax
-      a.cmpImm(RAX, 1);
-      a.jccLabel(4, 'depth_ok');
-      incData(a, 16); // the handler nested
-      a.label('depth_ok');
-      a.label('nmi_int3');
-      a.int3();
-      a.movImm32(RCX, 3000);
-      a.label('nmi_spin');
-      a.subImm(RCX, 1);
-      a.jccLabel(5, 'nmi_spin');
-      a.movImm64(RSI, DATA + 8n);
-      a.bytes(0x48, 0xff, 0x0e); // decq (%rsi)
-      a.ret();
-    };
+    const handler = (a: Asm): void => countingNmiHandler(a, 3000, () => { a.label('nmi_int3'); a.int3(); });
     const built = tinyKernel((a) => {
       a.label('start');
       a.movImm32(RDX, 300_000);
