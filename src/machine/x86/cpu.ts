@@ -4,7 +4,7 @@ import { Insn, Op, Pfx, NO_REG } from './insn.js';
 import { decode } from './decode.js';
 import { Memory, Region, PERM_W, PERM_X, hex } from '../memory.js';
 import { FetchModel, FetchViolation } from '../fetch.js';
-import { selectHandler } from './handlers.js';
+import { selectHandler, isVisible } from './handlers.js';
 import { execAlu, execIncDec, execNotNeg, execCmpxchg, execXadd } from './alu.js';
 import { execMov, execLea, execMovzx, execMovsx, execXchg, execCbw, execCwd } from './mov.js';
 import { execPush, execPop, execPushImm, execLeave } from './stack.js';
@@ -94,15 +94,6 @@ const RECENT = 32;
 
 /** cpuid vendor string "FtsimVirtCPU" as ebx, edx, ecx words. */
 const VENDOR = [0, 4, 8].map((i) => Buffer.from('FtsimVirtCPU'.slice(i, i + 4), 'latin1').readUInt32LE(0));
-
-/** Operations that end a slice when the scheduler asks for it (Cpu.sliceAtVisible), by op. */
-const VISIBLE = new Uint8Array(256);
-for (const op of [Op.CLI, Op.STI, Op.POPF, Op.VMCALL, Op.IRET, Op.CPUID, Op.SERIALIZE, Op.CMPXCHG]) VISIBLE[op] = 1;
-
-/** An operation other CPUs can observe: it must run on the generic path, where slices end. */
-function isVisible(d: Insn): boolean {
-  return VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem);
-}
 
 export class Cpu {
   /** Low and high 32 bits of rax..r15. */
@@ -421,7 +412,7 @@ export class Cpu {
     }
     const d = decode(r.bytes, off, r.size - off, this.rip);
     if (d.op !== Op.INVALID) {
-      d.handler = isVisible(d) ? null : selectHandler(d);
+      d.handler = selectHandler(d);
       r.icache![off] = d;
     }
     return d;

@@ -6,14 +6,23 @@ import { hJcc, hJmp, hCall, hRet } from './branch.js';
 import { hPush, hPop } from './stack.js';
 import { hMovRR64, hMovRR32, hMovImm, hLoad64, hLoad32, hLoadZx, hStore, hStoreImm, hLea64 } from './mov.js';
 
+/** Operations that end a slice when the scheduler asks for it (Cpu.sliceAtVisible), by op. */
+const VISIBLE = new Uint8Array(256);
+for (const op of [Op.CLI, Op.STI, Op.POPF, Op.VMCALL, Op.IRET, Op.CPUID, Op.SERIALIZE, Op.CMPXCHG]) VISIBLE[op] = 1;
+
+/** An operation other CPUs can observe: it runs on the generic path, where the CPU ends its slice. */
+export function isVisible(d: Insn): boolean {
+  return VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem);
+}
+
 /**
  * Pick the fast-path executor for a decoded instruction, chosen once per decode and cached with it.
  * Handlers run without the CPU's cycle count synchronized: an instruction that reads `cycles`, moves
  * the run loop's limit or touches interrupt state must get null (the generic exec).
  */
 export function selectHandler(d: Insn): InsnHandler | null {
+  if (isVisible(d)) return null; // slices end after these, on the generic path
   const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
-  const lock = (d.prefixes & Pfx.LOCK) !== 0;
   switch (d.op) {
     case Op.JCC: return hJcc;
     case Op.JMP: return hJmp;
@@ -36,7 +45,7 @@ export function selectHandler(d: Insn): InsnHandler | null {
     case Op.MOVZX:
       return d.hasMem && !seg && d.size >= 4 ? hLoadZx : null;
     case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.OR: case Op.XOR: case Op.TEST:
-      if (d.hasMem || lock) return null;
+      if (d.hasMem) return null; // locked forms were sent to the generic path above
       return d.size >= 4 ? hAluReg : null;
     default:
       return null;
