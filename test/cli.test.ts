@@ -18,10 +18,19 @@ const vmlinuxConsole = readFileSync(join(root, 'fixtures', 'vmlinux.console'), '
 const src = join(root, 'test', 'fixtures', 'cli', 'hello.c');
 const dir = mkdtempSync(join(tmpdir(), 'ftsim-cli-'));
 
+// The environment of a CI job: CI is set and no colour preference is given.
+// Output to a pipe must stay plain text there (it once came out coloured).
+function plainEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
+  delete env.NO_COLOR;
+  delete env.FORCE_COLOR;
+  return env;
+}
+
 interface Ran { code: number; stdout: string; stderr: string }
 
 function ftsimIn(cwd: string, ...args: string[]): Ran {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, maxBuffer: 64 * 1024 * 1024, env: plainEnv() });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -4,7 +4,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, openSync, writeSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve, relative } from 'node:path';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
+
+// Colour only for a person at a terminal: a pipe or a CI log gets plain text
+// (picocolors alone also colours whenever a CI variable is set). NO_COLOR and
+// FORCE_COLOR are honoured as everywhere.
+const pc = createColors(!('NO_COLOR' in process.env) &&
+  ('FORCE_COLOR' in process.env || process.stderr.isTTY === true));
 import { ElfError } from '../loader/elf.js';
 import { BootError, bootAndRun, DEFAULT_MAX_STEPS, type RunResult } from '../runner.js';
 import { ReplayChooser, ReplayDivergence } from '../machine/chooser.js';
