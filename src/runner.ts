@@ -7,7 +7,7 @@ import { bootImage } from './loader/boot.js';
 import { Machine } from './machine/machine.js';
 import { PERM_W } from './machine/memory.js';
 import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
-import { Kernel, type Violation } from './kernel/kernel.js';
+import { Kernel, type RunOutcome, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 import { FtraceCore } from './ftrace/ftrace.js';
 import { X86Ftrace, type BpEmulation } from './arch/x86/ftrace.js';
@@ -43,6 +43,8 @@ export interface RunOptions {
   ftrace?: boolean | FtraceBootOptions;
   /** Called after boot (ftrace_init done), before the first instruction runs (e.g. to start a tracer). */
   onBoot?: (b: Booted) => void;
+  /** Runs the booted kernel in place of one `kernel.run(maxSteps)` (live tracing drives the run in phases). */
+  drive?: (b: Booted, maxSteps: number) => RunOutcome;
 }
 
 export interface FtraceBootOptions {
@@ -195,7 +197,7 @@ export function bootAndRun(image: Uint8Array, file: string, options: RunOptions 
   const { machine, kernel, symbols } = booted;
   options.onBoot?.(booted);
   const maxSteps = options.maxSteps ?? DEFAULT_MAX_STEPS;
-  const o = kernel.run(maxSteps);
+  const o = options.drive ? options.drive(booted, maxSteps) : kernel.run(maxSteps);
   options.onStop?.(booted);
   const instructions = machine.cpus.map((c) => c.retired);
   return {

@@ -21,6 +21,7 @@ import {
 import { formatViolation } from '../explore/report.js';
 import type { Insn } from '../machine/x86/insn.js';
 import { disasmCommand } from './disasm.js';
+import { liveDriver, type LiveReport } from './live.js';
 import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
@@ -112,6 +113,8 @@ interface RunCliOptions {
   filter: string[];
   notrace: string[];
   trace?: string;
+  live?: string;
+  liveSteps: number;
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -180,6 +183,14 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   if ((opts.filter.length > 0 || opts.notrace.length > 0) && opts.tracer !== 'function') {
     throw new UsageError('--filter and --notrace apply to the function tracer: give --tracer function');
   }
+  if (opts.live !== undefined) {
+    if (!TRACERS.includes(opts.live) || opts.live === 'nop') {
+      throw new UsageError(`--live ${opts.live}: no such tracer to switch on (available: ${TRACERS.filter((t) => t !== 'nop').join(' ')})`);
+    }
+    if (opts.tracer !== undefined) throw new UsageError('--live and --tracer exclude each other: --tracer traces from boot, --live switches a tracer on and off while the kernel runs');
+  } else if (given('liveSteps')) {
+    throw new UsageError('--live-steps needs --live TRACER');
+  }
   if (opts.trace) {
     const why = unwritableReason(opts.trace);
     if (why) throw new UsageError(`--trace ${opts.trace}: cannot write the trace there: ${why}`);
@@ -223,6 +234,11 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   const chooser = replay ? new ReplayChooser(replay.choices, opts.replay) : undefined;
   let tracing: TraceArray | undefined;
   let tracingError: string | undefined;
+  const live: LiveReport = { switches: [] };
+  const liveLog = (line: string): void => {
+    flush();
+    process.stderr.write(pc.cyan(`ftsim: ${line}`) + '\n');
+  };
   try {
     result = bootAndRun(bytes, file, {
       maxSteps: config.maxSteps,
@@ -236,8 +252,9 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
       },
+      drive: opts.live === undefined ? undefined : liveDriver({ tracer: opts.live, steps: opts.liveSteps, excerpt: 12 }, live, opts.json ? () => {} : liveLog),
       onBoot: (booted) => {
-        if (opts.tracer === undefined && !opts.trace) return;
+        if (opts.live !== undefined || (opts.tracer === undefined && !opts.trace)) return;
         if (!booted.ftrace) {
           tracingError = `${file} has no __mcount_loc: nothing to trace`;
           return;
@@ -263,9 +280,10 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     if (fd >= 0) closeSync(fd);
   }
   if (tracingError) process.stderr.write(pc.red(`ftsim: tracing: ${tracingError}`) + '\n');
-  if (opts.trace && tracing) {
+  const traceText = tracing ? tracing.traceText() : live.traceText;
+  if (opts.trace && traceText !== undefined) {
     try {
-      writeFileSync(opts.trace, tracing.traceText());
+      writeFileSync(opts.trace, traceText);
     } catch (e) {
       throw new UsageError(`--trace ${opts.trace}: cannot write the trace: ${describeFsError(e)}`);
     }
@@ -315,6 +333,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       ...(recordError ? { replayError: recordError } : {}),
       ...(result.error ? { error: result.error } : {}),
       ...(result.violation ? { violation: { ...result.violation, rip: '0x' + result.violation.rip.toString(16), report } } : {}),
+      ...(opts.live !== undefined ? { live: { switches: live.switches, entries: live.entries, overruns: live.overruns } } : {}),
       ...(opts.console ? {} : { console: result.console }),
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -386,7 +405,9 @@ export function buildProgram(): Command {
     .option('--tracer <name>', `start this tracer at boot, before the image's entry point runs, like the kernel's ftrace= (${TRACERS.join(', ')})`)
     .option('--filter <glob>', 'trace only matching functions (set_ftrace_filter; repeatable)', collect, [])
     .option('--notrace <glob>', 'never trace matching functions (set_ftrace_notrace; repeatable)', collect, [])
-    .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there')
+    .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there; with --live, the trace as it stood just before the switch back to nop (which clears it)')
+    .option('--live <tracer>', 'once every CPU runs, switch current_tracer to this tracer live (text_poke_bp on running CPUs), keep it for --live-steps, then switch back to nop; shows an excerpt and the sites patched each way')
+    .option('--live-steps <n>', 'steps (all CPUs together) the --live tracer stays on', intOption('--live-steps', [1, 1e12]), 2_000_000)
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');
