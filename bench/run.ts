@@ -1,4 +1,4 @@
-// Benchmarks: guest instructions per second on the bundled kernel's workload, and the slowdown against native.
+// Benchmarks: guest instructions per second on the bundled kernel's workload, the slowdown against native, and the ftrace figures (bench/ftrace.ts).
 
 import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boot } from '../src/runner.js';
+import { ftraceBench } from './ftrace.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
@@ -92,6 +93,7 @@ function main(): void {
     result.native = { ...native, secondsPerIteration: nativePerIter };
     result.slowdownVsNative = Math.round((guestPerIter / nativePerIter) * 10) / 10;
   }
+  result.ftrace = ftraceBench(Number(process.env.FTSIM_BENCH_FTRACE_ITERATIONS ?? 2000));
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

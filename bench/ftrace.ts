@@ -1,0 +1,145 @@
+// Benchmarks of dynamic ftrace on the bundled kernel: guest instructions per traced call, simulator throughput with tracing on, and the host cost of patching every site (text_poke_bp against plain writes).
+
+import { readFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { boot, type Booted } from '../src/runner.js';
+import { startBootTracing, TraceArray } from '../src/trace/trace_functions.js';
+import type { FtraceCall } from '../src/ftrace/ftrace.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const image = readFileSync(join(root, 'fixtures', 'vmlinux'));
+
+interface TracedRun {
+  tracer: string;
+  instructions: number;
+  seconds: number;
+  instructionsPerSecond: number;
+  /** Calls that reached the tracer: function entries written, or graph entries pushed. */
+  tracedCalls: number;
+}
+
+function bootKernel(cpus: number, poke: Record<string, bigint>): Booted {
+  return boot(image, 'fixtures/vmlinux', { cpus, seed: 1, pokeSymbols: poke }, () => undefined);
+}
+
+/** The single-CPU workload to the end with `tracer` on every function from boot. */
+function tracedRun(tracer: 'nop' | 'function' | 'function_graph', poke: Record<string, bigint>): TracedRun {
+  const b = bootKernel(1, poke);
+  const ft = b.ftrace!;
+  let err = '';
+  const tr = startBootTracing(b.kernel, ft.core, ft.arch, { tracer }, (e, what) => { if (e) err = what; });
+  const t0 = process.hrtime.bigint();
+  const o = b.kernel.run(1e12);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (o.reason !== 'halted' || err) throw new Error(`bench: ${tracer} run ended ${o.reason} ${err} ${o.error ?? o.violation?.summary ?? ''}`);
+  const instructions = b.machine.cpus[0].retired;
+  const tracedCalls = tracer === 'function' ? tr.buffer.written(0)
+    : tracer === 'function_graph' ? ft.arch.fgraph(ft.core).stats.entries : 0;
+  return { tracer, instructions, seconds, instructionsPerSecond: Math.round(instructions / seconds), tracedCalls };
+}
+
+/** Run a live ftrace call from a writer task on CPU 0 while every CPU runs; returns host seconds and steps it took. */
+function live(b: Booted, call: FtraceCall<number>): { seconds: number; steps: number } {
+  const k = b.kernel;
+  let done: number | null = null;
+  const s0 = k.steps;
+  const t0 = process.hrtime.bigint();
+  b.ftrace!.arch.startLiveTask(0, call, (r) => { done = r; });
+  while (done === null) {
+    const o = k.run(k.steps + 20_000);
+    if (o.reason !== 'max-steps') throw new Error(`bench: the live update did not finish: ${o.reason} ${o.error ?? o.violation?.summary ?? ''}`);
+  }
+  if (done !== 0) throw new Error(`bench: the live update failed: ${done}`);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, steps: k.steps - s0 };
+}
+
+/** Enable and disable `function` on every site while 4 CPUs run, several times; host time per site patched. */
+function livePatching(rounds: number): Record<string, number> {
+  const b = bootKernel(4, { smp_workload_iterations: 1_000_000n });
+  const k = b.kernel;
+  while (!k.cpus.every((c) => !c.halted)) k.run(k.steps + 100_000);
+  const tr = new TraceArray(k, b.ftrace!.core, b.ftrace!.arch);
+  const arch = b.ftrace!.arch;
+  let seconds = 0;
+  let steps = 0;
+  const sites0 = arch.stats.sitesPatched;
+  for (let i = 0; i < rounds; i++) {
+    for (const t of ['function', 'nop']) {
+      const r = live(b, tr.setTracer(t));
+      seconds += r.seconds;
+      steps += r.steps;
+    }
+  }
+  const sites = arch.stats.sitesPatched - sites0;
+  return {
+    rounds, sitesPatched: sites, hostSeconds: round(seconds, 3),
+    sitesPerSecond: Math.round(sites / seconds),
+    // the machine keeps running while the batch waits for its syncs: steps of all CPUs per switch
+    guestStepsPerSwitch: Math.round(steps / (2 * rounds)),
+  };
+}
+
+/**
+ * The protocol's own host cost, the machine not running: every site made a call and back with
+ * text_poke_bp batches (host threads stepped to completion on an idle CPU) against plain checked
+ * writes (ftrace_make_call / ftrace_make_nop, as at boot).
+ */
+function protocolCost(rounds: number): Record<string, number> {
+  // plain writes
+  const plain = bootKernel(1, {});
+  const pf = plain.ftrace!;
+  const recs = [...pf.core.allRecords()].filter((r) => !r.failed);
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) {
+    for (const rec of recs) if (pf.arch.ftraceMakeCall(rec, pf.arch.ftraceCaller)) throw new Error('bench: make_call failed');
+    for (const rec of recs) if (pf.arch.ftraceMakeNop(null, rec, pf.arch.ftraceCaller)) throw new Error('bench: make_nop failed');
+  }
+  const plainSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  // text_poke_bp batches on a one-CPU machine: the writer's syncs have no other CPU to wait for
+  const bp = bootKernel(1, {});
+  const bf = bp.ftrace!;
+  const brecs = [...bf.core.allRecords()].filter((r) => !r.failed);
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < rounds; i++) {
+    for (const [from, to] of [[null, bf.arch.ftraceCaller], [bf.arch.ftraceCaller, null]] as const) {
+      const t = bf.arch.replaceCode(brecs.map((rec) => ({ rec, from, to })));
+      let r = t.next();
+      while (!r.done) r = t.next();
+      if (r.value !== null) throw new Error(`bench: text_poke_bp batch failed: ${r.value.err}`);
+    }
+  }
+  const bpSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const n = 2 * rounds * recs.length;
+  return {
+    sites: recs.length, rounds,
+    plainWriteSitesPerSecond: Math.round(n / plainSec),
+    textPokeBpSitesPerSecond: Math.round(n / bpSec),
+    textPokeBpCostVsPlain: round(bpSec / plainSec, 2),
+  };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** All ftrace figures, for bench/run.ts. */
+export function ftraceBench(iterations: number): Record<string, unknown> {
+  const poke = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
+  tracedRun('function', { workload_iterations: 50n, smp_workload_iterations: 0n }); // warm up V8
+  const off = tracedRun('nop', poke);
+  const fn = tracedRun('function', poke);
+  const graph = tracedRun('function_graph', poke);
+  const per = (r: TracedRun): number => round((r.instructions - off.instructions) / r.tracedCalls, 1);
+  return {
+    workloadIterations: iterations,
+    tracingOff: off,
+    // instructionsPerSecondVsOff: simulator speed with the tracer on (1.0 = unchanged);
+    // wallTimeVsOff: how much longer the same workload takes to finish
+    function: { ...fn, guestInstructionsPerTracedCall: per(fn), instructionsPerSecondVsOff: round(fn.instructionsPerSecond / off.instructionsPerSecond, 3), wallTimeVsOff: round(fn.seconds / off.seconds, 2) },
+    functionGraph: { ...graph, guestInstructionsPerTracedCall: per(graph), instructionsPerSecondVsOff: round(graph.instructionsPerSecond / off.instructionsPerSecond, 3), wallTimeVsOff: round(graph.seconds / off.seconds, 2) },
+    liveEnableDisableOn4Cpus: livePatching(5),
+    protocolHostCost: protocolCost(20),
+  };
+}
