@@ -4,44 +4,21 @@
 // guest that faults, violates an invariant or spins (test/fixtures/cli/hello.c, built fresh) need gcc.
 
 import { describe, it, expect, beforeAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ftsimIn, noStackTrace, type Ran } from './helpers/cli.js';
 import { hasGcc, hasObjdump, buildGuest, objdump } from './helpers/gcc.js';
 import { parseInteger } from '../src/cli/main.js';
 
 const root = join(__dirname, '..');
-const bin = join(root, 'bin', 'ftsim.js');
 const vmlinux = join(root, 'fixtures', 'vmlinux');
 const vmlinuxConsole = readFileSync(join(root, 'fixtures', 'vmlinux.console'), 'utf8');
 const src = join(root, 'test', 'fixtures', 'cli', 'hello.c');
 const dir = mkdtempSync(join(tmpdir(), 'ftsim-cli-'));
 
-// The environment of a CI job: CI is set and no colour preference is given.
-// Output to a pipe must stay plain text there (it once came out coloured).
-function plainEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: '1' };
-  delete env.NO_COLOR;
-  delete env.FORCE_COLOR;
-  return env;
-}
-
-interface Ran { code: number; stdout: string; stderr: string }
-
-function ftsimIn(cwd: string, ...args: string[]): Ran {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd, maxBuffer: 64 * 1024 * 1024, env: plainEnv() });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
 function ftsim(...args: string[]): Ran {
   return ftsimIn(dir, ...args);
-}
-
-function noStackTrace(s: string): void {
-  expect(s).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
-  expect(s).not.toMatch(/^\s+at /m);
-  expect(s).not.toMatch(/node:internal|Node\.js v\d/);
 }
 
 /** A fresh folder to run in (violation replays land in the working directory). */
