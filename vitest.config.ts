@@ -16,5 +16,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     include: ['test/**/*.test.ts'],
+    // the long runs: npm run acceptance (vitest.acceptance.config.ts)
+    exclude: ['test/acceptance/**', '**/node_modules/**'],
   },
 });

@@ -1,7 +1,8 @@
 // nmi-patching.test.ts — NMIs on the CPU that is patching text: they are taken while its host thread is mid-way, and what the CPU wrote itself it sees at once.
 
 import { describe, it, expect } from 'vitest';
-import { patchBed, runUntilReaders, DATA, type PatchBed } from './helpers/tiny.js';
+import { patchBed, runUntilReaders, skipSiteHandler, DATA, type PatchBed } from './helpers/tiny.js';
+import { RSP } from '../src/machine/x86/cpu.js';
 import type { HostThread, RunOutcome } from '../src/kernel/kernel.js';
 import { addrToNum } from '../src/machine/memory.js';
 
@@ -53,6 +54,37 @@ describe('NMIs on the patching CPU', () => {
     expect(handledAt).toBeGreaterThan(100);
     expect(handledAt).toBeLessThan(300);
     expect(counter()).toBe(1n);
+  });
+
+  it('an NMI handler that takes an int3 (whose IRET unblocks NMIs) runs to its end before the host thread steps again', () => {
+    const bed = patchBed({ cpus: 2, seed: 3, loops: 1_000_000, nmiCallsSite: true, readerCallsSite: false });
+    runUntilReaders(bed);
+    const k = bed.kernel;
+    // the site the NMI handler calls is an int3 that a #BP handler steps over: the handler's IRET
+    // lifts NMI blocking while the NMI handler still runs, as on hardware
+    k.machine.mem.write(bed.site, Uint8Array.of(0xcc));
+    let int3s = 0;
+    const skip = skipSiteHandler(bed);
+    k.traps.int3Handlers.push((cpu, regs) => { const r = skip(cpu, regs); if (r) int3s++; return r; });
+    const cpu0 = k.cpus[0];
+    const where: string[] = [];
+    let frozenAt = '';
+    k.startHostThread(0, (function* (): HostThread {
+      frozenAt = `${cpu0.getRip()}/${cpu0.getReg(RSP)}`;
+      for (let step = 0; step < 200; step++) {
+        if (step === 50) k.scheduler.sendNmi(0);
+        where.push(`${cpu0.getRip()}/${cpu0.getReg(RSP)}`);
+        yield;
+      }
+    })());
+    let o = k.run(k.steps + 100_000);
+    for (let i = 0; i < 50 && o.reason === 'max-steps' && k.hostThreadRunning(0); i++) o = k.run(k.steps + 100_000);
+    expect(k.hostThreadRunning(0)).toBe(false);
+    expect(o.violation?.summary).toBeUndefined();
+    expect(int3s).toBe(1);
+    expect(k.machine.mem.readU64(DATA + bed.nmiCounter)).toBe(1n);
+    // every host step found the guest context where the host thread froze it, never inside the handler
+    expect(where.filter((w) => w !== frozenAt)).toEqual([]);
   });
 
   it('an NMI that writes the pending code itself (2008 scheme) and then executes it sees its own write: no violation; a CPU that did not serialize may still see the old bytes', () => {

@@ -1,7 +1,7 @@
 // The machine's run loop: which CPU runs next and for how long, when NMIs, timer interrupts and IPIs arrive, host threads, fetch-history pruning.
 
 import { RecordingChooser, type Chooser, type Choice, type Snapshotable } from './chooser.js';
-import { CpuFault, MachineViolation, type Cpu } from './x86/cpu.js';
+import { CpuFault, MachineViolation, RSP, type Cpu } from './x86/cpu.js';
 import { FetchViolation } from './fetch.js';
 import type { Machine } from './machine.js';
 
@@ -144,7 +144,10 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   startHostThread(cpu: number, t: HostThread): void {
     if (this.hostThreads[cpu] !== null) throw new Error(`CPU ${cpu} already runs a host thread`);
     this.hostThreads[cpu] = t;
-    this.cpus[cpu].waiting = false;
+    const c = this.cpus[cpu];
+    c.waiting = false;
+    c.frozenRip = c.getRip();
+    c.frozenRsp = c.getReg(RSP);
   }
 
   hostThreadRunning(cpu: number): boolean {
@@ -189,8 +192,11 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       this.arrivals(cpu, alone);
       const ht = this.hostThreads[id];
       let used: number;
-      if (ht !== null && (cpu.halted || (!cpu.nmiPending && !cpu.nmiBlocked))) {
+      if (ht !== null && (cpu.halted || cpu.hostMayStep())) {
         used = this.stepHost(id, ht);
+        // whatever the host step left in the registers is where the guest context now waits
+        cpu.frozenRip = cpu.getRip();
+        cpu.frozenRsp = cpu.getReg(RSP);
       } else {
         let q = alone ? ALONE_SLICE : 1 + this.chooser.choose('quantum', this.maxQuantum, { cpu: id });
         if (q > maxSteps - this.steps) q = maxSteps - this.steps;

@@ -29,6 +29,8 @@ export class TraceArray {
   /** Every pid seen with its comm (saved_cmdlines). */
   readonly savedCmdlines = new Map<number, string>();
   private busy = false;
+  /** Events written (in the buffer or overrun) that tracer switches cleared, for accounting in tests. */
+  eventsCleared = 0;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
@@ -57,6 +59,9 @@ export class TraceArray {
     try {
       yield* this.current.reset(this);
       this.current = this.tracers.get('nop')!;
+      // tracer_init: tracing_reset_online_cpus, then the tracer's init (a switch clears the buffer)
+      this.eventsCleared += this.buffer.totalEntries().written;
+      this.buffer.reset();
       const err = yield* t.init(this);
       if (err) return err;
       this.current = t;

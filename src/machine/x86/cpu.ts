@@ -146,6 +146,8 @@ export class Cpu {
   sliceAtVisible = false;
   /** A host thread owns this CPU: run() only lets a due NMI through and returns once it has been handled. */
   frozen = false;
+  /** Where the host thread froze the guest context; an NMI is over when it is back there (hostMayStep). */
+  frozenRip = 0n; frozenRsp = 0n;
   /** The current slice ends after the instruction being executed (a visible operation, or interruptSlice). */
   private endSlice = false;
   /** Set when a host callback (a hypercall handler) failed: the run stops with this message. */
@@ -466,10 +468,15 @@ export class Cpu {
     return this.cycles - start;
   }
 
+  /** No NMI to take, and the guest context back where its host thread froze it (an IRET inside an NMI handler lifts NMI blocking while it still runs). */
+  hostMayStep(): boolean {
+    return !(this.nmiPending && !this.nmiBlocked) && this.getRip() === this.frozenRip && this.getReg(RSP) === this.frozenRsp;
+  }
+
   private run1(end: number): void {
     while (!this.halted) {
       // frozen under a host thread: back out of the NMI, give the CPU back to the host thread
-      if (this.frozen && !this.nmiBlocked && !this.nmiPending) break;
+      if (this.frozen && this.hostMayStep()) break;
       if (this.nmiPending || this.pendingCount > 0) this.takeInterrupt();
       if (this.halted) break;
       const until = end;

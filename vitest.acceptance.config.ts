@@ -1,0 +1,14 @@
+// vitest configuration for `npm run acceptance`: the long runs (soak tests over many seeds) that `npm test` leaves out.
+
+import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+export default defineConfig({
+  resolve: base.resolve,
+  test: {
+    globalSetup: base.test?.globalSetup,
+    include: ['test/acceptance/**/*.test.ts'],
+    testTimeout: 1_800_000,
+    hookTimeout: 120_000,
+  },
+});
