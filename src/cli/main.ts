@@ -22,6 +22,9 @@ import { formatViolation } from '../explore/report.js';
 import type { Insn } from '../machine/x86/insn.js';
 import { disasmCommand } from './disasm.js';
 import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
+import { parseElf } from '../loader/elf.js';
+import type { Livepatch } from '../livepatch/patch.js';
+import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type LivepatchSpec } from './livepatch.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -112,6 +115,7 @@ interface RunCliOptions {
   filter: string[];
   notrace: string[];
   trace?: string;
+  livepatch: string[];
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -180,6 +184,12 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   if ((opts.filter.length > 0 || opts.notrace.length > 0) && opts.tracer !== 'function') {
     throw new UsageError('--filter and --notrace apply to the function tracer: give --tracer function');
   }
+  let patches: LivepatchSpec[];
+  try {
+    patches = parseLivepatchSpecs(opts.livepatch);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (opts.trace) {
     const why = unwritableReason(opts.trace);
     if (why) throw new UsageError(`--trace ${opts.trace}: cannot write the trace there: ${why}`);
@@ -223,6 +233,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   const chooser = replay ? new ReplayChooser(replay.choices, opts.replay) : undefined;
   let tracing: TraceArray | undefined;
   let tracingError: string | undefined;
+  let livepatch: Livepatch | undefined;
   try {
     result = bootAndRun(bytes, file, {
       maxSteps: config.maxSteps,
@@ -237,6 +248,13 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
         if (b === 10 || pending.length >= 4096) flush();
       },
       onBoot: (booted) => {
+        if (patches.length > 0) {
+          try {
+            livepatch = applyBootLivepatches(booted, parseElf(bytes, file), patches);
+          } catch (e) {
+            throw new UsageError((e as Error).message);
+          }
+        }
         if (opts.tracer === undefined && !opts.trace) return;
         if (!booted.ftrace) {
           tracingError = `${file} has no __mcount_loc: nothing to trace`;
@@ -315,6 +333,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       ...(recordError ? { replayError: recordError } : {}),
       ...(result.error ? { error: result.error } : {}),
       ...(result.violation ? { violation: { ...result.violation, rip: '0x' + result.violation.rip.toString(16), report } } : {}),
+      ...(livepatch ? { livepatch: livepatchSummary(livepatch) } : {}),
       ...(opts.console ? {} : { console: result.console }),
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -332,6 +351,9 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
         `after ${result.steps} instructions; not every CPU halted. Where each CPU was:\n${where}`) + '\n');
     } else {
       process.stderr.write(pc.dim(`ftsim: all CPUs halted after ${result.steps} instructions (${per}) in ${secs.toFixed(3)} s${rate}`) + '\n');
+    }
+    for (const p of livepatch ? livepatchSummary(livepatch) : []) {
+      process.stderr.write(pc.dim(`ftsim: livepatch ${p.old} -> ${p.new}: ${p.redirected} calls redirected`) + '\n');
     }
     if (recordError) {
       const what = result.exitReason === 'violation' && !opts.record ? 'the replay of this violation was not saved' : 'the replay file was not saved';
@@ -387,6 +409,7 @@ export function buildProgram(): Command {
     .option('--filter <glob>', 'trace only matching functions (set_ftrace_filter; repeatable)', collect, [])
     .option('--notrace <glob>', 'never trace matching functions (set_ftrace_notrace; repeatable)', collect, [])
     .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there')
+    .option('--livepatch <old=new>', 'live-patch function OLD with function NEW of the image, at boot before the entry point runs (an IPMODIFY ftrace ops sets regs->ip; repeatable); the end summary says how many calls each patch redirected', collect, [])
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');
