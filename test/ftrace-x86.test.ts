@@ -251,13 +251,13 @@ describe('ftrace_regs_caller and an IPMODIFY ops (a minimal livepatch)', () => {
       cpus: 4, seed: 3, nmiRate: 20,
       onBoot: (b) => {
         const ft = b.ftrace!;
-        // crc32_le_v2 in module text: returns a constant, so the boot self test reports it
-        const v2 = b.kernel.vm.moduleAlloc(4096, 'crc32_le_v2');
+        // a replacement in module text that returns a constant, so the boot self test reports it
+        const v2 = b.kernel.vm.moduleAlloc(4096, 'crc32_le_const');
         const a = new Asm(v2);
         a.movImm32(ASM_RAX, 0x12345678);
         a.ret();
         b.machine.mem.write(v2, a.finish());
-        b.symbols.add([{ name: 'crc32_le_v2', value: v2, size: 6, type: 'func' }]);
+        b.symbols.add([{ name: 'crc32_le_const', value: v2, size: 6, type: 'func' }]);
         const lp = new FtraceOps('klp_ftrace_handler', (_ip, _parent, _op, regs) => { if (regs) regs.ip = v2; },
           FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY);
         const other = new FtraceOps('other_ipmodify', () => {}, FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY);

@@ -1,5 +1,6 @@
 /* hash.c: lib/jhash + include/linux/{hash,stringhash}.h + lib/crc32.c-alike: the kernel's hashes */
 #include "kernel.h"
+#include "sched.h"
 
 static inline u32 rol32(u32 word, unsigned int shift)
 {
@@ -103,6 +104,40 @@ u32 jhash2(const u32 *k, u32 length, u32 initval)
 	return c;
 }
 
+/*
+ * A livepatch replacement for jhash2 (see crc32_le_v2 below): the same hash,
+ * plus a per-CPU count of its calls.  Nothing in the image calls it.
+ */
+unsigned long jhash2_v2_calls[NR_CPUS];
+
+u32 jhash2_v2(const u32 *k, u32 length, u32 initval)
+{
+	u32 a, b, c;
+
+	jhash2_v2_calls[smp_processor_id()]++;
+	a = b = c = JHASH_INITVAL + (length << 2) + initval;
+
+	while (length > 3) {
+		a += k[0];
+		b += k[1];
+		c += k[2];
+		__jhash_mix(a, b, c);
+		length -= 3;
+		k += 3;
+	}
+
+	switch (length) {
+	case 3: c += k[2];	/* fall through */
+	case 2: b += k[1];	/* fall through */
+	case 1: a += k[0];
+		__jhash_final(a, b, c);
+		break;
+	case 0:
+		break;
+	}
+	return c;
+}
+
 /* include/linux/hash.h: multiplicative hashing by the golden ratio. */
 #define GOLDEN_RATIO_32 0x61C88647U
 #define GOLDEN_RATIO_64 0x61C8864680B583EBULL
@@ -159,8 +194,28 @@ void __init crc32_init(void)
 	}
 }
 
+/* Calls that ran this body, per CPU (never printed: ftsim's livepatch tests read it). */
+unsigned long crc32_le_calls[NR_CPUS];
+
 u32 crc32_le(u32 crc, const u8 *p, size_t len)
 {
+	crc32_le_calls[smp_processor_id()]++;
+	while (len--)
+		crc = (crc >> 8) ^ crc32table_le[(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+/*
+ * Livepatch replacements: the same work as the originals, plus a per-CPU
+ * count of their calls that nothing prints.  Nothing in the image calls
+ * them: they are reached only when ftsim live-patches the original
+ * (--livepatch crc32_le=crc32_le_v2), whose ftrace handler sets regs->ip.
+ */
+unsigned long crc32_le_v2_calls[NR_CPUS];
+
+u32 crc32_le_v2(u32 crc, const u8 *p, size_t len)
+{
+	crc32_le_v2_calls[smp_processor_id()]++;
 	while (len--)
 		crc = (crc >> 8) ^ crc32table_le[(crc ^ *p++) & 0xff];
 	return crc;

@@ -23,6 +23,9 @@ import type { Insn } from '../machine/x86/insn.js';
 import { disasmCommand } from './disasm.js';
 import { liveDriver, type LiveReport } from './live.js';
 import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
+import { parseElf } from '../loader/elf.js';
+import type { Livepatch } from '../livepatch/patch.js';
+import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type LivepatchSpec } from './livepatch.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -115,6 +118,7 @@ interface RunCliOptions {
   trace?: string;
   live?: string;
   liveSteps: number;
+  livepatch: string[];
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -191,6 +195,12 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   } else if (given('liveSteps')) {
     throw new UsageError('--live-steps needs --live TRACER');
   }
+  let patches: LivepatchSpec[];
+  try {
+    patches = parseLivepatchSpecs(opts.livepatch);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (opts.trace) {
     const why = unwritableReason(opts.trace);
     if (why) throw new UsageError(`--trace ${opts.trace}: cannot write the trace there: ${why}`);
@@ -239,6 +249,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     flush();
     process.stderr.write(pc.cyan(`ftsim: ${line}`) + '\n');
   };
+  let livepatch: Livepatch | undefined;
   try {
     result = bootAndRun(bytes, file, {
       maxSteps: config.maxSteps,
@@ -254,6 +265,13 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       },
       drive: opts.live === undefined ? undefined : liveDriver({ tracer: opts.live, steps: opts.liveSteps, excerpt: 12 }, live, opts.json ? () => {} : liveLog),
       onBoot: (booted) => {
+        if (patches.length > 0) {
+          try {
+            livepatch = applyBootLivepatches(booted, parseElf(bytes, file), patches);
+          } catch (e) {
+            throw new UsageError((e as Error).message);
+          }
+        }
         if (opts.live !== undefined || (opts.tracer === undefined && !opts.trace)) return;
         if (!booted.ftrace) {
           tracingError = `${file} has no __mcount_loc: nothing to trace`;
@@ -334,6 +352,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       ...(result.error ? { error: result.error } : {}),
       ...(result.violation ? { violation: { ...result.violation, rip: '0x' + result.violation.rip.toString(16), report } } : {}),
       ...(opts.live !== undefined ? { live: { switches: live.switches, entries: live.entries, overruns: live.overruns } } : {}),
+      ...(livepatch ? { livepatch: livepatchSummary(livepatch) } : {}),
       ...(opts.console ? {} : { console: result.console }),
     };
     process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
@@ -351,6 +370,9 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
         `after ${result.steps} instructions; not every CPU halted. Where each CPU was:\n${where}`) + '\n');
     } else {
       process.stderr.write(pc.dim(`ftsim: all CPUs halted after ${result.steps} instructions (${per}) in ${secs.toFixed(3)} s${rate}`) + '\n');
+    }
+    for (const p of livepatch ? livepatchSummary(livepatch) : []) {
+      process.stderr.write(pc.dim(`ftsim: livepatch ${p.old} -> ${p.new}: ${p.redirected} calls redirected`) + '\n');
     }
     if (recordError) {
       const what = result.exitReason === 'violation' && !opts.record ? 'the replay of this violation was not saved' : 'the replay file was not saved';
@@ -408,6 +430,7 @@ export function buildProgram(): Command {
     .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there; with --live, the trace as it stood just before the switch back to nop (which clears it)')
     .option('--live <tracer>', 'once every CPU runs, switch current_tracer to this tracer live (text_poke_bp on running CPUs), keep it for --live-steps, then switch back to nop; shows an excerpt and the sites patched each way')
     .option('--live-steps <n>', 'steps (all CPUs together) the --live tracer stays on', intOption('--live-steps', [1, 1e12]), 2_000_000)
+    .option('--livepatch <old=new>', 'live-patch function OLD with function NEW of the image, at boot before the entry point runs (an IPMODIFY ftrace ops sets regs->ip; repeatable); the end summary says how many calls each patch redirected', collect, [])
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');

@@ -53,6 +53,8 @@ export class TextPoke {
   private desc: BpDesc | null = null;
   /** int3 traps the batches' handler claimed. */
   int3Claims = 0;
+  /** The same, per site address (a test asks how often CPUs hit one site mid-transition). */
+  readonly int3ClaimsAt = new Map<bigint, number>();
 
   constructor(private readonly machine: Machine) {}
 
@@ -66,6 +68,7 @@ export class TextPoke {
     const e = d.sites.get(regs.ip - 1n);
     if (e === undefined) return false;
     this.int3Claims++;
+    this.int3ClaimsAt.set(e.addr, (this.int3ClaimsAt.get(e.addr) ?? 0) + 1);
     if (e.emulate !== undefined) e.emulate(cpu, regs);
     else regs.ip = e.addr + BigInt(e.bytes.length);
     return true;
