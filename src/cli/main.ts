@@ -22,6 +22,7 @@ import { formatViolation } from '../explore/report.js';
 import type { Insn } from '../machine/x86/insn.js';
 import { disasmCommand } from './disasm.js';
 import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
+import { FTRACE_RETFUNC_DEPTH } from '../ftrace/fgraph.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -111,6 +112,9 @@ interface RunCliOptions {
   tracer?: string;
   filter: string[];
   notrace: string[];
+  graphFunction: string[];
+  graphNotrace: string[];
+  maxGraphDepth?: number;
   trace?: string;
 }
 
@@ -180,6 +184,9 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   if ((opts.filter.length > 0 || opts.notrace.length > 0) && opts.tracer !== 'function') {
     throw new UsageError('--filter and --notrace apply to the function tracer: give --tracer function');
   }
+  if ((opts.graphFunction.length > 0 || opts.graphNotrace.length > 0 || opts.maxGraphDepth !== undefined) && opts.tracer !== 'function_graph') {
+    throw new UsageError('--graph-function, --graph-notrace and --max-graph-depth apply to the function_graph tracer: give --tracer function_graph');
+  }
   if (opts.trace) {
     const why = unwritableReason(opts.trace);
     if (why) throw new UsageError(`--trace ${opts.trace}: cannot write the trace there: ${why}`);
@@ -243,7 +250,10 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
           return;
         }
         tracing = startBootTracing(booted.kernel, booted.ftrace.core, booted.ftrace.arch,
-          { tracer: opts.tracer ?? 'nop', filter: opts.filter, notrace: opts.notrace },
+          {
+            tracer: opts.tracer ?? 'nop', filter: opts.filter, notrace: opts.notrace,
+            graphFunction: opts.graphFunction, graphNotrace: opts.graphNotrace, maxGraphDepth: opts.maxGraphDepth,
+          },
           (err, what) => { if (err) tracingError = `${what}: ${errnoName(err)}`; });
       },
       onStop: (booted) => {
@@ -386,6 +396,9 @@ export function buildProgram(): Command {
     .option('--tracer <name>', `start this tracer at boot, before the image's entry point runs, like the kernel's ftrace= (${TRACERS.join(', ')})`)
     .option('--filter <glob>', 'trace only matching functions (set_ftrace_filter; repeatable)', collect, [])
     .option('--notrace <glob>', 'never trace matching functions (set_ftrace_notrace; repeatable)', collect, [])
+    .option('--graph-function <glob>', 'function_graph: trace only matching functions and what they call (set_graph_function; repeatable)', collect, [])
+    .option('--graph-notrace <glob>', 'function_graph: never trace matching functions nor what they call (set_graph_notrace; repeatable)', collect, [])
+    .option('--max-graph-depth <n>', 'function_graph: trace calls only down to this depth, 0 for no limit (max_graph_depth)', intOption('--max-graph-depth', [0, FTRACE_RETFUNC_DEPTH]))
     .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there')
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
