@@ -77,6 +77,17 @@ export function readGuestPreempt(mem: Memory, rsp: bigint): GuestPreempt | null 
   return { preemptCount: Number(pc & 0xffff_ffffn), needResched, task };
 }
 
+/** The pid of the guest task_struct at `task`, or null when unreadable. */
+export function readGuestPid(mem: Memory, task: bigint): number | null {
+  let v = 0;
+  for (let i = 3; i >= 0; i--) {
+    const c = u8At(mem, task + BigInt(TASK_PID + i));
+    if (c === null) return null;
+    v = v * 256 + c;
+  }
+  return v | 0;
+}
+
 /** The comm of the guest task_struct at `task` (a check that the layout above is the guest's). */
 export function readGuestComm(mem: Memory, task: bigint): string | null {
   let s = '';
