@@ -12,7 +12,11 @@ import { FtraceOps, FTRACE_OPS_FL_SAVE_REGS } from '../src/ftrace/ops.js';
 import { DynFtrace, FTRACE_FL_REGS_EN } from '../src/ftrace/record.js';
 import { addrToNum } from '../src/machine/memory.js';
 import { RSP } from '../src/machine/x86/cpu.js';
-import { readGuestComm, readGuestPid, readGuestPreempt } from '../src/kernel/preempt.js';
+import {
+  HARDIRQ_OFFSET, NMI_OFFSET, SOFTIRQ_DISABLE_OFFSET, SOFTIRQ_OFFSET, TASK_NEED_RESCHED, TI_PREEMPT_COUNT,
+  readGuestComm, readGuestPid, readGuestPreempt, threadInfoOf,
+} from '../src/kernel/preempt.js';
+import { latencyFlags } from '../src/trace/trace_output.js';
 import { runFor, runLive, isProblem } from './helpers/live.js';
 
 const KERNEL = fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url));
@@ -107,6 +111,12 @@ describe('set_graph_function, set_graph_notrace, max_graph_depth: the core API',
     expect(f.showMaxDepth()).toBe('3\n');
     for (const bad of ['-1', 'x', '1.5', '', '99999999999']) expect(f.setMaxDepth(bad), bad).toBe(-22);
     expect(f.maxDepth).toBe(3);
+    const modRec = new DynFtrace(0xffffffffa0000000n, { name: 'mod_fn', start: 0xffffffffa0000000n, size: 16, module: 'm' }, 'm', null);
+    const withMod = new FgraphFilter(() => [...recs, modRec]);
+    expect(withMod.set('notrace', 'mod_*')).toBe(0);
+    expect(withMod.show('notrace')).toBe('mod_fn [m]\n');
+    withMod.releaseMod('m');
+    expect(withMod.isNotrace(addrToNum(modRec.ip))).toBe(false);
     const dead = new FgraphFilter(() => recs, () => true);
     expect(dead.set('function', 'vfs_read')).toBe(-19);
   });
@@ -260,6 +270,35 @@ describe('latency flags from the guest kernel', () => {
     expect(comm).toMatch(/^(swapper\/0|sh|init|kthreadd|ksoftirqd\/0|kworker\/0:1|rcu_sched|[a-z][a-z0-9_]*)$/);
     expect(readGuestComm(b.machine.mem, g!.task + 8n)).not.toBe(comm); // a shifted layout would not read it
     expect(readGuestPid(b.machine.mem, g!.task)).toBeGreaterThan(0);
+  });
+
+  it('each flag follows its source: the guest\'s preempt_count (hardirq, softirq, BH-off, NMI, depth) and current->need_resched', () => {
+    const b = boot(image, 'vmlinux', { cpus: 1, seed: 1 });
+    const ft = b.ftrace!;
+    const tr = startBootTracing(b.kernel, ft.core, ft.arch, { tracer: 'nop' });
+    expect(runFor(b, 1_000_000)).toBeNull();
+    const cpu = b.kernel.cpus[0];
+    const ti = threadInfoOf(cpu.getReg(RSP));
+    const g = readGuestPreempt(b.machine.mem, cpu.getReg(RSP))!;
+    const mem = b.machine.mem;
+    const saved = { pc: mem.readU64(ti + BigInt(TI_PREEMPT_COUNT)), nr: mem.read(g.task + BigInt(TASK_NEED_RESCHED), 1) };
+    const lat = (pc: number, nr: number): string => {
+      mem.writeU64(ti + BigInt(TI_PREEMPT_COUNT), BigInt(pc));
+      mem.write(g.task + BigInt(TASK_NEED_RESCHED), Uint8Array.of(nr));
+      const c = tr.traceCtx(cpu);
+      return latencyFlags(c.flags & ~TRACE_FLAG_IRQS_OFF, c.pc);
+    };
+    expect(lat(0, 0)).toBe('.....');
+    expect(lat(0, 1)).toBe('.n...');
+    expect(lat(HARDIRQ_OFFSET, 0)).toBe('..h..');
+    expect(lat(SOFTIRQ_OFFSET, 0)).toBe('..s..');
+    expect(lat(HARDIRQ_OFFSET | SOFTIRQ_OFFSET | 2, 1)).toBe('.nH2.');
+    expect(lat(NMI_OFFSET | HARDIRQ_OFFSET, 0)).toBe('..Z..');
+    expect(lat(SOFTIRQ_DISABLE_OFFSET, 0)).toBe('b....');
+    expect(lat(0x23, 0)).toBe('...f.'); // the depth digit is capped at 15
+    mem.writeU64(ti + BigInt(TI_PREEMPT_COUNT), saved.pc);
+    mem.write(g.task + BigInt(TASK_NEED_RESCHED), saved.nr);
+    expect(runFor(b, 200_000)).toBeNull();
   });
 
   it('callees of the timer interrupt show hardirq, of the NMI handler NMI+hardirq (Z), the NMI handler itself NMI alone (z), softirq handlers s; task context none of them', () => {

@@ -135,6 +135,16 @@ export class FgraphFilter {
     if (st.graphDepth >= 0 && trace.depth === st.graphDepth) st.graphDepth = -1;
   }
 
+  /**
+   * A module's records went away (ftrace_release_mod): drop its functions from both hashes, so that
+   * neither a listing nor a module loaded later at the same addresses sees them.
+   */
+  releaseMod(mod: string): void {
+    for (const h of [this.graphHash, this.notraceHash]) {
+      for (const [k, r] of h) if (r.mod === mod) h.delete(k);
+    }
+  }
+
   /** Whether any filter is in force (set_graph_function, set_graph_notrace or max_graph_depth). */
   active(): boolean {
     return this.graphHash.size > 0 || this.notraceHash.size > 0 || this.maxDepth > 0;
