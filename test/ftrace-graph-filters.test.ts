@@ -107,6 +107,12 @@ describe('set_graph_function, set_graph_notrace, max_graph_depth: the core API',
     expect(f.isNotrace(addrToNum(recs[0].ip))).toBe(false);
     f.clear('function');
     expect(f.list('function')).toEqual([]);
+    // a file write: '>' truncates, '>>' appends, words in order, the first error stops it
+    expect(f.write('function', 'vfs_read\n', true)).toBe(0);
+    expect(f.write('function', ' do_sys_open  nope vfs_write', false)).toBe(-22);
+    expect(f.list('function')).toEqual(['vfs_read', 'do_sys_open']);
+    expect(f.write('function', '', true)).toBe(0);
+    expect(f.list('function')).toEqual([]);
     expect(f.setMaxDepth('3')).toBe(0);
     expect(f.showMaxDepth()).toBe('3\n');
     for (const bad of ['-1', 'x', '1.5', '', '99999999999']) expect(f.setMaxDepth(bad), bad).toBe(-22);

@@ -68,6 +68,23 @@ export class FgraphFilter {
     return fail ? -EINVAL : 0;
   }
 
+  /**
+   * A write to set_graph_function / set_graph_notrace as the file takes it: opened with O_TRUNC (`>`)
+   * the hash is emptied first, with O_APPEND (`>>`) it is kept; then every whitespace-separated word
+   * is one pattern, in order. The first error stops the write and is returned (the words before it
+   * stay applied, as the kernel's copy of the hash keeps them and is installed at close).
+   */
+  write(type: GraphFilterType, text: string, truncate: boolean): number {
+    if (this.disabled()) return -ENODEV;
+    if (truncate) this.clear(type);
+    for (const word of text.split(/\s+/)) {
+      if (word.length === 0) continue;
+      const err = this.set(type, word);
+      if (err) return err;
+    }
+    return 0;
+  }
+
   /** Opening the file for writing without O_APPEND (`echo > set_graph_function`): the hash is emptied. */
   clear(type: GraphFilterType): void {
     this.hash(type).clear();
