@@ -372,6 +372,38 @@ describe('ftsim run --tracer', () => {
     expect(readFileSync(out, 'utf8')).toContain('# tracer: nop');
     noStackTrace(none.stderr);
   });
+
+  it('--tracer function_graph --graph-function / --graph-notrace / --max-graph-depth: only the roots\' subtrees, pruned, to the depth; bad values are precise errors', () => {
+    const out = join(dir, 'graph.txt');
+    const r = ftsim('run', '--kernel', vmlinux, '--cpus', '1', '--tracer', 'function_graph', '--graph-function', 'vfs_read',
+      '--graph-notrace', 'ramfs_file_read', '--max-graph-depth', '2', '--trace', out);
+    expect(r.code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text.startsWith('# tracer: function_graph\n')).toBe(true);
+    // (context-switch blocks aside)
+    const lines = text.split('\n').filter((l) => l && !l.startsWith('#') && !/^ -+$/.test(l) && !/ => /.test(l));
+    expect(lines.length).toBeGreaterThan(100);
+    // depth 0 is vfs_read only (2 spaces after the bar), depth 1 its callees (4), nothing deeper
+    for (const l of lines) expect(l).toMatch(/^ 0\) +(?:[0-9.]+ us +)?\| {2}(?:vfs_read\(\) \{|\}| {2}\w+\(\);)$/);
+    expect(text).not.toContain('ramfs_file_read');
+    const cases: [string[], string][] = [
+      [['--max-graph-depth', '51'], "--max-graph-depth: expected an integer from 0 to 50, got '51'"],
+      [['--max-graph-depth', 'deep'], "--max-graph-depth: expected an integer from 0 to 50, got 'deep'"],
+    ];
+    for (const [args, msg] of cases) {
+      const bad = ftsim('run', '--kernel', vmlinux, '--tracer', 'function_graph', ...args);
+      expect(bad.code, args.join(' ')).toBe(1);
+      expect(bad.stderr).toContain(msg);
+      noStackTrace(bad.stderr);
+    }
+    const notGraph = ftsim('run', '--kernel', vmlinux, '--tracer', 'function', '--graph-function', 'vfs_read');
+    expect(notGraph.code).toBe(1);
+    expect(notGraph.stderr).toContain('--graph-function, --graph-notrace and --max-graph-depth apply to the function_graph tracer: give --tracer function_graph');
+    const none = ftsim('run', '--kernel', vmlinux, '--cpus', '1', '--tracer', 'function_graph', '--graph-notrace', 'no_such_function');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("set_graph_notrace 'no_such_function': -EINVAL");
+    noStackTrace(none.stderr);
+  });
 });
 
 describe('ftsim run --livepatch', () => {

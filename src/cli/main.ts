@@ -26,6 +26,7 @@ import { startBootTracing, type TraceArray } from '../trace/trace_functions.js';
 import { parseElf } from '../loader/elf.js';
 import type { Livepatch } from '../livepatch/patch.js';
 import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type LivepatchSpec } from './livepatch.js';
+import { FTRACE_RETFUNC_DEPTH } from '../ftrace/fgraph.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -115,6 +116,9 @@ interface RunCliOptions {
   tracer?: string;
   filter: string[];
   notrace: string[];
+  graphFunction: string[];
+  graphNotrace: string[];
+  maxGraphDepth?: number;
   trace?: string;
   live?: string;
   liveSteps: number;
@@ -186,6 +190,9 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   }
   if ((opts.filter.length > 0 || opts.notrace.length > 0) && opts.tracer !== 'function') {
     throw new UsageError('--filter and --notrace apply to the function tracer: give --tracer function');
+  }
+  if ((opts.graphFunction.length > 0 || opts.graphNotrace.length > 0 || opts.maxGraphDepth !== undefined) && opts.tracer !== 'function_graph') {
+    throw new UsageError('--graph-function, --graph-notrace and --max-graph-depth apply to the function_graph tracer: give --tracer function_graph');
   }
   if (opts.live !== undefined) {
     if (!TRACERS.includes(opts.live) || opts.live === 'nop') {
@@ -278,7 +285,10 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
           return;
         }
         tracing = startBootTracing(booted.kernel, booted.ftrace.core, booted.ftrace.arch,
-          { tracer: opts.tracer ?? 'nop', filter: opts.filter, notrace: opts.notrace },
+          {
+            tracer: opts.tracer ?? 'nop', filter: opts.filter, notrace: opts.notrace,
+            graphFunction: opts.graphFunction, graphNotrace: opts.graphNotrace, maxGraphDepth: opts.maxGraphDepth,
+          },
           (err, what) => { if (err) tracingError = `${what}: ${errnoName(err)}`; });
       },
       onStop: (booted) => {
@@ -427,6 +437,9 @@ export function buildProgram(): Command {
     .option('--tracer <name>', `start this tracer at boot, before the image's entry point runs, like the kernel's ftrace= (${TRACERS.join(', ')})`)
     .option('--filter <glob>', 'trace only matching functions (set_ftrace_filter; repeatable)', collect, [])
     .option('--notrace <glob>', 'never trace matching functions (set_ftrace_notrace; repeatable)', collect, [])
+    .option('--graph-function <glob>', 'function_graph: trace only matching functions and what they call (set_graph_function; repeatable)', collect, [])
+    .option('--graph-notrace <glob>', 'function_graph: never trace matching functions nor what they call (set_graph_notrace; repeatable)', collect, [])
+    .option('--max-graph-depth <n>', 'function_graph: trace calls only down to this depth, 0 for no limit (max_graph_depth)', intOption('--max-graph-depth', [0, FTRACE_RETFUNC_DEPTH]))
     .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there; with --live, the trace as it stood just before the switch back to nop (which clears it)')
     .option('--live <tracer>', 'once every CPU runs, switch current_tracer to this tracer live (text_poke_bp on running CPUs), keep it for --live-steps, then switch back to nop; shows an excerpt and the sites patched each way')
     .option('--live-steps <n>', 'steps (all CPUs together) the --live tracer stays on', intOption('--live-steps', [1, 1e12]), 2_000_000)

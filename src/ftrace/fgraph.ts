@@ -4,6 +4,7 @@ import type { SlotKey } from '../kernel/task_slots.js';
 import { FtraceOps, FTRACE_OPS_FL_STUB } from './ops.js';
 import { EBUSY, type ArchThread } from './arch.js';
 import { FTRACE_START_FUNC_RET, FTRACE_STOP_FUNC_RET, type FtraceCore } from './ftrace.js';
+import { FgraphFilter } from './fgraph_filter.js';
 
 /** FTRACE_RETFUNC_DEPTH: entries one task's return stack holds. */
 export const FTRACE_RETFUNC_DEPTH = 50;
@@ -25,6 +26,19 @@ export interface RetStack {
   /** Returns popped so far, and what the last one left in its slot (the slot's memory after the pop). */
   pops: number;
   lastPopped: RetStackEntry | null;
+  /** TRACE_GRAPH_BIT and its depth (current->trace_recursion): the depth of the graph root being traced, or -1. */
+  graphDepth: number;
+  /**
+   * The notrace depth trick: while a set_graph_notrace function runs, the kernel keeps curr_ret_stack
+   * negative (minus FTRACE_NOTRACE_DEPTH) so that every push is refused until it returns. Here: the
+   * index of that function's entry, or -1.
+   */
+  notraceAt: number;
+}
+
+/** A task's empty return stack. */
+export function newRetStack(): RetStack {
+  return { entries: [], overrun: 0, pops: 0, lastPopped: null, graphDepth: -1, notraceAt: -1 };
 }
 
 /** struct ftrace_graph_ent. */
@@ -61,11 +75,22 @@ export class Fgraph {
   /** The registered fgraph_ops, or null (ftrace_graph_entry / ftrace_graph_return are the stubs). */
   gops: FgraphOps | null = null;
   /** Calls that pushed an entry / popped one; pushes refused because a return stack was full. */
-  readonly stats = { entries: 0, returns: 0, overruns: 0, declined: 0 };
-  /** max_graph_depth: 0 = no limit. */
-  maxDepth = 0;
+  readonly stats = { entries: 0, returns: 0, overruns: 0, declined: 0, notraced: 0 };
+  /** set_graph_function, set_graph_notrace and max_graph_depth. */
+  readonly filter: FgraphFilter;
 
-  constructor(readonly core: FtraceCore, readonly key: SlotKey<RetStack>) {}
+  constructor(readonly core: FtraceCore, readonly key: SlotKey<RetStack>) {
+    this.filter = new FgraphFilter(() => core.allRecords(), () => core.disabled);
+  }
+
+  /** max_graph_depth: 0 = no limit. */
+  get maxDepth(): number {
+    return this.filter.maxDepth;
+  }
+
+  set maxDepth(n: number) {
+    this.filter.maxDepth = n;
+  }
 
   /** register_ftrace_graph: at most one fgraph_ops; the sites its ops wants call ftrace_caller, whose jmp goes to ftrace_graph_caller. */
   *registerFtraceGraph(gops: FgraphOps): ArchThread<number> {
@@ -87,10 +112,12 @@ export class Fgraph {
   /**
    * ftrace_push_return_trace's first half: reserve the current task's next return stack slot (the
    * kernel's curr_ret_stack++ before barrier()). Returns its index, or -1 when nothing is to be pushed
-   * (no tracer, the stack is full: trace_overrun, max_graph_depth). An interrupt that strikes before
-   * fill() pushes and pops above the reserved slot.
+   * (no tracer, the stack is full: trace_overrun; a set_graph_notrace function is running: the kernel's
+   * negative curr_ret_stack). A notrace function itself is pushed, and its slot puts the stack in
+   * that state at once, as the kernel subtracts FTRACE_NOTRACE_DEPTH before barrier(). An interrupt
+   * that strikes before fill() pushes and pops above the reserved slot (or, in the notrace state, not at all).
    */
-  reserve(env: FgraphEnv): number {
+  reserve(env: FgraphEnv, func = 0): number {
     if (this.gops === null) return -1;
     const rs = env.retStack();
     const depth = rs.entries.length;
@@ -99,12 +126,24 @@ export class Fgraph {
       this.stats.overruns++;
       return -1;
     }
-    if (this.maxDepth > 0 && depth >= this.maxDepth) {
-      this.stats.declined++;
+    if (rs.notraceAt >= 0) {
+      this.stats.notraced++;
       return -1;
     }
     rs.entries.push({ func: 0, ret: 0, calltime: 0, depth });
+    if (this.filter.isNotrace(func)) rs.notraceAt = depth;
     return depth;
+  }
+
+  /**
+   * The tracer's entry callback behind the filters (trace_graph_entry): a notrace function is hooked
+   * without an event (its return must restore the stack); set_graph_function and max_graph_depth
+   * decline calls (ftrace_graph_ignore_func); the rest go to the tracer.
+   */
+  private entryFunc(rs: RetStack, gops: FgraphOps, func: number, depth: number): boolean {
+    if (rs.notraceAt === depth) return true;
+    if (this.filter.ignoreFunc(rs, { func, depth })) return false;
+    return gops.entryfunc({ func, depth });
   }
 
   /**
@@ -118,8 +157,9 @@ export class Fgraph {
     const gops = this.gops;
     const calltime = env.now();
     rs.entries[index] = { func, ret, calltime, depth: index };
-    if (gops === null || !gops.entryfunc({ func, depth: index })) {
+    if (gops === null || !this.entryFunc(rs, gops, func, index)) {
       rs.entries.pop();
+      if (rs.notraceAt === index) rs.notraceAt = -1;
       this.stats.declined++;
       return false;
     }
@@ -136,6 +176,7 @@ export class Fgraph {
     const rs = env.retStack();
     const depth = rs.entries.length;
     if (depth >= FTRACE_RETFUNC_DEPTH) { rs.overrun++; this.stats.overruns++; return null; }
+    if (rs.notraceAt >= 0) { this.stats.notraced++; return null; }
     return { entry: { func, ret, calltime: env.now(), depth }, pops: rs.pops };
   }
 
@@ -148,8 +189,10 @@ export class Fgraph {
     const clobbered = rs.pops !== filled.pops && rs.lastPopped !== null && rs.lastPopped.depth === filled.entry.depth;
     const slot = clobbered ? rs.lastPopped! : filled.entry;
     rs.entries.push(slot);
-    if (this.gops === null || !this.gops.entryfunc({ func: slot.func, depth: slot.depth })) {
+    if (this.filter.isNotrace(slot.func)) rs.notraceAt = slot.depth;
+    if (this.gops === null || !this.entryFunc(rs, this.gops, slot.func, slot.depth)) {
       rs.entries.pop();
+      if (rs.notraceAt === slot.depth) rs.notraceAt = -1;
       this.stats.declined++;
       return false;
     }
@@ -159,7 +202,7 @@ export class Fgraph {
 
   /** function_graph_enter(ret, func) as one atomic step: reserve and fill. */
   enter(env: FgraphEnv, func: number, ret: number): boolean {
-    const index = this.reserve(env);
+    const index = this.reserve(env, func);
     return index >= 0 && this.fill(env, index, func, ret);
   }
 
@@ -171,6 +214,12 @@ export class Fgraph {
     rs.pops++;
     rs.lastPopped = e;
     this.stats.returns++;
+    if (rs.notraceAt === e.depth) {
+      // the notrace function returns: the stack leaves the notrace state, and nothing is traced
+      rs.notraceAt = -1;
+      return e.ret;
+    }
+    this.filter.addrFinish(rs, e);
     this.gops?.retfunc({ func: e.func, depth: e.depth, calltime: e.calltime, rettime: env.now(), overrun: rs.overrun, retval });
     return e.ret;
   }

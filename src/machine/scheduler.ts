@@ -146,6 +146,9 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     this.hostThreads[cpu] = t;
     const c = this.cpus[cpu];
     c.waiting = false;
+    // started by a hypercall of the running CPU: its guest context stops right here, even in a
+    // slice of a CPU running alone (which does not end at a vmcall by itself)
+    if (this.running === cpu) c.interruptSlice();
     c.frozenRip = c.getRip();
     c.frozenRsp = c.getReg(RSP);
   }

@@ -7,7 +7,11 @@ import { EBUSY, EINVAL, ENODEV } from '../ftrace/arch.js';
 import type { FtraceCore, FtraceCall } from '../ftrace/ftrace.js';
 import { FtraceOps } from '../ftrace/ops.js';
 import type { X86Ftrace } from '../arch/x86/ftrace.js';
-import { RingBuffer, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NMI } from './ring_buffer.js';
+import { RSP } from '../machine/x86/cpu.js';
+import { HARDIRQ_MASK, NMI_MASK, PREEMPT_MASK, SOFTIRQ_MASK, SOFTIRQ_OFFSET, readGuestPreempt } from '../kernel/preempt.js';
+import {
+  RingBuffer, TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ,
+} from './ring_buffer.js';
 import { renderTrace, type OutputContext } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
 
@@ -71,14 +75,46 @@ export class TraceArray {
     }
   }
 
-  /** tracing_gen_ctx: the latency flags of the traced context on `cpu`. */
-  genCtx(cpu: Cpu): number {
+  /**
+   * tracing_gen_ctx: the latency flags and the preempt depth of the traced context on `cpu`. Sources:
+   * - irqs-off 'd': RFLAGS.IF of the traced context (the callers and stubs leave IF as the function found it);
+   * - NMI: the NMI bits of the guest's preempt_count (its nmi_handler adds NMI_OFFSET + HARDIRQ_OFFSET, as
+   *   nmi_enter), or an NMI frame open on the CPU (the machine delivered an NMI, and the guest's
+   *   nmi_handler, entered from it, is traced before it counts itself): so nmi_handler's own entry
+   *   shows 'z' and its callees 'Z', as trace_print_lat_fmt prints NMI without and with HARDIRQ;
+   * - hardirq 'h': the HARDIRQ bits of the guest's preempt_count (irq_enter in tick_handler). The
+   *   interrupt's own handler runs before its irq_enter and shows none, as 4.x smp_apic_timer_interrupt did;
+   * - softirq 's' ('H' with hardirq): in_serving_softirq(), __do_softirq's SOFTIRQ_OFFSET;
+   * - BH-off 'b' ('D' with irqs-off): local_bh_disable's count in preempt_count (the guest never disables BHs);
+   * - need-resched 'n': current->need_resched (TIF_NEED_RESCHED) of the guest task whose thread_info is at
+   *   the base of the stack; the guest has no folded PREEMPT_NEED_RESCHED bit, so 'N' and 'p' never show,
+   *   and a stack with no task yet (ti->task == NULL) shows none;
+   * - preempt depth: preempt_count & 0xff, capped at 15 (the guest has no preempt_disable, so it stays '.');
+   * - migrate-disable: the guest has none, so the fifth column stays '.'.
+   * The guest's thread_info is read at the THREAD_SIZE-aligned base of the CPU's stack pointer, where
+   * its preempt_count() and current find it (src/kernel/preempt.ts).
+   */
+  traceCtx(cpu: Cpu): { flags: number; pc: number } {
     let flags = 0;
     if (this.arch.irqsOff(cpu)) flags |= TRACE_FLAG_IRQS_OFF;
-    const level = this.arch.contextOf(cpu);
-    if (level === 'nmi') flags |= TRACE_FLAG_NMI | TRACE_FLAG_HARDIRQ;
-    else if (level === 'irq') flags |= TRACE_FLAG_HARDIRQ;
-    return flags;
+    if (this.arch.contextOf(cpu) === 'nmi') flags |= TRACE_FLAG_NMI;
+    const g = readGuestPreempt(this.kernel.machine.mem, cpu.getReg(RSP));
+    let pc = 0;
+    if (g !== null) {
+      const count = g.preemptCount;
+      if (count & NMI_MASK) flags |= TRACE_FLAG_NMI;
+      if (count & HARDIRQ_MASK) flags |= TRACE_FLAG_HARDIRQ;
+      if (count & SOFTIRQ_OFFSET) flags |= TRACE_FLAG_SOFTIRQ;
+      if ((count & SOFTIRQ_MASK) >>> 9) flags |= TRACE_FLAG_BH_OFF;
+      if (g.needResched === true) flags |= TRACE_FLAG_NEED_RESCHED;
+      pc = Math.min(count & PREEMPT_MASK, 0xf);
+    }
+    return { flags, pc };
+  }
+
+  /** The latency flags alone (TRACE_FLAG_*). */
+  genCtx(cpu: Cpu): number {
+    return this.traceCtx(cpu).flags;
   }
 
   /**
@@ -89,7 +125,8 @@ export class TraceArray {
   traceFunction(cpu: Cpu, ip: bigint, parentIp: bigint): void {
     const task = this.kernel.sched.current[cpu.id];
     if (!this.savedCmdlines.has(task.pid)) this.savedCmdlines.set(task.pid, task.name);
-    this.buffer.writeFunction(cpu.id, cpu.now(), task.pid, this.genCtx(cpu), 0, addrToNum(ip), addrToNum(parentIp));
+    const ctx = this.traceCtx(cpu);
+    this.buffer.writeFunction(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, addrToNum(ip), addrToNum(parentIp));
   }
 
   /** The `trace` file's text. */
@@ -161,6 +198,10 @@ export interface BootTracing {
   tracer: string;
   filter?: readonly string[];
   notrace?: readonly string[];
+  /** `ftrace_graph_filter=` / `ftrace_graph_notrace=` / `ftrace_graph_max_depth=`: set_graph_function, set_graph_notrace, max_graph_depth. */
+  graphFunction?: readonly string[];
+  graphNotrace?: readonly string[];
+  maxGraphDepth?: number;
   /** Per-CPU buffer size in KB (buffer_size_kb). */
   sizeKb?: number;
 }
@@ -190,6 +231,19 @@ export function startBootTracing(
         const err = yield* core.ftraceSetNotrace(ops, g, false);
         if (err) return [err, `set_ftrace_notrace '${g}'`];
       }
+    }
+    const gf = arch.fgraph(core).filter;
+    for (const g of bt.graphFunction ?? []) {
+      const err = gf.set('function', g);
+      if (err) return [err, `set_graph_function '${g}'`];
+    }
+    for (const g of bt.graphNotrace ?? []) {
+      const err = gf.set('notrace', g);
+      if (err) return [err, `set_graph_notrace '${g}'`];
+    }
+    if (bt.maxGraphDepth !== undefined) {
+      const err = gf.setMaxDepth(bt.maxGraphDepth);
+      if (err) return [err, `max_graph_depth '${bt.maxGraphDepth}'`];
     }
     const err = yield* tr.setTracer(bt.tracer);
     return [err, err ? `current_tracer '${bt.tracer}'` : ''];

@@ -20,7 +20,8 @@ export class GraphTracer implements Tracer {
           const task = tr.kernel.sched.current[cpu.id];
           if (!tr.savedCmdlines.has(task.pid)) tr.savedCmdlines.set(task.pid, task.name);
           this.entries++;
-          tr.buffer.writeGraphEntry(cpu.id, cpu.now(), task.pid, tr.genCtx(cpu), 0, trace.func, trace.depth);
+          const ctx = tr.traceCtx(cpu);
+          tr.buffer.writeGraphEntry(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);
           return true;
         },
         retfunc: (trace: FtraceGraphRet): void => {
@@ -28,8 +29,9 @@ export class GraphTracer implements Tracer {
           if (cpu === null) return;
           const task = tr.kernel.sched.current[cpu.id];
           this.returns++;
+          const ctx = tr.traceCtx(cpu);
           tr.buffer.writeGraphReturn(
-            cpu.id, trace.rettime, task.pid, tr.genCtx(cpu), 0,
+            cpu.id, trace.rettime, task.pid, ctx.flags, ctx.pc,
             trace.func, trace.depth, trace.calltime, trace.rettime, trace.overrun, trace.retval,
           );
         },

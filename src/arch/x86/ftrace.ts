@@ -19,7 +19,7 @@ import {
 import type { DynFtrace } from '../../ftrace/record.js';
 import type { FtraceCore } from '../../ftrace/ftrace.js';
 import { checkRecords } from '../../ftrace/check.js';
-import { Fgraph, type FgraphEnv, type RetStack } from '../../ftrace/fgraph.js';
+import { Fgraph, newRetStack, type FgraphEnv, type RetStack } from '../../ftrace/fgraph.js';
 import type { FtraceOps, TraceContextLevel, TraceCtx, TraceFunc, TraceRecursion } from '../../ftrace/ops.js';
 import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
 
@@ -380,7 +380,7 @@ export class X86Ftrace implements FtraceArch {
   /** The function-return tracer's core over this backend (one per machine: its return stacks are a task slot). */
   fgraph(core: FtraceCore): Fgraph {
     if (this.fgraphCore === null) {
-      this.fgraphCore = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', () => ({ entries: [], overrun: 0, pops: 0, lastPopped: null })));
+      this.fgraphCore = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', newRetStack));
     }
     return this.fgraphCore;
   }
@@ -432,7 +432,7 @@ export class X86Ftrace implements FtraceArch {
     }
     // the push as a host step: reserve the slot, leave a window where an NMI may be delivered on
     // this CPU (its traced functions push and pop above the reserved slot), then fill it
-    const index = g.reserve(env);
+    const index = g.reserve(env, selfAddr);
     if (index < 0) return;
     this.afterWindow(cpu, parent, old, () => g.fill(env, index, selfAddr, old));
   }

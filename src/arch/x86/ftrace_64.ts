@@ -11,7 +11,8 @@
 // vmcall; ret`. ftrace_caller saves only the argument registers (plus rax, rbp) and marks its regs
 // partial with cs = 0 (ftrace_get_regs() gives NULL); ftrace_regs_caller saves every register, flags,
 // cs/ss and the stack pointer as at function entry, and returns to regs->ip, so an IPMODIFY callback
-// redirects the traced call. ftrace_caller ends with the patchable `jmp` at ftrace_graph_call.
+// redirects the traced call. Both end at the patchable `jmp` at ftrace_graph_call (ftrace_caller falls
+// into it, ftrace_regs_caller jumps to it, as the kernel's callers both end at ftrace_epilogue).
 
 import { Asm, RAX, RBP, RCX, RDI, RDX, RSI, RSP, R8, R9, R11 } from '../../machine/x86/encoder.js';
 import { PT, PT_REGS_SIZE, PUSH_ORDER, PT_REGNUM } from '../../kernel/ptregs.js';
@@ -32,6 +33,8 @@ export interface FtraceCallersText {
   ftraceRegsCaller: bigint;
   /** The patchable call inside ftrace_regs_caller. */
   ftraceRegsCall: bigint;
+  /** The regs caller's last instruction: its jmp to ftrace_graph_call. */
+  ftraceRegsCallerEnd: bigint;
   /** A bare `ret`: what ftrace_call and ftrace_graph_call target when nothing is traced. */
   ftraceStub: bigint;
   /** The graph hook's target once enabled. */
@@ -107,7 +110,11 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   for (const r of PUSH_ORDER) a.load(PT_REGNUM[r], RSP, PT[r]);
   a.addImm(RSP, F);
   a.bytes(0x9d); // popfq
-  a.ret();
+  // ftrace_regs_caller_end: like ftrace_caller, leave through the graph hook at ftrace_graph_call
+  // (ftrace_epilogue in the kernel), so that functions on the regs caller get function_graph too;
+  // the stack is as there: [rsp] = the return into the function (regs->ip), [rsp + 8] = the parent slot
+  const ftraceRegsCallerEnd = a.here;
+  a.jmp(ftraceGraphCall);
   symbols.push({ name: 'ftrace_regs_caller', value: ftraceRegsCaller, size: Number(a.here - ftraceRegsCaller) });
 
   // ---- ftrace_graph_caller (reached by the jmp at ftrace_graph_call, after ftrace_caller restored its
@@ -158,7 +165,7 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   put(ftraceCall, 0xe8, ftraceStub);
   put(ftraceRegsCall, 0xe8, ftraceStub);
   put(ftraceGraphCall, 0xe9, ftraceStub);
-  return { code, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceStub, ftraceGraphCaller, returnToHandler, symbols };
+  return { code, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceRegsCallerEnd, ftraceStub, ftraceGraphCaller, returnToHandler, symbols };
 }
 
 /** Bytes of one TraceFunc entry stub at `addr`: `mov $index, %r11d; mov $HC_FTRACE_FUNC, %eax; vmcall; ret`. */
