@@ -112,6 +112,7 @@ interface RunCliOptions {
   filter: string[];
   notrace: string[];
   trace?: string;
+  module: string[];
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -193,6 +194,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   }
   const file = displayName(resolve(kernelPath));
   const bytes = readInput(kernelPath);
+  const modules = opts.module.map((m) => ({ file: displayName(resolve(m)), bytes: readInput(m) }));
   const kernelSha256 = sha256(bytes);
   if (replay && replay.kernelSha256 !== kernelSha256) {
     throw new UsageError(`--replay ${opts.replay}: recorded on a different kernel image (sha256 ${replay.kernelSha256.slice(0, 12)}…, ${file} is ${kernelSha256.slice(0, 12)}…)`);
@@ -232,6 +234,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       timerHz: config.timerHz,
       nmiRate: config.nmiRate,
       maxQuantum: config.maxQuantum,
+      modules,
       onConsole: (b) => {
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
@@ -387,6 +390,7 @@ export function buildProgram(): Command {
     .option('--filter <glob>', 'trace only matching functions (set_ftrace_filter; repeatable)', collect, [])
     .option('--notrace <glob>', 'never trace matching functions (set_ftrace_notrace; repeatable)', collect, [])
     .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there')
+    .option('--module <file>', 'load this kernel module (an object from gcc -c -pg -mfentry -mrecord-mcount -mcmodel=kernel) at boot, after ftrace_init and before any CPU runs; its init_module runs in an insmod task on CPU 0 (repeatable)', collect, [])
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');

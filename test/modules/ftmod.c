@@ -44,8 +44,15 @@ asm(".pushsection .text\n"
 void ftmod_bad(void);
 #endif
 
+#ifdef UNKNOWN_SYMBOL
+void no_such_kernel_function(void);
+#endif
+
 int init_module(void)
 {
+#ifdef UNKNOWN_SYMBOL
+	no_such_kernel_function();
+#endif
 #ifdef BAD_SITE
 	ftmod_bad();
 #endif
