@@ -273,3 +273,22 @@ describe.skipIf(!hasGcc())('ftsim run --module', () => {
     expect(() => boot(image, 'vmlinux', { modules: [{ file: 'x.o', bytes: new Uint8Array(0) }] })).toThrow(BootError);
   });
 });
+
+describe.skipIf(!hasGcc())('module loader controls', () => {
+  it('negative control: without dynamic ftrace nothing converts the sites, so the check that they are nops before init would fail; modulePerms/moduleAllocLayout keep text and data apart', () => {
+    const m = mod('ftmod');
+    const b = boot(image, 'vmlinux', { cpus: 2, pokeSymbols: SMALL, ftrace: false });
+    expect(b.ftrace).toBeUndefined();
+    expect(runUntilSmp(b)).toBeNull();
+    let sites: string[] = [];
+    b.modules.onBeforeInit = (km) => { sites = km.sites.map((s) => hexBytes(b.machine.mem.read(s, 5))); };
+    expect(await_(b, b.modules.insmod(m.bytes, m.file, 1))).toBe(0);
+    expect(sites.length).toBe(5);
+    expect(sites.every((s) => s.startsWith('e8 '))).toBe(true); // still call __fentry__ (a plain ret in this kernel)
+    expect(sites).not.toContain(hexBytes(X86_NOP5));
+    // the split allocation refuses a layout that is not page aligned and ascending
+    expect(() => b.kernel.vm.moduleAllocLayout(8192, [{ offset: 0, perm: PERM_R | PERM_X }, { offset: 100, perm: PERM_R | PERM_W }], 'odd'))
+      .toThrow('module_alloc(8192) for odd: part 1 at offset 100 is not page aligned, ascending and inside the allocation');
+    expect(() => b.kernel.vm.moduleAllocLayout(8192, [{ offset: 4096, perm: PERM_R }], 'late')).toThrow('module_alloc(8192) for late: the first part must start at offset 0');
+  });
+});
