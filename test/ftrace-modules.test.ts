@@ -292,3 +292,29 @@ describe.skipIf(!hasGcc())('module loader controls', () => {
     expect(() => b.kernel.vm.moduleAllocLayout(8192, [{ offset: 4096, perm: PERM_R }], 'late')).toThrow('module_alloc(8192) for late: the first part must start at offset 0');
   });
 });
+
+describe.skipIf(!hasGcc())('a module load racing a tracer start', () => {
+  it('insmod on one CPU while another starts the function tracer: whichever takes the ftrace lock first, the module ends up traced and the records agree with text', () => {
+    const m = mod('ftmod');
+    for (const seed of [1, 2]) {
+      const b = boot(image, 'vmlinux', { cpus: 2, seed, pokeSymbols: SMALL });
+      const ft = b.ftrace!;
+      const tr = new TraceArray(b.kernel, ft.core, ft.arch, { sizeKb: 512 });
+      expect(runUntilSmp(b)).toBeNull();
+      let started: number | null = null;
+      ft.arch.startLiveTask(0, tr.setTracer('function'), (r) => { started = r; });
+      const req = b.modules.insmod(m.bytes, m.file, 1);
+      expect(await_(b, req)).toBe(0);
+      for (let i = 0; i < 200 && started === null; i++) expect(runFor(b, 20_000)).toBeNull();
+      expect(started).toBe(0);
+      expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+      const recs = [...ft.core.allRecords()].filter((x) => x.mod === 'ftmod');
+      expect(recs.length).toBe(5);
+      expect(recs.every((x) => x.count === 1)).toBe(true);
+      // cleanup runs traced whichever way the race went
+      expect(await_(b, b.modules.rmmod('ftmod', 1))).toBe(0);
+      expect(tr.traceText().split('\n').filter((l) => l.includes('rmmod-') && /: 0xffffffffa[0-9a-f]+ <-0xffffffffa[0-9a-f]+$/.test(l)).length).toBe(4);
+      expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+    }
+  });
+});
