@@ -318,3 +318,23 @@ describe.skipIf(!hasGcc())('a module load racing a tracer start', () => {
     }
   });
 });
+
+describe.skipIf(!hasGcc())('function_graph and modules', () => {
+  it('function_graph prints a module function as %ps does (`ftmod_add [ftmod]();`) while the function tracer prints kallsyms_lookup\'s bare name; unload under it leaves no monitor firing', () => {
+    const m = mod('ftmod');
+    const b = boot(image, 'vmlinux', { cpus: 2, pokeSymbols: SMALL });
+    const ft = b.ftrace!;
+    const tr = new TraceArray(b.kernel, ft.core, ft.arch, { sizeKb: 1024 });
+    expect(runUntilSmp(b)).toBeNull();
+    expect(runLive(b, 0, tr.setTracer('function_graph'))).toBe(0);
+    expect(await_(b, b.modules.insmod(m.bytes, m.file, 1))).toBe(0);
+    const cpu1 = tr.traceText().split('\n').filter((l) => l.startsWith(' 1)'));
+    const at = cpu1.findIndex((l) => l.endsWith('|  init_module [ftmod]() {'));
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect(cpu1[at + 1]).toMatch(/\|    ftmod_work \[ftmod\]\(\) \{$/);
+    expect(cpu1[at + 2]).toMatch(/^ 1\) +[0-9.]+ us +\|      ftmod_add \[ftmod\]\(\);$/);
+    expect(await_(b, b.modules.rmmod('ftmod', 1))).toBe(0);
+    expect(runFor(b, 300_000)).toBeNull();
+    expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+  });
+});
