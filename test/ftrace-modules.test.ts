@@ -243,6 +243,11 @@ describe.skipIf(!hasGcc())('kernel modules with ftrace', () => {
   });
 });
 
+const noStack = (s: string): void => {
+  expect(s).not.toMatch(/^\s+at /m);
+  expect(s).not.toMatch(/node:internal|Node\.js v\d/);
+};
+
 describe.skipIf(!hasGcc())('ftsim run --module', () => {
   const bin = join(root, 'bin', 'ftsim.js');
   const run = (...args: string[]): { code: number; stdout: string; stderr: string } => {
@@ -271,6 +276,12 @@ describe.skipIf(!hasGcc())('ftsim run --module', () => {
     expect(notElf.stdout).toBe('');
     expect(notElf.stderr).toMatch(/^ftsim: --module \S*ftmod\.c: not an ELF file: bad magic 2f 2a 20 66 \(expected 7f 45 4c 46\)\n$/);
     expect(() => boot(image, 'vmlinux', { modules: [{ file: 'x.o', bytes: new Uint8Array(0) }] })).toThrow(BootError);
+    const m = mod('ftmod');
+    const twice = run('run', '--cpus', '1', '--module', m.file, '--module', m.file);
+    expect(twice.code).toBe(1);
+    expect(twice.stdout).toBe('');
+    expect(twice.stderr).toBe('ftsim: --module ftmod.o: module ftmod is already loaded (from ftmod.o, coming): -EEXIST\n'); // names relative to the working directory, as for --kernel
+    noStack(twice.stderr + notElf.stderr + missing.stderr);
   });
 });
 
