@@ -11,6 +11,7 @@ import { Kernel, type RunOutcome, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 import { FtraceCore } from './ftrace/ftrace.js';
 import { X86Ftrace, type BpEmulation } from './arch/x86/ftrace.js';
+import { KernelModules, ModuleError } from './kernel/module.js';
 
 /** The step limit of a run that names none (`ftsim run` without --max-steps): 2,000,000,000 steps. */
 export const DEFAULT_MAX_STEPS = 2_000_000_000;
@@ -45,6 +46,11 @@ export interface RunOptions {
   onBoot?: (b: Booted) => void;
   /** Runs the booted kernel in place of one `kernel.run(maxSteps)` (live tracing drives the run in phases). */
   drive?: (b: Booted, maxSteps: number) => RunOutcome;
+  /**
+   * Modules to load at boot, in order, right after ftrace_init and before any CPU runs (their sites are
+   * nops, and enabled with the rest by a boot tracer); each one's init runs in an 'insmod' task on CPU 0.
+   */
+  modules?: readonly { file: string; bytes: Uint8Array }[];
 }
 
 export interface FtraceBootOptions {
@@ -113,6 +119,8 @@ export interface Booted {
   symbols: SymbolTable;
   /** Set when dynamic ftrace was initialised at boot. */
   ftrace?: BootedFtrace;
+  /** Loadable modules (insmod, rmmod, the init_module / delete_module hypercalls). */
+  modules: KernelModules;
 }
 
 /** Parse and boot an image; throws ElfError (bad image) or BootError (bad option). */
@@ -142,12 +150,24 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
     symbolize: (a) => symbols.format(a),
   });
   for (const s of kernel.entry.symbols) symbols.add([{ name: s.name, value: s.value, size: s.size, type: 'func' }]);
-  const booted: Booted = { machine, kernel, symbols };
+  const exported = new Map<string, bigint>();
+  for (const s of img.symbols) if (s.name && s.shndx !== 0 && (s.bind === 'global' || s.bind === 'weak')) exported.set(s.name, s.value);
+  const modules = new KernelModules(kernel, { symbols, kernelSymbol: (n) => exported.get(n), printk: (t) => printText(t, consoleSink) });
+  const booted: Booted = { machine, kernel, symbols, modules };
   const want = options.ftrace ?? true;
   if (want !== false && img.mcountLoc.length > 0) {
     const fentry = symbols.lookup('__fentry__');
     if (fentry === undefined) throw new BootError(`${file}: has __mcount_loc but no __fentry__ symbol`);
     booted.ftrace = ftraceInit(booted, fentry, img.mcountLoc, want === true ? {} : want, consoleSink);
+    modules.ftrace = booted.ftrace.core;
+  }
+  for (const m of options.modules ?? []) {
+    try {
+      modules.loadEarly(m.bytes, m.file);
+    } catch (e) {
+      if (e instanceof ModuleError) throw new BootError(`--module ${e.message}`);
+      throw e;
+    }
   }
   return booted;
 }
@@ -166,10 +186,7 @@ function ftraceInit(b: Booted, mcountAddr: bigint, sites: readonly bigint[], opt
     emulation: opts.emulation,
     omitSync: opts.omitSync,
   });
-  const printk = (text: string): void => {
-    if (consoleSink) for (const ch of Buffer.from(text, 'latin1')) consoleSink(ch);
-  };
-  const core = new FtraceCore(arch, { console: printk });
+  const core = new FtraceCore(arch, { console: (t) => printText(t, consoleSink) });
   arch.functionTraceOp = () => core.functionTraceOp;
   const records = core.ftraceInit(sites, (ip) => {
     const n = symbols.nearest(ip);
@@ -177,6 +194,11 @@ function ftraceInit(b: Booted, mcountAddr: bigint, sites: readonly bigint[], opt
     return { name: n.name, start: n.value, size: symbols.sizeOf(ip) };
   });
   return { core, arch, records };
+}
+
+/** printk: kernel text to the console. */
+function printText(text: string, consoleSink?: (byte: number) => void): void {
+  if (consoleSink) for (const ch of Buffer.from(text, 'latin1')) consoleSink(ch);
 }
 
 /** SHA-256 over every writable region (data, bss, stacks), in address order. */

@@ -25,6 +25,8 @@
 #define HC_SMP_BOOT	6	/* start the secondary CPUs and the local timers -> number of CPUs */
 #define HC_IDLE		7	/* internal to the host's idle loop */
 #define HC_CURRENT	8	/* pid of the current task */
+#define HC_INIT_MODULE	9	/* init_module(name): load the module the host provides under name, run its init -> 0 or -errno */
+#define HC_DELETE_MODULE 10	/* delete_module(name): run its cleanup_module and unload it -> 0 or -errno */
 
 /*
  * Every task the host spawns gets a THREAD_SIZE stack aligned to THREAD_SIZE

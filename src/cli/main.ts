@@ -123,6 +123,7 @@ interface RunCliOptions {
   live?: string;
   liveSteps: number;
   livepatch: string[];
+  module: string[];
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -221,6 +222,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   }
   const file = displayName(resolve(kernelPath));
   const bytes = readInput(kernelPath);
+  const modules = opts.module.map((m) => ({ file: displayName(resolve(m)), bytes: readInput(m) }));
   const kernelSha256 = sha256(bytes);
   if (replay && replay.kernelSha256 !== kernelSha256) {
     throw new UsageError(`--replay ${opts.replay}: recorded on a different kernel image (sha256 ${replay.kernelSha256.slice(0, 12)}…, ${file} is ${kernelSha256.slice(0, 12)}…)`);
@@ -266,6 +268,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       timerHz: config.timerHz,
       nmiRate: config.nmiRate,
       maxQuantum: config.maxQuantum,
+      modules,
       onConsole: (b) => {
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
@@ -444,6 +447,7 @@ export function buildProgram(): Command {
     .option('--live <tracer>', 'once every CPU runs, switch current_tracer to this tracer live (text_poke_bp on running CPUs), keep it for --live-steps, then switch back to nop; shows an excerpt and the sites patched each way')
     .option('--live-steps <n>', 'steps (all CPUs together) the --live tracer stays on', intOption('--live-steps', [1, 1e12]), 2_000_000)
     .option('--livepatch <old=new>', 'live-patch function OLD with function NEW of the image, at boot before the entry point runs (an IPMODIFY ftrace ops sets regs->ip; repeatable); the end summary says how many calls each patch redirected', collect, [])
+    .option('--module <file>', 'load this kernel module (an object from gcc -c -pg -mfentry -mrecord-mcount -mcmodel=kernel) at boot, after ftrace_init and before any CPU runs; its init_module runs in an insmod task on CPU 0 (repeatable)', collect, [])
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');

@@ -80,6 +80,8 @@ export class FtraceCore {
   private setFunctionTraceOp: FtraceOps;
   private savedFtraceFunc: TraceFunc;
   private readonly directFuncs = new WeakMap<FtraceCallback, TraceFunc>();
+  /** Ops whose filter or notrace hash was set (ftrace_release_mod clears a module's ips from them). */
+  private readonly hashOwners = new Set<FtraceOps>();
   private locked = false;
   private readonly console: (text: string) => void;
 
@@ -286,7 +288,8 @@ export class FtraceCore {
       const group = this.records.remove(mod);
       if (!group) return -ENOENT;
       const ips = new Set(group.records.map((r) => r.ip));
-      for (const ops of this.opsList) {
+      // every ops whose hashes were ever set, registered or not (clear_mod_from_hashes walks the trace arrays' ops)
+      for (const ops of new Set([...this.opsList, ...this.hashOwners])) {
         for (const hash of [ops.filterHash, ops.notraceHash]) {
           let hit = false;
           for (const ip of ips) if (hash.delete(ip)) hit = true;
@@ -683,6 +686,7 @@ export class FtraceCore {
     yield* this.lock();
     try {
       if (this.disabled) return -ENODEV;
+      this.hashOwners.add(ops);
       const orig = enable ? ops.filterHash : ops.notraceHash;
       const hash: FtraceHash = reset ? new Set() : new Set(orig);
       if (buf !== null) {

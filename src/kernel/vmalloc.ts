@@ -22,6 +22,14 @@ export interface VmArea {
   kind: VmKind;
   name: string;
   region: Region;
+  /** Further regions of a split allocation (moduleAllocLayout: read-only data, data), after `region`. */
+  more?: Region[];
+}
+
+/** One part of a split module allocation: bytes from `offset` (page aligned) up to the next part, with these permissions. */
+export interface VmPart {
+  offset: number;
+  perm: number;
 }
 
 /** A freed allocation whose start address has not been handed out again (double-free reports). */
@@ -63,6 +71,23 @@ export class KernelVm {
     return this.alloc('module', size, name);
   }
 
+  /**
+   * A module's memory as one range in module space, split into parts with their own permissions (text
+   * R+X, read-only data R, data R+W: module_enable_ro / module_enable_nx). `parts` start at offset 0,
+   * ascend, and are page aligned; freed as one with moduleMemfree.
+   */
+  moduleAllocLayout(size: number, parts: readonly VmPart[], name = 'module'): bigint {
+    const call = `module_alloc(${size}) for ${name}`;
+    if (parts.length === 0 || parts[0].offset !== 0) throw new VmallocError(`${call}: the first part must start at offset 0`);
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (p.offset % PAGE_SIZE !== 0 || p.offset >= size || (i > 0 && p.offset <= parts[i - 1].offset)) {
+        throw new VmallocError(`${call}: part ${i} at offset ${p.offset} is not page aligned, ascending and inside the allocation`);
+      }
+    }
+    return this.alloc('module', size, name, parts);
+  }
+
   /** Free module text from moduleAlloc. */
   moduleMemfree(addr: bigint): void {
     this.free('module', addr);
@@ -88,7 +113,7 @@ export class KernelVm {
     return this.areas;
   }
 
-  private alloc(kind: VmKind, size: number, name: string): bigint {
+  private alloc(kind: VmKind, size: number, name: string, parts?: readonly VmPart[]): bigint {
     const r = RANGE[kind];
     const call = `${r.alloc}(${size}) for ${name}`;
     if (!Number.isInteger(size) || size <= 0) throw new VmallocError(`${call}: the size must be a positive whole number of bytes`);
@@ -104,8 +129,14 @@ export class KernelVm {
       if (after > at) at = after;
     }
     if (at + len > r.hi) throw new VmallocError(`${call}: no free range of ${pages} bytes left in ${r.what} space ${hex(r.lo)}-${hex(r.hi)}`);
-    const region = this.mem.map(`${r.alloc} ${name}`, at, pages, kind === 'module' ? PERM_R | PERM_X : PERM_R | PERM_W);
-    const area: VmArea = { addr: at, size: pages, requested: size, kind, name, region };
+    const perm = kind === 'module' ? PERM_R | PERM_X : PERM_R | PERM_W;
+    const cuts = parts ?? [{ offset: 0, perm }];
+    const regions = cuts.map((p, i) => {
+      const end = i + 1 < cuts.length ? cuts[i + 1].offset : pages;
+      return this.mem.map(`${r.alloc} ${name}${i > 0 ? ` part ${i}` : ''}`, at + BigInt(p.offset), end - p.offset, p.perm);
+    });
+    const area: VmArea = { addr: at, size: pages, requested: size, kind, name, region: regions[0] };
+    if (regions.length > 1) area.more = regions.slice(1);
     this.areas.push(area);
     this.areas.sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
     this.freed = this.freed.filter((f) => f.addr !== at);
@@ -123,6 +154,7 @@ export class KernelVm {
         throw new VmallocError(`${call}: ${a.name} at this address is ${other.what} from ${other.alloc}; free it with ${other.free}`);
       }
       this.mem.unmap(a.region);
+      for (const m of a.more ?? []) this.mem.unmap(m);
       this.areas.splice(i, 1);
       this.freed.push({ addr: a.addr, size: a.size, kind: a.kind, name: a.name });
       return;
@@ -139,7 +171,7 @@ export class KernelVm {
   // ---- snapshots: the areas keep their Region objects, which restoreMachine maps back ------
 
   save(): VmState {
-    return { areas: this.areas.map((a) => ({ ...a })), freed: this.freed.map((f) => ({ ...f })) };
+    return { areas: this.areas.map((a) => ({ ...a, more: a.more?.slice() })), freed: this.freed.map((f) => ({ ...f })) };
   }
 
   restore(s: VmState): void {

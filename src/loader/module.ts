@@ -68,7 +68,7 @@ function alignUp(v: bigint, a: bigint): bigint {
   return a <= 1n ? v : ((v + a - 1n) / a) * a;
 }
 
-function moduleName(file: string): string {
+export function moduleName(file: string): string {
   const base = file.replace(/^.*[\\/]/, '');
   return base.replace(/\.(ko|o)$/, '').replace(/-/g, '_');
 }
@@ -126,7 +126,8 @@ function link(obj: ElfImage, base: bigint, resolveExternal: (name: string) => bi
   let first = true;
   for (let g = 0; g < groups.length; g++) {
     if (groups[g].length === 0) continue;
-    if (!first && g !== 3) cur = alignUp(cur, PAGE);
+    // bss follows data in its page; without data it starts a page, so writable memory never shares one with text or rodata
+    if (!first && (g !== 3 || groups[2].length === 0)) cur = alignUp(cur, PAGE);
     for (const s of groups[g]) {
       cur = alignUp(cur, BigInt(Math.max(1, s.addralign)));
       placed.set(s.index, cur);

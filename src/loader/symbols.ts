@@ -49,6 +49,8 @@ export class SymbolTable {
   /** maxEnd[i]: the largest value+size among entries[0..i]; bounds the backward walk in nearest(). */
   private maxEnd: bigint[] = [];
   private byName = new Map<string, Entry>();
+  /** Ranges whose symbols were removed (unloaded modules): an address there has no symbol, not the one below. */
+  private holes: [bigint, bigint][] = [];
 
   constructor(symbols: readonly SymbolInput[] = []) {
     this.add(symbols);
@@ -76,15 +78,17 @@ export class SymbolTable {
         module: s.module,
       };
       this.entries.push(e);
+      this.holes = this.holes.filter(([lo, hi]) => e.value < lo || e.value >= hi);
       const prev = this.byName.get(e.name);
       if (!prev || (e.global && !prev.global)) this.byName.set(e.name, e);
     }
     this.reindex();
   }
 
-  /** Forget every symbol in [start, end) (a module being unloaded). */
+  /** Forget every symbol in [start, end) (a module being unloaded); addresses there resolve to no symbol until new ones arrive. */
   removeRange(start: bigint, end: bigint): void {
     this.entries = this.entries.filter((e) => e.value < start || e.value >= end);
+    this.holes.push([start, end]);
     this.byName.clear();
     for (const e of this.entries) {
       const prev = this.byName.get(e.name);
@@ -125,6 +129,7 @@ export class SymbolTable {
     }
     const top = lo - 1;
     if (top < 0) return undefined;
+    for (const [hlo, hhi] of this.holes) if (a >= hlo && a < hhi && es[top].value < hlo) return undefined;
     let chosen = es[top];
     for (let i = top; i >= 0 && this.maxEnd[i] > a; i--) {
       const e = es[i];

@@ -138,7 +138,8 @@ export class TraceArray {
     const symbolize = (a: number, withOffset: boolean): string => {
       const s = this.arch.formatSym(numToAddr(a));
       if (withOffset || s.startsWith('0x')) return s;
-      return s.replace(/\+0x[0-9a-f]+$/, '');
+      // %ps: the name, and ` [mod]` for a module's (sprint_symbol_no_offset)
+      return s.replace(/\+0x[0-9a-f]+( \[[^\]]*\])?$/, '$1');
     };
     return {
       tracer: this.current.name,

@@ -131,7 +131,8 @@ export function latencyFlags(flags: number, preemptCount: number): string {
 /** seq_print_ip_sym: "0" for a null address, the symbol (with offset under sym-offset), " <addr>" under sym-addr. */
 function ipSym(c: Ctx, ip: number): string {
   if (ip === 0) return '0';
-  let s = c.resolve(ip, c.o.symOffset);
+  // without sym-offset seq_print_sym uses kallsyms_lookup, which leaves out a module's [name]
+  let s = c.o.symOffset ? c.resolve(ip, true) : c.resolve(ip, false).replace(/ \[[^\]]*\]$/, '');
   if (c.o.symAddr) s += ' <' + BigInt.asUintN(64, BigInt(ip)).toString(16).padStart(16, '0') + '>';
   return s;
 }

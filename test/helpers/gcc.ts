@@ -29,6 +29,13 @@ export const GUEST_CFLAGS: readonly string[] = [
   '-Wl,-e,_start',
 ];
 
+/** Flags of a module build: the kernel's tracing flags, a relocatable object (gcc -c) for the module loader. */
+export const MODULE_CFLAGS: readonly string[] = [
+  ...GUEST_CFLAGS.filter((f) => !f.startsWith('-Wl,') && f !== '-static' && f !== '-no-pie'),
+  '-fno-common',
+  '-c',
+];
+
 /** Flags of a native reference build of a test/c program. */
 export const NATIVE_CFLAGS: readonly string[] = ['-O2', '-DFTSIM_NATIVE', '-fcf-protection=none'];
 
@@ -170,6 +177,11 @@ function compile(kind: string, srcFiles: readonly string[], outPath: string, fla
  */
 export function buildGuest(srcFiles: string[], outPath: string, extraFlags: string[] = []): string {
   return compile('guest', srcFiles, outPath, [...GUEST_CFLAGS, ...extraFlags]);
+}
+
+/** Builds a loadable module (a relocatable object) from one C source. Returns outPath. */
+export function buildModule(srcFile: string, outPath: string, extraFlags: string[] = []): string {
+  return compile('module', [srcFile], outPath, [...MODULE_CFLAGS, ...extraFlags]);
 }
 
 /** Builds a native reference binary (-DFTSIM_NATIVE: output on stdout). Returns outPath. */
