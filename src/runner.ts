@@ -10,7 +10,9 @@ import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
 import { Kernel, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 import { FtraceCore } from './ftrace/ftrace.js';
-import { X86Ftrace, type BpEmulation } from './arch/x86/ftrace.js';
+import { X86Ftrace } from './arch/x86/ftrace.js';
+import { patchProtocol, PatchProtocolError } from './kernel/patch_protocol.js';
+import type { RcuTasksMode } from './kernel/rcu_tasks.js';
 
 /** The step limit of a run that names none (`ftsim run` without --max-steps): 2,000,000,000 steps. */
 export const DEFAULT_MAX_STEPS = 2_000_000_000;
@@ -46,10 +48,15 @@ export interface RunOptions {
 }
 
 export interface FtraceBootOptions {
-  /** How the #BP handler gets a CPU past a site being patched (default 'emulate'). */
-  emulation?: BpEmulation;
-  /** Negative control: leave out one of text_poke_bp's syncs. */
-  omitSync?: 1 | 2 | 3;
+  /**
+   * The live patching protocol by name (default text_poke_bp; the negative controls int3_skip and
+   * text_poke_bp_nosync1..3: see src/kernel/patch_protocol.ts). An unknown name is a BootError.
+   */
+  protocol?: string;
+  /** Wait before freeing a trampoline: 'full' (default), or the negative controls 'ipi_only', 'none'. */
+  rcuTasks?: RcuTasksMode;
+  /** Per-ops trampolines (default true). */
+  trampolines?: boolean;
 }
 
 /** Dynamic ftrace on a booted machine: the generic core and its x86 backend. */
@@ -157,12 +164,19 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
  */
 function ftraceInit(b: Booted, mcountAddr: bigint, sites: readonly bigint[], opts: FtraceBootOptions, consoleSink?: (byte: number) => void): BootedFtrace {
   const { kernel, symbols } = b;
+  try {
+    patchProtocol(opts.protocol ?? 'text_poke_bp');
+  } catch (e) {
+    if (e instanceof PatchProtocolError) throw new BootError(e.message);
+    throw e;
+  }
   const arch = new X86Ftrace(kernel, {
     mcountAddr,
     symbolize: (a) => symbols.format(a),
     addSymbols: (syms) => symbols.add(syms.map((s) => ({ ...s, type: 'func' }))),
-    emulation: opts.emulation,
-    omitSync: opts.omitSync,
+    protocol: opts.protocol,
+    rcuTasks: opts.rcuTasks,
+    trampolines: opts.trampolines,
   });
   const printk = (text: string): void => {
     if (consoleSink) for (const ch of Buffer.from(text, 'latin1')) consoleSink(ch);

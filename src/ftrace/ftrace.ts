@@ -571,7 +571,7 @@ export class FtraceCore {
     if (!this.ftraceEnabled && ops.has(FTRACE_OPS_FL_PERMANENT)) return -EBUSY;
     ops.flags |= FTRACE_OPS_FL_INITIALIZED;
     this.opsList = [ops, ...this.opsList];
-    this.arch.ftraceUpdateTrampoline(ops);
+    this.arch.ftraceUpdateTrampoline(ops, this.ftraceOpsGetFunc(ops));
     if (this.ftraceEnabled) this.updateFtraceFunction();
     return 0;
   }
