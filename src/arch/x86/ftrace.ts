@@ -70,6 +70,8 @@ export interface X86FtraceStats {
   batches: number;
   /** Calls that reached a TraceFunc stub. */
   funcCalls: number;
+  /** Calls that came through a per-ops trampoline (with its ops id). */
+  trampolineCalls: number;
   /** Per-ops trampolines created and freed. */
   trampolines: number;
   trampolinesFreed: number;
@@ -94,7 +96,7 @@ export class X86Ftrace implements FtraceArch {
   readonly ftraceCaller: bigint;
   readonly ftraceRegsCaller: bigint;
   readonly callers: FtraceCallersText;
-  readonly stats: X86FtraceStats = { sitesPatched: 0, batches: 0, funcCalls: 0, trampolines: 0, trampolinesFreed: 0, sleeps: 0 };
+  readonly stats: X86FtraceStats = { sitesPatched: 0, batches: 0, funcCalls: 0, trampolineCalls: 0, trampolines: 0, trampolinesFreed: 0, sleeps: 0 };
   /** The protocol every live batch goes through. */
   protocol: PatchProtocol;
   /** synchronize_rcu_tasks(_rude) before a trampoline is freed. */
@@ -332,11 +334,21 @@ export class X86Ftrace implements FtraceArch {
     return at + 5n + BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true));
   }
 
+  /** Trampolines freed while some task still had a context inside (invariant 5; only a broken wait leaves any). */
+  readonly freedInUse: { ops: string; addr: bigint; tasks: string[] }[] = [];
+
   /** arch_ftrace_trampoline_free: unmap it (a CPU that still runs there takes a #PF on fetch). */
   ftraceTrampolineFree(ops: FtraceOps): void {
     if (!ops.has(FTRACE_OPS_FL_ALLOC_TRAMP) || ops.trampoline === 0n) return;
     const t = this.tramps.get(ops.trampoline);
     if (t !== undefined) {
+      if (this.kernel.flow !== null) {
+        const lo = addrToNum(t.addr);
+        const inside = (a: number): boolean => a >= lo && a < lo + t.size;
+        const tasks = [...this.kernel.sched.tasks, ...this.kernel.sched.idleTasks]
+          .filter((task) => task.state !== 'dead' && this.rcu.inside(task, inside)).map((task) => `${task.name} (pid ${task.pid})`);
+        if (tasks.length > 0) this.freedInUse.push({ ops: ops.name, addr: t.addr, tasks });
+      }
       this.tramps.delete(t.addr);
       this.trampById.delete(t.id);
     }
@@ -473,6 +485,8 @@ export class X86Ftrace implements FtraceArch {
   }
 
   formatSym(addr: bigint): string {
+    // kallsyms does not cover ftrace trampolines: %pS prints their bare address
+    for (const t of this.tramps.values()) if (addr >= t.addr && addr < t.addr + BigInt(t.size)) return `0x${BigInt.asUintN(64, addr).toString(16)}`;
     const s = this.symbolize(addr);
     return s.startsWith('0x') ? `0x${BigInt.asUintN(64, addr).toString(16)}` : s;
   }
@@ -524,6 +538,7 @@ export class X86Ftrace implements FtraceArch {
       const t = this.trampById.get(opsId);
       if (t === undefined) throw new Error(`ftrace: a trampoline passed ops id ${opsId}, which no live trampoline has`);
       op = t.ops;
+      this.stats.trampolineCalls++;
     }
     if (op === null) return;
     const ctx: TraceCtx = { recursion: this.recursionOf(this.kernel.sched.current[cpu.id]), context: this.contextOf(cpu) };
