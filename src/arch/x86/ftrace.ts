@@ -22,10 +22,10 @@ import type { FtraceCore } from '../../ftrace/ftrace.js';
 import { checkRecords } from '../../ftrace/check.js';
 import { Fgraph, type FgraphEnv, type RetStack } from '../../ftrace/fgraph.js';
 import {
-  FTRACE_OPS_FL_ALLOC_TRAMP, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_SAVE_REGS, FTRACE_OPS_FL_STUB,
+  FTRACE_OPS_FL_STUB,
   type FtraceOps, type TraceContextLevel, type TraceCtx, type TraceFunc, type TraceRecursion,
 } from '../../ftrace/ops.js';
-import { buildTrampoline, trampolineSize } from './ftrace_trampoline.js';
+import { Trampolines } from './ftrace_trampoline.js';
 import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
 
 /** The 5-byte P6 nop (x86_nops[5], ideal_nops on every CPU we model): one instruction, never two. */
@@ -54,14 +54,6 @@ interface LiveCall {
   state: 'ready' | 'running' | 'sleeping' | 'done';
 }
 
-/** One per-ops trampoline. */
-interface Trampoline {
-  ops: FtraceOps;
-  addr: bigint;
-  size: number;
-  /** The id its ops slot holds (what the host reads as the callback's ops). */
-  id: bigint;
-}
 
 /** Counters for tests and benchmarks. */
 export interface X86FtraceStats {
@@ -133,6 +125,7 @@ export class X86Ftrace implements FtraceArch {
     this.callers = buildFtraceCallers(base);
     kernel.machine.mem.write(base, this.callers.code); // text_poke_early: no CPU runs it yet
     this.addSymbols(this.callers.symbols);
+    this.tramps = new Trampolines(kernel, this.callers, this.rcu);
     this.ftraceCaller = this.callers.ftraceCaller;
     this.ftraceRegsCaller = this.callers.ftraceRegsCaller;
     this.callTarget = this.callers.ftraceStub;
@@ -272,91 +265,42 @@ export class X86Ftrace implements FtraceArch {
    * whose ops is no longer registered (the ones about to be freed). A writer task sleeps meanwhile.
    */
   synchronizeRcuTasks(): HostThread {
-    return this.rcu.synchronize(this.patchCpu, (a) => this.retiringAt(a), () => this.requestSleep());
-  }
-
-  /** Whether a guest address lies in the trampoline of an ops no longer registered. */
-  retiringAt(addr: number): boolean {
-    for (const t of this.tramps.values()) {
-      if (t.ops.has(FTRACE_OPS_FL_ENABLED)) continue;
-      const start = addrToNum(t.addr);
-      if (addr >= start && addr < start + t.size) return true;
-    }
-    return false;
+    return this.rcu.synchronize(this.patchCpu, (a) => this.tramps.retiringAt(a), () => this.requestSleep());
   }
 
   // ---------------------------------------------------------------- per-ops trampolines
 
-  /** Live trampolines by address. */
-  private readonly tramps = new Map<bigint, Trampoline>();
-  private readonly trampById = new Map<bigint, Trampoline>();
-  private nextTrampId = 1n;
+  /** The live per-ops trampolines (ftrace_trampoline.ts). */
+  readonly tramps: Trampolines;
 
   /** The trampolines alive now (tests, reports). */
   trampolines(): readonly { ops: FtraceOps; addr: bigint; size: number }[] {
-    return [...this.tramps.values()];
+    return this.tramps.list();
+  }
+
+  /** Trampolines freed while some task still had a context inside (invariant 5; only a broken wait leaves any). */
+  get freedInUse(): readonly { ops: string; addr: bigint; tasks: string[] }[] {
+    return this.tramps.freedInUse;
   }
 
   /**
    * arch_ftrace_update_trampoline: give the ops its own copy of the caller (the regs caller for a
    * SAVE_REGS ops) calling `func` (ftrace_ops_get_func(ops)) directly. The graph tracer's stub ops
-   * keeps the shared caller (in the kernel its fixed trampoline is ftrace_graph_caller). An ops that
-   * already has one of ours keeps it; should its function have changed, it gets a fresh one and the
-   * old one is left in place (it is not DYNAMIC: nothing frees it, and no task can be hurt by it).
+   * keeps the shared caller (in the kernel its fixed trampoline is ftrace_graph_caller).
    */
   ftraceUpdateTrampoline(ops: FtraceOps, func: TraceFunc): void {
     if (!this.trampolinesEnabled || ops.has(FTRACE_OPS_FL_STUB)) return;
-    if (ops.trampoline !== 0n && !ops.has(FTRACE_OPS_FL_ALLOC_TRAMP)) return; // the caller's own trampoline
-    const regs = ops.has(FTRACE_OPS_FL_SAVE_REGS);
-    const target = this.funcAddr(func);
-    const cur = this.tramps.get(ops.trampoline);
-    if (cur !== undefined && this.trampolineCallTarget(cur) === target) return;
-    const size = trampolineSize(this.callers, regs);
-    const addr = this.kernel.vm.moduleAlloc(size, `ftrace trampoline (${ops.name})`);
-    const id = this.nextTrampId++;
-    const t = buildTrampoline(this.callers, this.callers.code, regs, addr, id, target);
-    this.kernel.machine.mem.write(addr, t.code); // new text nothing calls yet: text_poke_early
-    const tramp: Trampoline = { ops, addr, size: t.code.length, id };
-    if (cur !== undefined) this.tramps.delete(cur.addr);
-    this.tramps.set(addr, tramp);
-    this.trampById.set(id, tramp);
-    ops.trampoline = addr;
-    ops.trampolineSize = t.code.length;
-    ops.flags |= FTRACE_OPS_FL_ALLOC_TRAMP;
-    this.stats.trampolines++;
+    if (this.tramps.update(ops, this.funcAddr(func))) this.stats.trampolines++;
   }
 
   /** Where a trampoline's call goes now. */
   trampolineCallTarget(t: { addr: bigint }): bigint {
-    const regs = this.tramps.get(t.addr)?.ops.has(FTRACE_OPS_FL_SAVE_REGS) ?? false;
-    const at = t.addr + ((regs ? this.callers.ftraceRegsCall : this.callers.ftraceCall) - (regs ? this.callers.ftraceRegsCaller : this.callers.ftraceCaller));
-    const b = this.kernel.machine.mem.read(at, 5);
-    return at + 5n + BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true));
+    return this.tramps.callTarget(t.addr);
   }
-
-  /** Trampolines freed while some task still had a context inside (invariant 5; only a broken wait leaves any). */
-  readonly freedInUse: { ops: string; addr: bigint; tasks: string[] }[] = [];
 
   /** arch_ftrace_trampoline_free: unmap it (a CPU that still runs there takes a #PF on fetch). */
   ftraceTrampolineFree(ops: FtraceOps): void {
-    if (!ops.has(FTRACE_OPS_FL_ALLOC_TRAMP) || ops.trampoline === 0n) return;
-    const t = this.tramps.get(ops.trampoline);
-    if (t !== undefined) {
-      if (this.kernel.flow !== null) {
-        const lo = addrToNum(t.addr);
-        const inside = (a: number): boolean => a >= lo && a < lo + t.size;
-        const tasks = [...this.kernel.sched.tasks, ...this.kernel.sched.idleTasks]
-          .filter((task) => task.state !== 'dead' && this.rcu.inside(task, inside)).map((task) => `${task.name} (pid ${task.pid})`);
-        if (tasks.length > 0) this.freedInUse.push({ ops: ops.name, addr: t.addr, tasks });
-      }
-      this.tramps.delete(t.addr);
-      this.trampById.delete(t.id);
-    }
-    this.kernel.vm.moduleMemfree(ops.trampoline);
-    ops.trampoline = 0n;
-    ops.trampolineSize = 0;
-    ops.flags &= ~FTRACE_OPS_FL_ALLOC_TRAMP;
-    this.stats.trampolinesFreed++;
+    if (this.tramps.free(ops)) this.stats.trampolinesFreed++;
   }
 
   // ---------------------------------------------------------------- writer tasks
@@ -486,7 +430,7 @@ export class X86Ftrace implements FtraceArch {
 
   formatSym(addr: bigint): string {
     // kallsyms does not cover ftrace trampolines: %pS prints their bare address
-    for (const t of this.tramps.values()) if (addr >= t.addr && addr < t.addr + BigInt(t.size)) return `0x${BigInt.asUintN(64, addr).toString(16)}`;
+    if (this.tramps.at(addr) !== undefined) return `0x${BigInt.asUintN(64, addr).toString(16)}`;
     const s = this.symbolize(addr);
     return s.startsWith('0x') ? `0x${BigInt.asUintN(64, addr).toString(16)}` : s;
   }
@@ -535,9 +479,7 @@ export class X86Ftrace implements FtraceArch {
     if (opsId === 0n) {
       op = this.functionTraceOp();
     } else {
-      const t = this.trampById.get(opsId);
-      if (t === undefined) throw new Error(`ftrace: a trampoline passed ops id ${opsId}, which no live trampoline has`);
-      op = t.ops;
+      op = this.tramps.opsOf(opsId);
       this.stats.trampolineCalls++;
     }
     if (op === null) return;

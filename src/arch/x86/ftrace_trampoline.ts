@@ -1,4 +1,4 @@
-// Per-ops trampolines: a copy of ftrace_caller or ftrace_regs_caller whose call goes straight to one ops' function and whose ops pointer is that ops (create_trampoline in arch/x86/kernel/ftrace.c).
+// Per-ops trampolines: a copy of ftrace_caller or ftrace_regs_caller whose call goes straight to one ops' function and whose ops pointer is that ops, and the table of live ones (create_trampoline, arch_ftrace_update_trampoline, arch_ftrace_trampoline_free in arch/x86/kernel/ftrace.c).
 //
 // Layout of a trampoline (the kernel's, with our ending):
 //   [copy of the caller from its start up to ftrace_caller_end / ftrace_regs_caller_end]
@@ -14,7 +14,10 @@
 // 4.x/5.x shape), so a trampoline jumps back there: to the graph jmp for ftrace_caller's copy, to the
 // shared tail (popfq is already done; the `ret` that follows) for ftrace_regs_caller's.
 
-import { hex } from '../../machine/memory.js';
+import { addrToNum, hex } from '../../machine/memory.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { RcuTasks } from '../../kernel/rcu_tasks.js';
+import { FTRACE_OPS_FL_ALLOC_TRAMP, FTRACE_OPS_FL_ENABLED, FTRACE_OPS_FL_SAVE_REGS, type FtraceOps } from '../../ftrace/ops.js';
 import type { FtraceCallersText } from './ftrace_64.js';
 
 const CALL_INSN_OPCODE = 0xe8;
@@ -77,4 +80,139 @@ export function buildTrampoline(callers: FtraceCallersText, callersCode: Uint8Ar
   if (code[c] !== CALL_INSN_OPCODE) throw new Error(`ftrace trampoline: no call at ${hex(call)} (the callers changed shape)`);
   putRel32(code, c, CALL_INSN_OPCODE, at + BigInt(c), func);
   return { code, callAt: at + BigInt(c), opsSlot };
+}
+
+/** One live trampoline. */
+export interface Trampoline {
+  ops: FtraceOps;
+  addr: bigint;
+  size: number;
+  /** The id its ops slot holds (what the host reads as the callback's ops). */
+  id: bigint;
+}
+
+/** What a snapshot keeps of the table (the ops stay host objects: a snapshot restores into the same run's objects). */
+export interface TrampolinesState {
+  tramps: Trampoline[];
+  nextId: bigint;
+}
+
+/** The live per-ops trampolines of one machine. */
+export class Trampolines {
+  private readonly byAddr = new Map<bigint, Trampoline>();
+  private readonly byId = new Map<bigint, Trampoline>();
+  private nextId = 1n;
+  /** Trampolines freed while some task still had a context inside (invariant 5; only a broken wait leaves any). */
+  readonly freedInUse: { ops: string; addr: bigint; tasks: string[] }[] = [];
+
+  constructor(private readonly kernel: Kernel, private readonly callers: FtraceCallersText, private readonly rcu: RcuTasks) {}
+
+  list(): readonly Trampoline[] {
+    return [...this.byAddr.values()];
+  }
+
+  /** The trampoline containing `addr`. */
+  at(addr: bigint): Trampoline | undefined {
+    for (const t of this.byAddr.values()) if (addr >= t.addr && addr < t.addr + BigInt(t.size)) return t;
+    return undefined;
+  }
+
+  /** The ops whose trampoline passed `id` in rdx; an Error for an id no live trampoline has. */
+  opsOf(id: bigint): FtraceOps {
+    const t = this.byId.get(id);
+    if (t === undefined) throw new Error(`ftrace: a trampoline passed ops id ${id}, which no live trampoline has`);
+    return t.ops;
+  }
+
+  /** Whether a guest address lies in the trampoline of an ops no longer registered (one about to be freed). */
+  retiringAt(addr: number): boolean {
+    for (const t of this.byAddr.values()) {
+      if (t.ops.has(FTRACE_OPS_FL_ENABLED)) continue;
+      const start = addrToNum(t.addr);
+      if (addr >= start && addr < start + t.size) return true;
+    }
+    return false;
+  }
+
+  /** Where the call of the trampoline at `addr` goes now. */
+  callTarget(addr: bigint): bigint {
+    const regs = this.byAddr.get(addr)?.ops.has(FTRACE_OPS_FL_SAVE_REGS) ?? false;
+    const c = this.callers;
+    const at = addr + ((regs ? c.ftraceRegsCall : c.ftraceCall) - (regs ? c.ftraceRegsCaller : c.ftraceCaller));
+    const b = this.kernel.machine.mem.read(at, 5);
+    return at + 5n + BigInt(new DataView(b.buffer, b.byteOffset).getInt32(1, true));
+  }
+
+  /**
+   * arch_ftrace_update_trampoline: give `ops` a trampoline whose call goes to `func` (true when one was
+   * made). An ops with a trampoline of its own making (not ALLOC_TRAMP) keeps it; one of ours keeps it
+   * while it calls `func`; should the function have changed, the ops gets a fresh one and the old one
+   * stays mapped (only DYNAMIC ops' trampolines are freed, and theirs are gone by re-registration).
+   */
+  update(ops: FtraceOps, func: bigint): boolean {
+    if (ops.trampoline !== 0n && !ops.has(FTRACE_OPS_FL_ALLOC_TRAMP)) return false;
+    const cur = this.byAddr.get(ops.trampoline);
+    if (cur !== undefined && this.callTarget(cur.addr) === func) return false;
+    const regs = ops.has(FTRACE_OPS_FL_SAVE_REGS);
+    const addr = this.kernel.vm.moduleAlloc(trampolineSize(this.callers, regs), `ftrace trampoline (${ops.name})`);
+    const id = this.nextId++;
+    const t = buildTrampoline(this.callers, this.callers.code, regs, addr, id, func);
+    this.kernel.machine.mem.write(addr, t.code); // new text nothing calls yet: text_poke_early
+    const tramp: Trampoline = { ops, addr, size: t.code.length, id };
+    if (cur !== undefined) this.byAddr.delete(cur.addr);
+    this.byAddr.set(addr, tramp);
+    this.byId.set(id, tramp);
+    ops.trampoline = addr;
+    ops.trampolineSize = t.code.length;
+    ops.flags |= FTRACE_OPS_FL_ALLOC_TRAMP;
+    return true;
+  }
+
+  /** arch_ftrace_trampoline_free: unmap the ops' trampoline (true when there was one of ours). */
+  free(ops: FtraceOps): boolean {
+    if (!ops.has(FTRACE_OPS_FL_ALLOC_TRAMP) || ops.trampoline === 0n) return false;
+    const t = this.byAddr.get(ops.trampoline);
+    if (t !== undefined) {
+      if (this.kernel.flow !== null) {
+        const lo = addrToNum(t.addr);
+        const inside = (a: number): boolean => a >= lo && a < lo + t.size;
+        const tasks = [...this.kernel.sched.tasks, ...this.kernel.sched.idleTasks]
+          .filter((task) => task.state !== 'dead' && this.rcu.inside(task, inside)).map((task) => `${task.name} (pid ${task.pid})`);
+        if (tasks.length > 0) this.freedInUse.push({ ops: ops.name, addr: t.addr, tasks });
+      }
+      this.byAddr.delete(t.addr);
+      this.byId.delete(t.id);
+    }
+    this.kernel.vm.moduleMemfree(ops.trampoline);
+    ops.trampoline = 0n;
+    ops.trampolineSize = 0;
+    ops.flags &= ~FTRACE_OPS_FL_ALLOC_TRAMP;
+    return true;
+  }
+
+  save(): TrampolinesState {
+    return { tramps: this.list().map((t) => ({ ...t })), nextId: this.nextId };
+  }
+
+  restore(s: TrampolinesState): void {
+    for (const t of this.byAddr.values()) {
+      // made after the snapshot: its text is gone with the restored memory
+      if (!s.tramps.some((x) => x.addr === t.addr && x.ops === t.ops)) {
+        t.ops.trampoline = 0n;
+        t.ops.trampolineSize = 0;
+        t.ops.flags &= ~FTRACE_OPS_FL_ALLOC_TRAMP;
+      }
+    }
+    this.byAddr.clear();
+    this.byId.clear();
+    for (const x of s.tramps) {
+      const t: Trampoline = { ops: x.ops, addr: x.addr, size: x.size, id: x.id };
+      this.byAddr.set(t.addr, t);
+      this.byId.set(t.id, t);
+      t.ops.trampoline = t.addr;
+      t.ops.trampolineSize = t.size;
+      t.ops.flags |= FTRACE_OPS_FL_ALLOC_TRAMP;
+    }
+    this.nextId = s.nextId;
+  }
 }
