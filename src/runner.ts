@@ -10,7 +10,8 @@ import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
 import { Kernel, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 import { FtraceCore } from './ftrace/ftrace.js';
-import { X86Ftrace } from './arch/x86/ftrace.js';
+import { X86Ftrace, type X86FtraceState } from './arch/x86/ftrace.js';
+import { saveFtraceCore, restoreFtraceCore, type FtraceCoreState } from './ftrace/snapshot.js';
 import { patchProtocol, PatchProtocolError } from './kernel/patch_protocol.js';
 import type { RcuTasksMode } from './kernel/rcu_tasks.js';
 
@@ -183,6 +184,15 @@ function ftraceInit(b: Booted, mcountAddr: bigint, sites: readonly bigint[], opt
   };
   const core = new FtraceCore(arch, { console: printk });
   arch.functionTraceOp = () => core.functionTraceOp;
+  // a snapshot taken while ftrace is on carries the core's records and ops and the backend's host state
+  kernel.snapshotHooks.push({
+    save: () => ({ core: saveFtraceCore(core), arch: arch.save() }),
+    restore: (st) => {
+      const { core: c, arch: a } = st as { core: FtraceCoreState; arch: X86FtraceState };
+      restoreFtraceCore(core, c);
+      arch.restore(a);
+    },
+  });
   const records = core.ftraceInit(sites, (ip) => {
     const n = symbols.nearest(ip);
     if (n === undefined || n.offset !== 0n) return undefined;

@@ -251,6 +251,61 @@ describe('RCU-tasks before a trampoline is freed', () => {
   });
 });
 
+// ---------------------------------------------------------------- snapshots with ftrace on
+
+describe('a snapshot taken while ftrace is on', () => {
+  it('restores the core and the backend too: the run after the restore traces exactly what the run after the snapshot did, though ftrace was changed in between; without the hook the restored run breaks', () => {
+    const b = bootSmp(2);
+    const ft = b.ftrace!;
+    const k = b.kernel;
+    const log: string[] = [];
+    const A = new FtraceOps('snap_a', (ip) => {
+      const c = ft.arch.current!;
+      log.push(`${c.id} ${ft.arch.formatSym(ip)} ${c.now()}`);
+    }, FTRACE_OPS_FL_DYNAMIC);
+    expect(register(b, 1, A, FUNCS.join(' '))).toBe(0);
+    const trampA = A.trampoline;
+    expect(runFor(b, 50_000)).toBeNull();
+    expect(k.quiescent()).toBe(true);
+    const snap = k.snapshot();
+
+    log.length = 0;
+    expect(runFor(b, 300_000)).toBeNull();
+    const first = [...log];
+    expect(first.length).toBeGreaterThan(20);
+    // change ftrace: a second ops shares crc32_le, then A goes (its trampoline freed)
+    const B = countingOps(b, 'snap_b');
+    expect(register(b, 2, B.ops, 'crc32_le')).toBe(0);
+    expect(ok(runLive(b, 3, ft.core.unregisterFtraceFunction(A)))).toBe(0);
+    expect(k.vm.findArea(trampA)).toBeUndefined();
+    expect(runFor(b, 50_000)).toBeNull();
+
+    k.restore(snap);
+    expect(ft.core.opsList).toEqual([A]);
+    expect(A.trampoline).toBe(trampA);
+    expect(B.ops.trampoline).toBe(0n);
+    expect(ft.arch.trampolines().map((t) => t.ops)).toEqual([A]);
+    expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+    log.length = 0;
+    expect(runFor(b, 300_000)).toBeNull();
+    expect(log).toEqual(first);
+    // and ftrace goes on from there
+    expect(ok(runLive(b, 3, ft.core.unregisterFtraceFunction(A)))).toBe(0);
+    expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+    expect(k.vm.findArea(trampA)).toBeUndefined();
+
+    // negative control: the same without the hook (the kernel's state alone)
+    expect(register(b, 1, A, FUNCS.join(' '))).toBe(0);
+    expect(runFor(b, 50_000)).toBeNull();
+    k.snapshotHooks.length = 0;
+    const bare = k.snapshot();
+    expect(ok(runLive(b, 2, ft.core.unregisterFtraceFunction(A)))).toBe(0);
+    k.restore(bare);
+    expect(checkX86Records(ft.core, ft.arch).length).toBeGreaterThan(0);
+    expect(runFor(b, 300_000)?.what).toMatch(/which no live trampoline has/);
+  });
+});
+
 // ---------------------------------------------------------------- the protocol registry
 
 describe('patching protocols by name', () => {

@@ -77,10 +77,10 @@ export class FtraceCore {
   callerFunc: TraceFunc;
   /** function_trace_op: the ops the callers pass as the third argument. */
   functionTraceOp: FtraceOps;
-  private setFunctionTraceOp: FtraceOps;
-  private savedFtraceFunc: TraceFunc;
+  /* internal; snapshots (snapshot.ts) read them: */ setFunctionTraceOp: FtraceOps;
+  savedFtraceFunc: TraceFunc;
   private readonly directFuncs = new WeakMap<FtraceCallback, TraceFunc>();
-  private locked = false;
+  locked = false;
   private readonly console: (text: string) => void;
 
   constructor(readonly arch: FtraceArch, opts: FtraceCoreOptions = {}) {

@@ -9,7 +9,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { PtRegs, PT } from '../../kernel/ptregs.js';
 import { int3Context, int3EmulateCall, int3EmulateJmp } from '../../kernel/text_patching.js';
 import { patchProtocol, DEFAULT_PATCH_PROTOCOL, type PatchProtocol, type PatchSite } from '../../kernel/patch_protocol.js';
-import { RcuTasks, type RcuTasksMode } from '../../kernel/rcu_tasks.js';
+import { RcuTasks, type RcuTasksMode, type RcuTasksStats } from '../../kernel/rcu_tasks.js';
 import { HC_FTRACE_FUNC, HC_FTRACE_GRAPH_ENTRY, HC_FTRACE_GRAPH_RETURN, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { NMI_VECTOR } from '../../kernel/layout.js';
 import type { Task } from '../../kernel/sched.js';
@@ -25,7 +25,7 @@ import {
   FTRACE_OPS_FL_STUB,
   type FtraceOps, type TraceContextLevel, type TraceCtx, type TraceFunc, type TraceRecursion,
 } from '../../ftrace/ops.js';
-import { Trampolines } from './ftrace_trampoline.js';
+import { Trampolines, type TrampolinesState } from './ftrace_trampoline.js';
 import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
 
 /** The 5-byte P6 nop (x86_nops[5], ideal_nops on every CPU we model): one instruction, never two. */
@@ -46,6 +46,23 @@ export interface X86FtraceOptions {
   rcuTasks?: RcuTasksMode;
   /** Give each registered ops its own trampoline (default true, as x86 does). */
   trampolines?: boolean;
+}
+
+/** What X86Ftrace.save keeps. */
+export interface X86FtraceState {
+  callTarget: bigint;
+  graphTarget: bigint;
+  nfuncs: number;
+  funcAddrs: Map<TraceFunc, bigint>;
+  stubPage: bigint;
+  stubUsed: number;
+  liveTaskStub: bigint;
+  nextLiveCall: number;
+  doneLive: number[];
+  tramps: TrampolinesState;
+  stats: X86FtraceStats;
+  graphStats: { entries: number; returns: number; inWindow: number };
+  rcu: RcuTasksStats;
 }
 
 /** A writer task's live call: its host thread, and where it stands. */
@@ -356,6 +373,9 @@ export class X86Ftrace implements FtraceArch {
       const code = buildLiveTaskStub(this.liveTaskStub);
       this.kernel.machine.mem.write(this.liveTaskStub, code);
       this.addSymbols([{ name: 'ftrace_writer', value: this.liveTaskStub, size: code.length }]);
+    }
+    if (!this.liveHypercall) {
+      this.liveHypercall = true;
       this.kernel.machine.registerHypercall(HC_FTRACE_LIVE, 'ftrace live update', (c) => {
         // rax = 1: call again (a stay on the CPU has begun, or just ended); 2: sleep first, then call again; 0: done
         const id = Number(c.getReg(RDI));
@@ -390,6 +410,7 @@ export class X86Ftrace implements FtraceArch {
   }
 
   private liveTaskStub = 0n;
+  private liveHypercall = false;
   private readonly liveCalls = new Map<number, LiveCall>();
   private nextLiveCall = 0;
 
@@ -605,6 +626,47 @@ export class X86Ftrace implements FtraceArch {
 
   /** The CPU whose traced call is being handled (callbacks read its clock, task and flags), or null. */
   current: Cpu | null = null;
+
+  // ---------------------------------------------------------------- snapshots
+
+  /**
+   * The backend's host state at a quiescent point: what the callers' call and jmp target, the
+   * function stubs made so far, the trampolines, the writer tasks' finished calls, the counters.
+   * A writer task that sleeps mid-call cannot be saved (its call is a host generator): refused.
+   */
+  save(): X86FtraceState {
+    const live: number[] = [];
+    for (const [id, l] of this.liveCalls) {
+      if (l.state !== 'done') throw new Error(`cannot snapshot: ftrace live call ${id} is ${l.state === 'running' ? 'running' : 'waiting in its task'}`);
+      live.push(id);
+    }
+    return {
+      callTarget: this.callTarget, graphTarget: this.graphTarget, nfuncs: this.funcs.length, funcAddrs: new Map(this.funcAddrs),
+      stubPage: this.stubPage, stubUsed: this.stubUsed, liveTaskStub: this.liveTaskStub, nextLiveCall: this.nextLiveCall, doneLive: live,
+      tramps: this.tramps.save(), stats: { ...this.stats }, graphStats: { ...this.graphStats }, rcu: { ...this.rcu.stats },
+    };
+  }
+
+  restore(s: X86FtraceState): void {
+    this.callTarget = s.callTarget;
+    this.graphTarget = s.graphTarget;
+    this.funcs.length = s.nfuncs;
+    this.funcAddrs.clear();
+    for (const [f, a] of s.funcAddrs) this.funcAddrs.set(f, a);
+    this.stubPage = s.stubPage;
+    this.stubUsed = s.stubUsed;
+    this.liveTaskStub = s.liveTaskStub;
+    this.nextLiveCall = s.nextLiveCall;
+    this.liveCalls.clear();
+    const finished = (function* (): HostThread {})();
+    for (const id of s.doneLive) this.liveCalls.set(id, { state: 'done', call: finished });
+    this.tramps.restore(s.tramps);
+    Object.assign(this.stats, s.stats);
+    Object.assign(this.graphStats, s.graphStats);
+    Object.assign(this.rcu.stats, s.rcu);
+    this.graphWindowDepth.fill(0);
+    this.sleepOk = this.sleepRequested = false;
+  }
 
   toString(): string {
     return `x86 ftrace: callers at ${hex(this.ftraceCaller)}`;
