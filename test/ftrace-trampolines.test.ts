@@ -180,7 +180,7 @@ interface PreemptRun {
  * writer task that unregisters the ops on that CPU and send it the reschedule IPI: the task is
  * preempted inside the trampoline and queued behind the writer, which then frees the trampoline.
  */
-function preemptedInsideTrampoline(seed: number, rcuTasks: 'full' | 'ipi_only'): PreemptRun {
+function preemptedInsideTrampoline(seed: number, rcuTasks: 'full' | 'ipi_only', from: 'task' | 'host' = 'task'): PreemptRun {
   const b = bootSmp(seed, { rcuTasks });
   const ft = b.ftrace!;
   const k = b.kernel;
@@ -203,9 +203,15 @@ function preemptedInsideTrampoline(seed: number, rcuTasks: 'full' | 'ipi_only'):
   expect(cpu).toBeGreaterThanOrEqual(0);
   const victim = k.current[cpu];
   let result: number | null = null;
-  ft.arch.startLiveTask(cpu, ft.core.unregisterFtraceFunction(V.ops), (r) => { result = r; });
+  const unregister = ft.core.unregisterFtraceFunction(V.ops);
+  // 'host': a task that does nothing displaces the victim; the update then runs as a bare host thread
+  ft.arch.startLiveTask(cpu, from === 'task' ? unregister : (function* (): FtraceCall<number> { return 0; })(), (r) => { if (from === 'task') result = r; });
   k.scheduler.sendIpi(cpu, RESCHEDULE_VECTOR);
   for (let i = 0; i < 10_000 && victim.state === 'running'; i++) expect(runFor(b, 1)).toBeNull();
+  if (from === 'host') {
+    for (let i = 0; i < 10_000 && k.hostThreadRunning(cpu); i++) expect(runFor(b, 1)).toBeNull();
+    ft.arch.startLive(cpu, unregister, (r) => { result = r; });
+  }
   const out: PreemptRun = {
     problem: null, tramp, trampSize: V.ops.trampolineSize, victim: `${victim.name} (pid ${victim.pid})`, stoppedIp: victim.stoppedIp, holdouts: 0, sleeps: 0, freed: 0, inUse: [],
   };
@@ -236,6 +242,12 @@ describe('RCU-tasks before a trampoline is freed', () => {
     expect(r.sleeps).toBeGreaterThan(0);
     expect(r.freed).toBe(1);
     expect(r.inUse).toEqual([]);
+  });
+
+  it('an update that cannot sleep (a bare host thread on the CPU where the task waits) is stopped with a precise error, not a hang', () => {
+    const r = preemptedInsideTrampoline(1, 'full', 'host');
+    expect(r.freed).toBe(0);
+    expect(r.problem).toMatch(/synchronize_rcu_tasks on CPU \d would wait forever: kworker\/\d+:\d+ \(pid \d+\) is preempted in the text being freed, queued on this CPU, and the caller cannot sleep/);
   });
 
   it('negative control: with only the IPI round (synchronize_rcu_tasks_rude alone) the preempted task resumes into the freed trampoline and faults there', () => {

@@ -49,9 +49,11 @@ export class RcuTasks {
   /**
    * Wait for a grace period, as a host thread on `self`. `retiring` says whether a guest address lies
    * in the text to be freed; `sleep`, called before each wait step, lets a caller that runs in a task
-   * give its CPU to the other tasks there (one of them may be the holdout) instead of spinning.
+   * give its CPU to the other tasks there (one of them may be the holdout) instead of spinning: it
+   * says whether it will. A caller that cannot sleep while a holdout waits in its own CPU's run queue
+   * would wait forever: that is an Error naming the task.
    */
-  *synchronize(self: Cpu, retiring: (addr: number) => boolean, sleep?: () => void): HostThread {
+  *synchronize(self: Cpu, retiring: (addr: number) => boolean, sleep?: () => boolean): HostThread {
     if (this.mode === 'none') return;
     this.stats.gps++;
     // synchronize_rcu_tasks_rude: every CPU passes through a point with interrupts on
@@ -68,7 +70,14 @@ export class RcuTasks {
       first = false;
       if (holdouts.length === 0) return;
       this.stats.waits++;
-      sleep?.();
+      const sleeps = sleep?.() ?? false;
+      if (!sleeps) {
+        const stuck = holdouts.find(({ t }) => t.state === 'runnable' && t.cpu === self.id);
+        if (stuck !== undefined) {
+          throw new Error(`synchronize_rcu_tasks on CPU ${self.id} would wait forever: ${stuck.t.name} (pid ${stuck.t.pid}) is preempted ` +
+            `in the text being freed, queued on this CPU, and the caller cannot sleep (run the update from a task)`);
+        }
+      }
       yield;
     }
   }

@@ -327,8 +327,9 @@ export class X86Ftrace implements FtraceArch {
   private sleepRequested = false;
 
   /** A wait asks to sleep before its next step; honoured only in a writer task. */
-  private requestSleep(): void {
+  private requestSleep(): boolean {
     if (this.sleepOk) this.sleepRequested = true;
+    return this.sleepOk;
   }
 
   /**
