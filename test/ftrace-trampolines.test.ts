@@ -325,6 +325,7 @@ describe('patching protocols by name', () => {
     expect(DEFAULT_PATCH_PROTOCOL).toBe('text_poke_bp');
     for (const n of PATCH_PROTOCOL_NAMES) expect(patchProtocol(n).name).toBe(n);
     expect(patchProtocol('text_poke_bp').negativeControl).toBe(false);
+    expect(patchProtocol('int3_emulate').name).toBe('text_poke_bp');
     expect(patchProtocol('int3_skip').negativeControl).toBe(true);
     expect(patchProtocol('text_poke_bp_nosync2').negativeControl).toBe(true);
     const known = 'known protocols: text_poke_bp, int3_skip, text_poke_bp_nosync1, text_poke_bp_nosync2, text_poke_bp_nosync3';

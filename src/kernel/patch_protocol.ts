@@ -40,6 +40,9 @@ export const PATCH_PROTOCOL_NAMES = [
 ] as const;
 export type PatchProtocolName = (typeof PATCH_PROTOCOL_NAMES)[number];
 
+/** Other names for a protocol (the design's name for the upstream int3 protocol). */
+export const PATCH_PROTOCOL_ALIASES: Readonly<Record<string, PatchProtocolName>> = { int3_emulate: 'text_poke_bp' };
+
 /** Named in the design, not built yet. */
 export const PLANNED_PATCH_PROTOCOLS = ['naive', 'two_part_nop', 'stop_machine', 'nmi_safe'] as const;
 
@@ -85,6 +88,7 @@ const REGISTRY: Record<PatchProtocolName, PatchProtocol> = {
 /** The protocol called `name`; a PatchProtocolError naming the known ones otherwise. */
 export function patchProtocol(name: string): PatchProtocol {
   if (Object.hasOwn(REGISTRY, name)) return REGISTRY[name as PatchProtocolName];
+  if (Object.hasOwn(PATCH_PROTOCOL_ALIASES, name)) return REGISTRY[PATCH_PROTOCOL_ALIASES[name]];
   if ((PLANNED_PATCH_PROTOCOLS as readonly string[]).includes(name)) {
     throw new PatchProtocolError(`patching protocol '${name}' is not implemented yet; known protocols: ${PATCH_PROTOCOL_NAMES.join(', ')}`);
   }

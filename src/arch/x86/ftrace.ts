@@ -71,7 +71,6 @@ interface LiveCall {
   state: 'ready' | 'running' | 'sleeping' | 'done';
 }
 
-
 /** Counters for tests and benchmarks. */
 export interface X86FtraceStats {
   /** Sites written by live batches (nop <-> call, call -> call). */
@@ -110,6 +109,7 @@ export class X86Ftrace implements FtraceArch {
   protocol: PatchProtocol;
   /** synchronize_rcu_tasks(_rude) before a trampoline is freed. */
   readonly rcu: RcuTasks;
+  /** Whether newly registered ops get their own trampoline (off: every site goes through the shared callers). */
   trampolinesEnabled: boolean;
   /** The CPU whose host thread runs the live updates (set by startLive). */
   patchCpu: Cpu;
