@@ -158,6 +158,32 @@ describe('per-ops trampolines (x86 create_trampoline)', () => {
   });
 });
 
+describe('DYNAMIC ops come and go while 4 CPUs run', () => {
+  it('each registration makes a trampoline and each unregistration frees it after a grace period; no task is ever inside one when it is freed; no monitor fires', () => {
+    const b = bootSmp(3);
+    const ft = b.ftrace!;
+    for (let round = 0; round < 4; round++) {
+      const P = countingOps(b, `plain_${round}`);
+      const R = countingOps(b, `regs_${round}`, FTRACE_OPS_FL_DYNAMIC | FTRACE_OPS_FL_SAVE_REGS);
+      expect(register(b, round % 4, P.ops, FUNCS.join(' '))).toBe(0);
+      expect(register(b, (round + 1) % 4, R.ops, 'fput do_syscall_64')).toBe(0);
+      expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+      expect(runFor(b, 100_000)).toBeNull();
+      expect(ok(runLive(b, (round + 2) % 4, ft.core.unregisterFtraceFunction(P.ops)))).toBe(0);
+      expect(ok(runLive(b, (round + 3) % 4, ft.core.unregisterFtraceFunction(R.ops)))).toBe(0);
+      expect(checkX86Records(ft.core, ft.arch)).toEqual([]);
+      expect(P.wrongOp + R.wrongOp).toBe(0);
+    }
+    expect(runFor(b, 100_000)).toBeNull();
+    expect(ft.arch.stats.trampolines).toBe(8);
+    expect(ft.arch.stats.trampolinesFreed).toBe(8);
+    expect(ft.arch.trampolines()).toEqual([]);
+    expect(ft.arch.freedInUse).toEqual([]);
+    expect(ft.arch.rcu.stats.gps).toBe(8);
+    console.log(`dynamic ops: 8 trampolines made and freed, ${ft.arch.rcu.stats.holdouts} holdouts, ${ft.arch.rcu.stats.waits} wait steps, ${ft.arch.stats.sleeps} writer sleeps`);
+  });
+});
+
 // ---------------------------------------------------------------- a task preempted inside a trampoline
 
 interface PreemptRun {
