@@ -1,4 +1,4 @@
-// Per-ops trampolines on x86 (create_trampoline, freed after RCU-tasks), the RCU-tasks wait and its negative control (a task preempted inside a freed trampoline), and the registry of patching protocols.
+// Per-ops trampolines on x86 (create_trampoline, freed after RCU-tasks), the RCU-tasks wait and its negative controls (a task preempted inside a freed trampoline; an update that cannot sleep), snapshots taken with ftrace on, and the registry of patching protocols.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
