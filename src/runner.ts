@@ -10,7 +10,10 @@ import { RandomChooser, type Chooser, type Choice } from './machine/chooser.js';
 import { Kernel, type RunOutcome, type Violation } from './kernel/kernel.js';
 import { LOCAL_TIMER_VECTOR, NMI_VECTOR } from './kernel/layout.js';
 import { FtraceCore } from './ftrace/ftrace.js';
-import { X86Ftrace, type BpEmulation } from './arch/x86/ftrace.js';
+import { X86Ftrace, type X86FtraceState } from './arch/x86/ftrace.js';
+import { saveFtraceCore, restoreFtraceCore, type FtraceCoreState } from './ftrace/snapshot.js';
+import { patchProtocol, PatchProtocolError } from './kernel/patch_protocol.js';
+import type { RcuTasksMode } from './kernel/rcu_tasks.js';
 import { KernelModules, ModuleError } from './kernel/module.js';
 
 /** The step limit of a run that names none (`ftsim run` without --max-steps): 2,000,000,000 steps. */
@@ -54,10 +57,15 @@ export interface RunOptions {
 }
 
 export interface FtraceBootOptions {
-  /** How the #BP handler gets a CPU past a site being patched (default 'emulate'). */
-  emulation?: BpEmulation;
-  /** Negative control: leave out one of text_poke_bp's syncs. */
-  omitSync?: 1 | 2 | 3;
+  /**
+   * The live patching protocol by name (default text_poke_bp; the negative controls int3_skip and
+   * text_poke_bp_nosync1..3: see src/kernel/patch_protocol.ts). An unknown name is a BootError.
+   */
+  protocol?: string;
+  /** Wait before freeing a trampoline: 'full' (default), or the negative controls 'ipi_only', 'none'. */
+  rcuTasks?: RcuTasksMode;
+  /** Per-ops trampolines (default true). */
+  trampolines?: boolean;
 }
 
 /** Dynamic ftrace on a booted machine: the generic core and its x86 backend. */
@@ -179,15 +187,31 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
  */
 function ftraceInit(b: Booted, mcountAddr: bigint, sites: readonly bigint[], opts: FtraceBootOptions, consoleSink?: (byte: number) => void): BootedFtrace {
   const { kernel, symbols } = b;
+  try {
+    patchProtocol(opts.protocol ?? 'text_poke_bp');
+  } catch (e) {
+    if (e instanceof PatchProtocolError) throw new BootError(e.message);
+    throw e;
+  }
   const arch = new X86Ftrace(kernel, {
     mcountAddr,
     symbolize: (a) => symbols.format(a),
     addSymbols: (syms) => symbols.add(syms.map((s) => ({ ...s, type: 'func' }))),
-    emulation: opts.emulation,
-    omitSync: opts.omitSync,
+    protocol: opts.protocol,
+    rcuTasks: opts.rcuTasks,
+    trampolines: opts.trampolines,
   });
   const core = new FtraceCore(arch, { console: (t) => printText(t, consoleSink) });
   arch.functionTraceOp = () => core.functionTraceOp;
+  // a snapshot taken while ftrace is on carries the core's records and ops and the backend's host state
+  kernel.snapshotHooks.push({
+    save: () => ({ core: saveFtraceCore(core), arch: arch.save() }),
+    restore: (st) => {
+      const { core: c, arch: a } = st as { core: FtraceCoreState; arch: X86FtraceState };
+      restoreFtraceCore(core, c);
+      arch.restore(a);
+    },
+  });
   const records = core.ftraceInit(sites, (ip) => {
     const n = symbols.nearest(ip);
     if (n === undefined || n.offset !== 0n) return undefined;

@@ -167,12 +167,13 @@ interface ControlRun {
 /**
  * Ops A (filter COUNTED) is registered at boot. Once the 4 CPUs run the SMP workload, ops B (SAVE_REGS, every
  * function but the NMI path) is registered and unregistered `rounds` times from writer tasks: COUNTED's
- * site moves between ftrace_caller and ftrace_regs_caller, and the callers' call between A's callback and
+ * site moves between ftrace_caller and ftrace_regs_caller (per-ops trampolines off: every site goes
+ * through the shared callers, whose call is the hottest patched instruction), and the callers' call between A's callback and
  * the list function, while every CPU keeps calling it.
  */
 function controlRun(seed: number, ftrace: FtraceBootOptions, rounds: number): ControlRun {
   const b = boot(image, 'vmlinux', {
-    cpus: 4, seed, nmiRate: 20, maxQuantum: 200, ftrace,
+    cpus: 4, seed, nmiRate: 20, maxQuantum: 200, ftrace: { trampolines: false, ...ftrace },
     pokeSymbols: { workload_iterations: 50n, smp_workload_iterations: 100_000n },
   });
   const k = b.kernel;
@@ -215,12 +216,12 @@ function controlRun(seed: number, ftrace: FtraceBootOptions, rounds: number): Co
 
 describe('negative controls: each step of the protocol matters', () => {
   it('the #BP handler emulating the new call misses no call of a function an ops keeps tracing; resuming after the site (int3_skip) misses some', () => {
-    const good = controlRun(1, { emulation: 'emulate' }, 3);
+    const good = controlRun(1, { protocol: 'text_poke_bp' }, 3);
     expect(good.problem).toBeNull();
     expect(good.claims).toBeGreaterThan(0);
     expect(good.truth).toBeGreaterThan(500);
     expect(good.counted).toBe(good.truth);
-    const skip = controlRun(1, { emulation: 'skip' }, 3);
+    const skip = controlRun(1, { protocol: 'int3_skip' }, 3);
     expect(skip.problem).toBeNull();
     expect(skip.claims).toBeGreaterThan(0);
     expect(skip.counted).toBeLessThan(skip.truth);
@@ -232,7 +233,7 @@ describe('negative controls: each step of the protocol matters', () => {
     it(`without text_poke_bp's sync #${omit} a monitor fires (some seed of a few)`, () => {
       const found: string[] = [];
       for (const seed of [1, 2, 3, 4, 5, 6]) {
-        const r = controlRun(seed, { emulation: 'emulate', omitSync: omit }, 3);
+        const r = controlRun(seed, { protocol: `text_poke_bp_nosync${omit}` }, 3);
         if (r.problem !== null) { found.push(`seed ${seed}: ${r.problem.split('\n')[0]}`); break; }
       }
       expect(found.length).toBe(1);

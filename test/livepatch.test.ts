@@ -296,7 +296,7 @@ describe('livepatch: crc32_le -> crc32_le_v2, live on 4 busy CPUs with NMIs', ()
     const found: string[] = [];
     let claims = 0;
     for (const seed of [1, 2, 3, 4]) {
-      const r = liveRun(seed, 2, { emulation: 'skip' });
+      const r = liveRun(seed, 2, { protocol: 'int3_skip' });
       expect(r.problems).toEqual([]);
       claims += r.claimsEnabling;
       const bad = redirectionProblems(r).filter((p) => p.includes('hit the int3'));

@@ -76,10 +76,11 @@ export interface FtraceArch {
   synchronizeRcuTasks(): HostThread;
 
   /**
-   * arch_ftrace_update_trampoline(ops): give the ops its own trampoline (set ops.trampoline and
-   * ops.trampolineSize, and FTRACE_OPS_FL_ALLOC_TRAMP), or leave it 0 when the arch will not.
+   * arch_ftrace_update_trampoline(ops): give the ops its own trampoline calling `func`
+   * (ftrace_ops_get_func(ops)): set ops.trampoline and ops.trampolineSize, and
+   * FTRACE_OPS_FL_ALLOC_TRAMP, or leave it 0 when the arch will not.
    */
-  ftraceUpdateTrampoline(ops: FtraceOps): void;
+  ftraceUpdateTrampoline(ops: FtraceOps, func: TraceFunc): void;
   /** arch_ftrace_trampoline_free(ops): release ops.trampoline (called after synchronizeRcuTasks). */
   ftraceTrampolineFree(ops: FtraceOps): void;
 

@@ -77,12 +77,12 @@ export class FtraceCore {
   callerFunc: TraceFunc;
   /** function_trace_op: the ops the callers pass as the third argument. */
   functionTraceOp: FtraceOps;
-  private setFunctionTraceOp: FtraceOps;
-  private savedFtraceFunc: TraceFunc;
+  /* internal; snapshots (snapshot.ts) read them: */ setFunctionTraceOp: FtraceOps;
+  savedFtraceFunc: TraceFunc;
   private readonly directFuncs = new WeakMap<FtraceCallback, TraceFunc>();
   /** Ops whose filter or notrace hash was set (ftrace_release_mod clears a module's ips from them). */
   private readonly hashOwners = new Set<FtraceOps>();
-  private locked = false;
+  locked = false;
   private readonly console: (text: string) => void;
 
   constructor(readonly arch: FtraceArch, opts: FtraceCoreOptions = {}) {
@@ -574,7 +574,7 @@ export class FtraceCore {
     if (!this.ftraceEnabled && ops.has(FTRACE_OPS_FL_PERMANENT)) return -EBUSY;
     ops.flags |= FTRACE_OPS_FL_INITIALIZED;
     this.opsList = [ops, ...this.opsList];
-    this.arch.ftraceUpdateTrampoline(ops);
+    this.arch.ftraceUpdateTrampoline(ops, this.ftraceOpsGetFunc(ops));
     if (this.ftraceEnabled) this.updateFtraceFunction();
     return 0;
   }

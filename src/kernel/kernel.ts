@@ -75,6 +75,16 @@ export interface KernelSnapshot {
   smp: ReturnType<Smp['save']>;
   traps: ReturnType<Traps['save']>;
   vm: VmState;
+  /** What each snapshot hook saved, in the order of Kernel.snapshotHooks. */
+  hooks: unknown[];
+}
+
+/** Host state of a layer above the kernel (ftrace's records and backend) that a snapshot must carry too. */
+export interface SnapshotHook {
+  /** Called at a quiescent point, after the kernel's own state; may refuse with an Error. */
+  save(): unknown;
+  /** Called after the kernel's own state was restored, with what save() returned. */
+  restore(state: unknown): void;
 }
 
 export class Kernel {
@@ -92,6 +102,8 @@ export class Kernel {
   /** module_alloc / vmalloc and their frees. */
   readonly vm: KernelVm;
   readonly symbolize: (addr: bigint) => string;
+  /** Saved and restored with every snapshot, in order. */
+  readonly snapshotHooks: SnapshotHook[] = [];
 
   constructor(machine: Machine, readonly opts: KernelOptions) {
     this.machine = machine;
@@ -187,7 +199,8 @@ export class Kernel {
    */
   snapshot(): KernelSnapshot {
     if (!this.quiescent()) throw new Error('cannot snapshot: a host thread, cross-CPU call or stop_machine is in flight');
-    return { machine: saveMachine(this.machine), scheduler: this.scheduler.save(), tasks: this.sched.save(), smp: this.smp.save(), traps: this.traps.save(), vm: this.vm.save() };
+    return { machine: saveMachine(this.machine), scheduler: this.scheduler.save(), tasks: this.sched.save(), smp: this.smp.save(), traps: this.traps.save(), vm: this.vm.save(),
+      hooks: this.snapshotHooks.map((h) => h.save()) };
   }
 
   restore(s: KernelSnapshot): void {
@@ -198,6 +211,7 @@ export class Kernel {
     this.traps.restore(s.traps);
     this.poke.restore();
     this.vm.restore(s.vm);
+    this.snapshotHooks.forEach((h, i) => { if (i < s.hooks.length) h.restore(s.hooks[i]); });
   }
 
   // ---- reports -------------------------------------------------------------------------

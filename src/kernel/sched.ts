@@ -30,6 +30,8 @@ export interface Task {
   idle: boolean;
   /** Times this task was switched in. */
   switches: number;
+  /** Voluntary entries into the scheduler (HC_YIELD), switch or not: RCU-tasks quiescent states (the kernel's nvcsw). */
+  nvcsw: number;
   /** Machine time and guest ip of its last switch out (reports: where a resumed task had stopped). */
   stoppedAt: number;
   stoppedIp: bigint;
@@ -84,7 +86,7 @@ export class Sched {
 
   private newTask(name: string, cpu: number, stack: Region | null, idle: boolean): Task {
     const t: Task = {
-      pid: idle ? 0 : this.nextPid++, name, cpu, state: 'runnable', sp: 0n, stack, shadow: new ShadowStack(), idle, switches: 0,
+      pid: idle ? 0 : this.nextPid++, name, cpu, state: 'runnable', sp: 0n, stack, shadow: new ShadowStack(), idle, switches: 0, nvcsw: 0,
       stoppedAt: 0, stoppedIp: 0n,
     };
     if (stack !== null && idle) this.initFrame(t, numToAddr(stack.end), this.entry.idle, 0n);
@@ -149,6 +151,7 @@ export class Sched {
   /** Enter the scheduler from a hypercall: deliver the reschedule vector right after the vmcall. */
   private hcYield(cpu: Cpu): void {
     cpu.setReg(RAX, 0n);
+    this.current[cpu.id].nvcsw++;
     if (this.runqueue[cpu.id].length > 0) this.selfInterrupt(cpu);
   }
 
@@ -211,7 +214,7 @@ export class Sched {
       nextPid: this.nextPid, nextStack: this.nextStack,
       tasks: all.map((t) => ({
         pid: t.pid, name: t.name, cpu: t.cpu, state: t.state, sp: t.sp, stack: t.stack?.name ?? null, idle: t.idle,
-        switches: t.switches, stoppedAt: t.stoppedAt, stoppedIp: t.stoppedIp, shadow: t.shadow.save(),
+        switches: t.switches, nvcsw: t.nvcsw, stoppedAt: t.stoppedAt, stoppedIp: t.stoppedIp, shadow: t.shadow.save(),
       })),
       ntasks: this.tasks.length,
       current: this.current.map((t) => all.indexOf(t)),
@@ -226,7 +229,7 @@ export class Sched {
     const all = s.tasks.map((d) => {
       const stack = d.stack === null ? null : this.machine.mem.regions.find((r) => r.name === d.stack) ?? null;
       const t: Task = {
-        pid: d.pid, name: d.name, cpu: d.cpu, state: d.state, sp: d.sp, stack, idle: d.idle, switches: d.switches,
+        pid: d.pid, name: d.name, cpu: d.cpu, state: d.state, sp: d.sp, stack, idle: d.idle, switches: d.switches, nvcsw: d.nvcsw,
         stoppedAt: d.stoppedAt, stoppedIp: d.stoppedIp, shadow: new ShadowStack(),
       };
       t.shadow.restore(d.shadow);
@@ -250,7 +253,7 @@ export interface SchedState {
   nextStack: number;
   tasks: {
     pid: number; name: string; cpu: number; state: TaskState; sp: bigint; stack: string | null; idle: boolean;
-    switches: number; stoppedAt: number; stoppedIp: bigint; shadow: ReturnType<ShadowStack['save']>;
+    switches: number; nvcsw: number; stoppedAt: number; stoppedIp: bigint; shadow: ReturnType<ShadowStack['save']>;
   }[];
   ntasks: number;
   current: number[];

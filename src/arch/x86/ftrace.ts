@@ -1,14 +1,15 @@
-// The x86-64 dynamic ftrace backend: site bytes, checked make_nop/make_call/modify_call, live updates as text_poke_bp batches whose #BP handler emulates the new instruction, the callers' patchable call and jmp (arch/x86/kernel/ftrace.c).
+// The x86-64 dynamic ftrace backend: site bytes, checked make_nop/make_call/modify_call, live updates as batches of the patching protocol in force (text_poke_bp by default), the callers' patchable call and jmp, per-ops trampolines freed after RCU-tasks (arch/x86/kernel/ftrace.c).
 
 import type { Cpu } from '../../machine/x86/cpu.js';
-import { RCX, RDI, RSI, RSP, IF } from '../../machine/x86/cpu.js';
+import { RAX, RCX, RDI, RDX, RSI, RSP, IF } from '../../machine/x86/cpu.js';
 import { R11 } from '../../machine/x86/encoder.js';
 import { PERM_X, addrToNum, numToAddr, hex } from '../../machine/memory.js';
 import type { HostThread } from '../../machine/scheduler.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { PtRegs, PT } from '../../kernel/ptregs.js';
-import type { BpSite } from '../../kernel/text_poke.js';
 import { int3Context, int3EmulateCall, int3EmulateJmp } from '../../kernel/text_patching.js';
+import { patchProtocol, DEFAULT_PATCH_PROTOCOL, type PatchProtocol, type PatchSite } from '../../kernel/patch_protocol.js';
+import { RcuTasks, type RcuTasksMode, type RcuTasksStats } from '../../kernel/rcu_tasks.js';
 import { HC_FTRACE_FUNC, HC_FTRACE_GRAPH_ENTRY, HC_FTRACE_GRAPH_RETURN, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
 import { NMI_VECTOR } from '../../kernel/layout.js';
 import type { Task } from '../../kernel/sched.js';
@@ -20,21 +21,17 @@ import type { DynFtrace } from '../../ftrace/record.js';
 import type { FtraceCore } from '../../ftrace/ftrace.js';
 import { checkRecords } from '../../ftrace/check.js';
 import { Fgraph, newRetStack, type FgraphEnv, type RetStack } from '../../ftrace/fgraph.js';
-import type { FtraceOps, TraceContextLevel, TraceCtx, TraceFunc, TraceRecursion } from '../../ftrace/ops.js';
+import {
+  FTRACE_OPS_FL_STUB,
+  type FtraceOps, type TraceContextLevel, type TraceCtx, type TraceFunc, type TraceRecursion,
+} from '../../ftrace/ops.js';
+import { Trampolines, type TrampolinesState } from './ftrace_trampoline.js';
 import { buildFtraceCallers, buildFuncStub, buildLiveTaskStub, FUNC_STUB_SIZE, MCOUNT_INSN_SIZE, type FtraceCallersText } from './ftrace_64.js';
 
 /** The 5-byte P6 nop (x86_nops[5], ideal_nops on every CPU we model): one instruction, never two. */
 export const X86_NOP5 = Uint8Array.from([0x0f, 0x1f, 0x44, 0x00, 0x00]);
 const CALL_INSN_OPCODE = 0xe8;
 const JMP32_INSN_OPCODE = 0xe9;
-
-/**
- * How the #BP handler gets a CPU past a site of the batch in flight:
- * - 'emulate' (upstream since 2019): the instruction the site is becoming (a call: int3_emulate_call to
- *   the new target; the nop: continue after the site);
- * - 'skip' (the pre-2019 int3 handler, a negative control): continue after the site, whatever it becomes.
- */
-export type BpEmulation = 'emulate' | 'skip';
 
 export interface X86FtraceOptions {
   /** MCOUNT_ADDR: __fentry__ in the image. */
@@ -43,9 +40,35 @@ export interface X86FtraceOptions {
   symbolize: (addr: bigint) => string;
   /** Where the callers and stubs are named (symbols added for disassembly and reports). */
   addSymbols?: (syms: { name: string; value: bigint; size: number }[]) => void;
-  emulation?: BpEmulation;
-  /** Negative control: leave out one of text_poke_bp's syncs (see BpOptions.omitSync). */
-  omitSync?: 1 | 2 | 3;
+  /** The live patching protocol, by name (src/kernel/patch_protocol.ts; default text_poke_bp). */
+  protocol?: string;
+  /** How trampolines are waited for before they are freed (negative controls: 'ipi_only', 'none'). */
+  rcuTasks?: RcuTasksMode;
+  /** Give each registered ops its own trampoline (default true, as x86 does). */
+  trampolines?: boolean;
+}
+
+/** What X86Ftrace.save keeps. */
+export interface X86FtraceState {
+  callTarget: bigint;
+  graphTarget: bigint;
+  nfuncs: number;
+  funcAddrs: Map<TraceFunc, bigint>;
+  stubPage: bigint;
+  stubUsed: number;
+  liveTaskStub: bigint;
+  nextLiveCall: number;
+  doneLive: number[];
+  tramps: TrampolinesState;
+  stats: X86FtraceStats;
+  graphStats: { entries: number; returns: number; inWindow: number };
+  rcu: RcuTasksStats;
+}
+
+/** A writer task's live call: its host thread, and where it stands. */
+interface LiveCall {
+  call: HostThread;
+  state: 'ready' | 'running' | 'sleeping' | 'done';
 }
 
 /** Counters for tests and benchmarks. */
@@ -55,6 +78,13 @@ export interface X86FtraceStats {
   batches: number;
   /** Calls that reached a TraceFunc stub. */
   funcCalls: number;
+  /** Calls that came through a per-ops trampoline (with its ops id). */
+  trampolineCalls: number;
+  /** Per-ops trampolines created and freed. */
+  trampolines: number;
+  trampolinesFreed: number;
+  /** Times a writer task slept (gave its CPU away) while waiting. */
+  sleeps: number;
 }
 
 function callBytes(ip: bigint, target: bigint, opcode = CALL_INSN_OPCODE): Uint8Array {
@@ -74,9 +104,13 @@ export class X86Ftrace implements FtraceArch {
   readonly ftraceCaller: bigint;
   readonly ftraceRegsCaller: bigint;
   readonly callers: FtraceCallersText;
-  readonly stats: X86FtraceStats = { sitesPatched: 0, batches: 0, funcCalls: 0 };
-  emulation: BpEmulation;
-  omitSync: 1 | 2 | 3 | undefined;
+  readonly stats: X86FtraceStats = { sitesPatched: 0, batches: 0, funcCalls: 0, trampolineCalls: 0, trampolines: 0, trampolinesFreed: 0, sleeps: 0 };
+  /** The protocol every live batch goes through. */
+  protocol: PatchProtocol;
+  /** synchronize_rcu_tasks(_rude) before a trampoline is freed. */
+  readonly rcu: RcuTasks;
+  /** Whether newly registered ops get their own trampoline (off: every site goes through the shared callers). */
+  trampolinesEnabled: boolean;
   /** The CPU whose host thread runs the live updates (set by startLive). */
   patchCpu: Cpu;
   /** function_trace_op as the core published it (the callers pass it as the third argument). */
@@ -99,14 +133,16 @@ export class X86Ftrace implements FtraceArch {
     this.mcountAddr = opts.mcountAddr;
     this.symbolize = opts.symbolize;
     this.addSymbols = opts.addSymbols ?? (() => {});
-    this.emulation = opts.emulation ?? 'emulate';
-    this.omitSync = opts.omitSync;
+    this.protocol = patchProtocol(opts.protocol ?? DEFAULT_PATCH_PROTOCOL);
+    this.rcu = new RcuTasks(kernel, opts.rcuTasks ?? 'full');
+    this.trampolinesEnabled = opts.trampolines ?? true;
     this.patchCpu = kernel.cpus[0];
     this.graphWindowDepth = kernel.cpus.map(() => 0);
     const base = kernel.vm.moduleAlloc(4096, 'ftrace callers');
     this.callers = buildFtraceCallers(base);
     kernel.machine.mem.write(base, this.callers.code); // text_poke_early: no CPU runs it yet
     this.addSymbols(this.callers.symbols);
+    this.tramps = new Trampolines(kernel, this.callers, this.rcu);
     this.ftraceCaller = this.callers.ftraceCaller;
     this.ftraceRegsCaller = this.callers.ftraceRegsCaller;
     this.callTarget = this.callers.ftraceStub;
@@ -170,20 +206,19 @@ export class X86Ftrace implements FtraceArch {
   // ---------------------------------------------------------------- live patching
 
   /** The #BP emulation of what a site becomes: `call target`, `jmp target`, or the nop (null). */
-  private emulator(addr: bigint, to: bigint | null, opcode = CALL_INSN_OPCODE): BpSite['emulate'] {
+  private emulator(addr: bigint, to: bigint | null, opcode = CALL_INSN_OPCODE): PatchSite['emulate'] {
     const k = this.kernel;
     const after = addr + BigInt(MCOUNT_INSN_SIZE);
-    if (this.emulation === 'skip' || to === null) return (cpu, regs) => int3EmulateJmp(regs, after, int3Context(k, cpu));
+    if (to === null) return (cpu, regs) => int3EmulateJmp(regs, after, int3Context(k, cpu));
     if (opcode === JMP32_INSN_OPCODE) return (cpu, regs) => int3EmulateJmp(regs, to, int3Context(k, cpu));
     return (cpu, regs) => int3EmulateCall(regs, to, int3Context(k, cpu));
   }
 
-  /** One text_poke_bp batch over 5-byte instructions, sorted by address; returns the first that did not stick. */
-  private *pokeBatch(sites: { addr: bigint; bytes: Uint8Array; emulate: BpSite['emulate'] }[]): Generator<void, number, void> {
+  /** One batch of the protocol in force over 5-byte instructions, sorted by address; returns the first that did not stick. */
+  private *pokeBatch(sites: PatchSite[]): Generator<void, number, void> {
     const sorted = [...sites].sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
-    const k = this.kernel;
     this.stats.batches++;
-    yield* k.poke.textPokeBp(this.patchCpu, sorted, { sync: (self) => k.syncCoreAll(self), omitSync: this.omitSync });
+    yield* this.protocol.apply(this.kernel, this.patchCpu, sorted);
     for (let i = 0; i < sorted.length; i++) {
       const back = this.readSite(sorted[i].addr);
       if (back === null || !sameBytes(back, sorted[i].bytes)) return i;
@@ -199,7 +234,7 @@ export class X86Ftrace implements FtraceArch {
     }
     const sorted = [...changes].sort((x, y) => (x.rec.ip < y.rec.ip ? -1 : x.rec.ip > y.rec.ip ? 1 : 0));
     const bad = yield* this.pokeBatch(sorted.map((c) => ({
-      addr: c.rec.ip, bytes: this.siteBytes(c.rec.ip, c.to), emulate: this.emulator(c.rec.ip, c.to),
+      addr: c.rec.ip, old: this.siteBytes(c.rec.ip, c.from), bytes: this.siteBytes(c.rec.ip, c.to), emulate: this.emulator(c.rec.ip, c.to),
     })));
     if (bad >= 0) return { err: -EPERM, rec: sorted[bad].rec, written: sorted.slice(0, bad) };
     return null;
@@ -213,7 +248,9 @@ export class X86Ftrace implements FtraceArch {
       if (cur === null) return -EFAULT;
       if (!sameBytes(cur, callBytes(a, from, opcode))) return -EINVAL;
     }
-    const bad = yield* this.pokeBatch(addrs.map((a) => ({ addr: a, bytes: callBytes(a, to, opcode), emulate: this.emulator(a, to, opcode) })));
+    const bad = yield* this.pokeBatch(addrs.map((a) => ({
+      addr: a, old: callBytes(a, from, opcode), bytes: callBytes(a, to, opcode), emulate: this.emulator(a, to, opcode),
+    })));
     return bad >= 0 ? -EPERM : 0;
   }
 
@@ -241,16 +278,89 @@ export class X86Ftrace implements FtraceArch {
   }
 
   /**
-   * synchronize_rcu_tasks(_rude): this backend frees no trampolines (per-ops trampolines are not
-   * supported yet), so an IPI round that every CPU answers from outside the callers is enough.
+   * synchronize_rcu_tasks_rude + synchronize_rcu_tasks: wait until no task can be inside a trampoline
+   * whose ops is no longer registered (the ones about to be freed). A writer task sleeps meanwhile.
    */
   synchronizeRcuTasks(): HostThread {
-    return this.kernel.syncCoreAll(this.patchCpu);
+    return this.rcu.synchronize(this.patchCpu, (a) => this.tramps.retiringAt(a), () => this.requestSleep());
   }
 
-  /** Per-ops trampolines: not supported in this backend yet (ops.trampoline stays 0: the shared callers serve every ops). */
-  ftraceUpdateTrampoline(_ops: FtraceOps): void {}
-  ftraceTrampolineFree(_ops: FtraceOps): void {}
+  // ---------------------------------------------------------------- per-ops trampolines
+
+  /** The live per-ops trampolines (ftrace_trampoline.ts). */
+  readonly tramps: Trampolines;
+
+  /** The trampolines alive now (tests, reports). */
+  trampolines(): readonly { ops: FtraceOps; addr: bigint; size: number }[] {
+    return this.tramps.list();
+  }
+
+  /** Trampolines freed while some task still had a context inside (invariant 5; only a broken wait leaves any). */
+  get freedInUse(): readonly { ops: string; addr: bigint; tasks: string[] }[] {
+    return this.tramps.freedInUse;
+  }
+
+  /**
+   * arch_ftrace_update_trampoline: give the ops its own copy of the caller (the regs caller for a
+   * SAVE_REGS ops) calling `func` (ftrace_ops_get_func(ops)) directly. The graph tracer's stub ops
+   * keeps the shared caller (in the kernel its fixed trampoline is ftrace_graph_caller).
+   */
+  ftraceUpdateTrampoline(ops: FtraceOps, func: TraceFunc): void {
+    if (!this.trampolinesEnabled || ops.has(FTRACE_OPS_FL_STUB)) return;
+    if (this.tramps.update(ops, this.funcAddr(func))) this.stats.trampolines++;
+  }
+
+  /** Where a trampoline's call goes now. */
+  trampolineCallTarget(t: { addr: bigint }): bigint {
+    return this.tramps.callTarget(t.addr);
+  }
+
+  /** arch_ftrace_trampoline_free: unmap it (a CPU that still runs there takes a #PF on fetch). */
+  ftraceTrampolineFree(ops: FtraceOps): void {
+    if (this.tramps.free(ops)) this.stats.trampolinesFreed++;
+  }
+
+  // ---------------------------------------------------------------- writer tasks
+
+  /** Set while a writer task's live call steps: it may sleep (give its CPU to other tasks). */
+  private sleepOk = false;
+  private sleepRequested = false;
+
+  /** A wait asks to sleep before its next step; honoured only in a writer task. */
+  private requestSleep(): boolean {
+    if (this.sleepOk) this.sleepRequested = true;
+    return this.sleepOk;
+  }
+
+  /**
+   * One stay of a writer task's live call on its CPU, until it is done or sleeps. It leaves its
+   * outcome in the call's state, not in registers: when it ends, the CPU may be inside an NMI handler
+   * (an int3 in the handler irets, which unblocks NMIs and lets the host thread step), so the task
+   * asks for the outcome with its next vmcall, from its own context.
+   */
+  private *liveSlice(cpu: Cpu, live: LiveCall): HostThread {
+    for (;;) {
+      this.patchCpu = cpu;
+      this.sleepOk = true;
+      let r: IteratorResult<void, void>;
+      try {
+        r = live.call.next();
+      } finally {
+        this.sleepOk = false;
+      }
+      if (r.done === true) {
+        live.state = 'done';
+        return;
+      }
+      if (this.sleepRequested) {
+        this.sleepRequested = false;
+        this.stats.sleeps++;
+        live.state = 'sleeping';
+        return;
+      }
+      yield;
+    }
+  }
 
   /**
    * Run a live ftrace call from a task, as the kernel does (a write to tracefs runs in the writer's
@@ -264,25 +374,45 @@ export class X86Ftrace implements FtraceArch {
       const code = buildLiveTaskStub(this.liveTaskStub);
       this.kernel.machine.mem.write(this.liveTaskStub, code);
       this.addSymbols([{ name: 'ftrace_writer', value: this.liveTaskStub, size: code.length }]);
+    }
+    if (!this.liveHypercall) {
+      this.liveHypercall = true;
       this.kernel.machine.registerHypercall(HC_FTRACE_LIVE, 'ftrace live update', (c) => {
+        // rax = 1: call again (a stay on the CPU has begun, or just ended); 2: sleep first, then call again; 0: done
         const id = Number(c.getReg(RDI));
-        const t = this.liveCalls.get(id);
-        if (t === undefined) throw new Error(`ftrace: no live call ${id}`);
-        this.liveCalls.delete(id);
-        this.patchCpu = c;
-        this.kernel.startHostThread(c.id, t);
+        const live = this.liveCalls.get(id);
+        if (live === undefined) throw new Error(`ftrace: no live call ${id}`);
+        if (live.state === 'done') {
+          this.liveCalls.delete(id);
+          c.setReg(RAX, 0n);
+        } else if (live.state === 'sleeping') {
+          live.state = 'ready';
+          c.setReg(RAX, 2n);
+        } else if (live.state === 'ready') {
+          live.state = 'running';
+          this.patchCpu = c;
+          this.kernel.startHostThread(c.id, this.liveSlice(c, live));
+          c.setReg(RAX, 1n);
+          c.interruptSlice(); // the task's guest context waits right after the vmcall
+        } else {
+          throw new Error(`ftrace: live call ${id} entered again while it runs`);
+        }
       });
     }
     const id = this.nextLiveCall++;
-    this.liveCalls.set(id, (function* (): HostThread {
-      const r = yield* call;
-      done?.(r);
-    })());
+    this.liveCalls.set(id, {
+      state: 'ready',
+      call: (function* (): HostThread {
+        const r = yield* call;
+        done?.(r);
+      })(),
+    });
     return this.kernel.spawn(this.liveTaskStub, BigInt(id), cpu, 'ftrace').pid;
   }
 
   private liveTaskStub = 0n;
-  private readonly liveCalls = new Map<number, HostThread>();
+  private liveHypercall = false;
+  private readonly liveCalls = new Map<number, LiveCall>();
   private nextLiveCall = 0;
 
   /** Run a live ftrace call (register, unregister, set_filter...) as a host thread on `cpu`, at whatever point its guest context is (boot, tests). */
@@ -321,6 +451,8 @@ export class X86Ftrace implements FtraceArch {
   }
 
   formatSym(addr: bigint): string {
+    // kallsyms does not cover ftrace trampolines: %pS prints their bare address
+    if (this.tramps.at(addr) !== undefined) return `0x${BigInt.asUintN(64, addr).toString(16)}`;
     const s = this.symbolize(addr);
     return s.startsWith('0x') ? `0x${BigInt.asUintN(64, addr).toString(16)}` : s;
   }
@@ -363,7 +495,15 @@ export class X86Ftrace implements FtraceArch {
     const full = mem.readU64(regsAddr + BigInt(PT.cs)) !== 0n;
     const regs = full ? new PtRegs(mem, regsAddr) : null;
     const ipBefore = regs?.ip ?? 0n;
-    const op = this.functionTraceOp();
+    // rdx: 0 from the shared callers (function_trace_op is the host's), a trampoline's ops id otherwise
+    const opsId = cpu.getReg(RDX);
+    let op: FtraceOps | null;
+    if (opsId === 0n) {
+      op = this.functionTraceOp();
+    } else {
+      op = this.tramps.opsOf(opsId);
+      this.stats.trampolineCalls++;
+    }
     if (op === null) return;
     const ctx: TraceCtx = { recursion: this.recursionOf(this.kernel.sched.current[cpu.id]), context: this.contextOf(cpu) };
     this.asCurrent(cpu, () => func.call(ip, parentIp, op, regs, ctx));
@@ -487,6 +627,47 @@ export class X86Ftrace implements FtraceArch {
 
   /** The CPU whose traced call is being handled (callbacks read its clock, task and flags), or null. */
   current: Cpu | null = null;
+
+  // ---------------------------------------------------------------- snapshots
+
+  /**
+   * The backend's host state at a quiescent point: what the callers' call and jmp target, the
+   * function stubs made so far, the trampolines, the writer tasks' finished calls, the counters.
+   * A writer task that sleeps mid-call cannot be saved (its call is a host generator): refused.
+   */
+  save(): X86FtraceState {
+    const live: number[] = [];
+    for (const [id, l] of this.liveCalls) {
+      if (l.state !== 'done') throw new Error(`cannot snapshot: ftrace live call ${id} is ${l.state === 'running' ? 'running' : 'waiting in its task'}`);
+      live.push(id);
+    }
+    return {
+      callTarget: this.callTarget, graphTarget: this.graphTarget, nfuncs: this.funcs.length, funcAddrs: new Map(this.funcAddrs),
+      stubPage: this.stubPage, stubUsed: this.stubUsed, liveTaskStub: this.liveTaskStub, nextLiveCall: this.nextLiveCall, doneLive: live,
+      tramps: this.tramps.save(), stats: { ...this.stats }, graphStats: { ...this.graphStats }, rcu: { ...this.rcu.stats },
+    };
+  }
+
+  restore(s: X86FtraceState): void {
+    this.callTarget = s.callTarget;
+    this.graphTarget = s.graphTarget;
+    this.funcs.length = s.nfuncs;
+    this.funcAddrs.clear();
+    for (const [f, a] of s.funcAddrs) this.funcAddrs.set(f, a);
+    this.stubPage = s.stubPage;
+    this.stubUsed = s.stubUsed;
+    this.liveTaskStub = s.liveTaskStub;
+    this.nextLiveCall = s.nextLiveCall;
+    this.liveCalls.clear();
+    const finished = (function* (): HostThread {})();
+    for (const id of s.doneLive) this.liveCalls.set(id, { state: 'done', call: finished });
+    this.tramps.restore(s.tramps);
+    Object.assign(this.stats, s.stats);
+    Object.assign(this.graphStats, s.graphStats);
+    Object.assign(this.rcu.stats, s.rcu);
+    this.graphWindowDepth.fill(0);
+    this.sleepOk = this.sleepRequested = false;
+  }
 
   toString(): string {
     return `x86 ftrace: callers at ${hex(this.ftraceCaller)}`;

@@ -4,8 +4,9 @@
 //   [rsp]     = the return address into the traced function (site + 5)
 //   [rsp + 8] = the traced function's own return address (the parent ip)
 // They build a struct pt_regs-sized frame (kernel layout, src/kernel/ptregs.ts), pass
-//   rdi = site (the return address - MCOUNT_INSN_SIZE), rsi = parent ip, rdx = 0 (function_trace_op
-//   is a host object: the host reads it), rcx = &regs
+//   rdi = site (the return address - MCOUNT_INSN_SIZE), rsi = parent ip, rdx = the ops, loaded with
+//   `movq function_trace_op(%rip), %rdx` (in the shared callers that word is 0: function_trace_op is
+//   a host object and the host reads it; a per-ops trampoline's copy loads its own ops' id), rcx = &regs
 // and reach the patchable 5-byte `call` at ftrace_call / ftrace_regs_call, whose target is ftrace_stub
 // (a bare `ret`) or one TraceFunc's entry stub: `mov $index, %r11d; mov $HC_FTRACE_FUNC, %eax;
 // vmcall; ret`. ftrace_caller saves only the argument registers (plus rax, rbp) and marks its regs
@@ -16,7 +17,7 @@
 
 import { Asm, RAX, RBP, RCX, RDI, RDX, RSI, RSP, R8, R9, R11 } from '../../machine/x86/encoder.js';
 import { PT, PT_REGS_SIZE, PUSH_ORDER, PT_REGNUM } from '../../kernel/ptregs.js';
-import { HC_FTRACE_FUNC, HC_FTRACE_GRAPH_ENTRY, HC_FTRACE_GRAPH_RETURN, HC_FTRACE_LIVE } from '../../kernel/hypercalls.js';
+import { HC_FTRACE_FUNC, HC_FTRACE_GRAPH_ENTRY, HC_FTRACE_GRAPH_RETURN, HC_FTRACE_LIVE, HC_YIELD } from '../../kernel/hypercalls.js';
 import { KERNEL_CS } from '../../machine/x86/cpu.js';
 
 export const MCOUNT_INSN_SIZE = 5;
@@ -25,7 +26,21 @@ const KERNEL_DS = 0x18;
 
 export interface FtraceCallersText {
   code: Uint8Array;
+  /** Where `code` starts. */
+  base: bigint;
   ftraceCaller: bigint;
+  /** ftrace_caller_op_ptr / ftrace_regs_caller_op_ptr: the `movq function_trace_op(%rip), %rdx` a trampoline retargets. */
+  ftraceCallerOpPtr: bigint;
+  ftraceRegsCallerOpPtr: bigint;
+  /**
+   * ftrace_caller_end / ftrace_regs_caller_end: where a trampoline's copy of the caller stops; the
+   * trampoline then jumps back here (ftrace_caller_end is the graph jmp: the kernel's `jmp ftrace_epilogue`;
+   * ftrace_regs_caller_end is the regs caller's own jmp to it, so functions on it get function_graph too).
+   */
+  ftraceCallerEnd: bigint;
+  ftraceRegsCallerEnd: bigint;
+  /** The word the shared callers load as the ops (0: the host's function_trace_op). */
+  functionTraceOpSlot: bigint;
   /** The patchable call inside ftrace_caller. */
   ftraceCall: bigint;
   /** The patchable jmp at the end of ftrace_caller. */
@@ -33,8 +48,6 @@ export interface FtraceCallersText {
   ftraceRegsCaller: bigint;
   /** The patchable call inside ftrace_regs_caller. */
   ftraceRegsCall: bigint;
-  /** The regs caller's last instruction: its jmp to ftrace_graph_call. */
-  ftraceRegsCallerEnd: bigint;
   /** A bare `ret`: what ftrace_call and ftrace_graph_call target when nothing is traced. */
   ftraceStub: bigint;
   /** The graph hook's target once enabled. */
@@ -54,6 +67,11 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   const symbols: { name: string; value: bigint; size: number }[] = [];
   const F = PT_REGS_SIZE;
 
+  // ---- function_trace_op: 0, the host's (a trampoline holds its own ops' id instead)
+  const functionTraceOpSlot = a.here;
+  a.bytes(0, 0, 0, 0, 0, 0, 0, 0);
+  symbols.push({ name: 'function_trace_op', value: functionTraceOpSlot, size: 8 });
+
   // ---- ftrace_caller
   a.align(16);
   const ftraceCaller = a.here;
@@ -65,6 +83,8 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   a.load(RSI, RSP, F + 8); // parent ip
   a.movImm32(RDX, 0);
   a.store(RSP, PT.cs, RDX); // cs = 0: partial regs
+  const ftraceCallerOpPtr = a.here;
+  a.loadRip(RDX, functionTraceOpSlot);
   a.mov(RCX, RSP);
   const ftraceCall = a.here;
   a.bytes(0xe8, 0, 0, 0, 0); // call ftrace_stub, filled in below
@@ -100,6 +120,8 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   a.store(RSP, PT.sp, RCX);
   a.movImm32(RDX, 0);
   a.store(RSP, PT.orig_ax, RDX);
+  const ftraceRegsCallerOpPtr = a.here;
+  a.loadRip(RDX, functionTraceOpSlot);
   a.mov(RCX, RSP);
   const ftraceRegsCall = a.here;
   a.bytes(0xe8, 0, 0, 0, 0); // call ftrace_stub, filled in below
@@ -165,7 +187,8 @@ export function buildFtraceCallers(base: bigint): FtraceCallersText {
   put(ftraceCall, 0xe8, ftraceStub);
   put(ftraceRegsCall, 0xe8, ftraceStub);
   put(ftraceGraphCall, 0xe9, ftraceStub);
-  return { code, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceRegsCallerEnd, ftraceStub, ftraceGraphCaller, returnToHandler, symbols };
+  return {
+    code, base, functionTraceOpSlot, ftraceCallerOpPtr, ftraceRegsCallerOpPtr, ftraceCallerEnd: ftraceGraphCall, ftraceRegsCallerEnd, ftraceCaller, ftraceCall, ftraceGraphCall, ftraceRegsCaller, ftraceRegsCall, ftraceStub, ftraceGraphCaller, returnToHandler, symbols };
 }
 
 /** Bytes of one TraceFunc entry stub at `addr`: `mov $index, %r11d; mov $HC_FTRACE_FUNC, %eax; vmcall; ret`. */
@@ -181,11 +204,28 @@ export function buildFuncStub(addr: bigint, index: number): Uint8Array {
 /** Room one stub takes (rounded, with alignment). */
 export const FUNC_STUB_SIZE = 32;
 
-/** A writer task's body: `mov $HC_FTRACE_LIVE, %eax; vmcall; ret` (rdi = the live call's id; returning ends the task). */
+/**
+ * A writer task's body (rdi = the live call's id; returning ends the task):
+ *   1: mov $HC_FTRACE_LIVE, %eax; vmcall; test %rax, %rax; jz 2f; cmp $2, %rax; jne 1b
+ *      mov $HC_YIELD, %eax; vmcall; jmp 1b
+ *   2: ret
+ * The host answers rax = 1 (call again: its work is under way, the guest context waits meanwhile),
+ * 2 (it sleeps, waiting for other tasks, e.g. an RCU-tasks grace period: enter the scheduler first)
+ * or 0 (done).
+ */
 export function buildLiveTaskStub(addr: bigint): Uint8Array {
   const a = new Asm(addr);
+  a.label('again');
   a.movImm32(RAX, HC_FTRACE_LIVE);
   a.vmcall();
+  a.test(RAX, RAX);
+  a.jccLabel(0x4, 'done'); // jz
+  a.cmpImm(RAX, 2);
+  a.jccLabel(0x5, 'again'); // jne
+  a.movImm32(RAX, HC_YIELD);
+  a.vmcall();
+  a.jmpLabel('again');
+  a.label('done');
   a.ret();
   return a.finish();
 }

@@ -147,6 +147,16 @@ export class Asm {
     return this;
   }
 
+  /** mov target(%rip), %dst (64-bit load, RIP-relative). */
+  loadRip(dst: number, target: bigint): this {
+    this.rex(true, dst, 0);
+    this.bytes(0x8b, 0x05 | ((dst & 7) << 3));
+    const at = this.out.length;
+    this.imm32(0);
+    this.absFixups.push({ at, target, end: this.out.length });
+    return this;
+  }
+
   /** cmpb $imm8, target(%rip). */
   cmpbRip(target: bigint, imm: number): this {
     this.bytes(0x80, 0x3d);
