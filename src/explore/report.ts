@@ -10,6 +10,7 @@ export const INVARIANTS: Record<number, string> = {
   2: 'no CPU executes an undefined opcode or faults in kernel text unexpectedly',
   3: 'every ret returns where its call came from (and every iret where its interrupt struck)',
   7: 'interrupt state: IF and the STI shadow are honored; NMIs do not nest',
+  9: 'nothing calls nothing for a redirecting ops: a live-patched function is never briefly unpatched while its site moves',
 };
 
 export function formatViolation(v: Violation, recent: Insn[], sym: (a: bigint) => string, replayPath?: string): string {

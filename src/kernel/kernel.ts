@@ -265,7 +265,7 @@ export class Kernel {
       };
     }
     const rip = numToAddr(v.rip);
-    const kinds: Record<number, string> = { 2: 'bad-opcode-or-fault', 3: 'control-flow', 7: 'interrupt-state' };
+    const kinds: Record<number, string> = { 2: 'bad-opcode-or-fault', 3: 'control-flow', 7: 'interrupt-state', 9: 'unpatched-call' };
     return {
       invariant: v.invariant, kind: kinds[v.invariant] ?? 'machine', cpu: cpu.id, task: taskName, rip, symbol: this.symbolize(rip),
       summary: v.detail,

@@ -37,6 +37,8 @@ export class KlpFunc {
   /** The ops whose handler redirects the old function (klp_ops.fops). */
   readonly ops: FtraceOps;
   patched = false;
+  /** Set from the start of klpDisable: the ops is leaving, its calls may run the old function again. */
+  unpatching = false;
   /** Calls the handler redirected to the new function. */
   redirected = 0;
   /** Per CPU, when the livepatch knows the current CPU (KlpOptions.currentCpu). */
@@ -136,7 +138,9 @@ export class Livepatch {
   *klpDisable(oldName: string): FtraceCall<KlpResult> {
     const f = this.funcs.get(oldName);
     if (f === undefined) return { err: -EINVAL, message: `livepatch: '${oldName}' is not patched` };
+    f.unpatching = true;
     const ret = yield* this.core.unregisterFtraceFunction(f.ops);
+    if (ret) f.unpatching = false;
     if (ret) return { err: ret, message: `livepatch: failed to unregister ftrace handler for function '${oldName}' (${errnoText(ret)})` };
     yield* this.core.ftraceSetFilterIp(f.ops, f.ftraceLoc, true, false);
     f.patched = false;
