@@ -122,7 +122,7 @@ export function liveDriver(opts: LiveOptions, report: LiveReport, log: (line: st
     if (!('to' in off)) return off;
     report.switches.push(off);
     log(`nop again: ${off.recordsChanged} call sites patched call -> nop (${off.sitesPatched} text writes) in ${off.batches} ` +
-      `text_poke_bp batches; ${off.int3Claims} int3 hits emulated; ${off.enabledRecords} sites still call a tracer`);
+      `text_poke_bp batches; ${off.int3Claims} int3 hits emulated; ${off.enabledRecords} sites still call ftrace for other ops`);
     return k.run(maxSteps);
   };
 }

@@ -1,5 +1,6 @@
 // `ftsim run --livepatch OLD=NEW`: parse the patches, apply them at boot before the image's entry point, report how many calls each redirected (the CLI side of src/livepatch/patch.ts).
 
+import { KlpMonitor } from '../livepatch/monitor.js';
 import type { Booted } from '../runner.js';
 import type { ElfImage } from '../loader/elf.js';
 import { Livepatch, KlpFunc, klpImageResolver, runBeforeBoot } from '../livepatch/patch.js';
@@ -41,6 +42,10 @@ export function applyBootLivepatches(b: Booted, img: ElfImage, specs: readonly L
   for (const s of specs) {
     const r = runBeforeBoot(lp.klpEnable(s.oldName, s.newName));
     if (r.err) throw new Error(`--livepatch ${s.oldName}=${s.newName}: ${r.message}`);
+  }
+  // invariant 9 for the whole run: every call of a patched function runs its replacement
+  if (b.kernel.cpus.every((c) => c.flow !== null)) {
+    new KlpMonitor(lp, { currentTask: (c) => b.kernel.sched.current[c], symbolize: (a) => b.symbols.format(a) }).install(b.kernel.cpus);
   }
   return lp;
 }
