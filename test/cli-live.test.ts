@@ -69,4 +69,24 @@ describe('ftsim run --live', () => {
       noStackTrace(r.stderr);
     }
   });
+
+  it('a replay file records the tracing options and reruns them: the same run, decision for decision; other values are refused', () => {
+    const rec = ftsim('run', '--live', 'function', '--live-steps', '3e5', '--livepatch', 'crc32_le=crc32_le_v2', '--max-steps', '9e6', '--record', 'live.replay', '--json');
+    expect(rec.code, rec.stderr).toBe(4);
+    const file = JSON.parse(readFileSync(join(dir, 'live.replay'), 'utf8')) as { run: Record<string, unknown> };
+    expect(file.run).toMatchObject({ live: 'function', liveSteps: 300_000, livepatch: ['crc32_le=crc32_le_v2'], filter: [] });
+    const again = ftsim('run', '--replay', 'live.replay', '--json');
+    expect(again.code, again.stderr).toBe(4);
+    const [a, b] = [JSON.parse(rec.stdout), JSON.parse(again.stdout)] as { steps: number; memorySha256: string; decisions: number; live: unknown }[];
+    expect(b.steps).toBe(a.steps);
+    expect(b.memorySha256).toBe(a.memorySha256);
+    expect(b.decisions).toBe(a.decisions);
+    expect(b.live).toEqual(a.live);
+    // the same options given again are fine; others are refused before the run
+    expect(ftsim('run', '--replay', 'live.replay', '--live', 'function', '--json').code).toBe(4);
+    const bad = ftsim('run', '--replay', 'live.replay', '--live', 'function_graph');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^ftsim: --live: not what the replay file live.replay recorded \(.*--live function --live-steps 300000 --livepatch crc32_le=crc32_le_v2\); drop them to rerun the recorded ones, or record a new run$/m);
+    noStackTrace(bad.stderr);
+  });
 });

@@ -16,7 +16,7 @@ import { BootError, bootAndRun, DEFAULT_MAX_STEPS, type RunResult } from '../run
 import { ReplayChooser, ReplayDivergence } from '../machine/chooser.js';
 import {
   readReplay, writeReplay, sha256, unwritableReason, describeFsError, ReplayError, CONFIG_RANGES, REPLAY_FORMAT, REPLAY_VERSION,
-  type ReplayFile, type ReplayConfig,
+  type ReplayFile, type ReplayConfig, type ReplayRunOptions, RUN_OPTION_LISTS, RUN_OPTION_SCALARS,
 } from '../explore/replay.js';
 import { formatViolation } from '../explore/report.js';
 import type { Insn } from '../machine/x86/insn.js';
@@ -138,6 +138,47 @@ const REPLAY_FIXED: readonly [keyof RunCliOptions & keyof ReplayConfig, string][
   ['nmiRate', '--nmi-rate'], ['maxQuantum', '--max-quantum'],
 ];
 
+/** The command-line flag of each recorded run option. */
+const RUN_OPTION_FLAGS: Record<keyof ReplayRunOptions, string> = {
+  tracer: '--tracer', filter: '--filter', notrace: '--notrace', graphFunction: '--graph-function', graphNotrace: '--graph-notrace',
+  maxGraphDepth: '--max-graph-depth', live: '--live', liveSteps: '--live-steps', livepatch: '--livepatch', module: '--module',
+};
+
+/** The run options to record with a run, or undefined when none was given (a plain run). */
+function runOptionsOf(opts: RunCliOptions): ReplayRunOptions | undefined {
+  const run: ReplayRunOptions = {
+    filter: opts.filter, notrace: opts.notrace, graphFunction: opts.graphFunction, graphNotrace: opts.graphNotrace,
+    livepatch: opts.livepatch, module: opts.module,
+    ...(opts.tracer !== undefined ? { tracer: opts.tracer } : {}),
+    ...(opts.maxGraphDepth !== undefined ? { maxGraphDepth: opts.maxGraphDepth } : {}),
+    ...(opts.live !== undefined ? { live: opts.live, liveSteps: opts.liveSteps } : {}),
+  };
+  const any = RUN_OPTION_LISTS.some((k) => run[k].length > 0) || Object.keys(RUN_OPTION_SCALARS).some((k) => k in run);
+  return any ? run : undefined;
+}
+
+/**
+ * A replay reruns the recorded run's tracing, live-patching and module options: those not given again
+ * are taken from the file; one given with another value is refused (the decisions would not match).
+ */
+function applyRecordedRunOptions(opts: RunCliOptions, given: GivenFn, replay: ReplayFile, file: string): void {
+  const rec: ReplayRunOptions = replay.run ?? { filter: [], notrace: [], graphFunction: [], graphNotrace: [], livepatch: [], module: [] };
+  const differ: string[] = [];
+  for (const k of Object.keys(RUN_OPTION_FLAGS) as (keyof ReplayRunOptions)[]) {
+    const want = JSON.stringify(rec[k] ?? null);
+    if (given(k) && JSON.stringify(opts[k] ?? null) !== want) differ.push(RUN_OPTION_FLAGS[k]);
+  }
+  if (differ.length > 0) {
+    const recorded = (Object.keys(RUN_OPTION_FLAGS) as (keyof ReplayRunOptions)[]).flatMap((k) => {
+      const v = rec[k];
+      return (v === undefined ? [] : Array.isArray(v) ? v : [v]).map((x) => `${RUN_OPTION_FLAGS[k]} ${String(x)}`);
+    });
+    throw new UsageError(`${differ.join(', ')}: not what the replay file ${file} recorded (${recorded.length > 0 ? recorded.join(' ') : 'none of them'}); ` +
+      'drop them to rerun the recorded ones, or record a new run');
+  }
+  Object.assign(opts, rec);
+}
+
 function loadReplay(opts: RunCliOptions, given: GivenFn): ReplayFile | undefined {
   if (!opts.replay) return undefined;
   const fixed = REPLAY_FIXED.filter(([k]) => given(k)).map(([, flag]) => flag);
@@ -182,6 +223,7 @@ function describeCpu(result: RunResult, i: number): string {
 
 function runCommand(opts: RunCliOptions, given: GivenFn): number {
   const replay = loadReplay(opts, given);
+  if (replay && opts.replay) applyRecordedRunOptions(opts, given, replay, opts.replay);
   if (opts.record) {
     const why = unwritableReason(opts.record);
     if (why) throw new UsageError(`--record ${opts.record}: cannot write the replay file there: ${why}`);
@@ -331,6 +373,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     try {
       writeReplay(recordPath, {
         format: REPLAY_FORMAT, version: REPLAY_VERSION, kernel: file, kernelSha256, config,
+        ...(runOptionsOf(opts) ? { run: runOptionsOf(opts) } : {}),
         outcome: { exitReason: result.exitReason, steps: result.steps, summary: result.violation?.summary ?? result.error },
         choices: result.choices,
       });

@@ -17,12 +17,35 @@ export interface ReplayConfig {
   maxSteps: number;
 }
 
+/**
+ * The options beyond the configuration that shape a run's decisions (what runs, and so what the
+ * chooser is asked): tracing, live patching, modules. Recorded with the run; absent for a plain run.
+ */
+export interface ReplayRunOptions {
+  tracer?: string;
+  filter: string[];
+  notrace: string[];
+  graphFunction: string[];
+  graphNotrace: string[];
+  maxGraphDepth?: number;
+  live?: string;
+  liveSteps?: number;
+  livepatch: string[];
+  module: string[];
+}
+
+/** The list fields of ReplayRunOptions, and the optional scalar ones with their types. */
+export const RUN_OPTION_LISTS = ['filter', 'notrace', 'graphFunction', 'graphNotrace', 'livepatch', 'module'] as const;
+export const RUN_OPTION_SCALARS = { tracer: 'string', maxGraphDepth: 'number', live: 'string', liveSteps: 'number' } as const;
+
 export interface ReplayFile {
   format: typeof REPLAY_FORMAT;
   version: number;
   kernel: string;
   kernelSha256: string;
   config: ReplayConfig;
+  /** Tracing, live-patching and module options of the recorded run (absent: none were given). */
+  run?: ReplayRunOptions;
   /** What the recorded run ended with, for reference when replaying. */
   outcome: { exitReason: string; steps: number; summary?: string };
   /** Decisions as [kind, options, answer]. */
@@ -127,6 +150,7 @@ export function readReplay(path: string): ReplayFile {
   }
   if (r.kernel !== undefined && typeof r.kernel !== 'string') throw new ReplayError(`${path}: field 'kernel' is not a file name: ${JSON.stringify(r.kernel)}`);
   if (typeof r.kernelSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.kernelSha256)) throw new ReplayError(`${path}: field 'kernelSha256' is missing or not a SHA-256 in hex`);
+  if (r.run !== undefined) checkRunOptions(path, r.run);
   if (!Array.isArray(r.choices)) throw new ReplayError(`${path}: field 'choices' is missing or not a list`);
   r.choices.forEach((ch, i) => {
     if (!Array.isArray(ch) || ch.length !== 3 || !KINDS.has(ch[0] as string) || !Number.isInteger(ch[1]) || !Number.isInteger(ch[2]) || ch[2] < 0 || ch[2] >= ch[1]) {
@@ -134,4 +158,17 @@ export function readReplay(path: string): ReplayFile {
     }
   });
   return r as ReplayFile;
+}
+
+function checkRunOptions(path: string, run: unknown): void {
+  if (typeof run !== 'object' || run === null || Array.isArray(run)) throw new ReplayError(`${path}: field 'run' is not an object`);
+  const o = run as Record<string, unknown>;
+  for (const k of RUN_OPTION_LISTS) {
+    const v = o[k];
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ReplayError(`${path}: run option '${k}' is not a list of strings: ${JSON.stringify(v)}`);
+  }
+  for (const [k, type] of Object.entries(RUN_OPTION_SCALARS)) {
+    const v = o[k];
+    if (v !== undefined && typeof v !== type) throw new ReplayError(`${path}: run option '${k}' is not a ${type}: ${JSON.stringify(v)}`);
+  }
 }
