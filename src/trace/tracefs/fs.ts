@@ -1,0 +1,258 @@
+// The tracefs filesystem model: directories, files with the kernel's open/read/write/release split and errnos, path lookup (fs/tracefs/inode.c, and the file_operations of kernel/trace/trace.c). `ftsim shell` and the FUSE mount both serve this one model.
+
+/** The errnos tracefs handlers return (negated, as the kernel's). */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const EINTR = 4;
+export const EIO = 5;
+export const EBADF = 9;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const EEXIST = 17;
+export const ENODEV = 19;
+export const ENOTDIR = 20;
+export const EISDIR = 21;
+export const EINVAL = 22;
+export const ENOSPC = 28;
+export const ESPIPE = 29;
+export const ENOTEMPTY = 39;
+
+/** strerror() of an errno (positive or negative), as bash and coreutils print it on Linux. */
+export function strerror(err: number): string {
+  const texts: Record<number, string> = {
+    [EPERM]: 'Operation not permitted', [ENOENT]: 'No such file or directory', [EINTR]: 'Interrupted system call',
+    [EIO]: 'Input/output error', [EBADF]: 'Bad file descriptor', [EAGAIN]: 'Resource temporarily unavailable',
+    [ENOMEM]: 'Cannot allocate memory', [EACCES]: 'Permission denied', [EFAULT]: 'Bad address',
+    [EBUSY]: 'Device or resource busy', [EEXIST]: 'File exists', [ENODEV]: 'No such device',
+    [ENOTDIR]: 'Not a directory', [EISDIR]: 'Is a directory', [EINVAL]: 'Invalid argument',
+    [ENOSPC]: 'No space left on device', [ESPIPE]: 'Illegal seek', [ENOTEMPTY]: 'Directory not empty',
+  };
+  return texts[Math.abs(err)] ?? `Unknown error ${Math.abs(err)}`;
+}
+
+/** How a file is opened (O_RDONLY / O_WRONLY / O_RDWR, O_TRUNC, O_APPEND, O_NONBLOCK). */
+export interface OpenFlags {
+  read: boolean;
+  write: boolean;
+  trunc: boolean;
+  append: boolean;
+  nonblock?: boolean;
+}
+
+export const O_RDONLY: OpenFlags = { read: true, write: false, trunc: false, append: false };
+/** What `echo x > file` opens with. */
+export const O_WRONLY_TRUNC: OpenFlags = { read: false, write: true, trunc: true, append: false };
+/** What `echo x >> file` opens with. */
+export const O_WRONLY_APPEND: OpenFlags = { read: false, write: true, trunc: false, append: true };
+
+/**
+ * One open file (struct file with its private data). Reads and writes return a byte count or a
+ * negative errno; release returns 0 or a negative errno (close()'s result).
+ */
+export interface OpenFile {
+  /** Read up to `len` bytes at `pos`; an empty result is end of file (or, for a pipe, nothing yet). */
+  read?(pos: number, len: number): Uint8Array | number;
+  /** Write `data` at the file position; returns the bytes taken or -errno. */
+  write?(data: Uint8Array): number;
+  release?(): number;
+}
+
+export interface FileNode {
+  kind: 'file';
+  /** Permission bits as ls shows them (0o444 read-only, 0o644 read-write, 0o200 write-only). */
+  mode: number;
+  /** The kernel's .open: per-open state, or -errno (a write-open of a read-only file is -EACCES before this). */
+  open(flags: OpenFlags): OpenFile | number;
+}
+
+export interface DirNode {
+  kind: 'dir';
+  mode: number;
+  /** The entries in the order `ls -f` shows them. */
+  entries(): Iterable<[string, Node]>;
+  lookup(name: string): Node | undefined;
+  /** mkdir inside this directory (instances/): 0 or -errno; absent = -EPERM. */
+  mkdir?(name: string): number;
+  rmdir?(name: string): number;
+}
+
+export type Node = FileNode | DirNode;
+
+/** A directory whose entries are added by the code that builds the tree. */
+export class StaticDir implements DirNode {
+  readonly kind = 'dir';
+  private readonly map = new Map<string, Node>();
+  constructor(public mode = 0o755) {}
+  add(name: string, node: Node): Node {
+    if (name === '' || name.includes('/') || name === '.' || name === '..') throw new Error(`tracefs: bad entry name '${name}'`);
+    if (this.map.has(name)) throw new Error(`tracefs: '${name}' already exists`);
+    this.map.set(name, node);
+    return node;
+  }
+  /** The subdirectory `name`, made if missing. */
+  dir(name: string): StaticDir {
+    const n = this.map.get(name);
+    if (n instanceof StaticDir) return n;
+    if (n !== undefined) throw new Error(`tracefs: '${name}' is not a directory`);
+    const d = new StaticDir();
+    this.map.set(name, d);
+    return d;
+  }
+  remove(name: string): boolean {
+    return this.map.delete(name);
+  }
+  entries(): Iterable<[string, Node]> {
+    return this.map.entries();
+  }
+  lookup(name: string): Node | undefined {
+    return this.map.get(name);
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('latin1');
+
+export function bytes(text: string): Uint8Array {
+  return enc.encode(text);
+}
+
+export function text(data: Uint8Array): string {
+  return dec.decode(data);
+}
+
+/** Reads of a text fixed at open time (seq_file: the kernel formats as the reader asks, the result is the same). */
+export function textReader(produce: () => string): OpenFile['read'] {
+  let content: Uint8Array | null = null;
+  return (pos, len) => {
+    content ??= bytes(produce());
+    return content.subarray(Math.min(pos, content.length), Math.min(pos + len, content.length));
+  };
+}
+
+/**
+ * A read-only file whose text is made at open (most of tracefs: available_tracers, enabled_functions...).
+ * Opening it for writing is -EACCES, as its 0444 mode makes it for a non-root user and tracefs makes it
+ * for root too (no .write).
+ */
+export function roFile(produce: () => string, mode = 0o444): FileNode {
+  return {
+    kind: 'file', mode,
+    open: (f) => (f.write ? -EACCES : { read: textReader(produce) }),
+  };
+}
+
+/**
+ * A read-write control file: reads give `show()`, each write() call is handed to `store` as text (the
+ * kernel parses each write call on its own), and an O_TRUNC open calls `truncate` first if given.
+ */
+export function rwFile(show: () => string, store: (text: string) => number, opts: { mode?: number; truncate?: () => number } = {}): FileNode {
+  return {
+    kind: 'file', mode: opts.mode ?? 0o644,
+    open: (f) => {
+      if (f.write && f.trunc && opts.truncate) {
+        const e = opts.truncate();
+        if (e < 0) return e;
+      }
+      return {
+        read: f.read ? textReader(show) : undefined,
+        write: f.write ? (data) => {
+          const r = store(text(data));
+          return r < 0 ? r : data.length;
+        } : undefined,
+      };
+    },
+  };
+}
+
+/** A write-only file (trace_marker): reads are -EINVAL as the kernel's (no .read). */
+export function woFile(store: (text: string) => number, mode = 0o200): FileNode {
+  return {
+    kind: 'file', mode,
+    open: (f) => (f.read && !f.write ? -EINVAL : {
+      write: (data) => {
+        const r = store(text(data));
+        return r < 0 ? r : data.length;
+      },
+    }),
+  };
+}
+
+/** A path resolved against a working directory: absolute segments from the root, '.' and '..' folded. */
+export function normalize(path: string, cwd = '/'): string[] {
+  const parts = (path.startsWith('/') ? path : `${cwd}/${path}`).split('/');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The filesystem: lookup by path, and whole-file helpers with the kernel's open/write/release order. */
+export class Tracefs {
+  constructor(readonly root: DirNode) {}
+
+  /** The node at `path`, or -ENOENT / -ENOTDIR. */
+  lookup(path: string, cwd = '/'): Node | number {
+    let n: Node = this.root;
+    for (const seg of normalize(path, cwd)) {
+      if (n.kind !== 'dir') return -ENOTDIR;
+      const next: Node | undefined = n.lookup(seg);
+      if (next === undefined) return -ENOENT;
+      n = next;
+    }
+    return n;
+  }
+
+  /** open(2): -EISDIR for a directory opened for writing, -EACCES for a write to a read-only file. */
+  open(path: string, flags: OpenFlags, cwd = '/'): OpenFile | number {
+    const n = this.lookup(path, cwd);
+    if (typeof n === 'number') return n;
+    if (n.kind === 'dir') return flags.write ? -EISDIR : -EISDIR;
+    if (flags.write && (n.mode & 0o222) === 0) return -EACCES;
+    return n.open(flags);
+  }
+
+  /** Read a whole file in chunks of `chunk` bytes (what cat does); -errno on failure. */
+  read(path: string, cwd = '/', chunk = 4096): string | number {
+    const f = this.open(path, O_RDONLY, cwd);
+    if (typeof f === 'number') return f;
+    if (f.read === undefined) return -EINVAL;
+    const parts: Uint8Array[] = [];
+    let pos = 0;
+    try {
+      for (;;) {
+        const r = f.read(pos, chunk);
+        if (typeof r === 'number') return r;
+        if (r.length === 0) break;
+        parts.push(r.slice());
+        pos += r.length;
+      }
+    } finally {
+      f.release?.();
+    }
+    return parts.map(text).join('');
+  }
+
+  /**
+   * `echo TEXT > path` (or `>>` with append): open (O_TRUNC takes effect here), one write, release.
+   * Returns 0, or the first -errno (the write's, else release's); as in the kernel, what open and
+   * release did stands even when the write failed.
+   */
+  write(path: string, data: string, opts: { append?: boolean; cwd?: string } = {}): number {
+    const f = this.open(path, opts.append ? O_WRONLY_APPEND : O_WRONLY_TRUNC, opts.cwd);
+    if (typeof f === 'number') return f;
+    let err = 0;
+    if (f.write === undefined) err = -EINVAL;
+    else {
+      const r = f.write(bytes(data));
+      if (r < 0) err = r;
+    }
+    const rel = f.release?.() ?? 0;
+    return err < 0 ? err : rel;
+  }
+}
