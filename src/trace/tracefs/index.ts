@@ -52,7 +52,7 @@ export function runKernelCall<T>(ctx: TracefsContext, call: FtraceCall<T>): T | 
   const k = ctx.b.kernel;
   const ft = ctx.b.ftrace;
   if (ft === undefined) return -ENODEV;
-  if (k.cpus.every((c) => c.halted) && k.steps > 0) {
+  if (k.cpus.every((c) => c.halted) && k.cpus.some((c) => c.retired > 0)) {
     for (let i = 0; i < CALL_BUDGET; i++) {
       const r = call.next();
       if (r.done) return r.value;
@@ -61,7 +61,7 @@ export function runKernelCall<T>(ctx: TracefsContext, call: FtraceCall<T>): T | 
   }
   let out: { r: T } | null = null;
   // before the entry point: step by step, so that no guest instruction runs once the call returned
-  const early = k.steps === 0;
+  const early = k.cpus.every((c) => c.retired === 0);
   if (early) ft.arch.startLive(0, call, (r) => { out = { r }; });
   else ft.arch.startLiveTask(0, call, (r) => { out = { r }; });
   const start = k.steps;
