@@ -709,6 +709,22 @@ export class FtraceCore {
     }
   }
 
+  /**
+   * ftrace_regex_release's install: replace the ops' filter (enable) or notrace hash with `hash`, built by
+   * the caller (a tracefs file's copy), and patch the sites (ftrace_hash_move_and_update_ops under ftrace_lock).
+   */
+  *ftraceInstallHash(ops: FtraceOps, hash: FtraceHash, enable: boolean): FtraceCall<number> {
+    if (this.disabled) return -ENODEV;
+    yield* this.lock();
+    try {
+      if (this.disabled) return -ENODEV;
+      this.hashOwners.add(ops);
+      return yield* this.hashMoveAndUpdateOps(ops, new Set(hash), enable);
+    } finally {
+      this.unlock();
+    }
+  }
+
   /** ftrace_hash_move_and_update_ops: install the new hash; for a registered ops, recount and patch. */
   private *hashMoveAndUpdateOps(ops: FtraceOps, hash: FtraceHash, enable: boolean): FtraceCall<number> {
     if (enable && ops.has(FTRACE_OPS_FL_ENABLED) && ops.has(FTRACE_OPS_FL_IPMODIFY)) {

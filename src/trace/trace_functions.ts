@@ -35,6 +35,13 @@ export class TraceArray {
   private busy = false;
   /** Events written (in the buffer or overrun) that tracer switches cleared, for accounting in tests. */
   eventsCleared = 0;
+  /** tracing_on (tracer_tracing_is_on): while false, tracers' writes to the buffer are dropped (the traceon/traceoff function commands flip it). */
+  tracingOn = true;
+  /** set_ftrace_pid / set_ftrace_notrace_pid (null: no list): the function tracer skips the tasks they exclude (ftrace_pid_func). */
+  ftracePids: Set<number> | null = null;
+  ftraceNoPids: Set<number> | null = null;
+  /** Option function-fork: children of a listed task join the pid lists (the options file sets it). */
+  functionFork = false;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
@@ -112,6 +119,11 @@ export class TraceArray {
     return { flags, pc };
   }
 
+  /** trace_ignore_this_task: a pid filter excludes `pid` (not in set_ftrace_pid, or in set_ftrace_notrace_pid). */
+  ftraceIgnorePid(pid: number): boolean {
+    return (this.ftracePids !== null && !this.ftracePids.has(pid)) || (this.ftraceNoPids !== null && this.ftraceNoPids.has(pid));
+  }
+
   /** The latency flags alone (TRACE_FLAG_*). */
   genCtx(cpu: Cpu): number {
     return this.traceCtx(cpu).flags;
@@ -123,6 +135,7 @@ export class TraceArray {
    * is: the machine time of the traced call, so that a CPU started late does not restart at 0.
    */
   traceFunction(cpu: Cpu, ip: bigint, parentIp: bigint): void {
+    if (!this.tracingOn) return;
     const task = this.kernel.sched.current[cpu.id];
     if (!this.savedCmdlines.has(task.pid)) this.savedCmdlines.set(task.pid, task.name);
     const ctx = this.traceCtx(cpu);
@@ -177,6 +190,7 @@ export class FunctionTracer implements Tracer {
       this.ops = new FtraceOps('function_trace_call', (ip, parentIp) => {
         const cpu = tr.arch.current;
         if (cpu === null) return;
+        if ((tr.ftracePids !== null || tr.ftraceNoPids !== null) && tr.ftraceIgnorePid(tr.kernel.sched.current[cpu.id].pid)) return;
         this.calls++;
         tr.traceFunction(cpu, ip, parentIp);
       });
