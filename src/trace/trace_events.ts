@@ -126,9 +126,10 @@ export class TraceEvents {
     const task = tr.kernel.sched.current[cpuId];
     const ctx = tr.traceCtx(cpu);
     const flags = ctx.flags | extraFlags;
+    // the generic CPU/COMM fields, shadowed by an event field of the same name (sched_wakeup's comm)
     const values: FieldValues = {
-      ...fields(), common_type: file.call.id, common_flags: flags, common_preempt_count: ctx.pc, common_pid: task.pid,
       CPU: cpuId, cpu: cpuId, COMM: task.name, comm: task.name,
+      ...fields(), common_type: file.call.id, common_flags: flags, common_preempt_count: ctx.pc, common_pid: task.pid,
     };
     for (const t of file.triggers) if (t.filter === null) this.fire(t, cpu, task);
     if (file.enabled && tr.tracingOn && (file.filter === null || filterMatch(file.filter, values))) {
