@@ -8,7 +8,7 @@ import type { KernelSnapshot } from '../src/kernel/kernel.js';
 import { TraceArray } from '../src/trace/trace_functions.js';
 import { buildTracefs, type TracefsContext } from '../src/trace/tracefs/index.js';
 import { EEXIST, EINVAL, EPERM, type Tracefs } from '../src/trace/tracefs/fs.js';
-import { formatErrorLog, traceEvents } from '../src/trace/trace_events.js';
+import { formatErrorLog, releaseTraceEvents, traceEvents } from '../src/trace/trace_events.js';
 
 const image = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url)));
 
@@ -193,7 +193,15 @@ describe('event lines in trace on 2 CPUs', () => {
     }
     const cpus = new Set(sw.map((l) => re.exec(l)![3]));
     expect(cpus.size).toBe(2);
-    expect(ls.some((l) => /: sched_wakeup_new: comm=\S+ pid=\d+ prio=120 target_cpu=00[01]$/.test(l))).toBe(true);
+    // wakeup_new: recorded by the forking task, naming the child
+    const wk = ls.filter((l) => l.includes(' sched_wakeup_new: '));
+    expect(wk.length).toBeGreaterThan(0);
+    for (const l of wk) {
+      const g = /^ +(\S+)-(\d+) .*: sched_wakeup_new: comm=(\S+) pid=(\d+) prio=120 target_cpu=00[01]$/.exec(l);
+      expect(g, l).not.toBeNull();
+      expect(g![4]).not.toBe(g![2]);
+      expect(g![3]).not.toBe(g![1]);
+    }
     expect(ls.some((l) => /: local_timer_entry: vector=236$/.test(l))).toBe(true);
     expect(ls.some((l) => /: local_timer_exit: vector=236$/.test(l))).toBe(true);
     const fork = ls.filter((l) => l.includes(' sched_process_fork: '));
@@ -377,5 +385,30 @@ describe('triggers', () => {
     m2.run(2_000_000);
     expect(traceText(m2)).not.toContain('<stack trace>');
     expect(traceText(m2)).toContain('sched_switch:');
+  });
+});
+
+describe('trace arrays', () => {
+  it('each trace array has its own enables; a released one records nothing more', () => {
+    const m = machine(2);
+    const other = new TraceArray(m.b.kernel, m.b.ftrace!.core, m.b.ftrace!.arch, { sizeKb: 1024 });
+    const ev2 = traceEvents(other);
+    expect(ev2.setClrWord('sched:sched_switch', true)).toBe(0);
+    m.run(1_000_000);
+    expect(lines(m)).toEqual([]);
+    const n = other.buffer.totalEntries().written;
+    expect(n).toBeGreaterThan(0);
+    expect(read(m, 'set_event')).toBe('');
+    releaseTraceEvents(other);
+    m.run(1_000_000);
+    expect(other.buffer.totalEntries().written).toBe(n);
+  });
+
+  it('error_log keeps the newest 16 entries', () => {
+    const m = machine(1, false);
+    const ev = traceEvents(m.tr);
+    for (let i = 0; i < 20; i++) expect(m.fs.write('events/sched/sched_switch/filter', `bad${i} == 1`)).toBe(-EINVAL);
+    expect(ev.errorLog.length).toBe(16);
+    expect(ev.errorLog[0]!.cmd).toBe('bad4 == 1');
   });
 });

@@ -2,7 +2,8 @@
 
 import type { Cpu } from '../machine/x86/cpu.js';
 import { LOCAL_TIMER_VECTOR } from '../kernel/layout.js';
-import type { Task } from '../kernel/sched.js';
+import type { SchedObserver, Task } from '../kernel/sched.js';
+import type { EntryObserver } from '../kernel/traps.js';
 import { TRACE_FLAG_HARDIRQ } from './ring_buffer.js';
 import type { TraceArray } from './trace_functions.js';
 import {
@@ -16,6 +17,8 @@ import {
 
 const EINVAL = 22;
 const EEXIST = 17;
+/** TRACING_LOG_ERRS_MAX: error_log keeps the newest 16 entries. */
+const LOG_ERRS_MAX = 16;
 /** Task priority of every task here (nice 0: MAX_RT_PRIO + 20). */
 const PRIO = 120;
 
@@ -72,7 +75,20 @@ export class TraceEvents {
     registerEventPrinters();
     this.files = EVENT_CALLS.map((call) => ({ call, enabled: false, filter: null, filterText: null, triggers: [] }));
     const k = tr.kernel;
-    k.sched.observers.push({
+    k.sched.observers.push(this.schedObserver);
+    k.traps.observers.push(this.trapObserver);
+  }
+
+  /** Unhook the tracepoints (an instance's rmdir): its events can no longer record. */
+  release(): void {
+    const k = this.tr.kernel;
+    const i = k.sched.observers.indexOf(this.schedObserver);
+    if (i >= 0) k.sched.observers.splice(i, 1);
+    const j = k.traps.observers.indexOf(this.trapObserver);
+    if (j >= 0) k.traps.observers.splice(j, 1);
+  }
+
+  private readonly schedObserver: SchedObserver = {
       switch: (cpu, prev, next, prevDead) => this.onSwitch(cpu, prev, next, prevDead),
       fork: (cpu, parent, child) => this.hit('sched', 'sched_process_fork', cpu, () => ({
         parent_comm: parent.name, parent_pid: parent.pid, child_comm: child.name, child_pid: child.pid,
@@ -81,13 +97,17 @@ export class TraceEvents {
         comm: t.name, pid: t.pid, prio: PRIO, target_cpu: t.cpu,
       })),
       exit: (cpu, t) => this.hit('sched', 'sched_process_exit', cpu, () => ({ comm: t.name, pid: t.pid, prio: PRIO })),
-    });
-    k.traps.observers.push((cpu, _regs, vector) => {
-      if (vector !== LOCAL_TIMER_VECTOR) return;
-      this.hit('irq_vectors', 'local_timer_entry', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
-      this.hit('irq_vectors', 'local_timer_exit', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
-    });
-  }
+  };
+
+  /**
+   * The timer interrupt's host half (after the guest's tick_handler, before any switch it causes):
+   * local_timer_entry and local_timer_exit, both at that moment, in hardirq context.
+   */
+  private readonly trapObserver: EntryObserver = (cpu, _regs, vector) => {
+    if (vector !== LOCAL_TIMER_VECTOR) return;
+    this.hit('irq_vectors', 'local_timer_entry', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+    this.hit('irq_vectors', 'local_timer_exit', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+  };
 
   file(system: string, name: string): EventFile | undefined {
     const c = findEventCall(system, name);
@@ -170,6 +190,7 @@ export class TraceEvents {
   /** tracing_log_err. */
   logErr(loc: string, cmd: string, err: string, pos: number): void {
     this.errorLog.push({ ts: this.tr.kernel.cpus[0]!.now(), loc, err, cmd, pos });
+    if (this.errorLog.length > LOG_ERRS_MAX) this.errorLog.splice(0, this.errorLog.length - LOG_ERRS_MAX);
   }
 
   /**
@@ -315,6 +336,12 @@ export class TraceEvents {
 }
 
 const perArray = new WeakMap<TraceArray, TraceEvents>();
+
+/** Unhook and forget a trace array's events (instances/ rmdir). */
+export function releaseTraceEvents(tr: TraceArray): void {
+  perArray.get(tr)?.release();
+  perArray.delete(tr);
+}
 
 /** The events of a trace array, made (and hooked into the scheduler and the timer entry) on first use. */
 export function traceEvents(tr: TraceArray): TraceEvents {
