@@ -378,6 +378,16 @@ describe('triggers', () => {
     expect(txt.split('<stack trace>').length - 1).toBe(2);
     expect(txt).toMatch(/: <stack trace>\n => \S+\n/);
     expect(read(m, 'events/sched/sched_switch/trigger')).toBe('stacktrace:count=0\n');
+    // unconditional: the trigger runs before the record, so the stack comes first
+    expect(lines(m)[0]).toMatch(/: <stack trace>$/);
+    // conditional: it runs on the record, after it
+    const m3 = machine(2);
+    expect(m3.fs.write('events/sched/sched_switch/trigger', 'stacktrace:1 if next_pid >= 0')).toBe(0);
+    expect(m3.fs.write('events/sched/sched_switch/enable', '1')).toBe(0);
+    m3.run(1_000_000);
+    const l3 = lines(m3);
+    expect(l3[0]).toMatch(/: sched_switch: /);
+    expect(l3[1]).toMatch(/: <stack trace>$/);
     // negative control: a filter no switch matches
     const m2 = machine(2);
     expect(m2.fs.write('events/sched/sched_switch/trigger', 'stacktrace if next_pid == 77777')).toBe(0);

@@ -133,9 +133,11 @@ export class TraceEvents {
   }
 
   /**
-   * A tracepoint was hit on `cpu` (trace_event_raw_event_<call>): unconditional triggers first, then
-   * the record (if the event is enabled, tracing is on and the filter passes), then the triggers with
-   * a condition, evaluated on the record (event_triggers_post_call).
+   * A tracepoint was hit on `cpu` (trace_event_raw_event_<call>). Without any conditional trigger, the
+   * triggers run first, with no record (trace_trigger_soft_disabled): a stack trace lands before the
+   * event and a traceoff keeps the event out. Then the record (if the event is enabled, tracing is on
+   * and the filter passes). With a conditional trigger, every trigger runs after, on the record, those
+   * with a filter only when it matches (__event_trigger_test_discard, event_triggers_post_call).
    */
   private hit(system: string, name: string, cpuId: number, fields: () => Record<string, number | string>, extraFlags = 0): void {
     const file = this.file(system, name);
@@ -151,12 +153,14 @@ export class TraceEvents {
       CPU: cpuId, cpu: cpuId, COMM: task.name, comm: task.name,
       ...fields(), common_type: file.call.id, common_flags: flags, common_preempt_count: ctx.pc, common_pid: task.pid,
     };
-    for (const t of file.triggers) if (t.filter === null) this.fire(t, cpu, task);
+    // EVENT_FILE_FL_TRIGGER_COND: once any trigger has a condition, every trigger runs on the record
+    const cond = file.triggers.some((t) => t.filter !== null);
+    if (!cond) for (const t of file.triggers) this.fire(t, cpu, task);
     if (file.enabled && tr.tracingOn && (file.filter === null || filterMatch(file.filter, values))) {
       if (!tr.savedCmdlines.has(task.pid)) tr.savedCmdlines.set(task.pid, task.name);
       tr.buffer.writeRaw(cpuId, cpu.now(), task.pid, flags, ctx.pc, file.call.id, encodeFields(file.call, values));
     }
-    for (const t of file.triggers) if (t.filter !== null && filterMatch(t.filter, values)) this.fire(t, cpu, task);
+    if (cond) for (const t of file.triggers) if (t.filter === null || filterMatch(t.filter, values)) this.fire(t, cpu, task);
   }
 
   /** traceon/traceoff_count_trigger, stacktrace_count_trigger. */
