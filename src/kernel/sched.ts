@@ -37,8 +37,25 @@ export interface Task {
   stoppedIp: bigint;
 }
 
+/**
+ * What the scheduler's tracepoints see (the sched_switch / sched_wakeup_new / sched_process_fork /
+ * sched_process_exit call sites of kernel/sched/core.c, kernel/fork.c, kernel/exit.c). Each runs at
+ * the point the kernel traces it: `switch` before `current` changes (prev is still current on `cpu`),
+ * `fork` when a guest task spawns a child (HC_SPAWN; host-created tasks have no parent and no fork),
+ * `wakeup` when a new task is queued (`waker` is the CPU that queued it, or null for a host spawn),
+ * `exit` when the current task on `cpu` exits.
+ */
+export interface SchedObserver {
+  switch?(cpu: number, prev: Task, next: Task, prevDead: boolean): void;
+  fork?(cpu: number, parent: Task, child: Task): void;
+  wakeup?(waker: number | null, t: Task, isNew: boolean): void;
+  exit?(cpu: number, t: Task): void;
+}
+
 /** The task half of the ftsim kernel. */
 export class Sched {
+  /** Tracepoint observers (trace events): called in order, must not change the scheduler's state. */
+  readonly observers: SchedObserver[] = [];
   readonly tasks: Task[] = [];
   readonly current: Task[] = [];
   readonly runqueue: Task[][] = [];
@@ -124,9 +141,11 @@ export class Sched {
   }
 
   /** Create a task running guest function `fn(arg)` on `cpu`. */
-  spawn(fn: bigint, arg: bigint, cpu: number, name?: string): Task {
+  spawn(fn: bigint, arg: bigint, cpu: number, name?: string, parentCpu?: number): Task {
     const t = this.newTask(name ?? `kworker/${cpu}:${this.nextPid}`, cpu, this.allocStack(`task stack ${this.nextPid}`), false);
     this.initFrame(t, numToAddr(t.stack!.end), fn, arg);
+    if (parentCpu !== undefined) for (const o of this.observers) o.fork?.(parentCpu, this.current[parentCpu], t);
+    for (const o of this.observers) o.wakeup?.(parentCpu ?? null, t, true);
     this.runqueue[cpu].push(t);
     if (this.current[cpu].idle) this.sched.sendIpi(cpu, RESCHEDULE_VECTOR);
     return t;
@@ -144,7 +163,7 @@ export class Sched {
       return;
     }
     if (this.tasks.length >= MAX_TASKS) { cpu.setReg(RAX, BigInt(-EAGAIN)); return; }
-    const t = this.spawn(fn, arg, target);
+    const t = this.spawn(fn, arg, target, undefined, cpu.id);
     cpu.setReg(RAX, BigInt(t.pid));
   }
 
@@ -158,6 +177,7 @@ export class Sched {
   private hcExit(cpu: Cpu): void {
     const t = this.current[cpu.id];
     if (t.idle) throw new MachineViolation(2, cpu.id, cpu.rip, 'the idle task tried to exit', new Uint8Array(0));
+    for (const o of this.observers) o.exit?.(cpu.id, t);
     t.state = 'dead';
     this.slots.exit(t);
     if (this.liveTasks() === 0 && !this.sched.anyHostThread()) {
@@ -179,6 +199,7 @@ export class Sched {
     const rq = this.runqueue[id];
     if (rq.length === 0 && !prevDead) return regsAddr;
     const next = rq.length > 0 ? rq.shift()! : this.idleTasks[id];
+    for (const o of this.observers) o.switch?.(id, prev, next, prevDead);
     if (!prevDead) {
       prev.sp = regsAddr;
       prev.state = 'runnable';

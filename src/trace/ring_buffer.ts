@@ -35,6 +35,12 @@ export const TRACE_FN = 1;
 export const TRACE_PRINT = 5;
 export const TRACE_GRAPH_RET = 11;
 export const TRACE_GRAPH_ENT = 12;
+/**
+ * Not a trace_entry type: the decoded kind of every other event, whose entry type is a trace event's
+ * ID (the events of events/, the stack trace entry): a RawEvent carries its bytes, which the event's
+ * own code decodes and prints (trace_output.ts registerEventPrinter).
+ */
+export const TRACE_RAW_EVENT = 0;
 
 /** struct trace_entry's `flags` bits (include/linux/trace_events.h, enum trace_flag_type). */
 export const TRACE_FLAG_IRQS_OFF = 0x01;
@@ -96,7 +102,14 @@ export interface PrintEvent extends EventCommon {
   ip: number;
   text: string;
 }
-export type TraceEvent = FunctionEvent | GraphEntryEvent | GraphReturnEvent | PrintEvent;
+export interface RawEvent extends EventCommon {
+  type: typeof TRACE_RAW_EVENT;
+  /** The entry's type: the event's ID. */
+  id: number;
+  /** The whole payload, struct trace_entry included (fields at their format offsets). */
+  data: Uint8Array;
+}
+export type TraceEvent = FunctionEvent | GraphEntryEvent | GraphReturnEvent | PrintEvent | RawEvent;
 
 /** The figures of per_cpu/cpuN/stats. */
 export interface RingBufferCpuStats {
@@ -392,6 +405,19 @@ export class RingBuffer {
     return true;
   }
 
+  /**
+   * An event of another type (a trace event of events/): struct trace_entry with type `id`, then
+   * `body` as the event's fields from offset 8. Returns false when dropped.
+   */
+  writeRaw(cpu: number, ts: number, pid: number, flags: number, pc: number, id: number, body: Uint8Array): boolean {
+    const b = this.cpu(cpu);
+    const o = b.reserve(ts, 8 + body.length, this.overwrite);
+    if (o < 0) return false;
+    this.header(b, o, id, pid, flags, pc);
+    b.u8.set(body, o + 8);
+    return true;
+  }
+
   // ---- decoding ----
 
   /** Decode the event at the cursor into c.cached and compute the position after it; false at the end of the CPU's data. */
@@ -470,7 +496,8 @@ export class RingBuffer {
         return { type, ts, cpu, pid, flags, preemptCount, ip: dv.getFloat64(o + 8, true), text: textDecoder.decode(b.u8.subarray(o + 16, end)) };
       }
       default:
-        throw new Error(`ring buffer: CPU ${cpu} holds an event of unknown type ${type}`);
+        if (type === TRACE_RAW_EVENT) throw new Error(`ring buffer: CPU ${cpu} holds an event of type 0`);
+        return { type: TRACE_RAW_EVENT, id: type, ts, cpu, pid, flags, preemptCount, data: b.u8.slice(o, o + payload) };
     }
   }
 

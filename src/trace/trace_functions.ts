@@ -30,6 +30,8 @@ export class TraceArray {
   readonly buffer: RingBuffer;
   readonly tracers = new Map<string, Tracer>();
   current: Tracer;
+  /** tracing_on: when false, nothing new is written to the ring buffer (the traceon/traceoff triggers flip it). */
+  tracingOn = true;
   /** Every pid seen with its comm (saved_cmdlines). */
   readonly savedCmdlines = new Map<number, string>();
   private busy = false;

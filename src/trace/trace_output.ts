@@ -1,10 +1,10 @@
 // The text of `trace`, `trace_pipe` and per_cpu stats, byte for byte as the kernel prints it; mirrors kernel/trace/trace_output.c, trace.c's headers and trace_functions_graph.c.
 
 import {
-  TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT,
+  TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT, TRACE_RAW_EVENT,
   TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED,
   TRACE_FLAG_NEED_RESCHED_LAZY, TRACE_FLAG_NMI, TRACE_FLAG_PREEMPT_RESCHED, TRACE_FLAG_SOFTIRQ,
-  type EventCommon, type GraphEntryEvent, type GraphReturnEvent, type RingBuffer, type RingBufferCpuStats,
+  type EventCommon, type RawEvent, type GraphEntryEvent, type GraphReturnEvent, type RingBuffer, type RingBufferCpuStats,
   type TraceEvent, type TraceReader,
 } from './ring_buffer.js';
 
@@ -180,6 +180,15 @@ export function traceHeader(rb: RingBuffer, ctx: OutputContext): string {
 
 // ---- the default line format (function, nop and print events) ----
 
+/** Prints a trace event's own text (its trace_event_functions.trace): e.g. "sched_switch: prev_comm=...". */
+export type EventPrinter = (e: RawEvent, resolve: SymbolResolver) => string;
+const eventPrinters = new Map<number, EventPrinter>();
+
+/** Register how events of type `id` print (register_trace_event; the IDs are the same on every machine). */
+export function registerEventPrinter(id: number, p: EventPrinter): void {
+  eventPrinters.set(id, p);
+}
+
 /** trace_print_context: "comm-pid [cpu] flags timestamp: ". */
 function context(c: Ctx, e: EventCommon): string {
   if (!c.o.contextInfo) return '';
@@ -207,6 +216,10 @@ function defaultLine(c: Ctx, e: TraceEvent): string {
       return ctx + 'graph_ent: func=' + ipSym(c, e.func) + '\n';
     case TRACE_GRAPH_RET:
       return ctx + 'graph_ret: func=' + ipSym(c, e.func) + '\n';
+    case TRACE_RAW_EVENT: {
+      const p = eventPrinters.get(e.id);
+      return ctx + (p === undefined ? `Unknown type ${e.id}\n` : printText(p(e, c.resolve)));
+    }
   }
 }
 

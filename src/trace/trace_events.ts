@@ -1,0 +1,358 @@
+// Trace events of one trace array: enable state, filters and triggers per event, the tracepoints in the scheduler and the timer entry that record them, set_event's parser (kernel/trace/trace_events.c, trace_events_trigger.c).
+
+import type { Cpu } from '../machine/x86/cpu.js';
+import { LOCAL_TIMER_VECTOR } from '../kernel/layout.js';
+import type { SchedObserver, Task } from '../kernel/sched.js';
+import type { EntryObserver } from '../kernel/traps.js';
+import { TRACE_FLAG_HARDIRQ } from './ring_buffer.js';
+import type { TraceArray } from './trace_functions.js';
+import {
+  COMMON_FIELDS, EVENT_CALLS, EXIT_DEAD, GENERIC_FIELDS, TASK_REPORT_MAX, TRACE_STACK,
+  encodeFields, encodeStack, fieldName, findEventCall, registerEventPrinters, type TraceEventCall,
+} from './trace_events_defs.js';
+import {
+  FILTER_ERR_TEXT, FILT_ERR_ERRNO, filterErrorText, filterMatch, parseFilter,
+  type EventFilter, type FieldValues, type FilterError, type FilterField,
+} from './trace_events_filter.js';
+
+const EINVAL = 22;
+const EEXIST = 17;
+/** TRACING_LOG_ERRS_MAX: error_log keeps the newest 16 entries. */
+const LOG_ERRS_MAX = 16;
+/** Task priority of every task here (nice 0: MAX_RT_PRIO + 20). */
+const PRIO = 120;
+
+/** One error_log entry (struct tracing_log_err): when, where, what, the command and the caret's column. */
+export interface TracingLogErr {
+  ts: number;
+  loc: string;
+  err: string;
+  cmd: string;
+  pos: number;
+}
+
+/** error_log's text for these entries (tracing_err_log_seq_show). */
+export function formatErrorLog(errs: readonly TracingLogErr[]): string {
+  return errs.map((e) => {
+    const us = Math.floor(e.ts / 1000);
+    return `[${String(Math.floor(us / 1_000_000)).padStart(5)}.${String(us % 1_000_000).padStart(6, '0')}] ${e.loc}: error: ${e.err}\n` +
+      `  Command: ${e.cmd}\n` + ' '.repeat('  Command: '.length + e.pos) + '^\n';
+  }).join('');
+}
+
+export type TriggerCmd = 'traceon' | 'traceoff' | 'stacktrace';
+/** The trigger commands in the order `trigger` lists them. */
+export const TRIGGER_CMDS: readonly TriggerCmd[] = ['traceon', 'traceoff', 'stacktrace'];
+
+/** One trigger on an event (struct event_trigger_data). */
+export interface EventTrigger {
+  cmd: TriggerCmd;
+  /** -1: unlimited. */
+  count: number;
+  filter: EventFilter | null;
+}
+
+/** One event in one trace array (struct trace_event_file). */
+export interface EventFile {
+  call: TraceEventCall;
+  enabled: boolean;
+  /** The filter in force (null: none, or the last write failed). */
+  filter: EventFilter | null;
+  /** What the filter file shows (null: "none"); after a failed write, the error text. */
+  filterText: string | null;
+  triggers: EventTrigger[];
+}
+
+/** The events of one trace array and the tracepoints feeding them. */
+export class TraceEvents {
+  readonly files: EventFile[];
+  /** error_log's entries (the control files' error_log reads and clears this list). */
+  readonly errorLog: TracingLogErr[] = [];
+  /** Times each event's tracepoint was hit while it had a user (tests, statistics). */
+  hits = 0;
+
+  constructor(readonly tr: TraceArray) {
+    registerEventPrinters();
+    this.files = EVENT_CALLS.map((call) => ({ call, enabled: false, filter: null, filterText: null, triggers: [] }));
+    const k = tr.kernel;
+    k.sched.observers.push(this.schedObserver);
+    k.traps.observers.push(this.trapObserver);
+  }
+
+  /** Unhook the tracepoints (an instance's rmdir): its events can no longer record. */
+  release(): void {
+    const k = this.tr.kernel;
+    const i = k.sched.observers.indexOf(this.schedObserver);
+    if (i >= 0) k.sched.observers.splice(i, 1);
+    const j = k.traps.observers.indexOf(this.trapObserver);
+    if (j >= 0) k.traps.observers.splice(j, 1);
+  }
+
+  private readonly schedObserver: SchedObserver = {
+      switch: (cpu, prev, next, prevDead) => this.onSwitch(cpu, prev, next, prevDead),
+      fork: (cpu, parent, child) => this.hit('sched', 'sched_process_fork', cpu, () => ({
+        parent_comm: parent.name, parent_pid: parent.pid, child_comm: child.name, child_pid: child.pid,
+      })),
+      wakeup: (waker, t, isNew) => this.hit('sched', isNew ? 'sched_wakeup_new' : 'sched_wakeup', waker ?? t.cpu, () => ({
+        comm: t.name, pid: t.pid, prio: PRIO, target_cpu: t.cpu,
+      })),
+      exit: (cpu, t) => this.hit('sched', 'sched_process_exit', cpu, () => ({ comm: t.name, pid: t.pid, prio: PRIO })),
+  };
+
+  /**
+   * The timer interrupt's host half (after the guest's tick_handler, before any switch it causes):
+   * local_timer_entry and local_timer_exit, both at that moment, in hardirq context.
+   */
+  private readonly trapObserver: EntryObserver = (cpu, _regs, vector) => {
+    if (vector !== LOCAL_TIMER_VECTOR) return;
+    this.hit('irq_vectors', 'local_timer_entry', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+    this.hit('irq_vectors', 'local_timer_exit', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+  };
+
+  file(system: string, name: string): EventFile | undefined {
+    const c = findEventCall(system, name);
+    return c === undefined ? undefined : this.files.find((f) => f.call === c);
+  }
+
+  /** The files set_event, enable and available_events deal with (not the ftrace system's). */
+  enableable(): EventFile[] {
+    return this.files.filter((f) => !f.call.ignoreEnable);
+  }
+
+  systems(): string[] {
+    return [...new Set(this.files.map((f) => f.call.system))];
+  }
+
+  private onSwitch(cpu: number, prev: Task, next: Task, prevDead: boolean): void {
+    this.hit('sched', 'sched_switch', cpu, () => ({
+      prev_comm: prev.name, prev_pid: prev.pid, prev_prio: PRIO,
+      // a live task leaves the CPU preempted (timer or reschedule vector): TASK_REPORT_MAX, printed "R+"
+      prev_state: prevDead ? EXIT_DEAD : prev.idle ? 0 : TASK_REPORT_MAX,
+      next_comm: next.name, next_pid: next.pid, next_prio: PRIO,
+    }));
+  }
+
+  /**
+   * A tracepoint was hit on `cpu` (trace_event_raw_event_<call>). Without any conditional trigger, the
+   * triggers run first, with no record (trace_trigger_soft_disabled): a stack trace lands before the
+   * event and a traceoff keeps the event out. Then the record (if the event is enabled, tracing is on
+   * and the filter passes). With a conditional trigger, every trigger runs after, on the record, those
+   * with a filter only when it matches (__event_trigger_test_discard, event_triggers_post_call).
+   */
+  private hit(system: string, name: string, cpuId: number, fields: () => Record<string, number | string>, extraFlags = 0): void {
+    const file = this.file(system, name);
+    if (file === undefined || (!file.enabled && file.triggers.length === 0)) return;
+    this.hits++;
+    const tr = this.tr;
+    const cpu = tr.kernel.cpus[cpuId];
+    const task = tr.kernel.sched.current[cpuId];
+    const ctx = tr.traceCtx(cpu);
+    const flags = ctx.flags | extraFlags;
+    // the generic CPU/COMM fields, shadowed by an event field of the same name (sched_wakeup's comm)
+    const values: FieldValues = {
+      CPU: cpuId, cpu: cpuId, COMM: task.name, comm: task.name,
+      ...fields(), common_type: file.call.id, common_flags: flags, common_preempt_count: ctx.pc, common_pid: task.pid,
+    };
+    // EVENT_FILE_FL_TRIGGER_COND: once any trigger has a condition, every trigger runs on the record
+    const cond = file.triggers.some((t) => t.filter !== null);
+    if (!cond) for (const t of file.triggers) this.fire(t, cpu, task);
+    if (file.enabled && tr.tracingOn && (file.filter === null || filterMatch(file.filter, values))) {
+      if (!tr.savedCmdlines.has(task.pid)) tr.savedCmdlines.set(task.pid, task.name);
+      tr.buffer.writeRaw(cpuId, cpu.now(), task.pid, flags, ctx.pc, file.call.id, encodeFields(file.call, values));
+    }
+    if (cond) for (const t of file.triggers) if (t.filter === null || filterMatch(t.filter, values)) this.fire(t, cpu, task);
+  }
+
+  /** traceon/traceoff_count_trigger, stacktrace_count_trigger. */
+  private fire(t: EventTrigger, cpu: Cpu, task: Task): void {
+    const tr = this.tr;
+    if (t.cmd === 'traceon' && tr.tracingOn) return;
+    if (t.cmd === 'traceoff' && !tr.tracingOn) return;
+    if (t.count === 0) return;
+    if (t.count !== -1) t.count--;
+    if (t.cmd === 'traceon') tr.tracingOn = true;
+    else if (t.cmd === 'traceoff') tr.tracingOn = false;
+    else if (tr.tracingOn) {
+      // the stack: where the CPU is, then the task's shadow call stack (return addresses, interrupted ips), innermost first
+      const addrs = [cpu.rip];
+      const s = task.shadow;
+      for (let i = s.depth - 1; i >= 0; i--) addrs.push(s.addrs[i]!);
+      const ctx = tr.traceCtx(cpu);
+      tr.buffer.writeRaw(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, TRACE_STACK, encodeStack(addrs));
+    }
+  }
+
+  // ---- control ----
+
+  /** The fields a filter on this event may name. */
+  filterField(call: TraceEventCall, name: string): FilterField | undefined {
+    const own = [...COMMON_FIELDS, ...call.fields].find((fl) => fieldName(fl) === name);
+    if (own !== undefined) return { ...own, name };
+    return GENERIC_FIELDS.find((g) => g.name === name);
+  }
+
+  /** tracing_log_err. */
+  logErr(loc: string, cmd: string, err: string, pos: number): void {
+    this.errorLog.push({ ts: this.tr.kernel.cpus[0]!.now(), loc, err, cmd, pos });
+    if (this.errorLog.length > LOG_ERRS_MAX) this.errorLog.splice(0, this.errorLog.length - LOG_ERRS_MAX);
+  }
+
+  /**
+   * Write an event's filter (apply_event_filter): "0" clears; otherwise the new filter replaces the
+   * old even when it fails, disabled and showing the error (and the error goes to error_log).
+   */
+  setFilter(file: EventFile, text: string): number {
+    const s = text.replace(/\s+$/, '');
+    if (s.replace(/^\s+/, '') === '0') {
+      file.filter = null;
+      file.filterText = null;
+      return 0;
+    }
+    const r = parseFilter(s, (n) => this.filterField(file.call, n));
+    if ('errno' in r) {
+      this.recordFilterError(file, s, r);
+      return r.errno;
+    }
+    file.filter = r;
+    file.filterText = s;
+    return 0;
+  }
+
+  private recordFilterError(file: EventFile, s: string, e: FilterError): void {
+    file.filter = null;
+    file.filterText = filterErrorText(s, e);
+    if (e.code > 0) this.logErr('event filter parse error', s, FILTER_ERR_TEXT[e.code]!, e.pos);
+    else this.logErr('event filter parse error', s, FILTER_ERR_TEXT[FILT_ERR_ERRNO]!, 0);
+  }
+
+  /** Enable or disable one event (ftrace_event_enable_disable); the ftrace system's are -EINVAL. */
+  setEnabled(file: EventFile, on: boolean): number {
+    if (file.call.ignoreEnable) return -EINVAL;
+    file.enabled = on;
+    return 0;
+  }
+
+  /**
+   * __ftrace_set_clr_event: every event matching (`match`: an event or system name; `sub`: the system;
+   * `event`: the name; null for any). -EINVAL when nothing matched.
+   */
+  setClr(match: string | null, sub: string | null, event: string | null, on: boolean): number {
+    let ret = -EINVAL;
+    for (const f of this.enableable()) {
+      const c = f.call;
+      if (match !== null && match !== c.name && match !== c.system) continue;
+      if (sub !== null && sub !== c.system) continue;
+      if (event !== null && event !== c.name) continue;
+      f.enabled = on;
+      ret = 0;
+    }
+    return ret;
+  }
+
+  /** One word of set_event (ftrace_set_clr_event): "sys:event", "sys:", "sys:*", "*:event", ":event", "name". */
+  setClrWord(word: string, on: boolean): number {
+    const colon = word.indexOf(':');
+    if (colon < 0) return this.setClr(word, null, null, on);
+    let sub: string | null = word.slice(0, colon);
+    let event: string | null = word.slice(colon + 1);
+    if (sub === '' || sub === '*') sub = null;
+    if (event === '' || event === '*') event = null;
+    return this.setClr(null, sub, event, on);
+  }
+
+  /** set_event's text: every enabled event as system:name. */
+  setEventText(): string {
+    return this.enableable().filter((f) => f.enabled).map((f) => `${f.call.system}:${f.call.name}\n`).join('');
+  }
+
+  /** A system's (or all systems', for null) enable file: '0', '1', 'X' mixed, '?' none (system_enable_read). */
+  enableState(system: string | null): string {
+    let set = 0;
+    for (const f of this.enableable()) {
+      if (system !== null && f.call.system !== system) continue;
+      set |= f.enabled ? 2 : 1;
+      if (set === 3) break;
+    }
+    return '?01X'[set]! + '\n';
+  }
+
+  // ---- triggers ----
+
+  /** The trigger file's text (trigger_show / event_trigger_print). */
+  triggerText(file: EventFile): string {
+    if (file.triggers.length === 0) return `# Available triggers:\n#${TRIGGER_CMDS.map((c) => ' ' + c).join('')}\n`;
+    return file.triggers.map((t) => {
+      const count = t.count === -1 ? ':unlimited' : `:count=${t.count}`;
+      return t.cmd + count + (t.filter !== null ? ` if ${t.filter.text}\n` : '\n');
+    }).join('');
+  }
+
+  /**
+   * One write to a trigger file (trigger_process_regex, event_trigger_parse): `cmd[:N] [if filter]`,
+   * `!cmd` removes. Unknown command, bad count or bad filter: -EINVAL (a bad filter is not logged); the
+   * same command twice: -EEXIST.
+   */
+  writeTrigger(file: EventFile, text: string): number {
+    const buff = text.trim();
+    const m = /^([^: \t]*)[: \t]?(.*)$/s.exec(buff)!;
+    let command = m[1]!;
+    let next: string | null = m[2]!.trim();
+    if (next === '') next = null;
+    const remove = command.startsWith('!');
+    if (remove) command = command.slice(1);
+    const cmd = TRIGGER_CMDS.find((c) => c === command);
+    if (cmd === undefined) return -EINVAL;
+    if (remove) {
+      file.triggers = file.triggers.filter((t) => t.cmd !== cmd);
+      return 0;
+    }
+    let param: string | null = null;
+    let filterStr: string | null = null;
+    if (next !== null) {
+      if (!/^[0-9]/.test(next)) filterStr = next;
+      else {
+        const sp = next.search(/[ \t]/);
+        param = sp < 0 ? next : next.slice(0, sp);
+        const rest = sp < 0 ? '' : next.slice(sp).trim();
+        if (rest !== '') filterStr = rest;
+      }
+    }
+    let count = -1;
+    if (param !== null) {
+      const n = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(param) ? Number(param) : NaN;
+      if (!Number.isSafeInteger(n)) return -EINVAL;
+      count = n;
+    }
+    let filter: EventFilter | null = null;
+    if (filterStr !== null) {
+      const sp = filterStr.search(/[ \t]/);
+      const word = sp < 0 ? filterStr : filterStr.slice(0, sp);
+      if (word !== 'if' || sp < 0) return -EINVAL;
+      const expr = filterStr.slice(sp + 1);
+      const r = parseFilter(expr, (n) => this.filterField(file.call, n));
+      if ('errno' in r) return r.errno;
+      filter = r;
+    }
+    if (file.triggers.some((t) => t.cmd === cmd)) return -EEXIST;
+    file.triggers.push({ cmd, count, filter });
+    return 0;
+  }
+}
+
+const perArray = new WeakMap<TraceArray, TraceEvents>();
+
+/** Unhook and forget a trace array's events (instances/ rmdir). */
+export function releaseTraceEvents(tr: TraceArray): void {
+  perArray.get(tr)?.release();
+  perArray.delete(tr);
+}
+
+/** The events of a trace array, made (and hooked into the scheduler and the timer entry) on first use. */
+export function traceEvents(tr: TraceArray): TraceEvents {
+  let e = perArray.get(tr);
+  if (e === undefined) {
+    e = new TraceEvents(tr);
+    perArray.set(tr, e);
+  }
+  return e;
+}
