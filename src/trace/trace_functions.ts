@@ -30,14 +30,12 @@ export class TraceArray {
   readonly buffer: RingBuffer;
   readonly tracers = new Map<string, Tracer>();
   current: Tracer;
-  /** tracing_on: when false, nothing new is written to the ring buffer (the traceon/traceoff triggers flip it). */
-  tracingOn = true;
   /** Every pid seen with its comm (saved_cmdlines). */
   readonly savedCmdlines = new Map<number, string>();
   private busy = false;
   /** Events written (in the buffer or overrun) that tracer switches cleared, for accounting in tests. */
   eventsCleared = 0;
-  /** tracing_on (tracer_tracing_is_on): while false, tracers' writes to the buffer are dropped (the traceon/traceoff function commands flip it). */
+  /** tracing_on (tracer_tracing_is_on): while false, tracers' writes to the buffer are dropped (the traceon/traceoff function commands and event triggers flip it). */
   tracingOn = true;
   /** set_ftrace_pid / set_ftrace_notrace_pid (null: no list): the function tracer skips the tasks they exclude (ftrace_pid_func). */
   ftracePids: Set<number> | null = null;
