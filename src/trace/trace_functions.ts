@@ -12,7 +12,7 @@ import { HARDIRQ_MASK, NMI_MASK, PREEMPT_MASK, SOFTIRQ_MASK, SOFTIRQ_OFFSET, rea
 import {
   RingBuffer, TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ,
 } from './ring_buffer.js';
-import { renderTrace, type OutputContext } from './trace_output.js';
+import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
 
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
@@ -35,6 +35,11 @@ export class TraceArray {
   private busy = false;
   /** Events written (in the buffer or overrun) that tracer switches cleared, for accounting in tests. */
   eventsCleared = 0;
+  /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
+  textOptions: Partial<TraceTextOptions> = {};
+  graphOptions: Partial<GraphOptions> = {};
+  /** The record-cmd option: save the comm of each traced pid (saved_cmdlines). */
+  recordCmd = true;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
@@ -124,9 +129,14 @@ export class TraceArray {
    */
   traceFunction(cpu: Cpu, ip: bigint, parentIp: bigint): void {
     const task = this.kernel.sched.current[cpu.id];
-    if (!this.savedCmdlines.has(task.pid)) this.savedCmdlines.set(task.pid, task.name);
+    this.saveCmdline(task.pid, task.name);
     const ctx = this.traceCtx(cpu);
     this.buffer.writeFunction(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, addrToNum(ip), addrToNum(parentIp));
+  }
+
+  /** trace_save_cmdline: remember a pid's comm (not under norecord-cmd). */
+  saveCmdline(pid: number, comm: string): void {
+    if (this.recordCmd && !this.savedCmdlines.has(pid)) this.savedCmdlines.set(pid, comm);
   }
 
   /** The `trace` file's text. */
@@ -146,6 +156,8 @@ export class TraceArray {
       nrCpus: this.kernel.cpus.length,
       resolve: symbolize,
       comm: (pid) => this.savedCmdlines.get(pid) ?? this.kernel.sched.tasks.find((t) => t.pid === pid)?.name,
+      options: this.textOptions,
+      graph: this.graphOptions,
     };
   }
 }
