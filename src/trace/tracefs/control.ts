@@ -93,7 +93,7 @@ function tracePipeFile(ctx: TracefsContext, tr: TraceArray, cpu?: number): FileN
               if (o.reason !== 'max-steps') return new Uint8Array(0);
             }
           }
-          const out = pending.slice(0, len);
+          const out = pending.slice(0, Math.min(len, PIPE_READ_MAX));
           pending = pending.subarray(out.length);
           readSomething = true;
           return out;
