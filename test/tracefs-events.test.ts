@@ -414,11 +414,16 @@ describe('trace arrays', () => {
     expect(other.buffer.totalEntries().written).toBe(n);
   });
 
-  it('error_log keeps the newest 16 entries', () => {
+  it('error_log keeps the newest 8 entries (TRACING_LOG_ERRS_MAX), and the error_log file shows them', () => {
     const m = machine(1, false);
     const ev = traceEvents(m.tr);
     for (let i = 0; i < 20; i++) expect(m.fs.write('events/sched/sched_switch/filter', `bad${i} == 1`)).toBe(-EINVAL);
-    expect(ev.errorLog.length).toBe(16);
-    expect(ev.errorLog[0]!.cmd).toBe('bad4 == 1');
+    expect(ev.errorLog.length).toBe(8);
+    expect(ev.errorLog[0]!.cmd).toBe('bad12 == 1');
+    const log = m.fs.read('error_log');
+    expect(typeof log).toBe('string');
+    expect((log as string).match(/^\[ *\d+\.\d{6}\] event filter parse error: error: /gm)?.length).toBe(8);
+    expect(log as string).toContain('Command: bad19 == 1');
+    expect(log as string).not.toContain('Command: bad11 == 1');
   });
 });

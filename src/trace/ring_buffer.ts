@@ -340,6 +340,46 @@ export class RingBuffer {
     return b;
   }
 
+  /** ring_buffer_record_off/on (tracing_on) and ring_buffer_record_disable_cpu/enable_cpu (tracing_cpumask). */
+  private recordOff = false;
+  private readonly cpuRecordOff = new Set<number>();
+
+  /** Stop (false) or restart (true) recording on every CPU: writers are refused, nothing is counted as dropped. */
+  setRecording(on: boolean): void {
+    this.recordOff = !on;
+  }
+  /** True unless recording was switched off with setRecording(false). */
+  isRecording(): boolean {
+    return !this.recordOff;
+  }
+  /** Stop or restart recording on one CPU (tracing_cpumask). */
+  setCpuRecording(cpu: number, on: boolean): void {
+    this.cpu(cpu);
+    if (on) this.cpuRecordOff.delete(cpu);
+    else this.cpuRecordOff.add(cpu);
+  }
+
+  /** The buffer a writer on `cpu` may reserve in, or undefined when recording is off there. */
+  private writer(cpu: number): CpuBuffer | undefined {
+    const b = this.cpu(cpu);
+    return this.recordOff || this.cpuRecordOff.has(cpu) ? undefined : b;
+  }
+
+  /**
+   * Swap every CPU's pages and counters with `other` (ring_buffer_swap_cpu for each CPU: the snapshot's
+   * swap of the main and max buffers); readers of either follow the swap.
+   */
+  swap(other: RingBuffer): void {
+    if (other.nrCpus !== this.nrCpus) throw new RangeError('ring buffer: swap with a different CPU count');
+    for (let i = 0; i < this.nrCpus; i++) {
+      const a = this.cpus[i];
+      this.cpus[i] = other.cpus[i];
+      other.cpus[i] = a;
+      a.gen++;
+      this.cpus[i].gen++;
+    }
+  }
+
   // ---- writers (one reservation, no allocation) ----
 
   private header(b: CpuBuffer, off: number, type: number, pid: number, flags: number, pc: number): void {
@@ -351,7 +391,8 @@ export class RingBuffer {
 
   /** The function tracer's event (trace_function). Returns false when dropped. */
   writeFunction(cpu: number, ts: number, pid: number, flags: number, pc: number, ip: number, parentIp: number): boolean {
-    const b = this.cpu(cpu);
+    const b = this.writer(cpu);
+    if (b === undefined) return false;
     const o = b.reserve(ts, FN_PAYLOAD, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_FN, pid, flags, pc);
@@ -362,7 +403,8 @@ export class RingBuffer {
 
   /** function_graph's entry event (__trace_graph_entry). */
   writeGraphEntry(cpu: number, ts: number, pid: number, flags: number, pc: number, func: number, depth: number): boolean {
-    const b = this.cpu(cpu);
+    const b = this.writer(cpu);
+    if (b === undefined) return false;
     const o = b.reserve(ts, GRAPH_ENT_PAYLOAD, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_GRAPH_ENT, pid, flags, pc);
@@ -377,7 +419,8 @@ export class RingBuffer {
     cpu: number, ts: number, pid: number, flags: number, pc: number,
     func: number, depth: number, calltime: number, rettime: number, overrun = 0, retval = 0,
   ): boolean {
-    const b = this.cpu(cpu);
+    const b = this.writer(cpu);
+    if (b === undefined) return false;
     const o = b.reserve(ts, GRAPH_RET_PAYLOAD, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_GRAPH_RET, pid, flags, pc);
@@ -395,7 +438,8 @@ export class RingBuffer {
     let bytes = textEncoder.encode(text);
     const room = BUF_PAGE_SIZE - 16 - PRINT_HDR_PAYLOAD - 1;
     if (bytes.length > room) bytes = bytes.subarray(0, room);
-    const b = this.cpu(cpu);
+    const b = this.writer(cpu);
+    if (b === undefined) return false;
     const o = b.reserve(ts, PRINT_HDR_PAYLOAD + bytes.length + 1, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_PRINT, pid, flags, pc);

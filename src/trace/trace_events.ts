@@ -1,5 +1,6 @@
 // Trace events of one trace array: enable state, filters and triggers per event, the tracepoints in the scheduler and the timer entry that record them, set_event's parser (kernel/trace/trace_events.c, trace_events_trigger.c).
 
+import { logError } from './tracefs/control_state.js';
 import type { Cpu } from '../machine/x86/cpu.js';
 import { LOCAL_TIMER_VECTOR } from '../kernel/layout.js';
 import type { SchedObserver, Task } from '../kernel/sched.js';
@@ -17,8 +18,8 @@ import {
 
 const EINVAL = 22;
 const EEXIST = 17;
-/** TRACING_LOG_ERRS_MAX: error_log keeps the newest 16 entries. */
-const LOG_ERRS_MAX = 16;
+/** TRACING_LOG_ERRS_MAX: error_log keeps the newest 8 entries. */
+const LOG_ERRS_MAX = 8;
 /** Task priority of every task here (nice 0: MAX_RT_PRIO + 20). */
 const PRIO = 120;
 
@@ -195,6 +196,8 @@ export class TraceEvents {
   logErr(loc: string, cmd: string, err: string, pos: number): void {
     this.errorLog.push({ ts: this.tr.kernel.cpus[0]!.now(), loc, err, cmd, pos });
     if (this.errorLog.length > LOG_ERRS_MAX) this.errorLog.splice(0, this.errorLog.length - LOG_ERRS_MAX);
+    // what the error_log file shows
+    logError(this.tr, loc, err, cmd, pos);
   }
 
   /**

@@ -12,7 +12,7 @@ import { HARDIRQ_MASK, NMI_MASK, PREEMPT_MASK, SOFTIRQ_MASK, SOFTIRQ_OFFSET, rea
 import {
   RingBuffer, TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ,
 } from './ring_buffer.js';
-import { renderTrace, type OutputContext } from './trace_output.js';
+import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
 
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
@@ -30,18 +30,27 @@ export class TraceArray {
   readonly buffer: RingBuffer;
   readonly tracers = new Map<string, Tracer>();
   current: Tracer;
+  /**
+   * tracing_on (tracer_tracing_is_on): while false, the ring buffer refuses new events; the tracing_on
+   * file, the traceon/traceoff function commands and the event triggers all flip this one switch.
+   */
+  get tracingOn(): boolean { return this.buffer.isRecording(); }
+  set tracingOn(on: boolean) { this.buffer.setRecording(on); }
   /** Every pid seen with its comm (saved_cmdlines). */
   readonly savedCmdlines = new Map<number, string>();
   private busy = false;
   /** Events written (in the buffer or overrun) that tracer switches cleared, for accounting in tests. */
   eventsCleared = 0;
-  /** tracing_on (tracer_tracing_is_on): while false, tracers' writes to the buffer are dropped (the traceon/traceoff function commands and event triggers flip it). */
-  tracingOn = true;
   /** set_ftrace_pid / set_ftrace_notrace_pid (null: no list): the function tracer skips the tasks they exclude (ftrace_pid_func). */
   ftracePids: Set<number> | null = null;
   ftraceNoPids: Set<number> | null = null;
   /** Option function-fork: children of a listed task join the pid lists (the options file sets it). */
   functionFork = false;
+  /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
+  textOptions: Partial<TraceTextOptions> = {};
+  graphOptions: Partial<GraphOptions> = {};
+  /** The record-cmd option: save the comm of each traced pid (saved_cmdlines). */
+  recordCmd = true;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
@@ -137,9 +146,14 @@ export class TraceArray {
   traceFunction(cpu: Cpu, ip: bigint, parentIp: bigint): void {
     if (!this.tracingOn) return;
     const task = this.kernel.sched.current[cpu.id];
-    if (!this.savedCmdlines.has(task.pid)) this.savedCmdlines.set(task.pid, task.name);
+    this.saveCmdline(task.pid, task.name);
     const ctx = this.traceCtx(cpu);
     this.buffer.writeFunction(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, addrToNum(ip), addrToNum(parentIp));
+  }
+
+  /** trace_save_cmdline: remember a pid's comm (not under norecord-cmd). */
+  saveCmdline(pid: number, comm: string): void {
+    if (this.recordCmd && !this.savedCmdlines.has(pid)) this.savedCmdlines.set(pid, comm);
   }
 
   /** The `trace` file's text. */
@@ -159,6 +173,8 @@ export class TraceArray {
       nrCpus: this.kernel.cpus.length,
       resolve: symbolize,
       comm: (pid) => this.savedCmdlines.get(pid) ?? this.kernel.sched.tasks.find((t) => t.pid === pid)?.name,
+      options: this.textOptions,
+      graph: this.graphOptions,
     };
   }
 }

@@ -18,7 +18,7 @@ export class GraphTracer implements Tracer {
           const cpu = tr.arch.current;
           if (cpu === null) return false;
           const task = tr.kernel.sched.current[cpu.id];
-          if (!tr.savedCmdlines.has(task.pid)) tr.savedCmdlines.set(task.pid, task.name);
+          tr.saveCmdline(task.pid, task.name);
           this.entries++;
           const ctx = tr.traceCtx(cpu);
           tr.buffer.writeGraphEntry(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);

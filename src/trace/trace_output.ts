@@ -52,6 +52,8 @@ export interface OutputContext {
   comm: (pid: number) => string | undefined;
   options?: Partial<TraceTextOptions>;
   graph?: Partial<GraphOptions>;
+  /** Only this CPU's events and figures (per_cpu/cpuN/trace); all CPUs when undefined. */
+  cpu?: number;
 }
 
 interface Ctx {
@@ -173,7 +175,8 @@ export function traceHeader(rb: RingBuffer, ctx: OutputContext): string {
     return s;
   }
   if (!c.o.contextInfo) return s;
-  const { entries, written } = rb.totalEntries();
+  const { entries, written } = ctx.cpu === undefined ? rb.totalEntries()
+    : { entries: rb.entries(ctx.cpu), written: rb.entries(ctx.cpu) + rb.overrun(ctx.cpu) };
   s += `# entries-in-buffer/entries-written: ${entries}/${written}   #P:${c.nrCpus}\n#\n`;
   return s + (c.o.irqInfo ? IRQ_HELP_HEADER : PLAIN_HELP_HEADER);
 }
@@ -418,7 +421,22 @@ export function renderTrace(rb: RingBuffer, ctx: OutputContext): string {
   const c = fill(ctx);
   let overruns = false;
   for (let i = 0; i < rb.nrCpus; i++) if (rb.overrun(i) > 0) overruns = true;
-  return traceHeader(rb, ctx) + new LinePrinter(c, c.o.annotate && overruns).print(rb.iterator(), Infinity);
+  return traceHeader(rb, ctx) + new LinePrinter(c, c.o.annotate && overruns).print(cpuReader(rb.iterator(), ctx.cpu), Infinity);
+}
+
+/** A reader restricted to one CPU's events (or the reader itself when `cpu` is undefined). */
+function cpuReader(r: TraceReader, cpu: number | undefined): TraceReader {
+  if (cpu === undefined) return r;
+  return {
+    get lostEvents() { return r.lostEvents; },
+    peek: (c) => (c === cpu ? r.peek(c) : undefined),
+    advance: (c) => { if (c === cpu) r.advance(c); },
+    next: () => {
+      const e = r.peek(cpu);
+      if (e !== undefined) r.advance(cpu);
+      return e;
+    },
+  };
 }
 
 /**

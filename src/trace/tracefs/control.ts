@@ -1,13 +1,372 @@
 // tracefs control files of a trace array: tracers, the buffer and its per-CPU views, options, snapshot, trace_marker, error_log, instances/ (kernel/trace/trace.c).
 
-import type { TraceArray } from '../trace_functions.js';
-import type { StaticDir } from './fs.js';
-import type { InstanceRegistrar, TracefsContext } from './index.js';
+import { releaseTraceEvents } from '../trace_events.js';
+import { TraceArray } from '../trace_functions.js';
+import { TracePipe, formatStats, renderTrace } from '../trace_output.js';
+import {
+  EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM,
+  StaticDir, bytes, roFile, rwFile, textReader, woFile,
+  type DirNode, type FileNode, type Node, type OpenFile,
+} from './fs.js';
+import { runKernelCall, type InstanceRegistrar, type TracefsContext } from './index.js';
+import { registerOptionFiles } from './control_options.js';
+import {
+  allocSnapshot, controlState, freeSnapshot, setTracingOn, traceClockNow, tracingIsOn, type ControlState,
+} from './control_state.js';
+import { README_TEXT, TRACE_CLOCKS, formatCpumask, formatErrorLog, kstrtoul, parseCpumask } from './control_util.js';
 
-export function registerControlFiles(_dir: StaticDir, _ctx: TracefsContext, _tr: TraceArray, _top: boolean): void {
-  // filled in by the tracefs control-files work
+export { logError, setTracingOn, tracingIsOn, controlState } from './control_state.js';
+
+/** MAX_TRACER_SIZE: a current_tracer write is cut to this many bytes. */
+const MAX_TRACER_SIZE = 100;
+/** TRACE_BUF_SIZE: a trace_marker write is cut to this many bytes. */
+const TRACE_BUF_SIZE = 1024;
+/** A trace_pipe read returns at most a page less one byte (tracing_read_pipe). */
+const PIPE_READ_MAX = 4095;
+/** Steps a blocking trace_pipe read lets the machine run at a time while it waits, and in all. */
+export const PIPE_WAIT_CHUNK = 20_000;
+export const PIPE_WAIT_STEPS = 2_000_000;
+/** The largest buffer_size_kb ftsim allocates per CPU (larger is -ENOMEM, as a failed ring_buffer_resize). */
+const MAX_BUFFER_KB = 1 << 20;
+
+/** The `trace` text of a buffer of `tr` (all CPUs, or one), with the array's options. */
+function traceText(tr: TraceArray, rb = tr.buffer, cpu?: number): string {
+  return renderTrace(rb, { ...tr.outputContext(), cpu });
 }
 
-export function registerInstances(_root: StaticDir, _ctx: TracefsContext, _files: readonly InstanceRegistrar[]): void {
-  // filled in by the tracefs control-files work
+/** `trace` and per_cpu/cpuN/trace: a non-consuming read; an O_TRUNC write-open clears (that CPU of) the buffer. */
+function traceFile(tr: TraceArray, cpu?: number): FileNode {
+  return {
+    kind: 'file', mode: 0o644,
+    open: (f) => {
+      if (f.write && f.trunc) {
+        tr.buffer.reset(cpu);
+      }
+      return {
+        read: f.read ? textReader(() => traceText(tr, tr.buffer, cpu)) : undefined,
+        // tracing_write_stub: whatever is written is taken and ignored
+        write: f.write ? (d) => d.length : undefined,
+      };
+    },
+  };
+}
+
+/**
+ * `trace_pipe` and per_cpu/cpuN/trace_pipe: each read consumes whole lines (at most a page). A read of an
+ * empty pipe waits as tracing_wait_pipe does: -EAGAIN under O_NONBLOCK; end of file once something was
+ * read and tracing is off; otherwise it lets the machine run (up to PIPE_WAIT_STEPS, in chunks) until an
+ * event arrives, and returns end of file if none did or the machine stopped. The tracer cannot change
+ * while the file is open (-EBUSY from current_tracer).
+ */
+function tracePipeFile(ctx: TracefsContext, tr: TraceArray, cpu?: number): FileNode {
+  return {
+    kind: 'file', mode: 0o444,
+    open: (f) => {
+      const st = controlState(tr);
+      st.pipeReaders++;
+      const pipe = new TracePipe(tr.buffer, { ...tr.outputContext(), cpu }, cpu);
+      let pending: Uint8Array = new Uint8Array(0);
+      let readSomething = false;
+      let open = true;
+      const fill = (len: number): boolean => {
+        const want = Math.min(Math.max(len, 1), PIPE_READ_MAX);
+        let text = '';
+        while (text.length < want) {
+          const t = pipe.read(1);
+          if (t === '') break;
+          text += t;
+        }
+        if (text === '') return false;
+        pending = bytes(text);
+        return true;
+      };
+      const file: OpenFile = {
+        read: (_pos, len) => {
+          if (pending.length === 0 && !fill(len)) {
+            if (f.nonblock) return -EAGAIN;
+            let waited = 0;
+            for (;;) {
+              if (!tracingIsOn(tr) && readSomething) return new Uint8Array(0);
+              if (waited >= PIPE_WAIT_STEPS) return new Uint8Array(0);
+              const o = ctx.run(PIPE_WAIT_CHUNK);
+              waited += PIPE_WAIT_CHUNK;
+              if (fill(len)) break;
+              if (o.reason !== 'max-steps') return new Uint8Array(0);
+            }
+          }
+          const out = pending.slice(0, Math.min(len, PIPE_READ_MAX));
+          pending = pending.subarray(out.length);
+          readSomething = true;
+          return out;
+        },
+        release: () => {
+          if (open) {
+            open = false;
+            st.pipeReaders--;
+          }
+          return 0;
+        },
+      };
+      return file;
+    },
+  };
+}
+
+/** buffer_size_kb / per_cpu/cpuN/buffer_size_kb: a positive number of KB resizes (every CPU, or one); 0 or junk is -EINVAL. */
+function resizeBuffer(tr: TraceArray, text: string, cpu?: number): number {
+  const v = kstrtoul(text);
+  if (v < 0) return v;
+  if (v === 0) return -EINVAL;
+  if (v > MAX_BUFFER_KB) return -ENOMEM;
+  try {
+    tr.buffer.resize(v, cpu);
+    controlState(tr).snapshot?.resize(v, cpu);
+  } catch (e) {
+    if (e instanceof RangeError) return -ENOMEM;
+    throw e;
+  }
+  return 0;
+}
+
+/** tracing_entries_read for every CPU: the size when all CPUs agree, else `X`. ftsim allocates the buffer at full size from the start, so it never reads `(expanded: N)`. */
+function showBufferSize(tr: TraceArray): string {
+  const n = tr.buffer.nrCpus;
+  const first = tr.buffer.sizeKb(0);
+  for (let c = 1; c < n; c++) if (tr.buffer.sizeKb(c) !== first) return 'X\n';
+  return `${first}\n`;
+}
+
+/** tracing_set_trace_write: trailing whitespace stripped (not leading), then tracing_set_tracer. */
+function writeCurrentTracer(ctx: TracefsContext, tr: TraceArray, text: string): number {
+  let name = text.slice(0, MAX_TRACER_SIZE);
+  let i = name.length - 1;
+  while (i > 0 && /\s/.test(name[i])) i--;
+  name = name.slice(0, i + 1);
+  const t = tr.tracers.get(name);
+  if (t === undefined) return -EINVAL;
+  if (t === tr.current) return 0;
+  if (controlState(tr).pipeReaders > 0) return -EBUSY;
+  const r = runKernelCall(ctx, tr.setTracer(name));
+  if (r < 0) return r;
+  // a tracer switch frees a snapshot (tracing_set_tracer: none of ftsim's tracers uses the max buffer)
+  freeSnapshot(tr);
+  return 0;
+}
+
+/** trace_clock: `[local] global`, the current one in brackets; a change clears the buffers. */
+function showClock(st: ControlState): string {
+  return TRACE_CLOCKS.map((c) => (c === st.clock ? `[${c}]` : c)).join(' ') + '\n';
+}
+
+function writeClock(tr: TraceArray, text: string): number {
+  if (text.length >= 64) return -EINVAL;
+  const name = text.trim();
+  if (!TRACE_CLOCKS.includes(name)) return -EINVAL;
+  const st = controlState(tr);
+  st.clock = name;
+  tr.buffer.reset();
+  st.snapshot?.reset();
+  return 0;
+}
+
+/**
+ * tracing_mark_write: one print event shown as `tracing_mark_write: text`, from the task running on CPU 0
+ * (ftsim's shell has no task of its own); a newline is added when missing, the text is cut at 1 KB.
+ * -EINVAL under nomarkers, -EBADF when the buffer refuses it (tracing off, CPU masked out, full).
+ */
+function writeMarker(tr: TraceArray, text: string): number {
+  if (!controlState(tr).markers) return -EINVAL;
+  if (text === '') return 0;
+  let t = text.slice(0, TRACE_BUF_SIZE);
+  if (!t.endsWith('\n')) t += '\n';
+  const task = tr.kernel.sched.current[0];
+  tr.saveCmdline(task.pid, task.name);
+  if (!tr.buffer.writePrint(0, traceClockNow(tr), task.pid, 0, 0, 0, t)) return -EBADF;
+  return 0;
+}
+
+/** tracing_cpumask: a hex mask; clearing a CPU's bit stops recording on it, setting it restarts. */
+function writeCpumask(tr: TraceArray, text: string): number {
+  const n = tr.kernel.cpus.length;
+  const mask = parseCpumask(text, n);
+  if (typeof mask === 'number') return mask;
+  for (let c = 0; c < n; c++) tr.buffer.setCpuRecording(c, ((mask >> BigInt(c)) & 1n) === 1n);
+  controlState(tr).cpumask = mask;
+  return 0;
+}
+
+/** saved_cmdlines: `pid comm` for every pid seen while tracing (the idle task is never saved). */
+function showSavedCmdlines(tr: TraceArray): string {
+  let s = '';
+  for (const [pid, comm] of tr.savedCmdlines) if (pid !== 0) s += `${pid} ${comm.slice(0, 15)}\n`;
+  return s;
+}
+
+const SNAPSHOT_HELP =
+  '# Snapshot commands:\n' +
+  '# echo 0 > snapshot : Clears and frees snapshot buffer\n' +
+  '# echo 1 > snapshot : Allocates snapshot buffer, if not already allocated.\n' +
+  '#                      Takes a snapshot of the main buffer.\n' +
+  '# echo 2 > snapshot : Clears snapshot buffer (but does not allocate or free)\n' +
+  '#                      (Doesn\'t have to be \'2\' works with any number that\n' +
+  '#                       is not a \'0\' or \'1\')\n';
+
+/** The snapshot file's text: the snapshot buffer as `trace` shows it, or the help text while it is empty or freed. */
+function showSnapshot(tr: TraceArray): string {
+  const snap = controlState(tr).snapshot;
+  if (snap === null || snap.empty()) {
+    return `# tracer: ${tr.current.name}\n#\n` +
+      (snap === null ? '#\n# * Snapshot is freed *\n#\n' : '#\n# * Snapshot is allocated *\n#\n') + SNAPSHOT_HELP;
+  }
+  return traceText(tr, snap);
+}
+
+/** tracing_snapshot_write: 0 frees, 1 allocates if needed and swaps with the main buffer, anything else clears it. */
+function writeSnapshot(tr: TraceArray, text: string): number {
+  const v = kstrtoul(text);
+  if (v < 0) return v;
+  if (v === 0) freeSnapshot(tr);
+  else if (v === 1) tr.buffer.swap(allocSnapshot(tr));
+  else controlState(tr).snapshot?.reset();
+  return 0;
+}
+
+/** error_log: the entries logError added; `echo > error_log` (an O_TRUNC open) clears it; other writes are taken and ignored. */
+function errorLogFile(tr: TraceArray): FileNode {
+  return {
+    kind: 'file', mode: 0o644,
+    open: (f) => {
+      const st = controlState(tr);
+      if (f.write && f.trunc) st.errors = [];
+      return {
+        read: f.read ? textReader(() => formatErrorLog(st.errors)) : undefined,
+        write: f.write ? (d) => d.length : undefined,
+      };
+    },
+  };
+}
+
+/** The files init_tracer_tracefs gives every trace array; `top` adds README and saved_cmdlines. */
+export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: TraceArray, top: boolean): void {
+  const st = controlState(tr);
+  // register_tracer puts each new tracer first: the list reads newest first, nop last
+  dir.add('available_tracers', roFile(() => tr.available().reverse().join(' ') + '\n'));
+  dir.add('current_tracer', rwFile(() => `${tr.current.name}\n`, (t) => writeCurrentTracer(ctx, tr, t)));
+  dir.add('tracing_cpumask', rwFile(() => formatCpumask(st.cpumask, tr.kernel.cpus.length), (t) => writeCpumask(tr, t)));
+  registerOptionFiles(dir, tr);
+  dir.add('trace', traceFile(tr));
+  dir.add('trace_pipe', tracePipeFile(ctx, tr));
+  dir.add('buffer_size_kb', rwFile(() => showBufferSize(tr), (t) => resizeBuffer(tr, t)));
+  dir.add('buffer_total_size_kb', roFile(() => {
+    let kb = 0;
+    for (let c = 0; c < tr.buffer.nrCpus; c++) kb += tr.buffer.sizeKb(c);
+    return `${kb}\n`;
+  }));
+  dir.add('trace_marker', woFile((t) => writeMarker(tr, t), 0o220));
+  dir.add('trace_clock', rwFile(() => showClock(st), (t) => writeClock(tr, t)));
+  dir.add('tracing_on', rwFile(() => (tracingIsOn(tr) ? '1\n' : '0\n'), (t) => {
+    const v = kstrtoul(t);
+    if (v < 0) return v;
+    setTracingOn(tr, v !== 0);
+    return 0;
+  }));
+  dir.add('error_log', errorLogFile(tr));
+  dir.add('snapshot', rwFile(() => showSnapshot(tr), (t) => writeSnapshot(tr, t)));
+  const pc = dir.dir('per_cpu');
+  for (let c = 0; c < tr.buffer.nrCpus; c++) {
+    const d = pc.dir(`cpu${c}`);
+    d.add('trace', traceFile(tr, c));
+    d.add('trace_pipe', tracePipeFile(ctx, tr, c));
+    d.add('buffer_size_kb', rwFile(() => `${tr.buffer.sizeKb(c)}\n`, (t) => resizeBuffer(tr, t, c)));
+    d.add('stats', roFile(() => formatStats(tr.buffer.stats(c))));
+  }
+  if (top) {
+    dir.add('README', roFile(() => README_TEXT));
+    dir.add('saved_cmdlines', roFile(() => showSavedCmdlines(tr)));
+  }
+}
+
+/** Count the opens of every file under `node` in `st.refs` (trace_array_get / trace_array_put). */
+function countRefs(node: Node, st: ControlState): void {
+  if (node.kind === 'dir') {
+    for (const [, n] of node.entries()) countRefs(n, st);
+    return;
+  }
+  const open = node.open.bind(node);
+  node.open = (flags) => {
+    const r = open(flags);
+    if (typeof r === 'number') return r;
+    st.refs++;
+    let held = true;
+    return {
+      read: r.read ? (pos, len) => r.read!(pos, len) : undefined,
+      write: r.write ? (d) => r.write!(d) : undefined,
+      release: () => {
+        if (held) {
+          held = false;
+          st.refs--;
+        }
+        return r.release?.() ?? 0;
+      },
+    };
+  };
+}
+
+/** One instance: its directory and trace array. */
+export interface Instance {
+  dir: StaticDir;
+  tr: TraceArray;
+}
+
+/** instances/: mkdir makes an independent trace array with every registrar's files, rmdir removes it. */
+export class InstancesDir implements DirNode {
+  readonly kind = 'dir';
+  readonly mode = 0o755;
+  readonly instances = new Map<string, Instance>();
+  constructor(private readonly ctx: TracefsContext, private readonly files: readonly InstanceRegistrar[]) {}
+
+  entries(): Iterable<[string, Node]> {
+    return [...this.instances].map(([n, i]): [string, Node] => [n, i.dir]);
+  }
+
+  lookup(name: string): Node | undefined {
+    return this.instances.get(name)?.dir;
+  }
+
+  /** instance_mkdir: -EEXIST for a name in use, -ENODEV without ftrace, -EINVAL for a bad name. */
+  mkdir(name: string): number {
+    if (name === '' || name.includes('/') || name === '.' || name === '..') return -EINVAL;
+    if (this.instances.has(name)) return -EEXIST;
+    const ft = this.ctx.b.ftrace;
+    if (ft === undefined) return -ENODEV;
+    const tr = new TraceArray(this.ctx.b.kernel, ft.core, ft.arch);
+    const dir = new StaticDir();
+    for (const r of this.files) r(dir, this.ctx, tr, false);
+    countRefs(dir, controlState(tr));
+    this.instances.set(name, { dir, tr });
+    return 0;
+  }
+
+  /**
+   * instance_rmdir (__remove_instance): -ENOENT for no such instance, -EBUSY while one of its files is
+   * open or its trace_pipe is read; otherwise its tracer goes back to nop (a live kernel call, as
+   * tracing_set_nop) and the instance is gone.
+   */
+  rmdir(name: string): number {
+    const inst = this.instances.get(name);
+    if (inst === undefined) return -ENOENT;
+    const st = controlState(inst.tr);
+    if (st.refs > 0 || st.pipeReaders > 0) return -EBUSY;
+    if (inst.tr.current.name !== 'nop') {
+      const r = runKernelCall(this.ctx, inst.tr.setTracer('nop'));
+      if (r < 0) return r;
+    }
+    releaseTraceEvents(inst.tr); // its tracepoint hooks go with it (event_trace_del_tracer)
+    this.instances.delete(name);
+    return 0;
+  }
+}
+
+export function registerInstances(root: StaticDir, ctx: TracefsContext, files: readonly InstanceRegistrar[]): void {
+  root.add('instances', new InstancesDir(ctx, files));
 }

@@ -1,0 +1,123 @@
+// trace_options and options/: the generic trace flags and the tracers' own options that ftsim's output honours (kernel/trace/trace.c trace_options[], tracing_trace_options_show/write, trace_options_core_read/write; trace_functions_graph.c trace_opts).
+
+import type { TraceArray } from '../trace_functions.js';
+import { DEFAULT_GRAPH_OPTIONS, DEFAULT_TRACE_OPTIONS, type GraphOptions, type TraceTextOptions } from '../trace_output.js';
+import { EINVAL, rwFile, type StaticDir } from './fs.js';
+import { controlState } from './control_state.js';
+import { kstrtoul } from './control_util.js';
+
+/** One option: its name, and how to read and set it on a trace array. */
+export interface TraceOption {
+  name: string;
+  get(tr: TraceArray): boolean;
+  set(tr: TraceArray, on: boolean): number;
+}
+
+function textOpt(name: string, key: keyof TraceTextOptions): TraceOption {
+  return {
+    name,
+    get: (tr) => tr.textOptions[key] ?? DEFAULT_TRACE_OPTIONS[key],
+    set: (tr, on) => { tr.textOptions[key] = on; return 0; },
+  };
+}
+
+function graphOpt(name: string, key: keyof GraphOptions): TraceOption {
+  return {
+    name,
+    get: (tr) => tr.graphOptions[key] ?? DEFAULT_GRAPH_OPTIONS[key],
+    set: (tr, on) => { tr.graphOptions[key] = on; return 0; },
+  };
+}
+
+/**
+ * The generic options, in the kernel's TRACE_FLAGS order. Left out because nothing in ftsim honours them
+ * yet: verbose, raw, hex, bin, block, fields, trace_printk, userstacktrace, sym-userobj, printk-msg-only,
+ * latency-format, record-tgid, disable_on_free, event-fork, pause-on-trace, hash-ptr, function-trace,
+ * function-fork (set_ftrace_pid follows no fork), display-graph, stacktrace.
+ */
+export const GENERIC_OPTIONS: readonly TraceOption[] = [
+  textOpt('print-parent', 'printParent'),
+  textOpt('sym-offset', 'symOffset'),
+  textOpt('sym-addr', 'symAddr'),
+  textOpt('annotate', 'annotate'),
+  textOpt('context-info', 'contextInfo'),
+  {
+    name: 'record-cmd',
+    get: (tr) => tr.recordCmd,
+    set: (tr, on) => { tr.recordCmd = on; return 0; },
+  },
+  {
+    name: 'overwrite',
+    get: (tr) => tr.buffer.overwrite,
+    set: (tr, on) => {
+      tr.buffer.overwrite = on;
+      const snap = controlState(tr).snapshot;
+      if (snap !== null) snap.overwrite = on;
+      return 0;
+    },
+  },
+  textOpt('irq-info', 'irqInfo'),
+  {
+    name: 'markers',
+    get: (tr) => controlState(tr).markers,
+    set: (tr, on) => { controlState(tr).markers = on; return 0; },
+  },
+];
+
+/**
+ * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-irqs, -retval,
+ * -retval-hex, sleep-time and graph-time, and the function tracer's func_stack_trace are left out: the
+ * tracers and the output do not honour them yet.
+ */
+export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new Map([
+  ['function_graph', [
+    graphOpt('funcgraph-overrun', 'overrun'),
+    graphOpt('funcgraph-cpu', 'cpu'),
+    graphOpt('funcgraph-overhead', 'overhead'),
+    graphOpt('funcgraph-proc', 'proc'),
+    graphOpt('funcgraph-duration', 'duration'),
+    graphOpt('funcgraph-abstime', 'abstime'),
+    graphOpt('funcgraph-tail', 'tail'),
+  ]],
+]);
+
+/** tracing_trace_options_show: every generic option, then the current tracer's, `no` before those off. */
+export function showTraceOptions(tr: TraceArray): string {
+  const opts = [...GENERIC_OPTIONS, ...(TRACER_OPTIONS.get(tr.current.name) ?? [])];
+  return opts.map((o) => (o.get(tr) ? o.name : 'no' + o.name) + '\n').join('');
+}
+
+/**
+ * trace_set_options: strip, a leading `no` clears, then a generic option or one of the current tracer's;
+ * anything else is -EINVAL. Writes of 64 bytes or more are -EINVAL.
+ */
+export function writeTraceOptions(tr: TraceArray, text: string): number {
+  if (text.length >= 64) return -EINVAL;
+  let cmp = text.trim();
+  let on = true;
+  if (cmp.startsWith('no')) {
+    on = false;
+    cmp = cmp.slice(2);
+  }
+  const o = GENERIC_OPTIONS.find((x) => x.name === cmp) ?? (TRACER_OPTIONS.get(tr.current.name) ?? []).find((x) => x.name === cmp);
+  if (o === undefined) return -EINVAL;
+  return o.set(tr, on);
+}
+
+/** options/<name>: reads `1` or `0`; takes 0 or 1 (kstrtoul), anything else -EINVAL. */
+function optionFile(tr: TraceArray, o: TraceOption): ReturnType<typeof rwFile> {
+  return rwFile(() => (o.get(tr) ? '1\n' : '0\n'), (t) => {
+    const v = kstrtoul(t);
+    if (v < 0) return v;
+    if (v !== 0 && v !== 1) return -EINVAL;
+    return o.set(tr, v === 1);
+  });
+}
+
+/** trace_options and the options/ directory (generic options and every tracer's). */
+export function registerOptionFiles(dir: StaticDir, tr: TraceArray): void {
+  dir.add('trace_options', rwFile(() => showTraceOptions(tr), (t) => writeTraceOptions(tr, t)));
+  const od = dir.dir('options');
+  for (const o of GENERIC_OPTIONS) od.add(o.name, optionFile(tr, o));
+  for (const opts of TRACER_OPTIONS.values()) for (const o of opts) od.add(o.name, optionFile(tr, o));
+}

@@ -1,0 +1,135 @@
+// Parsers and texts the tracefs control files share: kstrtoul, cpumask (%*pb and bitmap_parse), the error_log, README (lib/kstrtox.c, lib/bitmap.c, kernel/trace/trace.c tracing_log_err and readme_msg).
+
+import { EINVAL } from './fs.js';
+
+/** -EOVERFLOW: a cpumask naming a CPU the machine does not have (bitmap_parse). */
+export const EOVERFLOW = 75;
+/** -ERANGE: a number that does not fit (kstrtoul). */
+export const ERANGE = 34;
+
+/**
+ * kstrtoul_from_user(buf, count, base): one optional trailing newline, an optional '+', then digits of
+ * `base` (base 0: 0x hex, 0 octal, else decimal; base 16 also takes a 0x prefix) and nothing else.
+ * Returns the value or -EINVAL / -ERANGE. A value above 2^53 is -ERANGE here (the kernel's limit is 2^64).
+ */
+export function kstrtoul(text: string, base = 10): number {
+  if (text.length > 23) return -EINVAL;
+  let s = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (s.startsWith('+')) s = s.slice(1);
+  let b = base;
+  if ((b === 0 || b === 16) && /^0[xX]/.test(s)) { s = s.slice(2); b = 16; }
+  else if (b === 0) b = s.length > 1 && s.startsWith('0') ? 8 : 10;
+  if (s === '') return -EINVAL;
+  const digits = '0123456789abcdef'.slice(0, b);
+  let v = 0;
+  for (const ch of s.toLowerCase()) {
+    const d = digits.indexOf(ch);
+    if (d < 0) return -EINVAL;
+    v = v * b + d;
+    if (v > Number.MAX_SAFE_INTEGER) return -ERANGE;
+  }
+  return v;
+}
+
+/** The "%*pb\n" text of a mask of `nbits` CPUs: hex, 32-bit groups separated by commas, the first one cut to its width. */
+export function formatCpumask(mask: bigint, nbits: number): string {
+  const groups: string[] = [];
+  for (let lo = 0; lo < nbits; lo += 32) {
+    const width = Math.min(32, nbits - lo);
+    const v = (mask >> BigInt(lo)) & ((1n << BigInt(width)) - 1n);
+    groups.unshift(v.toString(16).padStart(Math.ceil(width / 4), '0'));
+  }
+  return groups.join(',') + '\n';
+}
+
+/**
+ * bitmap_parse of a cpumask write: comma-separated groups of up to 8 hex digits (the last group is the
+ * lowest), one trailing newline allowed. -EINVAL for anything else, -EOVERFLOW for a bit at or above `nbits`.
+ */
+export function parseCpumask(text: string, nbits: number): bigint | number {
+  const s = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (s === '') return -EINVAL;
+  const groups = s.split(',');
+  let mask = 0n;
+  for (const g of groups) {
+    if (!/^[0-9a-fA-F]{1,8}$/.test(g)) return -EINVAL;
+    mask = (mask << 32n) | BigInt('0x' + g);
+  }
+  if (mask >> BigInt(nbits) !== 0n) return -EOVERFLOW;
+  return mask;
+}
+
+/** One error_log entry (struct tracing_log_err). */
+export interface ErrorLogEntry {
+  /** ns, the time it was logged. */
+  ts: number;
+  location: string;
+  error: string;
+  command: string;
+  /** Column of the caret under the command. */
+  pos: number;
+}
+
+/** TRACING_LOG_ERRS_MAX: the oldest entry goes when a ninth arrives. */
+export const ERROR_LOG_MAX = 8;
+/** CMD_PREFIX of the "  Command: " line. */
+const CMD_PREFIX = '  Command: ';
+
+/** tracing_err_log_seq_show: "[ts] location: error: text", the command, and a caret under `pos`. */
+export function formatErrorLog(entries: readonly ErrorLogEntry[]): string {
+  let s = '';
+  for (const e of entries) {
+    const secs = Math.floor(e.ts / 1e9);
+    const usecs = Math.floor((e.ts - secs * 1e9) / 1000);
+    s += `[${String(secs).padStart(5, ' ')}.${String(usecs).padStart(6, '0')}] ${e.location}: error: ${e.error}\n`;
+    s += CMD_PREFIX + e.command + '\n';
+    s += ' '.repeat(CMD_PREFIX.length + e.pos) + '^\n';
+  }
+  return s;
+}
+
+/** trace_clock names ftsim provides: both read the CPUs' synchronized cycle counter (1 GHz, so ns). */
+export const TRACE_CLOCKS: readonly string[] = ['local', 'global'];
+
+/** The README: the kernel's mini-HOWTO, cut to what ftsim implements. */
+export const README_TEXT =
+  'tracing mini-HOWTO:\n\n' +
+  '# echo 0 > tracing_on : quick way to disable tracing\n' +
+  '# echo 1 > tracing_on : quick way to re-enable tracing\n\n' +
+  ' Important files:\n' +
+  '  trace\t\t\t- The static contents of the buffer\n' +
+  '\t\t\t  To clear the buffer write into this file: echo > trace\n' +
+  '  trace_pipe\t\t- A consuming read to see the contents of the buffer\n' +
+  '  current_tracer\t- function and latency tracers\n' +
+  '  available_tracers\t- list of configured tracers for current_tracer\n' +
+  '  error_log\t- error log for failed commands (that support it)\n' +
+  '  buffer_size_kb\t- view and modify size of per cpu buffer\n' +
+  '  buffer_total_size_kb  - view total size of all cpu buffers\n\n' +
+  '  trace_clock\t\t- change the clock used to order events\n' +
+  '       local:   Per cpu clock but may not be synced across CPUs\n' +
+  '      global:   Synced across CPUs but slows tracing down.\n' +
+  '\n  trace_marker\t\t- Writes into this file writes into the kernel buffer\n' +
+  '  tracing_cpumask\t- Limit which CPUs to trace\n' +
+  '  instances\t\t- Make sub-buffers with: mkdir instances/foo\n' +
+  '\t\t\t  Remove sub-buffer with rmdir\n' +
+  '  trace_options\t\t- Set format or modify how tracing happens\n' +
+  '\t\t\t  Disable an option by prefixing \'no\' to the\n' +
+  '\t\t\t  option name\n' +
+  '  saved_cmdlines\t- The pid and comm of the tasks seen while tracing\n' +
+  '\n  available_filter_functions - list of functions that can be filtered on\n' +
+  '  set_ftrace_filter\t- echo function name in here to only trace these\n' +
+  '\t\t\t  functions\n' +
+  '\t     accepts: func_full_name or glob-matching-pattern\n' +
+  '\t     modules: Can select a group via module\n' +
+  '\t      Format: :mod:<module-name>\n' +
+  '\t     example: echo :mod:ext3 > set_ftrace_filter\n' +
+  '  set_ftrace_notrace\t- echo function name in here to never trace.\n' +
+  '\t    accepts: func_full_name, *func_end, func_begin*, *func_middle*\n' +
+  '\t    modules: Can select a group via module command :mod:\n' +
+  '\t    Does not accept triggers\n' +
+  '  set_graph_function\t- Trace the nested calls of a function (function_graph)\n' +
+  '  set_graph_notrace\t- Do not trace the nested calls of a function (function_graph)\n' +
+  '  max_graph_depth\t- Trace a limited depth of nested calls (0 is unlimited)\n' +
+  '\n  snapshot\t\t- Like \'trace\' but shows the content of the static\n' +
+  '\t\t\t  snapshot buffer. Read the contents for more\n' +
+  '\t\t\t  information\n';
