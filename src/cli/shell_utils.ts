@@ -189,11 +189,13 @@ export const ls: Command = (args, x) => {
     return x.tty && !one ? columns(ns, x.columns) : ns.map((s) => `${s}\n`).join('');
   };
   const blocks: string[] = [];
-  files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const byName = (a: [string, Node], b: [string, Node]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+  files.sort(byName);
+  dirs.sort(byName);
   if (files.length > 0) blocks.push(names(files));
   const header = files.length > 0 || dirs.length > 1 || status !== 0;
   for (const [p, d] of dirs) {
-    const items: [string, Node][] = [...d.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const items: [string, Node][] = [...d.entries()].sort(byName);
     if (all) items.unshift(['.', d], ['..', d]);
     const body = (long ? `total 0\n` : '') + names(items);
     blocks.push(header ? `${p}:\n${body}` : body);
@@ -372,8 +374,9 @@ export const wc: Command = (args, x) => {
   if (files.length > 1) rows.push([total, 'total']);
   const keep = (c: number[]): number[] => c.filter((_, i) => [want.l, want.w, want.c][i]);
   const single = keep([0, 0, 0]).length === 1;
-  // GNU wc pads to the width of the input sizes: stdin (unknown size) gets 7, tracefs files (size 0) 1
-  const w = single && files.length <= 1 ? 1 : files.length === 0 ? 7 : Math.max(...rows.flatMap(([c]) => keep(c).map((v) => String(v).length)));
+  // GNU wc pads to the width of the inputs' sizes: several counts of stdin (size unknown) get 7, tracefs
+  // files (size 0) and a single count none
+  const w = files.length === 0 && !single ? 7 : 1;
   const out = rows.map(([c, name]) => keep(c).map((v) => String(v).padStart(w)).join(' ') + (name === null ? '' : ` ${name}`) + '\n').join('');
   if (print(x, out, 'wc')) return 1;
   return status;
