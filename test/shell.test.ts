@@ -366,10 +366,34 @@ describe('ftsim shell: commands, status, syntax', () => {
     expect(err).toBe('ftsim: run: no machine\n');
   });
 
+  it("a line with an open quote or a trailing backslash goes on with the next; input ending inside a quote is bash's unexpected EOF (status 2)", () => {
+    out = '';
+    expect(sh.feed('echo "a')).toBe(false);
+    expect(sh.continuing).toBe(true);
+    expect(sh.feed("b'\"")).toBe(true);
+    expect(out).toBe("a\nb'\n");
+    out = '';
+    expect(sh.feed('echo x\\')).toBe(false);
+    expect(sh.feed('y > current_tracer')).toBe(true);
+    expect(log).toContain('write "xy\\n"');
+    err = '';
+    expect(sh.feed("echo 'abc")).toBe(false);
+    sh.endOfInput();
+    expect(err).toBe("ftsim: unexpected EOF while looking for matching `''\n");
+    expect(sh.status).toBe(2);
+    // the control: a complete line runs at once, and the end of input then says nothing
+    err = '';
+    expect(sh.feed('echo done # it\'s a comment')).toBe(true);
+    sh.endOfInput();
+    expect(err).toBe('');
+  });
+
   it('completes commands and paths', () => {
     expect(sh.complete('ca')[0]).toEqual(['cat ']);
     expect(sh.complete('cat opt')[0]).toEqual(['options/']);
     expect(sh.complete('cat options/a')[0]).toEqual(['options/annotate']);
+    expect(sh.complete('cd /s')[0]).toEqual(['/sys/']);
+    expect(sh.complete('cat zz')[0]).toEqual([]);
   });
 });
 

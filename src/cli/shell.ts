@@ -80,6 +80,28 @@ function redirectFds(line: string): (number | null)[] {
   return fds;
 }
 
+/** What keeps a line open at its end: an unclosed quote, a trailing backslash, or nothing (null). */
+function continuation(line: string): "'" | '"' | '\\' | null {
+  let quote = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (c === '\\' && quote === '"') {
+        if (i === line.length - 1) return '"';
+        i++;
+      }
+      continue;
+    }
+    if (c === '\\') {
+      if (i === line.length - 1) return '\\';
+      i++;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]))) return null;
+  }
+  return quote === "'" || quote === '"' ? quote : null;
+}
+
 /** A glob pattern (`*`, `?`, `[...]`) as a regular expression over one name. */
 function globRe(p: string): RegExp {
   let s = '';
@@ -131,6 +153,41 @@ export class Shell {
       false: () => 1,
       run: (a, x) => (opts.run ? opts.run(a, x) : (x.err.write('ftsim: run: no machine\n'), 1)),
     };
+  }
+
+  /** The start of a command that goes on over the next input line (an open quote, a trailing backslash). */
+  private pending: string | null = null;
+
+  /**
+   * Take one input line as sh reads it: a line that leaves a quote open or ends in a backslash goes on
+   * with the next one (the prompt says `> `); returns whether a command ran.
+   */
+  feed(line: string): boolean {
+    const text = this.pending === null ? line : this.pending.endsWith('\\') && continuation(this.pending) === '\\'
+      ? this.pending.slice(0, -1) + line : `${this.pending}\n${line}`;
+    if (continuation(text) !== null) {
+      this.pending = text;
+      return false;
+    }
+    this.pending = null;
+    this.execute(text);
+    return true;
+  }
+
+  /** True while a command waits for its next line. */
+  get continuing(): boolean {
+    return this.pending !== null;
+  }
+
+  /** The end of the input: a command still open is bash's `unexpected EOF` (status 2). */
+  endOfInput(): void {
+    if (this.pending === null) return;
+    const c = continuation(this.pending);
+    this.pending = null;
+    if (c === "'" || c === '"') {
+      this.opts.io.err(`ftsim: unexpected EOF while looking for matching \`${c}'\n`);
+      this.status = 2;
+    }
   }
 
   /** Run one line; returns its status (also kept in `status`). */

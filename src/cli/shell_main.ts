@@ -134,21 +134,23 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
     });
     const prompt = (): void => {
       if (!tty) return;
-      const where = shell.cwd === MOUNT ? MOUNT : shell.cwd;
-      rl.setPrompt(`ftsim:${where}# `);
+      rl.setPrompt(shell.continuing ? '> ' : `ftsim:${shell.cwd}# `);
       rl.prompt();
     };
     let done = false;
     const finish = (): void => {
       if (done) return;
       done = true;
+      if (shell.exited === null) shell.endOfInput();
       flushConsole();
       resolvePromise(shell.exited ?? shell.status);
     };
     rl.on('line', (line) => {
       if (done || shell.exited !== null) return;
-      shell.execute(line);
+      shell.feed(line);
       if (shell.exited !== null) {
+        // an interactive bash says `exit` as it leaves
+        if (tty) process.stderr.write('exit\n');
         rl.close();
         return;
       }
