@@ -65,6 +65,7 @@ function fakeTree(): Tracefs {
   top.add('tracing_on', rwFile(() => '1\n', (t) => (t.trim() === '0' || t.trim() === '1' ? 0 : -EINVAL)));
   top.add('busy_file', rwFile(() => '', () => 0, { truncate: () => -EBUSY }));
   top.add('trace_marker', woFile(() => 0));
+  top.add('no_write', { kind: 'file', mode: 0o644, open: () => ({ read: () => new Uint8Array() }) });
   top.add('broken', roFile(() => ''));
   (top.lookup('broken') as FileNode).open = () => ({ read: () => -EINVAL });
   top.dir('options').add('annotate', rwFile(() => '1\n', () => 0));
@@ -134,7 +135,7 @@ describe('ftsim shell: where it is', () => {
 describe('ftsim shell: ls', () => {
   it('lists sorted names one a line off a terminal, ls -l with modes, link counts and total', () => {
     run('ls');
-    expect(out).toBe('available_tracers\nbroken\nbusy_file\ncurrent_tracer\ninstances\nlines\noptions\ntrace_marker\ntracing_on\n');
+    expect(out).toBe('available_tracers\nbroken\nbusy_file\ncurrent_tracer\ninstances\nlines\nno_write\noptions\ntrace_marker\ntracing_on\n');
     run('ls -l options /sys');
     expect(out).toBe('/sys:\ntotal 0\ndrwxr-xr-x 3 root root 0 Jan  1  1970 kernel\n\noptions:\ntotal 0\n-rw-r--r-- 1 root root 0 Jan  1  1970 annotate\n');
     run('ls -l lines trace_marker');
@@ -157,7 +158,7 @@ describe('ftsim shell: ls', () => {
     expect(out).toContain('available_tracers');
     out = '';
     t.execute('ls | cat');
-    expect(out.split('\n').length - 1).toBe(9);
+    expect(out.split('\n').length - 1).toBe(10);
   });
 });
 
@@ -268,6 +269,9 @@ describe('ftsim shell: writes (echo > file, >> file) in the kernel order', () =>
     // the command did not run: nothing on stdout
     expect(out).toBe('');
     expect(run('echo x >> busy_file')).toBe(0);
+    // opened for writing, but its handler has no write: vfs_write's -EINVAL
+    expect(run('echo x > no_write')).toBe(1);
+    expect(err).toBe('ftsim: echo: write error: Invalid argument\n');
   });
 
   it('quoting as sh: quotes and escapes keep spaces and !, an unmatched glob stays as written, a matched one expands', () => {
@@ -296,6 +300,11 @@ describe('ftsim shell: writes (echo > file, >> file) in the kernel order', () =>
     expect(out).toBe('');
     run('echo 2 > current_tracer');
     expect(log).toContain('write "2\\n"');
+    expect(run('echo x > tr*')).toBe(1);
+    expect(err).toBe('ftsim: tr*: ambiguous redirect\n');
+    log = [];
+    expect(run('echo x > cur*')).toBe(0);
+    expect(log).toEqual(['open current_tracer O_TRUNC', 'write "x\\n"', 'release']);
     expect(run('echo x 3>current_tracer')).toBe(1);
     expect(err).toBe('ftsim: 3: Bad file descriptor\n');
   });
@@ -462,7 +471,7 @@ describe('ftsim shell scripts (test/shell/*.sh, stdout and stderr together again
 
 describe('ftsim shell: bad options', () => {
   it('exits 1 with one line, no stack trace: bad --cpus, missing kernel, unknown option, a file that is not an ELF image', () => {
-    for (const args of [['--cpus', '0'], ['--cpus', 'x'], ['--kernel', 'nope'], ['--seed', '-3'], ['--bogus'], ['--kernel', join(root, 'package.json')]]) {
+    for (const args of [['--cpus', '0'], ['--cpus', 'x'], ['--kernel', 'nope'], ['--seed', '-3'], ['--bogus'], ['extra'], ['--kernel', join(root, 'package.json')]]) {
       const r = ftsimIn(tmp, 'shell', ...args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(/^(ftsim: |error: )/);

@@ -1,4 +1,4 @@
-// ftsim command-line interface: run (boot an image), disasm (objdump-style listing).
+// ftsim command-line interface: run (boot an image), shell (its tracefs), disasm (objdump-style listing).
 
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, openSync, writeSync, closeSync, existsSync, writeFileSync } from 'node:fs';

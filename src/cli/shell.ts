@@ -2,8 +2,8 @@
 
 import { parse, type ParseEntry } from 'shell-quote';
 import {
-  bytes, EACCES, EBADF, EISDIR, ENOENT, normalize, O_WRONLY_APPEND, O_WRONLY_TRUNC, StaticDir, strerror, Tracefs,
-  type DirNode, type OpenFile,
+  bytes, EACCES, EBADF, EINVAL, EISDIR, ENOENT, normalize, O_WRONLY_APPEND, O_WRONLY_TRUNC, StaticDir, strerror, Tracefs,
+  type OpenFile,
 } from '../trace/tracefs/fs.js';
 import { cat, grep, head, ls, mkdir, print, readFile, rmdir, tail, wc, type Command, type Exec, type Sink } from './shell_utils.js';
 
@@ -34,6 +34,8 @@ interface Redirect {
   fd: number;
   op: '>' | '>>' | '>&' | '<';
   target: string;
+  /** A glob that matched several names: bash's `ambiguous redirect`. */
+  ambiguous?: boolean;
 }
 
 interface SimpleCommand {
@@ -250,17 +252,19 @@ export class Shell {
         if (fdPrefix !== null && cur.words[cur.words.length - 1] === String(fdPrefix)) cur.words.pop();
         const t = entries[i + 1];
         let target: string | undefined;
+        let ambiguous = false;
         if (typeof t === 'string') target = t;
         else if (t !== undefined && 'op' in t && t.op === 'glob') {
           const m = this.expandGlob(t.pattern);
           target = m.length === 1 ? m[0] : t.pattern;
+          ambiguous = m.length > 1;
         }
         if (target === undefined) {
           const next = t !== undefined && typeof t !== 'string' && 'op' in t ? t.op : 'newline';
           throw new SyntaxError(`syntax error near unexpected token \`${next}'`);
         }
         i++;
-        cur.redirects.push({ fd: fdPrefix ?? (e.op === '<' ? 0 : 1), op: e.op as Redirect['op'], target });
+        cur.redirects.push({ fd: fdPrefix ?? (e.op === '<' ? 0 : 1), op: e.op as Redirect['op'], target, ...(ambiguous ? { ambiguous } : {}) });
         continue;
       }
       if (e.op === '|') { endCommand('|'); continue; }
@@ -312,6 +316,10 @@ export class Shell {
     let status = 0;
     try {
       for (const r of c.redirects) {
+        if (r.ambiguous) {
+          this.opts.io.err(`ftsim: ${r.target}: ambiguous redirect\n`);
+          return 1;
+        }
         if (r.op === '<') {
           if (r.target === '/dev/null') { stdin = ''; continue; }
           const f = readFile(this.exec(stdin, sinks), r.target);
@@ -411,19 +419,14 @@ export class Shell {
     this.exited = ((Number(args[0]) % 256) + 256) % 256;
     return this.exited;
   }
-
-  /** The directory a path names, for callers outside (the prompt). */
-  dirAt(path: string): DirNode | undefined {
-    const n = this.fs.lookup(path, this.cwd);
-    return typeof n === 'number' || n.kind !== 'dir' ? undefined : n;
-  }
 }
 
 /** A sink writing to an open tracefs file: each write() is one write(2), continued if short. */
 function fileSink(f: OpenFile): Sink {
   return {
     write: (d) => {
-      if (f.write === undefined) return -EBADF;
+      // vfs_write on a file without a write handler
+      if (f.write === undefined) return -EINVAL;
       let data = bytes(d);
       while (data.length > 0) {
         const r = f.write(data);
