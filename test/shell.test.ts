@@ -12,7 +12,7 @@ import { bootShellMachine, parseDuration, runBuiltin } from '../src/cli/shell_ma
 import {
   EBUSY, EINVAL, ENOSPC, EEXIST, bytes, roFile, rwFile, woFile, StaticDir, Tracefs, type DirNode, type FileNode, type Node,
 } from '../src/trace/tracefs/fs.js';
-import { buildTracefs } from '../src/trace/tracefs/index.js';
+import { buildTracefs, runKernelCall } from '../src/trace/tracefs/index.js';
 import { bin, noStackTrace, plainEnv, ftsimIn } from './helpers/cli.js';
 
 const root = join(__dirname, '..');
@@ -417,7 +417,7 @@ describe('ftsim shell: run on the bundled kernel', () => {
   });
 
   it('the mount shows the tree buildTracefs made; run 1ms moves every running CPU 1 ms on, run to the end says every CPU halted', () => {
-    const { ctx, top } = bootShellMachine({ image: readFileSync(vmlinux), file: 'vmlinux', cpus: 2, seed: 1, modules: [] }, () => {});
+    const { ctx, top } = bootShellMachine({ image: readFileSync(vmlinux), file: 'vmlinux', cpus: 1, seed: 1, modules: [] }, () => {});
     const fs = buildTracefs(ctx, top);
     const s = new Shell({ fs, io: { out: (t) => { out += t; }, err: (t) => { err += t; } }, run: runBuiltin(ctx, () => {}) });
     out = '';
@@ -443,6 +443,35 @@ describe('ftsim shell: run on the bundled kernel', () => {
     expect(out).toBe('run: every CPU has halted: nothing runs any more\n');
     expect(s.execute('run soon')).toBe(1);
     expect(err).toBe('ftsim: run: soon: invalid duration (10ms, 500us, 1s at 1 GHz per CPU, or a number of steps)\n');
+  });
+});
+
+describe('ftsim shell: a write that runs a live kernel call, on the bundled kernel', () => {
+  it('echo function > current_tracer blocks until the live tracer switch returned while the CPUs run; run then fills the trace', () => {
+    const { ctx, top } = bootShellMachine({ image: readFileSync(vmlinux), file: 'vmlinux', cpus: 2, seed: 1, modules: [] }, () => {});
+    // current_tracer and trace as the control files will have them: a write runs setTracer to its end
+    const d = new StaticDir();
+    d.add('current_tracer', rwFile(() => `${top.current.name}\n`, (t) => {
+      const r = runKernelCall(ctx, top.setTracer(t.trim()));
+      return typeof r === 'number' ? r : -EINVAL;
+    }));
+    d.add('trace', roFile(() => top.traceText()));
+    const s = new Shell({ fs: new Tracefs(d), io: { out: (t) => { out += t; }, err: (t) => { err += t; } }, run: runBuiltin(ctx, () => {}) });
+    out = '';
+    err = '';
+    expect(s.execute('run 500us')).toBe(0);
+    expect(s.execute('echo function > current_tracer')).toBe(0);
+    expect(s.execute('cat current_tracer')).toBe(0);
+    expect(out).toBe('function\n');
+    expect(s.execute('echo nosuch > current_tracer')).toBe(1);
+    expect(err).toBe('ftsim: echo: write error: Invalid argument\n');
+    out = '';
+    expect(s.execute('run 200us')).toBe(0);
+    expect(s.execute('cat trace | grep -c " <-"')).toBe(0);
+    expect(Number(out)).toBeGreaterThan(0);
+    out = '';
+    s.execute('cat trace | head -n 1');
+    expect(out).toBe('# tracer: function\n');
   });
 });
 
