@@ -1,4 +1,4 @@
-// ftsim command-line interface: run (boot an image), disasm (objdump-style listing).
+// ftsim command-line interface: run (boot an image), shell (its tracefs), disasm (objdump-style listing).
 
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, openSync, writeSync, closeSync, existsSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ import { parseElf } from '../loader/elf.js';
 import type { Livepatch } from '../livepatch/patch.js';
 import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type LivepatchSpec } from './livepatch.js';
 import { FTRACE_RETFUNC_DEPTH } from '../ftrace/fgraph.js';
+import { shellMain } from './shell_main.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -494,6 +495,20 @@ export function buildProgram(): Command {
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');
+    });
+
+  program
+    .command('shell')
+    .description('boot a kernel image paused before its entry point and give a shell on its tracefs, mounted at /sys/kernel/tracing (a script on stdin runs as is); `run 10ms` lets the machine run')
+    .option('--kernel <file>', 'ELF image to boot', displayName(DEFAULT_KERNEL))
+    .option('--cpus <n>', `number of CPUs (${range('cpus')})`, intOption('--cpus', CONFIG_RANGES.cpus), 4)
+    .option('--seed <n>', `seed of the random chooser (${range('seed')})`, intOption('--seed', CONFIG_RANGES.seed), 1)
+    .option('--module <file>', 'load this kernel module at boot, before any CPU runs (repeatable)', collect, [])
+    .action((opts: { kernel: string; cpus: number; seed: number; module: string[] }) => {
+      const modules = opts.module.map((m) => ({ file: displayName(resolve(m)), bytes: readInput(m) }));
+      const image = readInput(opts.kernel);
+      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, modules })
+        .then((code) => { process.exitCode = code; });
     });
 
   program
