@@ -487,7 +487,9 @@ describe('ftsim shell scripts (test/shell/*.sh, stdout and stderr together again
       const want = Number(/^# exit: (\d+)$/m.exec(script)?.[1] ?? 0);
       const outFile = join(tmp, `${f}.out`);
       const fd = openSync(outFile, 'w');
-      const r = spawnSync(process.execPath, [bin, 'shell', '--kernel', vmlinux], { input: script, stdio: ['pipe', fd, fd], env: plainEnv(), cwd: tmp });
+      // `# args: ...` in a script adds options to `ftsim shell` (e.g. --console /dev/null, --cpus 1)
+      const extra = /^# args: (.*)$/m.exec(script)?.[1].trim().split(/\s+/) ?? [];
+      const r = spawnSync(process.execPath, [bin, 'shell', '--kernel', vmlinux, ...extra], { input: script, stdio: ['pipe', fd, fd], env: plainEnv(), cwd: tmp });
       closeSync(fd);
       const got = readFileSync(outFile, 'utf8');
       const expected = join(scripts, f.replace(/\.sh$/, '.out'));

@@ -504,10 +504,19 @@ export function buildProgram(): Command {
     .option('--cpus <n>', `number of CPUs (${range('cpus')})`, intOption('--cpus', CONFIG_RANGES.cpus), 4)
     .option('--seed <n>', `seed of the random chooser (${range('seed')})`, intOption('--seed', CONFIG_RANGES.seed), 1)
     .option('--module <file>', 'load this kernel module at boot, before any CPU runs (repeatable)', collect, [])
-    .action((opts: { kernel: string; cpus: number; seed: number; module: string[] }) => {
+    .option('--console <file>', 'write the guest console (port 0xE9) to this file instead of stdout')
+    .action((opts: { kernel: string; cpus: number; seed: number; module: string[]; console?: string }) => {
       const modules = opts.module.map((m) => ({ file: displayName(resolve(m)), bytes: readInput(m) }));
       const image = readInput(opts.kernel);
-      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, modules })
+      let consoleFd: number | undefined;
+      if (opts.console !== undefined) {
+        try {
+          consoleFd = openSync(opts.console, 'w');
+        } catch (e) {
+          throw new UsageError(`--console ${opts.console}: cannot open for writing: ${describeFsError(e)}`);
+        }
+      }
+      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, modules, consoleFd })
         .then((code) => { process.exitCode = code; });
     });
 

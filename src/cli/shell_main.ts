@@ -1,5 +1,6 @@
 // `ftsim shell`: boots the machine paused before the entry point, mounts its tracefs at /sys/kernel/tracing and reads commands (a terminal gets a prompt and line editing; a pipe or file runs as a script), with `run` letting the machine advance.
 
+import { writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { boot, BootError } from '../runner.js';
 import { TraceArray } from '../trace/trace_functions.js';
@@ -13,6 +14,8 @@ export interface ShellMachineOptions {
   cpus: number;
   seed: number;
   modules: { file: string; bytes: Uint8Array }[];
+  /** Where the guest console goes (an open file), instead of stdout. */
+  consoleFd?: number;
 }
 
 /** Cycles per unit of `run`'s durations: the CPUs run at 1 GHz. */
@@ -107,7 +110,8 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
   const pending: number[] = [];
   const flushConsole = (): void => {
     if (pending.length === 0) return;
-    process.stdout.write(Buffer.from(pending));
+    if (o.consoleFd !== undefined) writeSync(o.consoleFd, Buffer.from(pending));
+    else process.stdout.write(Buffer.from(pending));
     pending.length = 0;
   };
   const { ctx, top } = bootShellMachine(o, (byte) => {
