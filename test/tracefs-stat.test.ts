@@ -7,11 +7,12 @@ import { boot, type Booted } from '../src/runner.js';
 import { TraceArray } from '../src/trace/trace_functions.js';
 import { TRACE_FN } from '../src/trace/ring_buffer.js';
 import { buildTracefs, runKernelCall, type TracefsContext } from '../src/trace/tracefs/index.js';
-import { EACCES, EBUSY, EINVAL, type Tracefs } from '../src/trace/tracefs/fs.js';
+import { EACCES, EBUSY, EINVAL, ENODEV, type Tracefs } from '../src/trace/tracefs/fs.js';
 import { ERANGE, statStateOf } from '../src/trace/tracefs/stat.js';
 import { FUNCTION_STAT_HEADER, functionStatLine } from '../src/trace/ftrace_profile.js';
 import { THREAD_SIZE } from '../src/kernel/layout.js';
 import { numToAddr } from '../src/machine/memory.js';
+import { runUntilSmp } from './helpers/live.js';
 
 const image = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url)));
 
@@ -144,6 +145,21 @@ describe('function_profile_enabled and trace_stat/function<cpu>', () => {
     expect(s.fs.write('function_profile_enabled', '0')).toBe(0);
   });
 
+  it('per CPU: each CPU counts the calls it ran in its own function<cpu>', () => {
+    const s = setup({ cpus: 2, warm: 0 });
+    expect(runUntilSmp(s.b)).toBeNull();
+    expect(s.fs.write('function_profile_enabled', '1')).toBe(0);
+    s.ctx.run(500_000);
+    expect(s.fs.write('function_profile_enabled', '0')).toBe(0);
+    const p = statStateOf(s.b)!.profiler;
+    for (const cpu of [0, 1]) {
+      const rows = profileRows(read(s.fs, `trace_stat/function${cpu}`));
+      expect(rows.length, `cpu ${cpu}`).toBeGreaterThan(5);
+      expect(rows.map((r) => r.hit)).toEqual(p.sorted(cpu).map((r) => r.counter));
+    }
+    expect(read(s.fs, 'trace_stat/function0')).not.toBe(read(s.fs, 'trace_stat/function1'));
+  });
+
   it('-EBUSY while the function_graph tracer holds the graph hook (and the other way round)', () => {
     const s = setup({ warm: 500_000 });
     expect(runKernelCall(s.ctx, s.tr.setTracer('function_graph'))).toBe(0);
@@ -227,6 +243,7 @@ describe('the stack tracer', () => {
       }
     });
     expect(st.stats.calls).toBeGreaterThan(1000);
+    expect(st.stats.noSlot).toBe(0); // every call's return slot found above the trampoline's frame
     // reset: 0 forgets the max (the table stays until a deeper stack replaces it), a run finds one again
     expect(s.fs.write('stack_max_size', '0')).toBe(0);
     expect(read(s.fs, 'stack_max_size')).toBe('0\n');
@@ -252,6 +269,19 @@ describe('the stack tracer', () => {
     expect(s.fs.write('ftsim/stack_tracer_enabled', '5')).toBe(0); // proc_dointvec keeps the value; nonzero is on
     expect(read(s.fs, 'ftsim/stack_tracer_enabled')).toBe('5\n');
     expect(s.b.ftrace!.core.opsList).toHaveLength(1);
+  });
+
+  it('under function_graph the trace shows the original return addresses, not return_to_handler', () => {
+    const s = setup({ warm: 500_000 });
+    const st = statStateOf(s.b)!.stack;
+    expect(runKernelCall(s.ctx, s.tr.setTracer('function_graph'))).toBe(0);
+    expect(s.fs.write('ftsim/stack_tracer_enabled', '1')).toBe(0);
+    expect(s.fs.write('stack_max_size', '0')).toBe(0);
+    s.ctx.run(600_000);
+    const rows = stackRows(read(s.fs, 'stack_trace'));
+    expect(rows.length).toBeGreaterThan(3);
+    expect(st.stats.graphRets).toBeGreaterThan(0); // the stack did hold hooked returns
+    for (const r of rows) expect(r.location).not.toContain('return_to_handler');
   });
 
   it('stack_trace_filter restricts the measured functions; a filtered function never called records nothing', () => {
@@ -281,6 +311,7 @@ describe('the stack tracer', () => {
     const measured = st.stats.calls;
     const hits = profileRows(read(s.fs, 'trace_stat/function0')).find((r) => r.name === 'do_sys_open')!.hit;
     expect(measured).toBe(hits); // every do_sys_open entry, and nothing else
+    expect(st.stats.noSlot).toBe(0); // through the shared caller and the list function too (two ops)
     // live change of the filter on a registered ops: to a function that never runs
     const never = 'slabinfo_show';
     expect([...core.allRecords()].some((r) => r.func.name === never)).toBe(true);
@@ -299,5 +330,18 @@ describe('the stack tracer', () => {
     s.ctx.run(300_000);
     expect(st.stats.calls).toBeGreaterThan(before + 1000);
     expect(Number(read(s.fs, 'stack_max_size'))).toBeGreaterThan(0);
+  });
+
+  it('with ftrace disabled (after an ftrace bug): -ENODEV as the kernel\'s handlers give it', () => {
+    const s = setup({ warm: 0 });
+    s.b.ftrace!.core.ftraceKill('test');
+    expect(s.fs.write('function_profile_enabled', '1')).toBe(-ENODEV);
+    expect(read(s.fs, 'function_profile_enabled')).toBe('0\n');
+    expect(s.fs.read('stack_trace_filter')).toBe(-ENODEV);
+    expect(s.fs.write('stack_trace_filter', 'do_sys_open')).toBe(-ENODEV);
+    // the sysctl stores the value and, as stack_trace_sysctl, does not report the failed registration
+    expect(s.fs.write('ftsim/stack_tracer_enabled', '1')).toBe(0);
+    expect(read(s.fs, 'ftsim/stack_tracer_enabled')).toBe('1\n');
+    expect(s.b.ftrace!.core.opsList).toHaveLength(0);
   });
 });

@@ -56,8 +56,11 @@ export class StackTracer {
   /** stack_dump_trace with stack_trace_index, innermost first. */
   entries: StackEntry[] = [];
   readonly ops: FtraceOps;
-  /** Calls measured / skipped (an NMI, a stack that is not a task stack). */
-  readonly stats = { calls: 0, nmi: 0, offStack: 0, noSlot: 0 };
+  /**
+   * Calls measured; skipped (in an NMI, on a stack that is not a task stack, no return slot found);
+   * return addresses of a new maximum's trace that were return_to_handler and translated.
+   */
+  readonly stats = { calls: 0, nmi: 0, offStack: 0, noSlot: 0, graphRets: 0 };
   private registered = false;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, readonly symbols: SymbolTable) {
@@ -146,7 +149,10 @@ export class StackTracer {
       if (v === null) break;
       if (v === rth) {
         const e = retStack[retStack.length - 1 - hooked++];
-        if (e !== undefined) v = numToAddr(e.ret);
+        if (e !== undefined) {
+          v = numToAddr(e.ret);
+          this.stats.graphRets++;
+        }
       }
       if (this.isTextAddress(v)) out.push({ addr: v, depth: topN - p });
     }
