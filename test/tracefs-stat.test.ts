@@ -7,7 +7,7 @@ import { boot, type Booted } from '../src/runner.js';
 import { TraceArray } from '../src/trace/trace_functions.js';
 import { TRACE_FN } from '../src/trace/ring_buffer.js';
 import { buildTracefs, runKernelCall, type TracefsContext } from '../src/trace/tracefs/index.js';
-import { EACCES, EBUSY, EINVAL, ENODEV, type Tracefs } from '../src/trace/tracefs/fs.js';
+import { EACCES, EBUSY, EINVAL, ENODEV, O_WRONLY_TRUNC, type Tracefs } from '../src/trace/tracefs/fs.js';
 import { ERANGE, statStateOf } from '../src/trace/tracefs/stat.js';
 import { FUNCTION_STAT_HEADER, functionStatLine } from '../src/trace/ftrace_profile.js';
 import { THREAD_SIZE } from '../src/kernel/layout.js';
@@ -219,7 +219,7 @@ describe('the stack tracer', () => {
     const st = statStateOf(s.b)!.stack;
     expect(s.fs.write('ftsim/stack_tracer_enabled', '1')).toBe(0);
     expect(s.b.ftrace!.core.opsList.map((o) => o.name)).toEqual(['stack_trace_call']);
-    s.ctx.run(1_500_000);
+    s.ctx.run(1_000_000);
     const max = Number(read(s.fs, 'stack_max_size'));
     expect(max).toBeGreaterThan(64);
     expect(max).toBeLessThanOrEqual(THREAD_SIZE);
@@ -288,19 +288,33 @@ describe('the stack tracer', () => {
     const s = setup({ warm: 0 }); // everything set before the first instruction: the counts start together
     const core = s.b.ftrace!.core;
     const st = statStateOf(s.b)!.stack;
-    // set_ftrace_filter semantics: > replaces, >> appends, !f removes, an unknown name is -EINVAL
-    expect(s.fs.write('stack_trace_filter', 'do_sys_open')).toBe(0);
+    // set_ftrace_filter semantics (writes as echo makes them, ending in a newline): > replaces, >> appends,
+    // !f removes, an unknown name is -EINVAL
+    expect(s.fs.write('stack_trace_filter', 'do_sys_open\n')).toBe(0);
     expect(read(s.fs, 'stack_trace_filter')).toBe('do_sys_open\n');
-    expect(s.fs.write('stack_trace_filter', 'vfs_read', { append: true })).toBe(0);
+    expect(s.fs.write('stack_trace_filter', 'vfs_read\n', { append: true })).toBe(0);
     expect(read(s.fs, 'stack_trace_filter').split('\n').filter(Boolean).sort()).toEqual(['do_sys_open', 'vfs_read']);
-    expect(s.fs.write('stack_trace_filter', '!vfs_read', { append: true })).toBe(0);
+    expect(s.fs.write('stack_trace_filter', '!vfs_read\n', { append: true })).toBe(0);
     expect(read(s.fs, 'stack_trace_filter')).toBe('do_sys_open\n');
-    expect(s.fs.write('stack_trace_filter', 'no_such_function_xyz', { append: true })).toBe(-EINVAL);
-    expect(read(s.fs, 'stack_trace_filter')).toBe('do_sys_open\n'); // appending: nothing changed
+    expect(s.fs.write('stack_trace_filter', 'vfs_re*\n', { append: true })).toBe(0); // globs
+    expect(read(s.fs, 'stack_trace_filter')).toContain('vfs_read\n');
+    expect(s.fs.write('stack_trace_filter', 'no_such_function_xyz\n', { append: true })).toBe(-EINVAL);
+    expect(read(s.fs, 'stack_trace_filter')).toContain('do_sys_open\n'); // appending: nothing lost
     // as in the kernel, the O_TRUNC open cleared the filter and the failed write cannot undo that
-    expect(s.fs.write('stack_trace_filter', 'no_such_function_xyz')).toBe(-EINVAL);
+    expect(s.fs.write('stack_trace_filter', 'no_such_function_xyz\n')).toBe(-EINVAL);
     expect(read(s.fs, 'stack_trace_filter')).toBe('#### all functions enabled ####\n');
-    expect(s.fs.write('stack_trace_filter', 'do_sys_open')).toBe(0);
+    // the words before a bad one stay
+    expect(s.fs.write('stack_trace_filter', 'vfs_read no_such_function_xyz\n')).toBe(-EINVAL);
+    expect(read(s.fs, 'stack_trace_filter')).toBe('vfs_read\n');
+    // an unfinished word (echo -n) is matched at release, where its error is not reported
+    expect(s.fs.write('stack_trace_filter', 'no_such_function_xyz')).toBe(0);
+    expect(read(s.fs, 'stack_trace_filter')).toBe('#### all functions enabled ####\n');
+    // one byte per write (dd bs=1): the parser carries the word across writes
+    const f = s.fs.open('stack_trace_filter', O_WRONLY_TRUNC);
+    if (typeof f === 'number') throw new Error(`open: ${f}`);
+    for (const ch of 'do_sys_open\n') expect(f.write!(new TextEncoder().encode(ch))).toBe(1);
+    expect(f.release!()).toBe(0);
+    expect(read(s.fs, 'stack_trace_filter')).toBe('do_sys_open\n');
 
     expect(s.fs.write('function_profile_enabled', '1')).toBe(0);
     expect(s.fs.write('ftsim/stack_tracer_enabled', '1')).toBe(0);
@@ -315,7 +329,7 @@ describe('the stack tracer', () => {
     // live change of the filter on a registered ops: to a function that never runs
     const never = 'slabinfo_show';
     expect([...core.allRecords()].some((r) => r.func.name === never)).toBe(true);
-    expect(s.fs.write('stack_trace_filter', never)).toBe(0);
+    expect(s.fs.write('stack_trace_filter', `${never}\n`)).toBe(0);
     expect(s.fs.write('stack_max_size', '0')).toBe(0);
     expect(s.fs.write('function_profile_enabled', '0')).toBe(0);
     expect(s.fs.write('function_profile_enabled', '1')).toBe(0);
@@ -338,7 +352,7 @@ describe('the stack tracer', () => {
     expect(s.fs.write('function_profile_enabled', '1')).toBe(-ENODEV);
     expect(read(s.fs, 'function_profile_enabled')).toBe('0\n');
     expect(s.fs.read('stack_trace_filter')).toBe(-ENODEV);
-    expect(s.fs.write('stack_trace_filter', 'do_sys_open')).toBe(-ENODEV);
+    expect(s.fs.write('stack_trace_filter', 'do_sys_open\n')).toBe(-ENODEV);
     // the sysctl stores the value and, as stack_trace_sysctl, does not report the failed registration
     expect(s.fs.write('ftsim/stack_tracer_enabled', '1')).toBe(0);
     expect(read(s.fs, 'ftsim/stack_tracer_enabled')).toBe('1\n');

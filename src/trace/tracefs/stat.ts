@@ -58,12 +58,17 @@ function bareName(b: Booted, ip: number): string {
   return s === undefined ? `0x${numToAddr(ip).toString(16)}` : s.name;
 }
 
+/** The longest pattern the kernel's trace_parser takes (FTRACE_BUFF_MAX, KSYM_SYMBOL_LEN + 4 room for wildcards). */
+const FTRACE_BUFF_MAX = 128 + 4;
+
 /**
  * stack_trace_filter: set_ftrace_filter's semantics on the stack tracer's ops (ftrace_regex_open /
- * write / release). An O_TRUNC open starts from an empty filter, else from the current one; each
- * word is matched as it is written (a word that matches nothing is -EINVAL, the words before it
- * stay); the result is installed at release, whatever a write returned, as the kernel moves the
- * iterator's hash in then. Function commands (`func:cmd`) other than `:mod:` are -EINVAL here.
+ * write / release with trace_get_user's parser). An O_TRUNC open starts from an empty filter, else from
+ * the current one. A word ended by whitespace is matched at once: one that matches nothing makes that
+ * write -EINVAL, and the words before it stay; a word the write leaves unfinished waits for the next
+ * write, or for release, where its error is ignored (`echo -n bad` succeeds). The result is installed
+ * at release whatever the writes returned, as the kernel moves the iterator's hash in then. Function
+ * commands (`func:cmd`) other than `:mod:` are -EINVAL here.
  */
 function stackTraceFilterFile(ctx: TracefsContext, st: StackTracer): FileNode {
   const core = st.core;
@@ -74,17 +79,36 @@ function stackTraceFilterFile(ctx: TracefsContext, st: StackTracer): FileNode {
       const of: OpenFile = {};
       if (f.read) of.read = textReader(() => showHash(core, st.ops.filterHash, false));
       if (!f.write) return of;
-      const reset = f.trunc && !f.append;
+      const reset = f.trunc;
       const hash = new Set(reset ? [] : st.ops.filterHash);
       const words: string[] = [];
+      let pending = '';
+      const take = (w: string): boolean => {
+        if (matchRecords(core.allRecords(), hash, w) <= 0) return false;
+        words.push(w);
+        return true;
+      };
       of.write = (data) => {
-        for (const w of text(data).split(/\s+/).filter((x) => x.length > 0)) {
-          if (matchRecords(core.allRecords(), hash, w) <= 0) return -EINVAL;
-          words.push(w);
+        const all = pending + text(data);
+        const tokens = all.split(/\s+/);
+        // the last token is unfinished unless whitespace ended the write (trace_parser_cont)
+        pending = tokens.pop() ?? '';
+        for (const w of tokens) {
+          if (w.length === 0) continue;
+          if (w.length > FTRACE_BUFF_MAX || !take(w)) {
+            pending = '';
+            return -EINVAL;
+          }
+        }
+        if (pending.length > FTRACE_BUFF_MAX) {
+          pending = '';
+          return -EINVAL;
         }
         return data.length;
       };
       of.release = () => {
+        if (pending.length > 0) take(pending);
+        pending = '';
         if (!reset && words.length === 0) return 0;
         const r = runKernelCall(ctx, core.ftraceSetFilter(st.ops, words.join(' '), reset));
         return r === -ENODEV ? r : 0;
