@@ -11,7 +11,8 @@ import {
   type DirNode, type OpenFile, type Tracefs,
 } from '../src/trace/tracefs/fs.js';
 import { logError } from '../src/trace/tracefs/control.js';
-import { EOVERFLOW, ERANGE, formatCpumask, kstrtoul, parseCpumask } from '../src/trace/tracefs/control_util.js';
+import { formatCpumask, parseCpumask } from '../src/trace/tracefs/control_util.js';
+import { EOVERFLOW, ERANGE, kstrtoul } from '../src/trace/tracefs/fs.js';
 import { FTRACE_FL_ENABLED } from '../src/ftrace/record.js';
 
 const KERNEL = fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url));

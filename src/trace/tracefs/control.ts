@@ -13,7 +13,8 @@ import { registerOptionFiles } from './control_options.js';
 import {
   allocSnapshot, controlState, freeSnapshot, setTracingOn, traceClockNow, tracingIsOn, type ControlState,
 } from './control_state.js';
-import { README_TEXT, TRACE_CLOCKS, formatCpumask, formatErrorLog, kstrtoul, parseCpumask } from './control_util.js';
+import { README_TEXT, TRACE_CLOCKS, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
+import { kstrtoul } from './fs.js';
 
 export { logError, setTracingOn, tracingIsOn, controlState } from './control_state.js';
 

@@ -2,9 +2,8 @@
 
 import type { TraceArray } from '../trace_functions.js';
 import { DEFAULT_GRAPH_OPTIONS, DEFAULT_TRACE_OPTIONS, type GraphOptions, type TraceTextOptions } from '../trace_output.js';
-import { EINVAL, rwFile, type StaticDir } from './fs.js';
+import { EINVAL, kstrtoul, rwFile, type StaticDir } from './fs.js';
 import { controlState } from './control_state.js';
-import { kstrtoul } from './control_util.js';
 
 /** One option: its name, and how to read and set it on a trace array. */
 export interface TraceOption {

@@ -1,35 +1,8 @@
 // Parsers and texts the tracefs control files share: kstrtoul, cpumask (%*pb and bitmap_parse), the error_log, README (lib/kstrtox.c, lib/bitmap.c, kernel/trace/trace.c tracing_log_err and readme_msg).
 
-import { EINVAL } from './fs.js';
+import { EINVAL, EOVERFLOW } from './fs.js';
 
-/** -EOVERFLOW: a cpumask naming a CPU the machine does not have (bitmap_parse). */
-export const EOVERFLOW = 75;
-/** -ERANGE: a number that does not fit (kstrtoul). */
-export const ERANGE = 34;
 
-/**
- * kstrtoul_from_user(buf, count, base): one optional trailing newline, an optional '+', then digits of
- * `base` (base 0: 0x hex, 0 octal, else decimal; base 16 also takes a 0x prefix) and nothing else.
- * Returns the value or -EINVAL / -ERANGE. A value above 2^53 is -ERANGE here (the kernel's limit is 2^64).
- */
-export function kstrtoul(text: string, base = 10): number {
-  if (text.length > 23) return -EINVAL;
-  let s = text.endsWith('\n') ? text.slice(0, -1) : text;
-  if (s.startsWith('+')) s = s.slice(1);
-  let b = base;
-  if ((b === 0 || b === 16) && /^0[xX]/.test(s)) { s = s.slice(2); b = 16; }
-  else if (b === 0) b = s.length > 1 && s.startsWith('0') ? 8 : 10;
-  if (s === '') return -EINVAL;
-  const digits = '0123456789abcdef'.slice(0, b);
-  let v = 0;
-  for (const ch of s.toLowerCase()) {
-    const d = digits.indexOf(ch);
-    if (d < 0) return -EINVAL;
-    v = v * b + d;
-    if (v > Number.MAX_SAFE_INTEGER) return -ERANGE;
-  }
-  return v;
-}
 
 /** The "%*pb\n" text of a mask of `nbits` CPUs: hex, 32-bit groups separated by commas, the first one cut to its width. */
 export function formatCpumask(mask: bigint, nbits: number): string {

@@ -18,6 +18,8 @@ export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ESPIPE = 29;
+export const ERANGE = 34;
+export const EOVERFLOW = 75;
 export const ENOTEMPTY = 39;
 
 /** strerror() of an errno (positive or negative), as bash and coreutils print it on Linux. */
@@ -29,6 +31,7 @@ export function strerror(err: number): string {
     [EBUSY]: 'Device or resource busy', [EEXIST]: 'File exists', [ENODEV]: 'No such device',
     [ENOTDIR]: 'Not a directory', [EISDIR]: 'Is a directory', [EINVAL]: 'Invalid argument',
     [ENOSPC]: 'No space left on device', [ESPIPE]: 'Illegal seek', [ENOTEMPTY]: 'Directory not empty',
+    [ERANGE]: 'Numerical result out of range', [EOVERFLOW]: 'Value too large for defined data type',
   };
   return texts[Math.abs(err)] ?? `Unknown error ${Math.abs(err)}`;
 }
@@ -178,6 +181,30 @@ export function woFile(store: (text: string) => number, mode = 0o200): FileNode 
       },
     }),
   };
+}
+
+/**
+ * kstrtoul_from_user(buf, count, base): one optional trailing newline, an optional '+', then digits of
+ * `base` (base 0: 0x hex, 0 octal, else decimal; base 16 also takes a 0x prefix) and nothing else.
+ * Returns the value or -EINVAL / -ERANGE. A value above 2^53 is -ERANGE here (the kernel's limit is 2^64).
+ */
+export function kstrtoul(text: string, base = 10): number {
+  if (text.length > 23) return -EINVAL;
+  let s = text.endsWith('\n') ? text.slice(0, -1) : text;
+  if (s.startsWith('+')) s = s.slice(1);
+  let b = base;
+  if ((b === 0 || b === 16) && /^0[xX]/.test(s)) { s = s.slice(2); b = 16; }
+  else if (b === 0) b = s.length > 1 && s.startsWith('0') ? 8 : 10;
+  if (s === '') return -EINVAL;
+  const digits = '0123456789abcdef'.slice(0, b);
+  let v = 0;
+  for (const ch of s.toLowerCase()) {
+    const d = digits.indexOf(ch);
+    if (d < 0) return -EINVAL;
+    v = v * b + d;
+    if (v > Number.MAX_SAFE_INTEGER) return -ERANGE;
+  }
+  return v;
 }
 
 /** A path resolved against a working directory: absolute segments from the root, '.' and '..' folded. */

@@ -1,8 +1,7 @@
 // set_ftrace_pid and set_ftrace_notrace_pid: the pid lists that filter function tracing by task (kernel/trace/ftrace.c ftrace_pid_open/pid_write/p_show, kernel/trace/trace.c trace_pid_write).
 
 import type { TraceArray } from '../trace_functions.js';
-import { EINVAL, EPERM, type FileNode, text, textReader } from './fs.js';
-import { kstrtoul } from './ftrace_files_probes.js';
+import { EINVAL, EPERM, kstrtoul, type FileNode, text, textReader } from './fs.js';
 
 /** pid_list.c's limit: a pid must fit in 30 bits. */
 const PID_LIST_MAX = 1 << 30;
@@ -34,8 +33,8 @@ function pidWrite(tr: TraceArray, type: PidType, data: string): number {
   let nr = 0;
   for (const w of data.split(/[\s\0]+/)) {
     if (w.length === 0) continue;
-    const v = kstrtoul(w);
-    if (v === null) return -EINVAL;
+    const v = kstrtoul(w, 0);
+    if (v < 0) return -EINVAL;
     const pid = (v | 0) >>> 0;
     if (pid >= PID_LIST_MAX) return -EPERM;
     next.add(pid);

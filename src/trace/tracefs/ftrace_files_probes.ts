@@ -5,7 +5,7 @@ import { FtraceOps, type FtraceHash } from '../../ftrace/ops.js';
 import { filterParseRegex, ftraceMatch } from '../../ftrace/glob.js';
 import { matchRecords } from '../../ftrace/filter.js';
 import type { DynFtrace } from '../../ftrace/record.js';
-import { EBUSY, EINVAL, ENODEV } from './fs.js';
+import { EBUSY, EINVAL, ENODEV, kstrtoul } from './fs.js';
 import { runKernelCall, type TracefsContext } from './index.js';
 
 /**
@@ -207,18 +207,6 @@ function unregisterProbe(ctx: TracefsContext, tr: TraceArray, kind: ProbeKind, g
   return r < 0 ? r : 0;
 }
 
-/** kstrtoul(s, 0): decimal, 0x hex or 0 octal, an optional '+'; null when not a number. */
-export function kstrtoul(s: string): number | null {
-  const t = s.startsWith('+') ? s.slice(1) : s;
-  let v: bigint;
-  if (/^0[xX][0-9a-fA-F]+$/.test(t)) v = BigInt(t);
-  else if (/^0[0-7]*$/.test(t)) v = BigInt(`0o${t.slice(1) || '0'}`);
-  else if (/^[1-9][0-9]*$/.test(t)) v = BigInt(t);
-  else return null;
-  if (v > 0xffff_ffff_ffff_ffffn) return null;
-  return Number(BigInt.asIntN(64, v));
-}
-
 /** ftrace_trace_probe_callback and the snapshot command's: `!` unregisters, a count selects the counting probe. */
 function probeCommand(name: ProbeKind['name']): FtraceCommand {
   return (ctx, tr, glob, _cmd, param, enable) => {
@@ -228,8 +216,8 @@ function probeCommand(name: ProbeKind['name']): FtraceCommand {
     let count = -1;
     const number = param?.split(':')[0] ?? '';
     if (number.length > 0) {
-      const n = kstrtoul(number);
-      if (n === null) return -EINVAL;
+      const n = kstrtoul(number, 0);
+      if (n < 0) return -EINVAL;
       count = n;
     }
     if (name === 'snapshot') {

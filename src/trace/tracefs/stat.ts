@@ -7,19 +7,9 @@ import { showHash } from '../../ftrace/show.js';
 import { matchRecords } from '../../ftrace/filter.js';
 import { numToAddr } from '../../machine/memory.js';
 import type { Booted } from '../../runner.js';
-import { EINVAL, ENODEV, roFile, rwFile, textReader, text, type FileNode, type OpenFile, type StaticDir } from './fs.js';
+import { EINVAL, ENODEV, kstrtoul, roFile, rwFile, textReader, text, type FileNode, type OpenFile, type StaticDir } from './fs.js';
 import { runKernelCall, type TracefsContext } from './index.js';
 
-/** ERANGE: a number too large for its type (kstrtoul). */
-export const ERANGE = 34;
-
-/** kstrtoul(s, 10) as kstrtoul_from_user: an optional '+', decimal digits, one optional trailing newline. */
-export function kstrtoul(s: string): bigint | number {
-  const m = /^\+?([0-9]+)\n?$/.exec(s);
-  if (m === null) return -EINVAL;
-  const v = BigInt(m[1]);
-  return v > 0xffff_ffff_ffff_ffffn ? -ERANGE : v;
-}
 
 /** proc_dointvec's write of one int: leading blanks, an optional '-', digits, then a blank or the end (the rest is ignored). */
 export function procDointvec(s: string): number {
@@ -130,8 +120,8 @@ export function registerStatFiles(root: StaticDir, ctx: TracefsContext, _top: Tr
     () => `${profiler.enabled ? 1 : 0}\n`,
     (s) => {
       const v = kstrtoul(s);
-      if (typeof v === 'number') return v;
-      const r = runKernelCall(ctx, profiler.setEnabled(v !== 0n));
+      if (v < 0) return v;
+      const r = runKernelCall(ctx, profiler.setEnabled(v !== 0));
       return r < 0 ? r : 0;
     },
   ));
@@ -145,8 +135,8 @@ export function registerStatFiles(root: StaticDir, ctx: TracefsContext, _top: Tr
     () => `${stack.maxSize}\n`,
     (s) => {
       const v = kstrtoul(s);
-      if (typeof v === 'number') return v;
-      stack.setMaxSize(Number(v));
+      if (v < 0) return v;
+      stack.setMaxSize(v);
       return 0;
     },
   ));
