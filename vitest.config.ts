@@ -5,7 +5,12 @@
 // cannot inline them across files, which makes the interpreter several times slower).
 // `npm test` compiles first (pretest); the global setup compiles again when run directly.
 
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+
+// one test file per core: the tests are CPU-bound simulations, and vitest's default (cores - 1) leaves
+// one of two cores idle while the main process only relays results
+const workers = Math.max(1, availableParallelism());
 
 export default defineConfig({
   resolve: {
@@ -13,6 +18,8 @@ export default defineConfig({
   },
   test: {
     globalSetup: ['./test/global-setup.ts'],
+    maxWorkers: workers,
+    minWorkers: workers,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     include: ['test/**/*.test.ts'],

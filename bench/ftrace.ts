@@ -1,4 +1,4 @@
-// Benchmarks of dynamic ftrace on the bundled kernel: guest instructions per traced call, simulator throughput with tracing on, and the host cost of patching every site (text_poke_bp against plain writes).
+// Benchmarks of dynamic ftrace on the bundled kernel: guest instructions per traced call, simulator throughput with tracing on, the host cost of patching every site (text_poke_bp against plain writes), trace lines formatted per second, and a tracefs filter write that patches every site.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { boot, type Booted } from '../src/runner.js';
 import { startBootTracing, TraceArray } from '../src/trace/trace_functions.js';
 import type { FtraceCall } from '../src/ftrace/ftrace.js';
+import { buildTracefs } from '../src/trace/tracefs/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const image = readFileSync(join(root, 'fixtures', 'vmlinux'));
@@ -124,6 +125,41 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+/** `trace` text formatted per second: the whole buffer of a traced single-CPU run, formatted a few times. */
+function traceFormatting(poke: Record<string, bigint>): Record<string, number> {
+  const b = bootKernel(1, poke);
+  const ft = b.ftrace!;
+  const tr = startBootTracing(b.kernel, ft.core, ft.arch, { tracer: 'function', sizeKb: 1 << 15 });
+  b.kernel.run(1e12);
+  let lines = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 3; i++) lines += tr.traceText().split('\n').length;
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { lines: lines / 3, linesPerSecond: Math.round(lines / seconds) };
+}
+
+/**
+ * tracefs: `echo '*' > set_ftrace_filter` while the function tracer runs on one function, on 4 busy
+ * CPUs (a full-batch patch of every site through the file's release), and back to one function.
+ */
+function fullFilterWrite(): Record<string, number> {
+  const b = bootKernel(4, { smp_workload_iterations: 1_000_000n });
+  const k = b.kernel;
+  while (!k.cpus.every((c) => !c.halted)) k.run(k.steps + 100_000);
+  const tr = new TraceArray(k, b.ftrace!.core, b.ftrace!.arch);
+  const fs = buildTracefs({ b, run: (n) => k.run(k.steps + n) }, tr);
+  const must = (r: number): void => { if (r !== 0) throw new Error(`bench: tracefs write failed: ${r}`); };
+  must(fs.write('set_ftrace_filter', 'vfs_read\n'));
+  must(fs.write('current_tracer', 'function\n'));
+  const sites0 = b.ftrace!.arch.stats.sitesPatched;
+  const s0 = k.steps;
+  const t0 = process.hrtime.bigint();
+  must(fs.write('set_ftrace_filter', '*\n'));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const sites = b.ftrace!.arch.stats.sitesPatched - sites0;
+  return { sitesPatched: sites, hostSeconds: round(seconds, 3), guestSteps: k.steps - s0 };
+}
+
 /** All ftrace figures, for bench/run.ts. */
 export function ftraceBench(iterations: number): Record<string, unknown> {
   const poke = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
@@ -141,5 +177,7 @@ export function ftraceBench(iterations: number): Record<string, unknown> {
     functionGraph: { ...graph, guestInstructionsPerTracedCall: per(graph), instructionsPerSecondVsOff: round(graph.instructionsPerSecond / off.instructionsPerSecond, 3), wallTimeVsOff: round(graph.seconds / off.seconds, 2) },
     liveEnableDisableOn4Cpus: livePatching(5),
     protocolHostCost: protocolCost(20),
+    traceFormatting: traceFormatting(poke),
+    tracefsFilterEveryFunctionOn4Cpus: fullFilterWrite(),
   };
 }

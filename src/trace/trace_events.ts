@@ -173,14 +173,7 @@ export class TraceEvents {
     if (t.count !== -1) t.count--;
     if (t.cmd === 'traceon') tr.tracingOn = true;
     else if (t.cmd === 'traceoff') tr.tracingOn = false;
-    else if (tr.tracingOn) {
-      // the stack: where the CPU is, then the task's shadow call stack (return addresses, interrupted ips), innermost first
-      const addrs = [cpu.rip];
-      const s = task.shadow;
-      for (let i = s.depth - 1; i >= 0; i--) addrs.push(s.addrs[i]!);
-      const ctx = tr.traceCtx(cpu);
-      tr.buffer.writeRaw(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, TRACE_STACK, encodeStack(addrs));
-    }
+    else writeStackTrace(tr, cpu, task);
   }
 
   // ---- control ----
@@ -358,4 +351,19 @@ export function traceEvents(tr: TraceArray): TraceEvents {
     perArray.set(tr, e);
   }
   return e;
+}
+
+/**
+ * __trace_stack: a stack trace entry on `cpu` for `task` (while tracing is on): where the CPU is, then
+ * the task's shadow call stack (return addresses, interrupted ips), innermost first. Serves the
+ * stacktrace event trigger and the stacktrace function command.
+ */
+export function writeStackTrace(tr: TraceArray, cpu: Cpu, task: Task): void {
+  if (!tr.tracingOn) return;
+  registerEventPrinters();
+  const addrs = [cpu.rip];
+  const s = task.shadow;
+  for (let i = s.depth - 1; i >= 0; i--) addrs.push(s.addrs[i]!);
+  const ctx = tr.traceCtx(cpu);
+  tr.buffer.writeRaw(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, TRACE_STACK, encodeStack(addrs));
 }

@@ -1,6 +1,7 @@
 // tracefs control files of a trace array: tracers, the buffer and its per-CPU views, options, snapshot, trace_marker, error_log, instances/ (kernel/trace/trace.c).
 
-import { releaseTraceEvents } from '../trace_events.js';
+import { releaseTraceEvents, writeStackTrace } from '../trace_events.js';
+import { setFuncCommandHooks } from './ftrace_files_probes.js';
 import { TraceArray } from '../trace_functions.js';
 import { TracePipe, formatStats, renderTrace } from '../trace_output.js';
 import {
@@ -249,6 +250,12 @@ function errorLogFile(tr: TraceArray): FileNode {
 
 /** The files init_tracer_tracefs gives every trace array; `top` adds README and saved_cmdlines. */
 export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: TraceArray, top: boolean): void {
+  // what the snapshot and stacktrace function commands of set_ftrace_filter do on this trace array
+  setFuncCommandHooks(tr, {
+    snapshotAlloc: () => { allocSnapshot(tr); return 0; },
+    snapshot: () => { if (tracingIsOn(tr)) tr.buffer.swap(allocSnapshot(tr)); },
+    stackTrace: (cpu) => { const c = tr.kernel.cpus[cpu]; writeStackTrace(tr, c, tr.kernel.sched.current[cpu]); },
+  });
   const st = controlState(tr);
   // register_tracer puts each new tracer first: the list reads newest first, nop last
   dir.add('available_tracers', roFile(() => tr.available().reverse().join(' ') + '\n'));
