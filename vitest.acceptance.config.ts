@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: base.resolve,
   test: {
     globalSetup: base.test?.globalSetup,
+    setupFiles: base.test?.setupFiles,
     include: ['test/acceptance/**/*.test.ts'],
     testTimeout: 1_800_000,
     hookTimeout: 120_000,

@@ -18,6 +18,8 @@ export default defineConfig({
   },
   test: {
     globalSetup: ['./test/global-setup.ts'],
+    // let each worker's event loop turn between tests (test/setup-yield.ts)
+    setupFiles: ['./test/setup-yield.ts'],
     maxWorkers: workers,
     minWorkers: workers,
     testTimeout: 120_000,
