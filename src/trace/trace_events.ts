@@ -356,14 +356,19 @@ export function traceEvents(tr: TraceArray): TraceEvents {
 /**
  * __trace_stack: a stack trace entry on `cpu` for `task` (while tracing is on): where the CPU is, then
  * the task's shadow call stack (return addresses, interrupted ips), innermost first. Serves the
- * stacktrace event trigger and the stacktrace function command.
+ * stacktrace event trigger and the stacktrace function command. With `from` (a return address in the
+ * shadow stack), the frames inside it are skipped and the trace starts there, as STACK_SKIP drops the
+ * tracer's own frames (func_stack_trace); when it is not on the stack, nothing is skipped.
  */
-export function writeStackTrace(tr: TraceArray, cpu: Cpu, task: Task): void {
+export function writeStackTrace(tr: TraceArray, cpu: Cpu, task: Task, from?: number): void {
   if (!tr.tracingOn) return;
   registerEventPrinters();
-  const addrs = [cpu.rip];
   const s = task.shadow;
-  for (let i = s.depth - 1; i >= 0; i--) addrs.push(s.addrs[i]!);
+  let top = s.depth - 1;
+  if (from !== undefined) while (top >= 0 && s.addrs[top] !== from) top--;
+  const addrs = top < 0 || from === undefined ? [cpu.rip] : [];
+  if (top < 0) top = s.depth - 1;
+  for (let i = top; i >= 0; i--) addrs.push(s.addrs[i]!);
   const ctx = tr.traceCtx(cpu);
   tr.buffer.writeRaw(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, TRACE_STACK, encodeStack(addrs));
 }

@@ -1,6 +1,7 @@
 // The function and nop tracers, the trace array they write into, and current_tracer selection by name (kernel/trace/trace_functions.c, trace_nop.c, trace.c).
 
 import type { Kernel } from '../kernel/kernel.js';
+import type { SchedObserver } from '../kernel/sched.js';
 import type { Cpu } from '../machine/x86/cpu.js';
 import { addrToNum, numToAddr } from '../machine/memory.js';
 import { EBUSY, EINVAL, ENODEV } from '../ftrace/arch.js';
@@ -14,6 +15,7 @@ import {
 } from './ring_buffer.js';
 import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
+import { writeStackTrace } from './trace_events.js';
 
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
 export interface Tracer {
@@ -44,8 +46,11 @@ export class TraceArray {
   /** set_ftrace_pid / set_ftrace_notrace_pid (null: no list): the function tracer skips the tasks they exclude (ftrace_pid_func). */
   ftracePids: Set<number> | null = null;
   ftraceNoPids: Set<number> | null = null;
-  /** Option function-fork: children of a listed task join the pid lists (the options file sets it). */
+  /** Option function-fork: children of a listed task join the pid lists, exiting tasks leave them (setFunctionFork). */
   functionFork = false;
+  private forkObserver: SchedObserver | null = null;
+  /** The function tracer's func_stack_trace option: a stack trace entry after each function event. */
+  funcStackTrace = false;
   /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
   textOptions: Partial<TraceTextOptions> = {};
   graphOptions: Partial<GraphOptions> = {};
@@ -126,6 +131,32 @@ export class TraceArray {
       pc = Math.min(count & PREEMPT_MASK, 0xf);
     }
     return { flags, pc };
+  }
+
+  /**
+   * ftrace_pid_follow_fork: with `on`, hook sched_process_fork (a child of a task in a pid list joins
+   * that list) and the task's exit (it leaves both lists); off unhooks them.
+   */
+  setFunctionFork(on: boolean): void {
+    this.functionFork = on;
+    const obs = this.kernel.sched.observers;
+    if (on && this.forkObserver === null) {
+      this.forkObserver = {
+        fork: (_cpu, parent, child) => {
+          if (this.ftracePids?.has(parent.pid)) this.ftracePids.add(child.pid);
+          if (this.ftraceNoPids?.has(parent.pid)) this.ftraceNoPids.add(child.pid);
+        },
+        exit: (_cpu, t) => {
+          this.ftracePids?.delete(t.pid);
+          this.ftraceNoPids?.delete(t.pid);
+        },
+      };
+      obs.push(this.forkObserver);
+    } else if (!on && this.forkObserver !== null) {
+      const i = obs.indexOf(this.forkObserver);
+      if (i >= 0) obs.splice(i, 1);
+      this.forkObserver = null;
+    }
   }
 
   /** trace_ignore_this_task: a pid filter excludes `pid` (not in set_ftrace_pid, or in set_ftrace_notrace_pid). */
@@ -209,6 +240,9 @@ export class FunctionTracer implements Tracer {
         if ((tr.ftracePids !== null || tr.ftraceNoPids !== null) && tr.ftraceIgnorePid(tr.kernel.sched.current[cpu.id].pid)) return;
         this.calls++;
         tr.traceFunction(cpu, ip, parentIp);
+        // function_stack_trace_call: the event, then __trace_stack from the traced function's frame (its
+        // fentry call's return address) outward, the callback's and the trampoline's frames skipped
+        if (tr.funcStackTrace) writeStackTrace(tr, cpu, tr.kernel.sched.current[cpu.id], addrToNum(ip) + tr.arch.mcountInsnSize);
       });
     }
     return this.ops;

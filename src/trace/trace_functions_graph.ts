@@ -3,6 +3,8 @@
 import type { FtraceCall } from '../ftrace/ftrace.js';
 import type { FgraphOps, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
 import type { TraceArray, Tracer } from './trace_functions.js';
+import { DEFAULT_GRAPH_OPTIONS } from './trace_output.js';
+import { TRACE_FLAG_HARDIRQ } from './ring_buffer.js';
 
 export class GraphTracer implements Tracer {
   readonly name = 'function_graph';
@@ -17,10 +19,12 @@ export class GraphTracer implements Tracer {
         entryfunc: (trace: FtraceGraphEnt): boolean => {
           const cpu = tr.arch.current;
           if (cpu === null) return false;
+          const ctx = tr.traceCtx(cpu);
+          // ftrace_graph_ignore_irqs: under nofuncgraph-irqs, nothing in hardirq context (in_hardirq()) is traced
+          if (!(tr.graphOptions.irqs ?? DEFAULT_GRAPH_OPTIONS.irqs) && (ctx.flags & TRACE_FLAG_HARDIRQ) !== 0) return false;
           const task = tr.kernel.sched.current[cpu.id];
           tr.saveCmdline(task.pid, task.name);
           this.entries++;
-          const ctx = tr.traceCtx(cpu);
           tr.buffer.writeGraphEntry(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);
           return true;
         },

@@ -24,7 +24,7 @@ export interface TraceTextOptions {
   annotate: boolean;
 }
 
-/** function_graph's own options (funcgraph-*), defaults as in the kernel: cpu, overhead and duration on. */
+/** function_graph's own options (funcgraph-*), defaults as in the kernel: cpu, overhead, duration and irqs on. */
 export interface GraphOptions {
   cpu: boolean;
   overhead: boolean;
@@ -33,6 +33,11 @@ export interface GraphOptions {
   abstime: boolean;
   tail: boolean;
   overrun: boolean;
+  /** funcgraph-irqs: trace functions in hardirq context (the tracer reads it; off is ftrace_graph_skip_irqs). */
+  irqs: boolean;
+  /** funcgraph-retval / funcgraph-retval-hex: print return values (print_graph_retval). */
+  retval: boolean;
+  retvalHex: boolean;
 }
 
 export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
@@ -40,6 +45,7 @@ export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
 };
 export const DEFAULT_GRAPH_OPTIONS: Readonly<GraphOptions> = {
   cpu: true, overhead: true, proc: false, duration: true, abstime: false, tail: false, overrun: false,
+  irqs: true, retval: false, retvalHex: false,
 };
 
 export interface OutputContext {
@@ -334,7 +340,8 @@ class GraphPrinter {
       r.advance(e.cpu);
       st.depth = e.depth - 1;
       st.enterFuncs.delete(e.depth);
-      return s + this.duration(next.rettime - next.calltime) + this.indent(e.depth) + this.c.resolve(e.func, false) + '();\n';
+      s += this.duration(next.rettime - next.calltime) + this.indent(e.depth) + this.c.resolve(e.func, false) + '();';
+      return s + (this.c.g.retval ? ' /*' + this.retval(next.retval) + ' */' : '') + '\n';
     }
     st.depth = e.depth;
     st.enterFuncs.set(e.depth, e.func);
@@ -348,9 +355,23 @@ class GraphPrinter {
     const match = st.enterFuncs.get(e.depth) === e.func;
     st.enterFuncs.delete(e.depth);
     let s = this.prologue(e) + this.duration(e.rettime - e.calltime) + this.indent(e.depth);
-    s += match && !this.c.g.tail ? '}\n' : '} /* ' + this.c.resolve(e.func, false) + ' */\n';
+    if (this.c.g.retval) s += '} /* ' + this.c.resolve(e.func, false) + this.retval(e.retval) + ' */\n';
+    else s += match && !this.c.g.tail ? '}\n' : '} /* ' + this.c.resolve(e.func, false) + ' */\n';
     if (this.c.g.overrun) s += ` (Overruns: ${e.overrun >>> 0})\n`;
     return s;
+  }
+
+  /**
+   * print_graph_retval's value: ` ret=%ld` for an error code (a value in the last 4095 of the unsigned
+   * range, also after sign-extending a 32-bit one), ` ret=0x%lx` for anything else or under funcgraph-retval-hex.
+   */
+  private retval(v: number): string {
+    const u = BigInt.asUintN(64, BigInt(v));
+    if (u !== 0n && !this.c.g.retvalHex) {
+      const ext = (u & 0x80000000n) !== 0n && u >> 32n === 0n ? BigInt.asUintN(64, BigInt.asIntN(32, u)) : u;
+      if (ext >= BigInt.asUintN(64, -4095n)) return ' ret=' + BigInt.asIntN(64, ext).toString();
+    }
+    return ' ret=0x' + u.toString(16);
   }
 
   /** print_graph_comment: other events as C comments at the current depth. */

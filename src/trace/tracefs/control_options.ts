@@ -32,7 +32,7 @@ function graphOpt(name: string, key: keyof GraphOptions): TraceOption {
  * The generic options, in the kernel's TRACE_FLAGS order. Left out because nothing in ftsim honours them
  * yet: verbose, raw, hex, bin, block, fields, trace_printk, userstacktrace, sym-userobj, printk-msg-only,
  * latency-format, record-tgid, disable_on_free, event-fork, pause-on-trace, hash-ptr, function-trace,
- * function-fork (set_ftrace_pid follows no fork), display-graph, stacktrace.
+ * display-graph, stacktrace.
  */
 export const GENERIC_OPTIONS: readonly TraceOption[] = [
   textOpt('print-parent', 'printParent'),
@@ -61,14 +61,27 @@ export const GENERIC_OPTIONS: readonly TraceOption[] = [
     get: (tr) => controlState(tr).markers,
     set: (tr, on) => { controlState(tr).markers = on; return 0; },
   },
+  {
+    // set_tracer_flag(TRACE_ITER_FUNC_FORK) -> ftrace_pid_follow_fork
+    name: 'function-fork',
+    get: (tr) => tr.functionFork,
+    set: (tr, on) => { tr.setFunctionFork(on); return 0; },
+  },
 ];
 
 /**
- * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-irqs, -retval,
- * -retval-hex, sleep-time and graph-time, and the function tracer's func_stack_trace are left out: the
- * tracers and the output do not honour them yet.
+ * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-retaddr, -args,
+ * sleep-time and graph-time are left out: the tracer and the output do not honour them yet.
  */
 export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new Map([
+  ['function', [
+    {
+      // func_set_flag(TRACE_FUNC_OPT_STACK): the callback also records a stack trace
+      name: 'func_stack_trace',
+      get: (tr) => tr.funcStackTrace,
+      set: (tr, on) => { tr.funcStackTrace = on; return 0; },
+    },
+  ]],
   ['function_graph', [
     graphOpt('funcgraph-overrun', 'overrun'),
     graphOpt('funcgraph-cpu', 'cpu'),
@@ -76,7 +89,10 @@ export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new M
     graphOpt('funcgraph-proc', 'proc'),
     graphOpt('funcgraph-duration', 'duration'),
     graphOpt('funcgraph-abstime', 'abstime'),
+    graphOpt('funcgraph-irqs', 'irqs'),
     graphOpt('funcgraph-tail', 'tail'),
+    graphOpt('funcgraph-retval', 'retval'),
+    graphOpt('funcgraph-retval-hex', 'retvalHex'),
   ]],
 ]);
 
