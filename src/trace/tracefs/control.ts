@@ -370,6 +370,7 @@ export class InstancesDir implements DirNode {
       if (r < 0) return r;
     }
     releaseTraceEvents(inst.tr); // its tracepoint hooks go with it (event_trace_del_tracer)
+    inst.tr.setFunctionFork(false); // and its fork/exit hook
     this.instances.delete(name);
     return 0;
   }
