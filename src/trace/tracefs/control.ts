@@ -150,8 +150,8 @@ function writeCurrentTracer(ctx: TracefsContext, tr: TraceArray, text: string): 
   if (controlState(tr).pipeReaders > 0) return -EBUSY;
   const r = runKernelCall(ctx, tr.setTracer(name));
   if (r < 0) return r;
-  // a tracer switch frees a snapshot (tracing_set_tracer: none of ftsim's tracers uses the max buffer)
-  freeSnapshot(tr);
+  // tracing_set_tracer frees the snapshot only when the old tracer used the max buffer
+  // (had_max_tr); none of ftsim's tracers does, so a switch keeps it
   return 0;
 }
 
@@ -253,7 +253,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
   // what the snapshot and stacktrace function commands of set_ftrace_filter do on this trace array
   setFuncCommandHooks(tr, {
     snapshotAlloc: () => { allocSnapshot(tr); return 0; },
-    snapshot: () => { if (tracingIsOn(tr)) tr.buffer.swap(allocSnapshot(tr)); },
+    snapshot: () => { tr.buffer.swap(allocSnapshot(tr)); }, // update_max_tr swaps whatever tracing_on says
     stackTrace: (cpu) => { const c = tr.kernel.cpus[cpu]; writeStackTrace(tr, c, tr.kernel.sched.current[cpu]); },
   });
   const st = controlState(tr);
