@@ -325,7 +325,7 @@ describe('triggers', () => {
   it('lists the available triggers, reads back as the kernel prints them, and removes with !', () => {
     const m = machine(1, false);
     const t = 'events/sched/sched_switch/trigger';
-    expect(read(m, t)).toBe('# Available triggers:\n# traceon traceoff stacktrace\n');
+    expect(read(m, t)).toBe('# Available triggers:\n# traceon traceoff snapshot stacktrace enable_event disable_event\n');
     expect(m.fs.write(t, 'traceoff:3 if prev_pid == 1')).toBe(0);
     expect(read(m, t)).toBe('traceoff:count=3 if prev_pid == 1\n');
     expect(m.fs.write(t, 'stacktrace')).toBe(0);
@@ -334,7 +334,7 @@ describe('triggers', () => {
     expect(read(m, 'events/sched/sched_switch/enable')).toBe('0*\n');
     // errors: the same command twice, unknown command, bad count, bad or missing 'if', bad filter
     expect(m.fs.write(t, 'traceoff')).toBe(-EEXIST);
-    expect(m.fs.write(t, 'snapshot')).toBe(-EINVAL);
+    expect(m.fs.write(t, 'hist')).toBe(-EINVAL);
     expect(m.fs.write(t, 'traceon:x')).toBe(-EINVAL);
     expect(m.fs.write(t, 'traceon:2 when prev_pid == 1')).toBe(-EINVAL);
     expect(m.fs.write(t, 'traceon if')).toBe(-EINVAL);
@@ -346,7 +346,7 @@ describe('triggers', () => {
     expect(m.fs.write(t, '!traceon')).toBe(0);
     expect(read(m, t)).toBe('stacktrace:unlimited\n');
     expect(m.fs.write(t, '!stacktrace')).toBe(0);
-    expect(read(m, t)).toBe('# Available triggers:\n# traceon traceoff stacktrace\n');
+    expect(read(m, t)).toBe('# Available triggers:\n# traceon traceoff snapshot stacktrace enable_event disable_event\n');
     expect(read(m, 'events/sched/sched_switch/enable')).toBe('0\n');
   });
 

@@ -1,6 +1,6 @@
 // Trace events of one trace array: enable state, filters and triggers per event, the tracepoints in the scheduler and the timer entry that record them, set_event's parser (kernel/trace/trace_events.c, trace_events_trigger.c).
 
-import { logError } from './tracefs/control_state.js';
+import { allocSnapshot, logError, tracingIsOn } from './tracefs/control_state.js';
 import type { Cpu } from '../machine/x86/cpu.js';
 import { LOCAL_TIMER_VECTOR } from '../kernel/layout.js';
 import type { SchedObserver, Task } from '../kernel/sched.js';
@@ -41,9 +41,9 @@ export function formatErrorLog(errs: readonly TracingLogErr[]): string {
   }).join('');
 }
 
-export type TriggerCmd = 'traceon' | 'traceoff' | 'stacktrace';
-/** The trigger commands in the order `trigger` lists them. */
-export const TRIGGER_CMDS: readonly TriggerCmd[] = ['traceon', 'traceoff', 'stacktrace'];
+export type TriggerCmd = 'traceon' | 'traceoff' | 'snapshot' | 'stacktrace' | 'enable_event' | 'disable_event';
+/** The trigger commands in the order `trigger` lists them (register_trigger_cmds' order). */
+export const TRIGGER_CMDS: readonly TriggerCmd[] = ['traceon', 'traceoff', 'snapshot', 'stacktrace', 'enable_event', 'disable_event'];
 
 /** One trigger on an event (struct event_trigger_data). */
 export interface EventTrigger {
@@ -51,6 +51,8 @@ export interface EventTrigger {
   /** -1: unlimited. */
   count: number;
   filter: EventFilter | null;
+  /** enable_event / disable_event: the event whose soft-disable the trigger flips (struct enable_trigger_data). */
+  target?: EventFile;
 }
 
 /** One event in one trace array (struct trace_event_file). */
@@ -62,6 +64,11 @@ export interface EventFile {
   /** What the filter file shows (null: "none"); after a failed write, the error text. */
   filterText: string | null;
   triggers: EventTrigger[];
+  /**
+   * sm_ref: the enable_event / disable_event probes and triggers holding the event in SOFT_MODE. In soft
+   * mode the tracepoint stays armed and `enabled` is !SOFT_DISABLED (what those commands flip).
+   */
+  smRef: number;
 }
 
 /** The events of one trace array and the tracepoints feeding them. */
@@ -74,7 +81,7 @@ export class TraceEvents {
 
   constructor(readonly tr: TraceArray) {
     registerEventPrinters();
-    this.files = EVENT_CALLS.map((call) => ({ call, enabled: false, filter: null, filterText: null, triggers: [] }));
+    this.files = EVENT_CALLS.map((call) => ({ call, enabled: false, filter: null, filterText: null, triggers: [], smRef: 0 }));
     const k = tr.kernel;
     k.sched.observers.push(this.schedObserver);
     k.traps.observers.push(this.trapObserver);
@@ -142,7 +149,7 @@ export class TraceEvents {
    */
   private hit(system: string, name: string, cpuId: number, fields: () => Record<string, number | string>, extraFlags = 0): void {
     const file = this.file(system, name);
-    if (file === undefined || (!file.enabled && file.triggers.length === 0)) return;
+    if (file === undefined || (!file.enabled && !this.softMode(file))) return;
     this.hits++;
     const tr = this.tr;
     const cpu = tr.kernel.cpus[cpuId];
@@ -164,9 +171,24 @@ export class TraceEvents {
     if (cond) for (const t of file.triggers) if (t.filter === null || filterMatch(t.filter, values)) this.fire(t, cpu, task);
   }
 
-  /** traceon/traceoff_count_trigger, stacktrace_count_trigger. */
+  /** traceon/traceoff_count_trigger, stacktrace_count_trigger, snapshot_count_trigger, event_enable_count_trigger. */
   private fire(t: EventTrigger, cpu: Cpu, task: Task): void {
     const tr = this.tr;
+    if (t.cmd === 'enable_event' || t.cmd === 'disable_event') {
+      const on = t.cmd === 'enable_event';
+      if (t.count === 0) return;
+      // skip when the target already is in the state the trigger switches to
+      if (t.count !== -1 && t.target!.enabled === on) return;
+      if (t.count !== -1) t.count--;
+      t.target!.enabled = on;
+      return;
+    }
+    if (t.cmd === 'snapshot') {
+      if (t.count === 0) return;
+      if (t.count !== -1) t.count--;
+      if (tracingIsOn(tr)) tr.buffer.swap(allocSnapshot(tr));
+      return;
+    }
     if (t.cmd === 'traceon' && tr.tracingOn) return;
     if (t.cmd === 'traceoff' && !tr.tracingOn) return;
     if (t.count === 0) return;
@@ -177,6 +199,19 @@ export class TraceEvents {
   }
 
   // ---- control ----
+
+  /** Whether the event is in SOFT_MODE (triggers on it, or enable_event/disable_event commands naming it): enable reads '*'. */
+  softMode(file: EventFile): boolean {
+    return file.smRef > 0 || file.triggers.length > 0;
+  }
+
+  /**
+   * __ftrace_event_enable_disable(file, on, soft_disable=1): take (on) or drop a SOFT_MODE reference. A
+   * disabled event entering soft mode stays disabled (SOFT_DISABLED); leaving it keeps its current state.
+   */
+  softRef(file: EventFile, on: boolean): void {
+    file.smRef = Math.max(0, file.smRef + (on ? 1 : -1));
+  }
 
   /** The fields a filter on this event may name. */
   filterField(call: TraceEventCall, name: string): FilterField | undefined {
@@ -279,7 +314,8 @@ export class TraceEvents {
     if (file.triggers.length === 0) return `# Available triggers:\n#${TRIGGER_CMDS.map((c) => ' ' + c).join('')}\n`;
     return file.triggers.map((t) => {
       const count = t.count === -1 ? ':unlimited' : `:count=${t.count}`;
-      return t.cmd + count + (t.filter !== null ? ` if ${t.filter.text}\n` : '\n');
+      const name = t.target !== undefined ? `${t.cmd}:${t.target.call.system}:${t.target.call.name}` : t.cmd;
+      return name + count + (t.filter !== null ? ` if ${t.filter.text}\n` : '\n');
     }).join('');
   }
 
@@ -298,6 +334,7 @@ export class TraceEvents {
     if (remove) command = command.slice(1);
     const cmd = TRIGGER_CMDS.find((c) => c === command);
     if (cmd === undefined) return -EINVAL;
+    if (cmd === 'enable_event' || cmd === 'disable_event') return this.writeEnableTrigger(file, cmd, next, remove);
     if (remove) {
       file.triggers = file.triggers.filter((t) => t.cmd !== cmd);
       return 0;
@@ -331,6 +368,56 @@ export class TraceEvents {
     }
     if (file.triggers.some((t) => t.cmd === cmd)) return -EEXIST;
     file.triggers.push({ cmd, count, filter });
+    if (cmd === 'snapshot') allocSnapshot(this.tr); // tracing_arm_snapshot / tracing_alloc_snapshot_instance
+    return 0;
+  }
+
+  /** The trigger's `if filter` part (event_trigger_separate_filter / set_filter): null, an error, or the filter. */
+  private triggerFilter(file: EventFile, s: string): EventFilter | null | number {
+    if (s === '') return null;
+    const sp = s.search(/[ \t]/);
+    const word = sp < 0 ? s : s.slice(0, sp);
+    if (word !== 'if' || sp < 0) return -EINVAL;
+    const r = parseFilter(s.slice(sp + 1), (n) => this.filterField(file.call, n));
+    return 'errno' in r ? r.errno : r;
+  }
+
+  /**
+   * event_enable_trigger_parse: `enable_event:SYS:EVENT[:N] [if filter]` (or disable_event). An unknown
+   * event, a missing EVENT, an empty or bad count, a bad filter: -EINVAL; the same command for the same
+   * event twice: -EEXIST. `!` removes the trigger for that event (silently when absent). The target
+   * event enters soft mode for as long as the trigger exists.
+   */
+  private writeEnableTrigger(file: EventFile, cmd: 'enable_event' | 'disable_event', next: string | null, remove: boolean): number {
+    if (next === null) return -EINVAL;
+    const sp = next.search(/[ \t]/);
+    const trigger = sp < 0 ? next : next.slice(0, sp);
+    const rest = sp < 0 ? '' : next.slice(sp).trim();
+    const parts = trigger.split(':');
+    if (parts.length < 2) return -EINVAL;
+    const target = this.enableable().find((f) => f.call.system === parts[0] && f.call.name === parts[1]);
+    if (target === undefined) return -EINVAL;
+    const same = (t: EventTrigger): boolean => t.cmd === cmd && t.target === target;
+    if (remove) {
+      const i = file.triggers.findIndex(same);
+      if (i >= 0) {
+        file.triggers.splice(i, 1);
+        this.softRef(target, false);
+      }
+      return 0;
+    }
+    let count = -1;
+    if (parts.length > 2) {
+      const number = parts[2]!;
+      const n = /^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(number) ? Number(number) : NaN;
+      if (!Number.isSafeInteger(n)) return -EINVAL;
+      count = n;
+    }
+    const filter = this.triggerFilter(file, rest);
+    if (typeof filter === 'number') return filter;
+    if (file.triggers.some(same)) return -EEXIST;
+    this.softRef(target, true);
+    file.triggers.push({ cmd, count, filter, target });
     return 0;
   }
 }

@@ -5,6 +5,7 @@ import { traceEvents, type EventFile, type TraceEvents } from '../trace_events.j
 import { formatText } from '../trace_events_defs.js';
 import { EINVAL, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
+import { registerEventFuncCommands } from './ftrace_files_events.js';
 
 /** kstrtoul of an enable write: 0 or 1, else -EINVAL (event_enable_write, system_enable_write). */
 function parseBool(s: string): number {
@@ -37,10 +38,10 @@ const DEFAULT_SYS_FILTER_MESSAGE =
   '# Only events with the given fields will be affected.\n' +
   '# If no events are modified, an error message will be displayed here\n';
 
-/** An event's enable file: "0"/"1", with '*' while triggers hold it in soft mode (event_enable_read). */
+/** An event's enable file: "0"/"1", with '*' while triggers or enable_event/disable_event hold it in soft mode (event_enable_read). */
 function enableFile(ev: TraceEvents, f: EventFile): FileNode {
   return rwFile(
-    () => (f.enabled ? '1' : '0') + (f.triggers.length > 0 ? '*' : '') + '\n',
+    () => (f.enabled ? '1' : '0') + (ev.softMode(f) ? '*' : '') + '\n',
     (s) => {
       const v = parseBool(s);
       return v < 0 ? v : ev.setEnabled(f, v === 1);
@@ -71,6 +72,7 @@ function systemFilterWrite(ev: TraceEvents, system: string, s: string): number {
  */
 export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: TraceArray, _top: boolean): void {
   const ev = traceEvents(tr);
+  registerEventFuncCommands();
   const events = dir.dir('events');
   events.add('enable', rwFile(() => ev.enableState(null), (s) => {
     const v = parseBool(s);

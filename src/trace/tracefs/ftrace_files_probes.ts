@@ -126,6 +126,15 @@ export function recordName(rec: DynFtrace): string {
   return mod ? `${rec.func.name} [${mod}]` : rec.func.name;
 }
 
+/** Probes kept by other files (the events' enable_event/disable_event): their set_ftrace_filter lines. */
+export type ProbeShow = (ctx: TracefsContext, tr: TraceArray) => string;
+const probeShows: ProbeShow[] = [];
+
+/** Add another file's probes to what set_ftrace_filter lists after this file's (once per function). */
+export function registerProbeShow(fn: ProbeShow): void {
+  if (!probeShows.includes(fn)) probeShows.push(fn);
+}
+
 /** t_probe_show: one line per function of each probe, `func:cmd:unlimited` or `func:cmd:count=N`. */
 export function showProbes(ctx: TracefsContext, tr: TraceArray): string {
   const core = ctx.b.ftrace?.core;
@@ -138,6 +147,7 @@ export function showProbes(ctx: TracefsContext, tr: TraceArray): string {
       out += `${recordName(rec)}:${p.kind.name}${c === undefined ? ':unlimited' : `:count=${c}`}\n`;
     }
   }
+  for (const show of probeShows) out += show(ctx, tr);
   return out;
 }
 
