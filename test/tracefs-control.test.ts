@@ -452,7 +452,7 @@ describe('trace_options and options/', () => {
 });
 
 describe('snapshot', () => {
-  it('reads help while freed; 1 allocates and swaps (tracing_on untouched), 2 clears, 0 frees; junk -EINVAL; a tracer switch keeps it (none of ftsim's tracers uses the max buffer)', () => {
+  it('reads help while freed; 1 allocates and swaps (tracing_on untouched), 2 clears, 0 frees; junk -EINVAL; a tracer switch keeps it (no ftsim tracer uses the max buffer)', () => {
     const s = setup();
     const freed = read(s.fs, 'snapshot');
     expect(freed).toBe('# tracer: nop\n#\n#\n# * Snapshot is freed *\n#\n# Snapshot commands:\n' +
