@@ -477,8 +477,10 @@ describe('snapshot', () => {
     expect(s.fs.write('snapshot', '0')).toBe(0);
     expect(read(s.fs, 'snapshot')).toBe(freed);
     s.fs.write('snapshot', '1');
+    const kept = read(s.fs, 'snapshot');
     s.fs.write('current_tracer', 'function');
-    expect(read(s.fs, 'snapshot')).toContain('# * Snapshot is allocated *');
+    expect(read(s.fs, 'snapshot')).not.toContain('# * Snapshot is freed *');
+    expect(read(s.fs, 'snapshot').split('\n').slice(2)).toEqual(kept.split('\n').slice(2));
   });
 });
 
