@@ -3,16 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { boot, type Booted } from '../src/runner.js';
+import { boot } from '../src/runner.js';
 import type { KernelSnapshot } from '../src/kernel/kernel.js';
-import { TraceArray } from '../src/trace/trace_functions.js';
-import { buildTracefs, type TracefsContext } from '../src/trace/tracefs/index.js';
-import { EEXIST, EINVAL, type Tracefs } from '../src/trace/tracefs/fs.js';
+import { withTracefs, readFile, type TracefsMachine } from './helpers/tracefs.js';
+import { EEXIST, EINVAL } from '../src/trace/tracefs/fs.js';
 import { eventCommandFired } from '../src/trace/tracefs/ftrace_files_events.js';
 
 const image = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url)));
 
-interface M { b: Booted; tr: TraceArray; fs: Tracefs; run(steps: number): void }
+type M = TracefsMachine;
 
 /** Steps after which the bundled kernel's workload (tasks forking, switching, exiting, reading) is about to start. */
 const WARM_STEPS = 5_000_000;
@@ -37,24 +36,10 @@ function machine(fresh = 0): M {
   } else {
     b.kernel.restore(warm);
   }
-  const tr = new TraceArray(b.kernel, b.ftrace!.core, b.ftrace!.arch, { sizeKb: 4096 });
-  const ctx: TracefsContext = { b, run: (n) => b.kernel.run(b.kernel.steps + n) };
-  const fs = buildTracefs(ctx, tr);
-  return {
-    b, tr, fs,
-    run: (steps) => {
-      const o = b.kernel.run(b.kernel.steps + steps);
-      expect(o.violation).toBeUndefined();
-      expect(o.error).toBeUndefined();
-    },
-  };
+  return withTracefs(b);
 }
 
-const read = (m: M, p: string): string => {
-  const r = m.fs.read(p);
-  if (typeof r === 'number') throw new Error(`read ${p}: ${r}`);
-  return r;
-};
+const read = readFile;
 const append = { append: true };
 const count = (s: string, sub: string): number => s.split(sub).length - 1;
 const EMPTY = '#### all functions enabled ####\n';

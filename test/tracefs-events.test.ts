@@ -3,16 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { boot, type Booted } from '../src/runner.js';
+import { boot } from '../src/runner.js';
 import type { KernelSnapshot } from '../src/kernel/kernel.js';
 import { TraceArray } from '../src/trace/trace_functions.js';
-import { buildTracefs, type TracefsContext } from '../src/trace/tracefs/index.js';
-import { EEXIST, EINVAL, EPERM, type Tracefs } from '../src/trace/tracefs/fs.js';
+import { withTracefs, readFile, type TracefsMachine } from './helpers/tracefs.js';
+import { EEXIST, EINVAL, EPERM } from '../src/trace/tracefs/fs.js';
 import { formatErrorLog, releaseTraceEvents, traceEvents } from '../src/trace/trace_events.js';
 
 const image = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url)));
 
-interface M { b: Booted; tr: TraceArray; fs: Tracefs; run(steps: number): void }
+type M = TracefsMachine;
 
 /** Steps after which the bundled kernel's workload (tasks forking, switching, exiting) is about to start. */
 const WARM_STEPS = 5_000_000;
@@ -32,24 +32,10 @@ function machine(cpus = 2, warmUp = true): M {
   } else {
     b.kernel.restore(snap);
   }
-  const tr = new TraceArray(b.kernel, b.ftrace!.core, b.ftrace!.arch, { sizeKb: 4096 });
-  const ctx: TracefsContext = { b, run: (n) => b.kernel.run(b.kernel.steps + n) };
-  const fs = buildTracefs(ctx, tr);
-  return {
-    b, tr, fs,
-    run: (steps) => {
-      const o = b.kernel.run(b.kernel.steps + steps);
-      expect(o.violation).toBeUndefined();
-      expect(o.error).toBeUndefined();
-    },
-  };
+  return withTracefs(b);
 }
 
-const read = (m: M, p: string): string => {
-  const r = m.fs.read(p);
-  if (typeof r === 'number') throw new Error(`read ${p}: ${r}`);
-  return r;
-};
+const read = readFile;
 
 /** The `trace` file's text (the control files serve it from the same trace array). */
 const traceText = (m: M): string => m.tr.traceText();
