@@ -371,10 +371,11 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   let recorded: string | undefined;
   let recordError: string | undefined;
   if (recordPath) {
+    const run = runOptionsOf(opts);
     try {
       writeReplay(recordPath, {
         format: REPLAY_FORMAT, version: REPLAY_VERSION, kernel: file, kernelSha256, config,
-        ...(runOptionsOf(opts) ? { run: runOptionsOf(opts) } : {}),
+        ...(run ? { run } : {}),
         outcome: { exitReason: result.exitReason, steps: result.steps, summary: result.violation?.summary ?? result.error },
         choices: result.choices,
       });

@@ -389,50 +389,38 @@ function splitPath(path: string, cwd: string): { parent: string; name: string } 
   return { parent: `/${segs.join('/')}`, name };
 }
 
-export const mkdir: Command = (args, x) => {
-  if (args.length === 0) {
-    x.err.write("mkdir: missing operand\nTry 'mkdir --help' for more information.\n");
-    return 1;
-  }
-  let status = 0;
-  for (const p of args) {
-    const { parent, name } = splitPath(p, x.cwd);
-    const d = x.fs.lookup(parent);
-    let err: number;
-    if (typeof d === 'number') err = d;
-    else if (d.kind !== 'dir') err = -ENOTDIR;
-    else if (name === '' || d.lookup(name) !== undefined) err = -EEXIST;
-    else err = d.mkdir ? d.mkdir(name) : -EPERM;
-    if (err < 0) {
-      x.err.write(`mkdir: cannot create directory '${p}': ${strerror(err)}\n`);
-      status = 1;
+/**
+ * mkdir and rmdir: for each operand, find its parent directory and apply `op` there; on failure print
+ * `CMD: FAILED 'operand': strerror` (coreutils' words) and exit 1 after the rest.
+ */
+function dirCommand(cmd: string, failed: string, op: (dir: DirNode, name: string) => number): Command {
+  return (args, x) => {
+    if (args.length === 0) {
+      x.err.write(`${cmd}: missing operand\nTry '${cmd} --help' for more information.\n`);
+      return 1;
     }
-  }
-  return status;
-};
+    let status = 0;
+    for (const p of args) {
+      const { parent, name } = splitPath(p, x.cwd);
+      const d = x.fs.lookup(parent);
+      const err = typeof d === 'number' ? d : d.kind !== 'dir' ? -ENOTDIR : op(d, name);
+      if (err < 0) {
+        x.err.write(`${cmd}: ${failed} '${p}': ${strerror(err)}\n`);
+        status = 1;
+      }
+    }
+    return status;
+  };
+}
 
-export const rmdir: Command = (args, x) => {
-  if (args.length === 0) {
-    x.err.write("rmdir: missing operand\nTry 'rmdir --help' for more information.\n");
-    return 1;
-  }
-  let status = 0;
-  for (const p of args) {
-    const { parent, name } = splitPath(p, x.cwd);
-    const d = x.fs.lookup(parent);
-    let err: number;
-    if (typeof d === 'number') err = d;
-    else if (d.kind !== 'dir') err = -ENOTDIR;
-    else {
-      const n = name === '' ? d : d.lookup(name);
-      if (n === undefined) err = -ENOENT;
-      else if (n.kind !== 'dir') err = -ENOTDIR;
-      else err = d.rmdir && name !== '' ? d.rmdir(name) : -EPERM;
-    }
-    if (err < 0) {
-      x.err.write(`rmdir: failed to remove '${p}': ${strerror(err)}\n`);
-      status = 1;
-    }
-  }
-  return status;
-};
+export const mkdir = dirCommand('mkdir', 'cannot create directory', (d, name) => {
+  if (name === '' || d.lookup(name) !== undefined) return -EEXIST;
+  return d.mkdir ? d.mkdir(name) : -EPERM;
+});
+
+export const rmdir = dirCommand('rmdir', 'failed to remove', (d, name) => {
+  const n = name === '' ? d : d.lookup(name);
+  if (n === undefined) return -ENOENT;
+  if (n.kind !== 'dir') return -ENOTDIR;
+  return d.rmdir && name !== '' ? d.rmdir(name) : -EPERM;
+});

@@ -71,8 +71,20 @@ export class KlpMonitor {
     return s;
   }
 
+  /** Each patch's old and new function as the CPU's numeric rip (converted once per patch: this is on every call and ret). */
+  private readonly addrs = new WeakMap<KlpFunc, { old: number; neu: number }>();
+
+  private addrsOf(f: KlpFunc): { old: number; neu: number } {
+    let a = this.addrs.get(f);
+    if (a === undefined) {
+      a = { old: addrToNum(f.oldFunc), neu: addrToNum(f.newFunc) };
+      this.addrs.set(f, a);
+    }
+    return a;
+  }
+
   private funcAt(rip: number): KlpFunc | undefined {
-    for (const f of this.lp.funcs.values()) if (addrToNum(f.oldFunc) === rip) return f;
+    for (const f of this.lp.funcs.values()) if (this.addrsOf(f).old === rip) return f;
     return undefined;
   }
 
@@ -86,7 +98,7 @@ export class KlpMonitor {
     const st = this.stacks.get(this.opts.currentTask(cpu.id));
     const top = st?.[st.length - 1];
     if (st === undefined || top === undefined) return;
-    if (target === addrToNum(top.f.newFunc)) {
+    if (target === this.addrsOf(top.f).neu) {
       top.ranNew = true;
       return;
     }
