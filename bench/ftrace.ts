@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { boot, type Booted } from '../src/runner.js';
 import { startBootTracing, TraceArray } from '../src/trace/trace_functions.js';
 import type { FtraceCall } from '../src/ftrace/ftrace.js';
-import { buildTracefs } from '../src/trace/tracefs/index.js';
+import { buildTracefs, runKernelCall } from '../src/trace/tracefs/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const image = readFileSync(join(root, 'fixtures', 'vmlinux'));
@@ -40,18 +40,13 @@ function tracedRun(tracer: 'nop' | 'function' | 'function_graph', poke: Record<s
   return { tracer, instructions, seconds, instructionsPerSecond: Math.round(instructions / seconds), tracedCalls };
 }
 
-/** Run a live ftrace call from a writer task on CPU 0 while every CPU runs; returns host seconds and steps it took. */
+/** Run a live ftrace call as a tracefs write does (runKernelCall: a writer task on CPU 0 while every CPU runs); host seconds and steps it took. */
 function live(b: Booted, call: FtraceCall<number>): { seconds: number; steps: number } {
   const k = b.kernel;
-  let done: number | null = null;
   const s0 = k.steps;
   const t0 = process.hrtime.bigint();
-  b.ftrace!.arch.startLiveTask(0, call, (r) => { done = r; });
-  while (done === null) {
-    const o = k.run(k.steps + 20_000);
-    if (o.reason !== 'max-steps') throw new Error(`bench: the live update did not finish: ${o.reason} ${o.error ?? o.violation?.summary ?? ''}`);
-  }
-  if (done !== 0) throw new Error(`bench: the live update failed: ${done}`);
+  const r = runKernelCall({ b, run: (n) => k.run(k.steps + n) }, call);
+  if (r !== 0) throw new Error(`bench: the live update failed or did not finish: ${r}`);
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, steps: k.steps - s0 };
 }
 

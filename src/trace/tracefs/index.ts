@@ -67,9 +67,11 @@ export function runKernelCall<T>(ctx: TracefsContext, call: FtraceCall<T>): T | 
   const start = k.steps;
   while (out === null) {
     if (k.steps - start > CALL_BUDGET) return -EIO;
+    const before = k.steps;
     const o = ctx.run(early ? 1 : CALL_CHUNK);
     if (out !== null) break;
-    if (o.reason !== 'max-steps') return -EIO;
+    // the run ended, or cannot go on (a step limit of the caller's run): the call will not return
+    if (o.reason !== 'max-steps' || k.steps === before) return -EIO;
   }
   return (out as { r: T }).r;
 }
