@@ -4,7 +4,7 @@ import type { Kernel } from '../kernel/kernel.js';
 import type { FtraceCore, FtraceCall } from '../ftrace/ftrace.js';
 import type { FgraphOps, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
 import type { X86Ftrace } from '../arch/x86/ftrace.js';
-import { formatGraphDuration } from './trace_output.js';
+import { formatGraphDuration } from './trace_output_graph.js';
 
 /** struct ftrace_profile: one function's record on one CPU. */
 export interface FtraceProfile {
