@@ -471,7 +471,7 @@ const HELP = `ftsim shell: the tracefs files of the simulated machine, mounted a
   echo [-n] [-e] WORDS        print words; with > FILE (truncate) or >> FILE (append) write a file
   mkdir DIR, rmdir DIR        make or remove a trace instance (instances/NAME)
   CMD | grep [-v] [-c] [-E] [-i] [-F] PATTERN, head [-n N], tail [-n N], wc [-l] [-w] [-c]
-  run DURATION                let the machine run: 10ms, 500us, 1s (1 GHz per CPU), or a step count
+  run DURATION                let the machine run: 10ms, 500us, 1s (1 GHz per CPU), or a step count; ^C stops it
   exit [N]                    leave the shell
 Quoting, ;, &&, ||, 2>&1, 2>/dev/null and $? work as in sh; # starts a comment.
 `;

@@ -1,6 +1,6 @@
 // `ftsim shell`: boots the machine paused before the entry point, mounts its tracefs at /sys/kernel/tracing and reads commands (a terminal gets a prompt and line editing; a pipe or file runs as a script), with `run` letting the machine advance.
 
-import { writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readSync, writeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { boot, BootError } from '../runner.js';
 import { TraceArray } from '../trace/trace_functions.js';
@@ -34,12 +34,18 @@ export function parseDuration(arg: string): { cycles: number } | { steps: number
 /** At most this many rounds of a `run`: each round runs every live CPU up to its target at least once. */
 const MAX_ROUNDS = 10_000;
 
+/** Steps between two looks for a ^C: about 10 ms of host time. */
+const CHUNK_STEPS = 250_000;
+
+/** Polls the terminal for a ^C while `run` keeps the event loop busy; `true` once one was typed. */
+export type InterruptCheck = () => boolean;
+
 /**
  * The `run DURATION` builtin over a machine: every CPU that has not halted for good runs DURATION more
  * cycles (a step count: that many steps of all CPUs together). Stops early, and says so, once every
  * CPU has halted; a fault or a violation stops the machine: the report and status 1.
  */
-export function runBuiltin(ctx: TracefsContext, flushConsole: () => void): Command {
+export function runBuiltin(ctx: TracefsContext, flushConsole: () => void, interrupted: InterruptCheck = () => false): Command {
   const k: Kernel = ctx.b.kernel;
   return (args, x) => {
     if (args.length !== 1) {
@@ -60,7 +66,8 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void): Comma
     const start = k.steps;
     const target = k.cpus.map((c) => c.cycles + ('cycles' in d ? d.cycles : 0));
     let outcome = { reason: 'max-steps' as string, error: undefined as string | undefined, summary: undefined as string | undefined };
-    for (let round = 0; round < MAX_ROUNDS; round++) {
+    let stopped = false;
+    for (let round = 0; round < MAX_ROUNDS && !stopped; round++) {
       let steps: number;
       if ('steps' in d) steps = d.steps - (k.steps - start);
       else {
@@ -69,14 +76,21 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void): Comma
         steps = need * Math.max(1, live.length);
       }
       if (steps <= 0) break;
-      const o = ctx.run(steps);
+      // in chunks, so a ^C is seen; the machine stops and resumes exactly, so chunks change nothing
+      const o = ctx.run(Math.min(steps, CHUNK_STEPS));
       if (o.reason !== 'max-steps') {
         outcome = { reason: o.reason, error: o.error, summary: o.violation?.summary };
         break;
       }
+      stopped = interrupted();
     }
     flushConsole();
     const done = k.steps - start;
+    if (stopped) {
+      // the terminal is raw (readline), so no ^C echo came from the tty driver: print it as bash's line would
+      x.out.write(`^C\nrun: interrupted after ${done} steps\n`);
+      return 130;
+    }
     if (outcome.reason === 'halted') {
       x.out.write(`run: every CPU has halted, after ${done} steps\n`);
       return 0;
@@ -124,7 +138,8 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
     out: (t) => { process.stdout.write(t); },
     err: (t) => { process.stderr.write(t); },
   };
-  const shell = new Shell({ fs, io, run: runBuiltin(ctx, flushConsole), tty, columns: process.stdout.columns ?? 80 });
+  const ttyPoll = tty ? openTtyPoll() : null;
+  const shell = new Shell({ fs, io, run: runBuiltin(ctx, flushConsole, ttyPoll?.interrupted), tty, columns: process.stdout.columns ?? 80 });
   // a reader gone away (`ftsim shell < s | head`) ends nothing but the output
   process.stdout.on('error', () => {});
   return new Promise((resolvePromise) => {
@@ -168,6 +183,7 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
       prompt();
     });
     rl.on('close', () => {
+      ttyPoll?.close();
       if (tty && shell.exited === null) process.stdout.write('exit\n');
       finish();
       process.stdin.destroy();
@@ -175,4 +191,35 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
     if (tty) process.stdout.write(`ftsim shell: ${o.file}, ${o.cpus} CPU${o.cpus === 1 ? '' : 's'}, paused before the entry point; tracefs at ${MOUNT} ('help' lists the commands)\n`);
     prompt();
   });
+}
+
+/**
+ * A second, non-blocking handle on the controlling terminal, read while `run` holds the event loop:
+ * a ^C (0x03; the terminal is raw under readline, so it raises no SIGINT) interrupts the run and drops
+ * what was typed with it, as the tty driver does; other bytes typed meanwhile go back to stdin for readline. Null when there is no /dev/tty.
+ */
+export function openTtyPoll(): { interrupted: InterruptCheck; close: () => void } | null {
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  const buf = Buffer.alloc(256);
+  return {
+    interrupted: () => {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        return false; // EAGAIN: nothing typed
+      }
+      const got = buf.subarray(0, n);
+      // the tty driver flushes what was typed with an interrupt (no NOFLSH): so do we
+      if (got.includes(3)) return true;
+      if (n > 0) process.stdin.unshift(Buffer.from(got));
+      return false;
+    },
+    close: () => { try { closeSync(fd); } catch { /* already closed */ } },
+  };
 }
