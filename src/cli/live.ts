@@ -4,7 +4,7 @@ import type { Booted } from '../runner.js';
 import type { RunOutcome } from '../kernel/kernel.js';
 import { TraceArray } from '../trace/trace_functions.js';
 import { FTRACE_FL_ENABLED } from '../ftrace/record.js';
-import type { FtraceCall } from '../ftrace/ftrace.js';
+import { driveLiveCall } from '../live_call.js';
 
 export interface LiveOptions {
   /** The tracer to switch to once every CPU runs. */
@@ -75,17 +75,12 @@ export function liveDriver(opts: LiveOptions, report: LiveReport, log: (line: st
     const sw = (to: string): LiveSwitch | RunOutcome => {
       const enabledBefore = enabledNow();
       const before = { sites: ft.arch.stats.sitesPatched, batches: ft.arch.stats.batches, claims: k.poke.int3Claims, steps: k.steps };
-      let result: number | null = null;
-      const call: FtraceCall<number> = tr.setTracer(to);
-      ft.arch.startLiveTask(0, call, (r) => { result = r; });
-      while (result === null) {
-        if (k.steps - before.steps > SWITCH_BUDGET) {
-          log(`switching to ${to} did not finish within ${SWITCH_BUDGET} steps`);
-          return k.run(maxSteps);
-        }
-        const o = stepTo(k.steps + CHUNK);
-        if (o) return o;
+      const r = driveLiveCall(b, tr.setTracer(to), { run: (n) => k.run(Math.min(k.steps + n, maxSteps)), budget: SWITCH_BUDGET });
+      if (!r.done) {
+        if (r.why === 'budget') log(`switching to ${to} did not finish within ${SWITCH_BUDGET} steps`);
+        return r.outcome ?? k.run(maxSteps);
       }
+      const result = r.value;
       const enabled = enabledNow();
       return {
         to, err: result, sitesPatched: ft.arch.stats.sitesPatched - before.sites, batches: ft.arch.stats.batches - before.batches,

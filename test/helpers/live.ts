@@ -2,27 +2,23 @@
 
 import type { Booted } from '../../src/runner.js';
 import type { FtraceCall } from '../../src/ftrace/ftrace.js';
+import { driveLiveCall } from '../../src/live_call.js';
 
 /** What a live run found: the first violation or error, if any. */
 export interface LiveProblem { what: string }
 
 export const isProblem = (x: unknown): x is LiveProblem => typeof x === 'object' && x !== null && 'what' in x;
 
-/** Run a live ftrace call as a host thread on `cpu` while every CPU keeps running; returns its result or the problem that stopped the run. */
+/** Run a live ftrace call from a writer task on `cpu` while every CPU keeps running; returns its result or the problem that stopped the run. */
 export function runLive<T>(b: Booted, cpu: number, call: FtraceCall<T>): T | LiveProblem {
   const k = b.kernel;
-  let out: { r: T } | null = null;
-  b.ftrace!.arch.startLiveTask(cpu, call, (r) => { out = { r }; });
-  for (let guard = 0; out === null; guard++) {
-    const o = k.run(k.steps + 20_000);
-    if (o.violation) return { what: `violation: ${o.violation.summary}\n${o.violation.details.join('\n')}` };
-    if (o.error) return { what: `error: ${o.error}` };
-    if (guard > 2000 || o.reason !== 'max-steps') {
-      const where = k.cpus.map((c) => `cpu${c.id}: ${b.symbols.format(c.getRip())} halted=${c.halted} host=${k.hostThreadRunning(c.id)}`).join('; ');
-      return { what: `the live call did not finish (${o.reason} at step ${k.steps}; ${where})` };
-    }
-  }
-  return (out as { r: T }).r;
+  const r = driveLiveCall(b, call, { cpu, run: (steps) => k.run(k.steps + steps), budget: 40_000_000 });
+  if (r.done) return r.value;
+  const o = r.outcome;
+  if (o?.violation) return { what: `violation: ${o.violation.summary}\n${o.violation.details.join('\n')}` };
+  if (o?.error) return { what: `error: ${o.error}` };
+  const where = k.cpus.map((c) => `cpu${c.id}: ${b.symbols.format(c.getRip())} halted=${c.halted} host=${k.hostThreadRunning(c.id)}`).join('; ');
+  return { what: `the live call did not finish (${r.why}, ${o?.reason ?? 'no run'} at step ${k.steps}; ${where})` };
 }
 
 export function runFor(b: Booted, steps: number): LiveProblem | null {
