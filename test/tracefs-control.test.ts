@@ -7,7 +7,7 @@ import { boot, type Booted } from '../src/runner.js';
 import { FunctionTracer, TraceArray } from '../src/trace/trace_functions.js';
 import { buildTracefs, type TracefsContext } from '../src/trace/tracefs/index.js';
 import {
-  EACCES, EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM, O_RDONLY, text,
+  EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM, O_RDONLY, text,
   type DirNode, type OpenFile, type Tracefs,
 } from '../src/trace/tracefs/fs.js';
 import { logError } from '../src/trace/tracefs/control.js';

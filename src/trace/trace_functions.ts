@@ -58,6 +58,8 @@ export class TraceArray {
   /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
   textOptions: Partial<TraceTextOptions> = {};
   graphOptions: Partial<GraphOptions> = {};
+  /** The disable_on_free option (TRACE_ITER_STOP_ON_FREE): closing free_buffer also turns tracing off. */
+  stopOnFree = false;
   /** The record-cmd option: save the comm of each traced pid (saved_cmdlines). */
   recordCmd = true;
 

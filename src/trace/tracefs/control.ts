@@ -14,7 +14,8 @@ import { registerOptionFiles } from './control_options.js';
 import {
   allocSnapshot, controlState, freeSnapshot, setTracingOn, traceClockNow, tracingIsOn, type ControlState,
 } from './control_state.js';
-import { TRACE_CLOCKS } from '../trace_clock.js';
+import { TRACE_CLOCKS, setJiffiesSource } from '../trace_clock.js';
+import { PID_MAX_DEFAULT } from '../trace_cmdlines.js';
 import { README_TEXT, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
 import { kstrtoul } from './fs.js';
 
@@ -199,6 +200,39 @@ function writeCpumask(tr: TraceArray, text: string): number {
   return 0;
 }
 
+/**
+ * free_buffer (0200, tracing_free_buffer_fops): any write is taken; the release, even of an open that
+ * wrote nothing, stops tracing under disable_on_free and shrinks the buffer to 0 (tracing_resize_ring_buffer:
+ * two pages per CPU remain, buffer_size_kb reads 0).
+ */
+function freeBufferFile(tr: TraceArray): FileNode {
+  return {
+    kind: 'file', mode: 0o200,
+    open: (f) => {
+      let open = true;
+      return {
+        write: f.write ? (d) => d.length : undefined,
+        release: () => {
+          if (!open) return 0;
+          open = false;
+          if (tr.stopOnFree) setTracingOn(tr, false);
+          tr.buffer.resize(0);
+          return 0;
+        },
+      };
+    },
+  };
+}
+
+/** saved_cmdlines_size: the cache's slots; a write of 1..PID_MAX_DEFAULT makes a new, empty cache of that size, else -EINVAL. */
+function writeCmdlinesSize(tr: TraceArray, text: string): number {
+  const v = kstrtoul(text);
+  if (v < 0) return v;
+  if (v === 0 || v > PID_MAX_DEFAULT) return -EINVAL;
+  tr.savedCmdlines.allocate(v);
+  return 0;
+}
+
 /** saved_cmdlines: `pid comm` for every pid seen while tracing (the idle task is never saved). */
 function showSavedCmdlines(tr: TraceArray): string {
   let s = '';
@@ -259,6 +293,9 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     stackTrace: (cpu) => { const c = tr.kernel.cpus[cpu]; writeStackTrace(tr, c, tr.kernel.sched.current[cpu]); },
   });
   const st = controlState(tr);
+  // the uptime clock reads the guest's jiffies_64 (trace_clock_jiffies)
+  const jiffies = ctx.b.symbols.lookup('jiffies_64');
+  if (jiffies !== undefined) setJiffiesSource(tr.kernel, () => Number(tr.kernel.machine.mem.readU64(jiffies)));
   // register_tracer puts each new tracer first: the list reads newest first, nop last
   dir.add('available_tracers', roFile(() => tr.available().reverse().join(' ') + '\n'));
   dir.add('current_tracer', rwFile(() => `${tr.current.name}\n`, (t) => writeCurrentTracer(ctx, tr, t)));
@@ -272,6 +309,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     for (let c = 0; c < tr.buffer.nrCpus; c++) kb += tr.buffer.sizeKb(c);
     return `${kb}\n`;
   }));
+  dir.add('free_buffer', freeBufferFile(tr));
   dir.add('trace_marker', woFile((t) => writeMarker(tr, t), 0o220));
   dir.add('trace_clock', rwFile(() => showClock(tr), (t) => writeClock(tr, t)));
   dir.add('tracing_on', rwFile(() => (tracingIsOn(tr) ? '1\n' : '0\n'), (t) => {
@@ -293,6 +331,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
   if (top) {
     dir.add('README', roFile(() => README_TEXT));
     dir.add('saved_cmdlines', roFile(() => showSavedCmdlines(tr)));
+    dir.add('saved_cmdlines_size', rwFile(() => `${tr.savedCmdlines.size}\n`, (t) => writeCmdlinesSize(tr, t)));
   }
 }
 

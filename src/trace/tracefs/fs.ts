@@ -275,7 +275,11 @@ export class Tracefs {
   read(path: string, cwd = '/', chunk = 4096): string | number {
     const f = this.open(path, O_RDONLY, cwd);
     if (typeof f === 'number') return f;
-    if (f.read === undefined) return -EINVAL;
+    if (f.read === undefined) {
+      // read(2) fails; close(2) still releases (free_buffer acts on release)
+      f.release?.();
+      return -EINVAL;
+    }
     const parts: Uint8Array[] = [];
     let pos = 0;
     try {
