@@ -139,7 +139,7 @@ export class Shell {
   private readonly ttyErr: Sink;
 
   constructor(private readonly opts: ShellOptions) {
-    const root = new StaticDir();
+    const root = new StaticDir(0o755) // sysfs directories;
     root.dir('sys').dir('kernel').add('tracing', opts.fs.root);
     this.fs = new Tracefs(root);
     this.ttyOut = { write: (d) => { opts.io.out(d); return 0; } };

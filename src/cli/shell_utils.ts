@@ -154,6 +154,7 @@ export const ls: Command = (args, x) => {
   let long = false;
   let all = false;
   let one = false;
+  let dirsAsFiles = false;
   const ops: string[] = [];
   for (const a of args) {
     if (a.startsWith('-') && a.length > 1 && !a.startsWith('--')) {
@@ -161,6 +162,7 @@ export const ls: Command = (args, x) => {
         if (ch === 'l') long = true;
         else if (ch === 'a') all = true;
         else if (ch === '1') one = true;
+        else if (ch === 'd') dirsAsFiles = true;
         else {
           x.err.write(`ls: invalid option -- '${ch}'\nTry 'ls --help' for more information.\n`);
           return 2;
@@ -180,7 +182,7 @@ export const ls: Command = (args, x) => {
     if (typeof n === 'number') {
       x.err.write(`ls: cannot access '${p}': ${strerror(n)}\n`);
       status = 2;
-    } else if (n.kind === 'dir') dirs.push([p, n]);
+    } else if (n.kind === 'dir' && !dirsAsFiles) dirs.push([p, n]);
     else files.push([p, n]);
   }
   const names = (items: [string, Node][]): string => {

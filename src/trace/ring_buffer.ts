@@ -382,6 +382,16 @@ export class RingBuffer {
 
   // ---- writers (one reservation, no allocation) ----
 
+  /**
+   * The trace clock (ring_buffer_set_clock): maps the machine time a writer passes to the stamp the
+   * event gets; called once per event that gets to reserve, as the kernel reads its clock. Null: as given.
+   */
+  stamp: ((cpu: number, ts: number) => number) | null = null;
+
+  private stampOf(cpu: number, ts: number): number {
+    return this.stamp === null ? ts : this.stamp(cpu, ts);
+  }
+
   private header(b: CpuBuffer, off: number, type: number, pid: number, flags: number, pc: number): void {
     b.dv.setUint16(off, type, true);
     b.u8[off + 2] = flags;
@@ -393,7 +403,7 @@ export class RingBuffer {
   writeFunction(cpu: number, ts: number, pid: number, flags: number, pc: number, ip: number, parentIp: number): boolean {
     const b = this.writer(cpu);
     if (b === undefined) return false;
-    const o = b.reserve(ts, FN_PAYLOAD, this.overwrite);
+    const o = b.reserve(this.stampOf(cpu, ts), FN_PAYLOAD, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_FN, pid, flags, pc);
     b.dv.setFloat64(o + 8, ip, true);
@@ -405,7 +415,7 @@ export class RingBuffer {
   writeGraphEntry(cpu: number, ts: number, pid: number, flags: number, pc: number, func: number, depth: number): boolean {
     const b = this.writer(cpu);
     if (b === undefined) return false;
-    const o = b.reserve(ts, GRAPH_ENT_PAYLOAD, this.overwrite);
+    const o = b.reserve(this.stampOf(cpu, ts), GRAPH_ENT_PAYLOAD, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_GRAPH_ENT, pid, flags, pc);
     b.dv.setFloat64(o + 8, func, true);
@@ -421,7 +431,7 @@ export class RingBuffer {
   ): boolean {
     const b = this.writer(cpu);
     if (b === undefined) return false;
-    const o = b.reserve(ts, GRAPH_RET_PAYLOAD, this.overwrite);
+    const o = b.reserve(this.stampOf(cpu, ts), GRAPH_RET_PAYLOAD, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_GRAPH_RET, pid, flags, pc);
     b.dv.setFloat64(o + 8, func, true);
@@ -440,7 +450,7 @@ export class RingBuffer {
     if (bytes.length > room) bytes = bytes.subarray(0, room);
     const b = this.writer(cpu);
     if (b === undefined) return false;
-    const o = b.reserve(ts, PRINT_HDR_PAYLOAD + bytes.length + 1, this.overwrite);
+    const o = b.reserve(this.stampOf(cpu, ts), PRINT_HDR_PAYLOAD + bytes.length + 1, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, TRACE_PRINT, pid, flags, pc);
     b.dv.setFloat64(o + 8, ip, true);
@@ -455,7 +465,7 @@ export class RingBuffer {
    */
   writeRaw(cpu: number, ts: number, pid: number, flags: number, pc: number, id: number, body: Uint8Array): boolean {
     const b = this.cpu(cpu);
-    const o = b.reserve(ts, 8 + body.length, this.overwrite);
+    const o = b.reserve(this.stampOf(cpu, ts), 8 + body.length, this.overwrite);
     if (o < 0) return false;
     this.header(b, o, id, pid, flags, pc);
     b.u8.set(body, o + 8);

@@ -16,6 +16,8 @@ import {
 import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
 import { writeStackTrace } from './trace_events.js';
+import { clockDef, readTraceClock } from './trace_clock.js';
+import { SavedCmdlines, savedCmdlinesOf } from './trace_cmdlines.js';
 
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
 export interface Tracer {
@@ -38,8 +40,10 @@ export class TraceArray {
    */
   get tracingOn(): boolean { return this.buffer.isRecording(); }
   set tracingOn(on: boolean) { this.buffer.setRecording(on); }
-  /** Every pid seen with its comm (saved_cmdlines). */
-  readonly savedCmdlines = new Map<number, string>();
+  /** The machine's saved_cmdlines cache (shared by every trace array, as the kernel's savedcmd). */
+  readonly savedCmdlines: SavedCmdlines;
+  /** trace_clock: the clock the events are stamped with (one of TRACE_CLOCKS). */
+  traceClock = 'local';
   private busy = false;
   /** Events written (in the buffer or overrun) that tracer switches cleared, for accounting in tests. */
   eventsCleared = 0;
@@ -54,12 +58,15 @@ export class TraceArray {
   /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
   textOptions: Partial<TraceTextOptions> = {};
   graphOptions: Partial<GraphOptions> = {};
+  /** The disable_on_free option (TRACE_ITER_STOP_ON_FREE): closing free_buffer also turns tracing off. */
+  stopOnFree = false;
   /** The record-cmd option: save the comm of each traced pid (saved_cmdlines). */
   recordCmd = true;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
-    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => cpus[c].now() });
+    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => this.clockNow(c) });
+    this.savedCmdlines = savedCmdlinesOf(kernel);
     const nop = new NopTracer();
     this.current = nop;
     for (const t of [nop, new FunctionTracer(), new GraphTracer()]) this.tracers.set(t.name, t);
@@ -184,7 +191,30 @@ export class TraceArray {
 
   /** trace_save_cmdline: remember a pid's comm (not under norecord-cmd). */
   saveCmdline(pid: number, comm: string): void {
-    if (this.recordCmd && !this.savedCmdlines.has(pid)) this.savedCmdlines.set(pid, comm);
+    if (this.recordCmd) this.savedCmdlines.set(pid, comm);
+  }
+
+  /**
+   * tracing_set_clock: stamp events with clock `name` from now on (ring_buffer_set_clock). The caller
+   * clears the buffers, as the kernel does. Returns false for an unknown name.
+   */
+  setClock(name: string): boolean {
+    if (clockDef(name) === undefined) return false;
+    this.traceClock = name;
+    const k = this.kernel;
+    this.buffer.stamp = name === 'local' ? null : (cpu, ns) => readTraceClock(k, name, cpu, ns);
+    return true;
+  }
+
+  /** The trace clock now on `cpu` (ring_buffer_time_stamp: the per_cpu stats' "now ts"). */
+  clockNow(cpu: number): number {
+    const c = this.kernel.cpus[cpu];
+    return readTraceClock(this.kernel, this.traceClock, cpu, c.now());
+  }
+
+  /** trace_clocks[clock_id].in_ns: `trace` prints seconds.microseconds, else the raw count. */
+  clockInNs(): boolean {
+    return clockDef(this.traceClock)?.inNs ?? true;
   }
 
   /** The `trace` file's text. */
@@ -203,7 +233,10 @@ export class TraceArray {
       tracer: this.current.name,
       nrCpus: this.kernel.cpus.length,
       resolve: symbolize,
-      comm: (pid) => this.savedCmdlines.get(pid) ?? this.kernel.sched.tasks.find((t) => t.pid === pid)?.name,
+      // a pid whose slot went to another pid is `<...>`; one never saved is named from the task list
+      // (ftsim has no sched_switch cmdline recorder: the tracers save the comms of the tasks they trace)
+      comm: (pid) => this.savedCmdlines.get(pid) ?? (this.savedCmdlines.evicted(pid) ? undefined : this.kernel.sched.tasks.find((t) => t.pid === pid)?.name),
+      timeInNs: this.clockInNs(),
       options: this.textOptions,
       graph: this.graphOptions,
     };

@@ -61,6 +61,8 @@ export interface OutputContext {
   graph?: Partial<GraphOptions>;
   /** Only this CPU's events and figures (per_cpu/cpuN/trace); all CPUs when undefined. */
   cpu?: number;
+  /** TRACE_FILE_TIME_IN_NS: the trace clock counts ns (default); false prints the raw stamp (" %12llu"). */
+  timeInNs?: boolean;
 }
 
 /** The options filled in, shared with the graph printer. */
@@ -72,6 +74,7 @@ export interface Ctx {
   o: TraceTextOptions;
   g: GraphOptions;
   cpuWidth: number;
+  timeInNs: boolean;
 }
 
 function fill(ctx: OutputContext): Ctx {
@@ -83,6 +86,7 @@ function fill(ctx: OutputContext): Ctx {
     o: { ...DEFAULT_TRACE_OPTIONS, ...ctx.options },
     g: { ...DEFAULT_GRAPH_OPTIONS, ...ctx.graph },
     cpuWidth: String(Math.max(0, ctx.nrCpus - 1)).length,
+    timeInNs: ctx.timeInNs ?? true,
   };
 }
 
@@ -205,7 +209,7 @@ function context(c: Ctx, e: EventCommon): string {
   if (!c.o.contextInfo) return '';
   let s = padLeft(findComm(c.comm, e.pid), 16) + '-' + padRight(String(e.pid), 7) + ' [' + String(e.cpu).padStart(3, '0') + '] ';
   if (c.o.irqInfo) s += latencyFlags(e.flags, e.preemptCount);
-  return s + ' ' + formatTimestamp(e.ts) + ': ';
+  return s + ' ' + (c.timeInNs ? formatTimestamp(e.ts) : String(e.ts).padStart(12)) + ': ';
 }
 
 function printText(text: string): string {
@@ -323,13 +327,14 @@ export function readTracePipe(rb: RingBuffer, ctx: OutputContext, opts: { cpu?: 
 }
 
 /** The text of per_cpu/cpuN/stats (tracing_stats_read). */
-export function formatStats(s: RingBufferCpuStats): string {
+export function formatStats(s: RingBufferCpuStats, inNs = true): string {
+  const ts = (t: number): string => (inNs ? formatTimestamp(t) : String(t));
   return `entries: ${s.entries}\n` +
     `overrun: ${s.overrun}\n` +
     `commit overrun: ${s.commitOverrun}\n` +
     `bytes: ${s.bytes}\n` +
-    `oldest event ts: ${formatTimestamp(s.oldestEventTs)}\n` +
-    `now ts: ${formatTimestamp(s.nowTs)}\n` +
+    `oldest event ts: ${ts(s.oldestEventTs)}\n` +
+    `now ts: ${ts(s.nowTs)}\n` +
     `dropped events: ${s.droppedEvents}\n` +
     `read events: ${s.readEvents}\n`;
 }

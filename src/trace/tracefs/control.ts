@@ -6,7 +6,7 @@ import { TraceArray } from '../trace_functions.js';
 import { TracePipe, formatStats, renderTrace } from '../trace_output.js';
 import {
   EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM,
-  StaticDir, bytes, roFile, rwFile, textReader, woFile,
+  StaticDir, TRACEFS_DIR_MODE, bytes, roFile, rwFile, textReader, woFile,
   type DirNode, type FileNode, type Node, type OpenFile,
 } from './fs.js';
 import { runKernelCall, type InstanceRegistrar, type TracefsContext } from './index.js';
@@ -14,7 +14,9 @@ import { registerOptionFiles } from './control_options.js';
 import {
   allocSnapshot, controlState, freeSnapshot, setTracingOn, traceClockNow, tracingIsOn, type ControlState,
 } from './control_state.js';
-import { README_TEXT, TRACE_CLOCKS, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
+import { TRACE_CLOCKS, setJiffiesSource } from '../trace_clock.js';
+import { PID_MAX_DEFAULT } from '../trace_cmdlines.js';
+import { README_TEXT, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
 import { kstrtoul } from './fs.js';
 
 export { logError, setTracingOn, tracingIsOn, controlState } from './control_state.js';
@@ -39,7 +41,7 @@ function traceText(tr: TraceArray, rb = tr.buffer, cpu?: number): string {
 /** `trace` and per_cpu/cpuN/trace: a non-consuming read; an O_TRUNC write-open clears (that CPU of) the buffer. */
 function traceFile(tr: TraceArray, cpu?: number): FileNode {
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (f) => {
       if (f.write && f.trunc) {
         tr.buffer.reset(cpu);
@@ -62,7 +64,7 @@ function traceFile(tr: TraceArray, cpu?: number): FileNode {
  */
 function tracePipeFile(ctx: TracefsContext, tr: TraceArray, cpu?: number): FileNode {
   return {
-    kind: 'file', mode: 0o444,
+    kind: 'file', mode: 0o440,
     open: (f) => {
       const st = controlState(tr);
       st.pipeReaders++;
@@ -155,19 +157,20 @@ function writeCurrentTracer(ctx: TracefsContext, tr: TraceArray, text: string): 
   return 0;
 }
 
-/** trace_clock: `[local] global`, the current one in brackets; a change clears the buffers. */
-function showClock(st: ControlState): string {
-  return TRACE_CLOCKS.map((c) => (c === st.clock ? `[${c}]` : c)).join(' ') + '\n';
+/** trace_clock (tracing_clock_show): every clock of trace_clocks[], the current one in brackets. */
+function showClock(tr: TraceArray): string {
+  return TRACE_CLOCKS.map((c) => (c === tr.traceClock ? `[${c}]` : c)).join(' ') + '\n';
 }
 
+/**
+ * tracing_clock_write: 64 bytes or more is -EINVAL; the name, stripped, must be one of trace_clocks[]
+ * (-EINVAL, nothing changes). A valid one, even the current, is set and clears the buffer and the snapshot.
+ */
 function writeClock(tr: TraceArray, text: string): number {
   if (text.length >= 64) return -EINVAL;
-  const name = text.trim();
-  if (!TRACE_CLOCKS.includes(name)) return -EINVAL;
-  const st = controlState(tr);
-  st.clock = name;
+  if (!tr.setClock(text.trim())) return -EINVAL;
   tr.buffer.reset();
-  st.snapshot?.reset();
+  controlState(tr).snapshot?.reset();
   return 0;
 }
 
@@ -194,6 +197,39 @@ function writeCpumask(tr: TraceArray, text: string): number {
   if (typeof mask === 'number') return mask;
   for (let c = 0; c < n; c++) tr.buffer.setCpuRecording(c, ((mask >> BigInt(c)) & 1n) === 1n);
   controlState(tr).cpumask = mask;
+  return 0;
+}
+
+/**
+ * free_buffer (0200, tracing_free_buffer_fops): any write is taken; the release, even of an open that
+ * wrote nothing, stops tracing under disable_on_free and shrinks the buffer to 0 (tracing_resize_ring_buffer:
+ * two pages per CPU remain, buffer_size_kb reads 0).
+ */
+function freeBufferFile(tr: TraceArray): FileNode {
+  return {
+    kind: 'file', mode: 0o200,
+    open: (f) => {
+      let open = true;
+      return {
+        write: f.write ? (d) => d.length : undefined,
+        release: () => {
+          if (!open) return 0;
+          open = false;
+          if (tr.stopOnFree) setTracingOn(tr, false);
+          tr.buffer.resize(0);
+          return 0;
+        },
+      };
+    },
+  };
+}
+
+/** saved_cmdlines_size: the cache's slots; a write of 1..PID_MAX_DEFAULT makes a new, empty cache of that size, else -EINVAL. */
+function writeCmdlinesSize(tr: TraceArray, text: string): number {
+  const v = kstrtoul(text);
+  if (v < 0) return v;
+  if (v === 0 || v > PID_MAX_DEFAULT) return -EINVAL;
+  tr.savedCmdlines.allocate(v);
   return 0;
 }
 
@@ -236,7 +272,7 @@ function writeSnapshot(tr: TraceArray, text: string): number {
 /** error_log: the entries logError added; `echo > error_log` (an O_TRUNC open) clears it; other writes are taken and ignored. */
 function errorLogFile(tr: TraceArray): FileNode {
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (f) => {
       const st = controlState(tr);
       if (f.write && f.trunc) st.errors = [];
@@ -257,6 +293,9 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     stackTrace: (cpu) => { const c = tr.kernel.cpus[cpu]; writeStackTrace(tr, c, tr.kernel.sched.current[cpu]); },
   });
   const st = controlState(tr);
+  // the uptime clock reads the guest's jiffies_64 (trace_clock_jiffies)
+  const jiffies = ctx.b.symbols.lookup('jiffies_64');
+  if (jiffies !== undefined) setJiffiesSource(tr.kernel, () => Number(tr.kernel.machine.mem.readU64(jiffies)));
   // register_tracer puts each new tracer first: the list reads newest first, nop last
   dir.add('available_tracers', roFile(() => tr.available().reverse().join(' ') + '\n'));
   dir.add('current_tracer', rwFile(() => `${tr.current.name}\n`, (t) => writeCurrentTracer(ctx, tr, t)));
@@ -270,8 +309,9 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     for (let c = 0; c < tr.buffer.nrCpus; c++) kb += tr.buffer.sizeKb(c);
     return `${kb}\n`;
   }));
+  dir.add('free_buffer', freeBufferFile(tr));
   dir.add('trace_marker', woFile((t) => writeMarker(tr, t), 0o220));
-  dir.add('trace_clock', rwFile(() => showClock(st), (t) => writeClock(tr, t)));
+  dir.add('trace_clock', rwFile(() => showClock(tr), (t) => writeClock(tr, t)));
   dir.add('tracing_on', rwFile(() => (tracingIsOn(tr) ? '1\n' : '0\n'), (t) => {
     const v = kstrtoul(t);
     if (v < 0) return v;
@@ -286,11 +326,12 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     d.add('trace', traceFile(tr, c));
     d.add('trace_pipe', tracePipeFile(ctx, tr, c));
     d.add('buffer_size_kb', rwFile(() => `${tr.buffer.sizeKb(c)}\n`, (t) => resizeBuffer(tr, t, c)));
-    d.add('stats', roFile(() => formatStats(tr.buffer.stats(c))));
+    d.add('stats', roFile(() => formatStats(tr.buffer.stats(c), tr.clockInNs())));
   }
   if (top) {
     dir.add('README', roFile(() => README_TEXT));
     dir.add('saved_cmdlines', roFile(() => showSavedCmdlines(tr)));
+    dir.add('saved_cmdlines_size', rwFile(() => `${tr.savedCmdlines.size}\n`, (t) => writeCmdlinesSize(tr, t)));
   }
 }
 
@@ -329,7 +370,7 @@ export interface Instance {
 /** instances/: mkdir makes an independent trace array with every registrar's files, rmdir removes it. */
 export class InstancesDir implements DirNode {
   readonly kind = 'dir';
-  readonly mode = 0o755;
+  readonly mode = TRACEFS_DIR_MODE;
   readonly instances = new Map<string, Instance>();
   constructor(private readonly ctx: TracefsContext, private readonly files: readonly InstanceRegistrar[]) {}
 

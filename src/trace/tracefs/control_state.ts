@@ -5,8 +5,6 @@ import type { TraceArray } from '../trace_functions.js';
 import { ERROR_LOG_MAX, type ErrorLogEntry } from './control_util.js';
 
 export interface ControlState {
-  /** trace_clock: one of TRACE_CLOCKS. */
-  clock: string;
   /** The snapshot (max) buffer once `echo 1 > snapshot` allocated it. */
   snapshot: RingBuffer | null;
   /** tracing_cpumask, one bit per CPU. */
@@ -27,7 +25,7 @@ export function controlState(tr: TraceArray): ControlState {
   let s = states.get(tr);
   if (s === undefined) {
     const n = tr.kernel.cpus.length;
-    s = { clock: 'local', snapshot: null, cpumask: (1n << BigInt(n)) - 1n, markers: true, pipeReaders: 0, refs: 0, errors: [] };
+    s = { snapshot: null, cpumask: (1n << BigInt(n)) - 1n, markers: true, pipeReaders: 0, refs: 0, errors: [] };
     states.set(tr, s);
   }
   return s;

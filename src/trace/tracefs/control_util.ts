@@ -61,9 +61,6 @@ export function formatErrorLog(entries: readonly ErrorLogEntry[]): string {
   return s;
 }
 
-/** trace_clock names ftsim provides: both read the CPUs' synchronized cycle counter (1 GHz, so ns). */
-export const TRACE_CLOCKS: readonly string[] = ['local', 'global'];
-
 /** The README: the kernel's mini-HOWTO, cut to what ftsim implements. */
 export const README_TEXT =
   'tracing mini-HOWTO:\n\n' +
@@ -81,6 +78,10 @@ export const README_TEXT =
   '  trace_clock\t\t- change the clock used to order events\n' +
   '       local:   Per cpu clock but may not be synced across CPUs\n' +
   '      global:   Synced across CPUs but slows tracing down.\n' +
+  '     counter:   Not a clock, but just an increment\n' +
+  '      uptime:   Jiffy counter from time of boot\n' +
+  '        perf:   Same clock that perf events use\n' +
+  '     x86-tsc:   TSC cycle counter\n' +
   '\n  trace_marker\t\t- Writes into this file writes into the kernel buffer\n' +
   '  tracing_cpumask\t- Limit which CPUs to trace\n' +
   '  instances\t\t- Make sub-buffers with: mkdir instances/foo\n' +
@@ -88,6 +89,7 @@ export const README_TEXT =
   '  trace_options\t\t- Set format or modify how tracing happens\n' +
   '\t\t\t  Disable an option by prefixing \'no\' to the\n' +
   '\t\t\t  option name\n' +
+  '  saved_cmdlines_size\t- echo command number in here to store comm-pid list\n' +
   '  saved_cmdlines\t- The pid and comm of the tasks seen while tracing\n' +
   '\n  available_filter_functions - list of functions that can be filtered on\n' +
   '  set_ftrace_filter\t- echo function name in here to only trace these\n' +

@@ -3,7 +3,7 @@
 import type { TraceArray } from '../trace_functions.js';
 import { traceEvents, type EventFile, type TraceEvents } from '../trace_events.js';
 import { formatText } from '../trace_events_defs.js';
-import { EINVAL, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
+import { EINVAL, EVENTFS_DIR_MODE, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
 import { registerEventFuncCommands } from './ftrace_files_events.js';
 
@@ -74,6 +74,7 @@ export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: Tra
   const ev = traceEvents(tr);
   registerEventFuncCommands();
   const events = dir.dir('events');
+  events.mode = EVENTFS_DIR_MODE; // its subdirectories take it too
   events.add('enable', rwFile(() => ev.enableState(null), (s) => {
     const v = parseBool(s);
     return v < 0 ? v : ev.setClr(null, null, null, v === 1);
@@ -112,7 +113,7 @@ export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: Tra
  */
 function setEventFile(ev: TraceEvents): FileNode {
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (fl) => {
       if (fl.write && fl.trunc) ev.setClr(null, null, null, false);
       return {

@@ -65,15 +65,19 @@ export interface OpenFile {
 
 export interface FileNode {
   kind: 'file';
-  /** Permission bits as ls shows them (0o444 read-only, 0o644 read-write, 0o200 write-only). */
+  /** Permission bits as ls shows them: the kernel's TRACE_MODE_READ 0o440, TRACE_MODE_WRITE 0o640, or an explicit one (trace_marker 0o220, free_buffer 0o200). */
   mode: number;
-  /** The kernel's .open: per-open state, or -errno (a write-open of a read-only file is -EACCES before this). */
+  /**
+   * The kernel's .open: per-open state, or -errno. A file without .write (or .read) returns an OpenFile
+   * without it: root opens it anyway and the VFS fails the write(2) (read(2)) with -EINVAL.
+   */
   open(flags: OpenFlags): OpenFile | number;
 }
 
 export interface DirNode {
   kind: 'dir';
   mode: number;
+  /** tracefs directories are 0o750 (__create_dir: no bits for others); eventfs's (events/) are 0o755. */
   /** The entries in the order `ls -f` shows them. */
   entries(): Iterable<[string, Node]>;
   lookup(name: string): Node | undefined;
@@ -84,23 +88,33 @@ export interface DirNode {
 
 export type Node = FileNode | DirNode;
 
+/** TRACE_MODE_WRITE and TRACE_MODE_READ (kernel/trace/trace.h): the modes of most tracefs files. */
+export const TRACE_MODE_WRITE = 0o640;
+export const TRACE_MODE_READ = 0o440;
+/** __create_dir's S_IRWXU | S_IRUSR | S_IRGRP | S_IXUSR | S_IXGRP (fs/tracefs/inode.c). */
+export const TRACEFS_DIR_MODE = 0o750;
+/** eventfs directories (events/ and below): S_IRWXU | S_IRUGO | S_IXUGO (fs/tracefs/event_inode.c). */
+export const EVENTFS_DIR_MODE = 0o755;
+/** The tracefs root (/sys/kernel/tracing): TRACEFS_DEFAULT_MODE 0o700 unless mounted with mode=. */
+export const TRACEFS_ROOT_MODE = 0o700;
+
 /** A directory whose entries are added by the code that builds the tree. */
 export class StaticDir implements DirNode {
   readonly kind = 'dir';
   private readonly map = new Map<string, Node>();
-  constructor(public mode = 0o755) {}
+  constructor(public mode = TRACEFS_DIR_MODE) {}
   add(name: string, node: Node): Node {
     if (name === '' || name.includes('/') || name === '.' || name === '..') throw new Error(`tracefs: bad entry name '${name}'`);
     if (this.map.has(name)) throw new Error(`tracefs: '${name}' already exists`);
     this.map.set(name, node);
     return node;
   }
-  /** The subdirectory `name`, made if missing. */
+  /** The subdirectory `name`, made if missing: 0o755 below a 0o755 directory (eventfs's events/, the shell's /sys), else tracefs's 0o750. */
   dir(name: string): StaticDir {
     const n = this.map.get(name);
     if (n instanceof StaticDir) return n;
     if (n !== undefined) throw new Error(`tracefs: '${name}' is not a directory`);
-    const d = new StaticDir();
+    const d = new StaticDir(this.mode === EVENTFS_DIR_MODE ? EVENTFS_DIR_MODE : TRACEFS_DIR_MODE);
     this.map.set(name, d);
     return d;
   }
@@ -137,13 +151,13 @@ export function textReader(produce: () => string): OpenFile['read'] {
 
 /**
  * A read-only file whose text is made at open (most of tracefs: available_tracers, enabled_functions...).
- * Opening it for writing is -EACCES, as its 0444 mode makes it for a non-root user and tracefs makes it
- * for root too (no .write).
+ * It has no .write: root opens it for writing (CAP_DAC_OVERRIDE) and write(2) is -EINVAL (vfs_write
+ * without FMODE_CAN_WRITE).
  */
-export function roFile(produce: () => string, mode = 0o444): FileNode {
+export function roFile(produce: () => string, mode = TRACE_MODE_READ): FileNode {
   return {
     kind: 'file', mode,
-    open: (f) => (f.write ? -EACCES : { read: textReader(produce) }),
+    open: (f) => ({ read: f.read ? textReader(produce) : undefined }),
   };
 }
 
@@ -153,7 +167,7 @@ export function roFile(produce: () => string, mode = 0o444): FileNode {
  */
 export function rwFile(show: () => string, store: (text: string) => number, opts: { mode?: number; truncate?: () => number } = {}): FileNode {
   return {
-    kind: 'file', mode: opts.mode ?? 0o644,
+    kind: 'file', mode: opts.mode ?? TRACE_MODE_WRITE,
     open: (f) => {
       if (f.write && f.trunc && opts.truncate) {
         const e = opts.truncate();
@@ -170,15 +184,15 @@ export function rwFile(show: () => string, store: (text: string) => number, opts
   };
 }
 
-/** A write-only file (trace_marker): reads are -EINVAL as the kernel's (no .read). */
+/** A write-only file (trace_marker): it has no .read, so root's read(2) is -EINVAL (vfs_read without FMODE_CAN_READ). */
 export function woFile(store: (text: string) => number, mode = 0o200): FileNode {
   return {
     kind: 'file', mode,
-    open: (f) => (f.read && !f.write ? -EINVAL : {
-      write: (data) => {
+    open: (f) => ({
+      write: f.write ? (data) => {
         const r = store(text(data));
         return r < 0 ? r : data.length;
-      },
+      } : undefined,
     }),
   };
 }
@@ -221,13 +235,23 @@ export function normalize(path: string, cwd = '/'): string[] {
 
 /** The filesystem: lookup by path, and whole-file helpers with the kernel's open/write/release order. */
 export class Tracefs {
-  constructor(readonly root: DirNode) {}
+  /**
+   * `asRoot` (the default, as `ftsim shell` runs): CAP_DAC_OVERRIDE, every file opens for reading and
+   * writing whatever its mode. Otherwise the caller is an unprivileged user outside root's group: the
+   * mode's bits for others decide (tracefs gives others none, so lookups and opens are -EACCES).
+   */
+  constructor(readonly root: DirNode, readonly opts: { asRoot?: boolean } = {}) {}
 
-  /** The node at `path`, or -ENOENT / -ENOTDIR. */
+  private get asRoot(): boolean {
+    return this.opts.asRoot ?? true;
+  }
+
+  /** The node at `path`, or -ENOENT / -ENOTDIR (-EACCES for a directory a non-root caller cannot search). */
   lookup(path: string, cwd = '/'): Node | number {
     let n: Node = this.root;
     for (const seg of normalize(path, cwd)) {
       if (n.kind !== 'dir') return -ENOTDIR;
+      if (!this.asRoot && (n.mode & 0o001) === 0) return -EACCES;
       const next: Node | undefined = n.lookup(seg);
       if (next === undefined) return -ENOENT;
       n = next;
@@ -235,12 +259,15 @@ export class Tracefs {
     return n;
   }
 
-  /** open(2): -EISDIR for a directory opened for writing, -EACCES for a write to a read-only file. */
+  /**
+   * open(2): -EISDIR for a directory. Root opens any file either way (a file without .write or .read
+   * fails the write or read with -EINVAL); a non-root caller needs the mode's bits for others (-EACCES).
+   */
   open(path: string, flags: OpenFlags, cwd = '/'): OpenFile | number {
     const n = this.lookup(path, cwd);
     if (typeof n === 'number') return n;
-    if (n.kind === 'dir') return flags.write ? -EISDIR : -EISDIR;
-    if (flags.write && (n.mode & 0o222) === 0) return -EACCES;
+    if (n.kind === 'dir') return -EISDIR;
+    if (!this.asRoot && ((flags.read && (n.mode & 0o004) === 0) || (flags.write && (n.mode & 0o002) === 0))) return -EACCES;
     return n.open(flags);
   }
 
@@ -248,7 +275,11 @@ export class Tracefs {
   read(path: string, cwd = '/', chunk = 4096): string | number {
     const f = this.open(path, O_RDONLY, cwd);
     if (typeof f === 'number') return f;
-    if (f.read === undefined) return -EINVAL;
+    if (f.read === undefined) {
+      // read(2) fails; close(2) still releases (free_buffer acts on release)
+      f.release?.();
+      return -EINVAL;
+    }
     const parts: Uint8Array[] = [];
     let pos = 0;
     try {

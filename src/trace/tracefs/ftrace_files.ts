@@ -128,7 +128,7 @@ function showRegex(ctx: TracefsContext, tr: TraceArray, core: FtraceCore, ops: F
  */
 function regexFile(ctx: TracefsContext, tr: TraceArray, core: FtraceCore, ops: FtraceOps, enable: boolean): FileNode {
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (flags) => {
       if (core.disabled) return -ENODEV;
       const current = (): FtraceHash => (enable ? ops.filterHash : ops.notraceHash);
@@ -161,7 +161,7 @@ function regexFile(ctx: TracefsContext, tr: TraceArray, core: FtraceCore, ops: F
 function graphFile(ctx: TracefsContext, core: FtraceCore, type: GraphFilterType): FileNode {
   const gf = ctx.b.ftrace!.arch.fgraph(core).filter;
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (flags) => {
       if (core.disabled) return -ENODEV;
       if (!flags.write) return { read: textReader(() => gf.show(type)) };

@@ -47,7 +47,7 @@ function pidWrite(tr: TraceArray, type: PidType, data: string): number {
 /** The file: O_TRUNC clears the list at open (ftrace_pid_reset), each write goes through pidWrite. */
 export function pidFile(tr: TraceArray, type: PidType): FileNode {
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (flags) => {
       if (flags.write && flags.trunc) setList(tr, type, null);
       return {

@@ -4,7 +4,7 @@ import type { Booted } from '../../runner.js';
 import type { RunOutcome } from '../../kernel/kernel.js';
 import type { TraceArray } from '../trace_functions.js';
 import type { FtraceCall } from '../../ftrace/ftrace.js';
-import { EIO, ENODEV, StaticDir, Tracefs } from './fs.js';
+import { EIO, ENODEV, StaticDir, TRACEFS_ROOT_MODE, Tracefs } from './fs.js';
 import { driveLiveCall } from '../../live_call.js';
 import { registerControlFiles, registerInstances } from './control.js';
 import { registerFtraceFiles } from './ftrace_files.js';
@@ -29,7 +29,7 @@ export const INSTANCE_FILES: readonly InstanceRegistrar[] = [registerControlFile
 
 /** Build the whole tree over the top-level trace array `top`. */
 export function buildTracefs(ctx: TracefsContext, top: TraceArray): Tracefs {
-  const root = new StaticDir();
+  const root = new StaticDir(TRACEFS_ROOT_MODE);
   for (const r of INSTANCE_FILES) r(root, ctx, top, true);
   registerStatFiles(root, ctx, top);
   registerInstances(root, ctx, INSTANCE_FILES);

@@ -63,7 +63,7 @@ const FTRACE_BUFF_MAX = 128 + 4;
 function stackTraceFilterFile(ctx: TracefsContext, st: StackTracer): FileNode {
   const core = st.core;
   return {
-    kind: 'file', mode: 0o644,
+    kind: 'file', mode: 0o640,
     open: (f): OpenFile | number => {
       if (core.disabled) return -ENODEV;
       const of: OpenFile = {};
