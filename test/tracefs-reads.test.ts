@@ -9,8 +9,11 @@ import { O_RDONLY, type DirNode, type Tracefs } from '../src/trace/tracefs/fs.js
 import { root } from './helpers/cli.js';
 import { withTracefs, type TracefsMachine } from './helpers/tracefs.js';
 
-/** Files whose reads consume (trace_pipe and its raw and per-CPU forms): reading them is meant to change state. */
-const CONSUMING = /(^|\/)trace_pipe(_raw)?$/;
+/**
+ * Files whose reads are meant to change state: the consuming pipes (trace_pipe, its raw and per-CPU
+ * forms), and free_buffer, whose close frees the buffer whatever the open was for (as the kernel's).
+ */
+const CONSUMING = /(^|\/)(trace_pipe(_raw)?|free_buffer)$/;
 
 /** Every regular file under `dir`, as paths from the root, in directory order. */
 function walk(dir: DirNode, prefix = ''): string[] {
