@@ -16,6 +16,19 @@ function machine(opts: { cpus?: number; nmiRate?: number } = {}): TracefsMachine
 
 const lines = (m: TracefsMachine): string[] => read(m, 'trace').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 
+let workload: string[] | null = null;
+/** One run of the workload from boot with every sched event and reschedule_entry on (shared by the tests that only read it). */
+function workloadLines(): string[] {
+  if (workload === null) {
+    const m = machine();
+    expect(m.fs.write('events/sched/enable', '1')).toBe(0);
+    expect(m.fs.write('events/irq_vectors/reschedule_entry/enable', '1')).toBe(0);
+    m.run(8_000_000);
+    workload = lines(m);
+  }
+  return workload;
+}
+
 const COMMON = '\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n' +
   '\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n' +
   '\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n' +
@@ -103,10 +116,7 @@ describe('irq_vectors IPIs', () => {
     expect(ls.some((l) => l.includes('call_function_single'))).toBe(false);
   });
   it('a yield (a call to schedule(), not an IPI) gives no reschedule_entry', () => {
-    const m = machine();
-    expect(m.fs.write('set_event', 'irq_vectors:reschedule_entry sched:sched_switch')).toBe(0);
-    m.run(8_000_000);
-    const ls = lines(m);
+    const ls = workloadLines().filter((l) => / (reschedule_entry|sched_switch): /.test(l));
     // every switch by a yield or an exit ("R" or "X" from a non-idle task) has no reschedule_entry just before it on its CPU
     const byCpu = new Map<string, string[]>();
     for (const l of ls) {
@@ -127,11 +137,7 @@ describe('irq_vectors IPIs', () => {
 
 describe('sched_switch prev_state follows what happened', () => {
   it('R+ for a preempted task, R for one that yields and for the idle task, X for one that exits', () => {
-    const m = machine();
-    expect(m.fs.write('events/sched/sched_switch/enable', '1')).toBe(0);
-    expect(m.fs.write('events/sched/sched_process_exit/enable', '1')).toBe(0);
-    m.run(8_000_000);
-    const sw = lines(m).filter((l) => l.includes(' sched_switch: '));
+    const sw = workloadLines().filter((l) => l.includes(' sched_switch: '));
     const states = (re: RegExp): number => sw.filter((l) => re.test(l)).length;
     expect(states(/prev_pid=[1-9]\d* prev_prio=120 prev_state=R\+ ==>/)).toBeGreaterThan(0);
     expect(states(/prev_pid=[1-9]\d* prev_prio=120 prev_state=R ==>/)).toBeGreaterThan(0);
@@ -139,12 +145,22 @@ describe('sched_switch prev_state follows what happened', () => {
     // the idle task is never "preempted" in the trace (schedule_idle: SM_IDLE)
     expect(states(/prev_pid=0 prev_prio=120 prev_state=R\+/)).toBe(0);
     // each X follows that task's sched_process_exit
-    const ls = lines(m);
+    const ls = workloadLines();
     for (const l of sw.filter((x) => / prev_state=X /.test(x))) {
       const pid = / prev_pid=(\d+) /.exec(l)![1]!;
       const i = ls.indexOf(l);
       expect(ls.slice(0, i).some((x) => x.includes(`sched_process_exit: `) && x.includes(` pid=${pid} `)), l).toBe(true);
     }
+  });
+});
+
+describe('sched_wakeup and sched_waking', () => {
+  it('are defined but never fire: the bundled kernel tasks never sleep (a yield keeps them runnable), new tasks give wakeup_new', () => {
+    const m = machine();
+    expect(read(m, 'events/sched/sched_waking/format')).toContain('print fmt: "comm=%s pid=%d prio=%d target_cpu=%03d", REC->comm, REC->pid, REC->prio, REC->target_cpu\n');
+    const ls = workloadLines();
+    expect(ls.some((l) => l.includes(' sched_wakeup_new: '))).toBe(true); // control: the system records
+    expect(ls.some((l) => / sched_(wakeup|waking): /.test(l))).toBe(false);
   });
 });
 

@@ -89,7 +89,7 @@ describe('events/ layout and formats', () => {
     expect(read(m, 'available_events')).toBe('irq_vectors:local_timer_entry\nirq_vectors:local_timer_exit\n' +
       'irq_vectors:reschedule_entry\nirq_vectors:reschedule_exit\nirq_vectors:call_function_entry\nirq_vectors:call_function_exit\n' +
       'irq_vectors:call_function_single_entry\nirq_vectors:call_function_single_exit\nnmi:nmi_handler\nsched:sched_process_exit\n' +
-      'sched:sched_process_fork\nsched:sched_switch\nsched:sched_wakeup\nsched:sched_wakeup_new\n');
+      'sched:sched_process_fork\nsched:sched_switch\nsched:sched_wakeup\nsched:sched_wakeup_new\nsched:sched_waking\n');
     expect(m.fs.write('set_event', 'ftrace:print')).toBe(-EINVAL);
     expect(m.fs.write('set_event', 'print')).toBe(-EINVAL);
   });

@@ -137,6 +137,8 @@ export const EVENT_CALLS: readonly TraceEventCall[] = [
   },
   { system: 'sched', name: 'sched_wakeup', id: 313, size: 40, fields: wakeupFields, printFmt: WAKEUP_FMT, show: wakeupShow },
   { system: 'sched', name: 'sched_wakeup_new', id: 314, size: 40, fields: wakeupFields, printFmt: WAKEUP_FMT, show: wakeupShow },
+  // try_to_wake_up's first tracepoint: defined, never hit (the bundled kernel's tasks never sleep; a new task has only wakeup_new)
+  { system: 'sched', name: 'sched_waking', id: 315, size: 40, fields: wakeupFields, printFmt: WAKEUP_FMT, show: wakeupShow },
 ];
 
 /** The event called system:name, if any. */
