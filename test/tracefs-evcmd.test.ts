@@ -235,8 +235,9 @@ describe('event triggers enable_event / disable_event / snapshot', () => {
     expect(m.fs.write(T, 'enable_event:sched:sched_switch')).toBe(-EEXIST);
     expect(m.fs.write(T, 'disable_event:sched:sched_switch')).toBe(0); // another command: fine
     expect(m.fs.write(T, 'enable_event:sched:sched_process_exit')).toBe(0); // another target: fine
-    expect(read(m, T)).toBe('enable_event:sched:sched_switch:count=2\ndisable_event:sched:sched_switch:unlimited\n' +
-      'enable_event:sched:sched_process_exit:unlimited\n');
+    // newest first
+    expect(read(m, T)).toBe('enable_event:sched:sched_process_exit:unlimited\ndisable_event:sched:sched_switch:unlimited\n' +
+      'enable_event:sched:sched_switch:count=2\n');
     // two soft-mode users: one removal keeps the '*'
     expect(m.fs.write(T, '!enable_event:sched:sched_switch')).toBe(0);
     expect(read(m, WK)).toBe('0*\n');

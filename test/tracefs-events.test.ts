@@ -86,8 +86,10 @@ describe('events/ layout and formats', () => {
     expect(m.fs.lookup('events/ftrace/print/enable')).toBe(-2);
     expect(m.fs.lookup('events/ftrace/enable')).toBe(-2);
     expect(m.fs.lookup('events/sched/enable')).not.toBe(-2);
-    expect(read(m, 'available_events')).toBe('irq_vectors:local_timer_entry\nirq_vectors:local_timer_exit\nsched:sched_process_exit\n' +
-      'sched:sched_process_fork\nsched:sched_switch\nsched:sched_wakeup\nsched:sched_wakeup_new\n');
+    expect(read(m, 'available_events')).toBe('irq_vectors:local_timer_entry\nirq_vectors:local_timer_exit\n' +
+      'irq_vectors:reschedule_entry\nirq_vectors:reschedule_exit\nirq_vectors:call_function_entry\nirq_vectors:call_function_exit\n' +
+      'irq_vectors:call_function_single_entry\nirq_vectors:call_function_single_exit\nnmi:nmi_handler\nsched:sched_process_exit\n' +
+      'sched:sched_process_fork\nsched:sched_switch\nsched:sched_wakeup\nsched:sched_wakeup_new\nsched:sched_waking\n');
     expect(m.fs.write('set_event', 'ftrace:print')).toBe(-EINVAL);
     expect(m.fs.write('set_event', 'print')).toBe(-EINVAL);
   });
@@ -145,8 +147,12 @@ describe('enable at every level, set_event', () => {
     expect(m.fs.write('set_event', '!*:*', { append: true })).toBe(0);
     expect(read(m, 'events/enable')).toBe('0\n');
     // a bare name matches an event or a whole system; 'sys:' is every event of the system
+    expect(m.fs.write('set_event', 'nmi')).toBe(0);
+    expect(read(m, 'set_event')).toBe('nmi:nmi_handler\n');
     expect(m.fs.write('set_event', 'irq_vectors')).toBe(0);
-    expect(read(m, 'set_event')).toBe('irq_vectors:local_timer_entry\nirq_vectors:local_timer_exit\n');
+    expect(read(m, 'set_event')).toBe('irq_vectors:local_timer_entry\nirq_vectors:local_timer_exit\nirq_vectors:reschedule_entry\n' +
+      'irq_vectors:reschedule_exit\nirq_vectors:call_function_entry\nirq_vectors:call_function_exit\n' +
+      'irq_vectors:call_function_single_entry\nirq_vectors:call_function_single_exit\n');
     expect(m.fs.write('set_event', 'sched_switch sched:', { append: false })).toBe(0);
     expect(read(m, 'events/sched/enable')).toBe('1\n');
     // unknown: -EINVAL; with '>' the truncation already cleared everything, the words before the bad one stand
@@ -315,7 +321,8 @@ describe('triggers', () => {
     expect(m.fs.write(t, 'traceoff:3 if prev_pid == 1')).toBe(0);
     expect(read(m, t)).toBe('traceoff:count=3 if prev_pid == 1\n');
     expect(m.fs.write(t, 'stacktrace')).toBe(0);
-    expect(read(m, t)).toBe('traceoff:count=3 if prev_pid == 1\nstacktrace:unlimited\n');
+    // newest first (list_add_rcu at the head of file->triggers)
+    expect(read(m, t)).toBe('stacktrace:unlimited\ntraceoff:count=3 if prev_pid == 1\n');
     // soft mode: enable shows '*'
     expect(read(m, 'events/sched/sched_switch/enable')).toBe('0*\n');
     // errors: the same command twice, unknown command, bad count, bad or missing 'if', bad filter
@@ -326,7 +333,7 @@ describe('triggers', () => {
     expect(m.fs.write(t, 'traceon if')).toBe(-EINVAL);
     expect(m.fs.write(t, 'traceon if nope == 1')).toBe(-EINVAL);
     expect(m.fs.write(t, '')).toBe(-EINVAL);
-    expect(read(m, t)).toBe('traceoff:count=3 if prev_pid == 1\nstacktrace:unlimited\n');
+    expect(read(m, t)).toBe('stacktrace:unlimited\ntraceoff:count=3 if prev_pid == 1\n');
     // '>' does not clear triggers; '!' removes one (an absent one too, silently)
     expect(m.fs.write(t, '!traceoff')).toBe(0);
     expect(m.fs.write(t, '!traceon')).toBe(0);

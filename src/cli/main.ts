@@ -504,9 +504,10 @@ export function buildProgram(): Command {
     .option('--kernel <file>', 'ELF image to boot', displayName(DEFAULT_KERNEL))
     .option('--cpus <n>', `number of CPUs (${range('cpus')})`, intOption('--cpus', CONFIG_RANGES.cpus), 4)
     .option('--seed <n>', `seed of the random chooser (${range('seed')})`, intOption('--seed', CONFIG_RANGES.seed), 1)
+    .option('--nmi-rate <n>', `NMIs per million cycles on each CPU (${range('nmiRate')})`, intOption('--nmi-rate', CONFIG_RANGES.nmiRate), 0)
     .option('--module <file>', 'load this kernel module at boot, before any CPU runs (repeatable)', collect, [])
     .option('--console <file>', 'write the guest console (port 0xE9) to this file instead of stdout')
-    .action((opts: { kernel: string; cpus: number; seed: number; module: string[]; console?: string }) => {
+    .action((opts: { kernel: string; cpus: number; seed: number; nmiRate: number; module: string[]; console?: string }) => {
       const modules = opts.module.map((m) => ({ file: displayName(resolve(m)), bytes: readInput(m) }));
       const image = readInput(opts.kernel);
       let consoleFd: number | undefined;
@@ -517,7 +518,7 @@ export function buildProgram(): Command {
           throw new UsageError(`--console ${opts.console}: cannot open for writing: ${describeFsError(e)}`);
         }
       }
-      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, modules, consoleFd })
+      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, nmiRate: opts.nmiRate, modules, consoleFd })
         .then((code) => { process.exitCode = code; });
     });
 

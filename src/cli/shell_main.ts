@@ -13,6 +13,8 @@ export interface ShellMachineOptions {
   file: string;
   cpus: number;
   seed: number;
+  /** NMIs per million cycles on each CPU (0: none). */
+  nmiRate?: number;
   modules: { file: string; bytes: Uint8Array }[];
   /** Where the guest console goes (an open file), instead of stdout. */
   consoleFd?: number;
@@ -109,7 +111,7 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void, interr
 
 /** Boot the machine and build its tracefs; throws BootError (or ElfError) for what the user must fix. */
 export function bootShellMachine(o: ShellMachineOptions, consoleSink: (b: number) => void): { ctx: TracefsContext; top: TraceArray } {
-  const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, modules: o.modules }, consoleSink);
+  const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, nmiRate: o.nmiRate, modules: o.modules }, consoleSink);
   if (b.ftrace === undefined) throw new BootError(`${o.file} has no __mcount_loc: no dynamic ftrace, no tracefs to show`);
   const ctx: TracefsContext = { b, run: (steps) => b.kernel.run(b.kernel.steps + steps) };
   const top = new TraceArray(b.kernel, b.ftrace.core, b.ftrace.arch);

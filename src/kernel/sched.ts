@@ -46,7 +46,8 @@ export interface Task {
  * `exit` when the current task on `cpu` exits.
  */
 export interface SchedObserver {
-  switch?(cpu: number, prev: Task, next: Task, prevDead: boolean): void;
+  /** `preempt`: prev left the CPU involuntarily (timer or reschedule IPI), not by HC_YIELD or exit (__schedule's preempt). */
+  switch?(cpu: number, prev: Task, next: Task, prevDead: boolean, preempt: boolean): void;
   fork?(cpu: number, parent: Task, child: Task): void;
   wakeup?(waker: number | null, t: Task, isNew: boolean): void;
   exit?(cpu: number, t: Task): void;
@@ -64,6 +65,13 @@ export class Sched {
   readonly slots = new TaskSlots<Task>();
   private nextPid = 1;
   private nextStack = 0;
+  /**
+   * Per CPU: the RESCHEDULE_VECTOR entry in flight is the software one of HC_YIELD or HC_EXIT (a call to
+   * schedule()), not a reschedule IPI. Cleared by schedule(). Read by the reschedule_entry tracepoint.
+   */
+  readonly softResched: boolean[] = [];
+  /** Per CPU: that software entry is a voluntary yield of a runnable task (sched_switch's prev_state "R", not "R+"). */
+  private readonly yielding: boolean[] = [];
 
   constructor(
     private readonly machine: Machine,
@@ -72,7 +80,7 @@ export class Sched {
     private readonly flow: FlowIntegrity | null,
   ) {
     const n = machine.cpus.length;
-    for (let i = 0; i < n; i++) this.runqueue.push([]);
+    for (let i = 0; i < n; i++) { this.runqueue.push([]); this.softResched.push(false); this.yielding.push(false); }
     // The boot task runs start_kernel on CPU 0 and goes on as init (pid 1); every CPU gets an idle
     // task, swapper/N (pid 0), which the secondary CPUs start in (HC_SMP_BOOT).
     const boot = this.newTask('init', 0, null, false);
@@ -171,7 +179,10 @@ export class Sched {
   private hcYield(cpu: Cpu): void {
     cpu.setReg(RAX, 0n);
     this.current[cpu.id].nvcsw++;
-    if (this.runqueue[cpu.id].length > 0) this.selfInterrupt(cpu);
+    if (this.runqueue[cpu.id].length > 0) {
+      this.yielding[cpu.id] = true;
+      this.selfInterrupt(cpu);
+    }
   }
 
   private hcExit(cpu: Cpu): void {
@@ -189,6 +200,7 @@ export class Sched {
 
   private selfInterrupt(cpu: Cpu): void {
     // a software entry into the scheduler: the frame returns right after the vmcall
+    this.softResched[cpu.id] = true;
     cpu.deliver(RESCHEDULE_VECTOR, -1, cpu.rip);
   }
 
@@ -197,9 +209,13 @@ export class Sched {
     const id = cpu.id;
     const prev = this.current[id];
     const rq = this.runqueue[id];
+    const voluntary = this.yielding[id];
+    this.yielding[id] = false;
+    this.softResched[id] = false;
     if (rq.length === 0 && !prevDead) return regsAddr;
     const next = rq.length > 0 ? rq.shift()! : this.idleTasks[id];
-    for (const o of this.observers) o.switch?.(id, prev, next, prevDead);
+    const preempt = !prevDead && !prev.idle && !voluntary;
+    for (const o of this.observers) o.switch?.(id, prev, next, prevDead, preempt);
     if (!prevDead) {
       prev.sp = regsAddr;
       prev.state = 'runnable';

@@ -18,6 +18,12 @@ export type Int3Handler = (cpu: Cpu, regs: PtRegs) => boolean;
 /** Observes every entry before the kernel handles it (tests, tracers of interrupts). */
 export type EntryObserver = (cpu: Cpu, regs: PtRegs, vector: number) => void;
 
+/**
+ * The nmi_handler tracepoint's view of one NMI (arch/x86/kernel/nmi.c nmi_handle): the guest's NMI
+ * handler has just returned after `deltaNs` (from the NMI entry, or the latched repeat, to its return).
+ */
+export type NmiObserver = (cpu: Cpu, deltaNs: number) => void;
+
 /** Vectors whose frame carries an error code from the CPU. */
 const HAS_ERROR_CODE = new Set([8, 10, 11, 12, 13, 14, 17]);
 
@@ -32,6 +38,8 @@ export class Traps {
   /** int3 notifier chain (poke_int3_handler first, then kprobes). */
   readonly int3Handlers: Int3Handler[] = [];
   readonly observers: EntryObserver[] = [];
+  /** Called after the guest's NMI handler ran (not for a latched nested NMI): must not change state. */
+  readonly nmiObservers: NmiObserver[] = [];
 
   constructor(
     private readonly machine: Machine,
@@ -47,12 +55,12 @@ export class Traps {
     this.nmiLatched = new Uint8Array(n);
     machine.registerHypercall(HC_NMI_ENTER, 'nmi entry', (cpu) => {
       const nested = this.nmiExecuting[cpu.id] === 1;
-      if (nested) { this.nmiLatched[cpu.id] = 1; this.nmisLatched++; } else this.nmiExecuting[cpu.id] = 1;
+      if (nested) { this.nmiLatched[cpu.id] = 1; this.nmisLatched++; } else { this.nmiExecuting[cpu.id] = 1; this.nmiStart[cpu.id] = cpu.now(); }
       cpu.setReg(RAX, nested ? 1n : 0n);
     });
     machine.registerHypercall(HC_NMI_EXIT, 'nmi exit', (cpu) => {
       const again = this.nmiLatched[cpu.id] === 1;
-      if (again) this.nmiLatched[cpu.id] = 0; else this.nmiExecuting[cpu.id] = 0;
+      if (again) { this.nmiLatched[cpu.id] = 0; this.nmiStart[cpu.id] = cpu.now(); } else this.nmiExecuting[cpu.id] = 0;
       cpu.setReg(RAX, again ? 1n : 0n);
     });
   }
@@ -60,6 +68,8 @@ export class Traps {
   /** Per CPU: an NMI handler is running; an NMI arrived meanwhile and the handler must run again. */
   private readonly nmiExecuting: Uint8Array;
   private readonly nmiLatched: Uint8Array;
+  /** Per CPU: when the running NMI handler (or its repeat) began, for the nmi_handler tracepoint's delta. */
+  private readonly nmiStart: number[] = [];
   /** NMIs that arrived while the handler ran (after an IRET inside it) and were latched for a repeat. */
   nmisLatched = 0;
 
@@ -83,8 +93,12 @@ export class Traps {
     let resume = regsAddr;
     const me = this.tasks.current[cpu.id];
     switch (vector) {
-      case NMI_VECTOR:
-        break; // the guest's nmi_handler (if any) already ran in the stub
+      case NMI_VECTOR: {
+        // the guest's nmi_handler (if any) already ran in the stub
+        const start = this.nmiStart[cpu.id];
+        for (const o of this.nmiObservers) o(cpu, start === undefined ? 0 : Math.max(0, cpu.now() - start));
+        break;
+      }
       case LOCAL_TIMER_VECTOR:
         this.checkIf(cpu, regs, vector);
         if (this.preemptible(regs)) resume = this.tasks.schedule(cpu, regsAddr, false);

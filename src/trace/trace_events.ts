@@ -2,10 +2,11 @@
 
 import { allocSnapshot, logError, tracingIsOn } from './tracefs/control_state.js';
 import type { Cpu } from '../machine/x86/cpu.js';
-import { LOCAL_TIMER_VECTOR } from '../kernel/layout.js';
+import { CALL_FUNCTION_VECTOR, LOCAL_TIMER_VECTOR, NMI_VECTOR, RESCHEDULE_VECTOR } from '../kernel/layout.js';
 import type { SchedObserver, Task } from '../kernel/sched.js';
-import type { EntryObserver } from '../kernel/traps.js';
-import { TRACE_FLAG_HARDIRQ } from './ring_buffer.js';
+import type { EntryObserver, NmiObserver } from '../kernel/traps.js';
+import { addrToNum } from '../machine/memory.js';
+import { TRACE_FLAG_HARDIRQ, TRACE_FLAG_NMI } from './ring_buffer.js';
 import type { TraceArray } from './trace_functions.js';
 import {
   COMMON_FIELDS, EVENT_CALLS, EXIT_DEAD, GENERIC_FIELDS, TASK_REPORT_MAX, TRACE_STACK,
@@ -85,6 +86,7 @@ export class TraceEvents {
     const k = tr.kernel;
     k.sched.observers.push(this.schedObserver);
     k.traps.observers.push(this.trapObserver);
+    k.traps.nmiObservers.push(this.nmiObserver);
   }
 
   /** Unhook the tracepoints (an instance's rmdir): its events can no longer record. */
@@ -94,10 +96,12 @@ export class TraceEvents {
     if (i >= 0) k.sched.observers.splice(i, 1);
     const j = k.traps.observers.indexOf(this.trapObserver);
     if (j >= 0) k.traps.observers.splice(j, 1);
+    const n = k.traps.nmiObservers.indexOf(this.nmiObserver);
+    if (n >= 0) k.traps.nmiObservers.splice(n, 1);
   }
 
   private readonly schedObserver: SchedObserver = {
-      switch: (cpu, prev, next, prevDead) => this.onSwitch(cpu, prev, next, prevDead),
+      switch: (cpu, prev, next, prevDead, preempt) => this.onSwitch(cpu, prev, next, prevDead, preempt),
       fork: (cpu, parent, child) => this.hit('sched', 'sched_process_fork', cpu, () => ({
         parent_comm: parent.name, parent_pid: parent.pid, child_comm: child.name, child_pid: child.pid,
       })),
@@ -108,13 +112,32 @@ export class TraceEvents {
   };
 
   /**
-   * The timer interrupt's host half (after the guest's tick_handler, before any switch it causes):
-   * local_timer_entry and local_timer_exit, both at that moment, in hardirq context.
+   * The host half of an interrupt entry (after the guest's handler, before any switch it causes), in
+   * hardirq context, entry and exit at that moment: local_timer_entry/exit for the timer,
+   * reschedule_entry/exit for a reschedule IPI (not for the software entry of HC_YIELD or HC_EXIT, a
+   * plain call to schedule() in the kernel), call_function_entry/exit for the cross-CPU call vector
+   * (sysvec_call_function: ftsim sends no single-target call IPI, so call_function_single stays silent).
    */
   private readonly trapObserver: EntryObserver = (cpu, _regs, vector) => {
-    if (vector !== LOCAL_TIMER_VECTOR) return;
-    this.hit('irq_vectors', 'local_timer_entry', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
-    this.hit('irq_vectors', 'local_timer_exit', cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+    let name: string;
+    if (vector === LOCAL_TIMER_VECTOR) name = 'local_timer';
+    else if (vector === RESCHEDULE_VECTOR && !this.tr.kernel.sched.softResched[cpu.id]) name = 'reschedule';
+    else if (vector === CALL_FUNCTION_VECTOR) name = 'call_function';
+    else return;
+    this.hit('irq_vectors', `${name}_entry`, cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+    this.hit('irq_vectors', `${name}_exit`, cpu.id, () => ({ vector }), TRACE_FLAG_HARDIRQ);
+  };
+
+  /**
+   * nmi_handle's trace_nmi_handler, once per NMI the guest's handler ran: the handler is the guest's
+   * NMI entry function (its handler chain is guest code the host does not see link by link), delta_ns
+   * its run time; handled is 1 (the bundled kernel's NMI actions always return NMI_HANDLED). In NMI
+   * context. No guest NMI handler: no event, as with no registered handler.
+   */
+  private readonly nmiObserver: NmiObserver = (cpu, deltaNs) => {
+    const handler = this.tr.kernel.opts.guestHandlers?.get(NMI_VECTOR);
+    if (handler === undefined) return;
+    this.hit('nmi', 'nmi_handler', cpu.id, () => ({ handler: addrToNum(handler), delta_ns: deltaNs, handled: 1 }), TRACE_FLAG_NMI | TRACE_FLAG_HARDIRQ);
   };
 
   file(system: string, name: string): EventFile | undefined {
@@ -131,11 +154,15 @@ export class TraceEvents {
     return [...new Set(this.files.map((f) => f.call.system))];
   }
 
-  private onSwitch(cpu: number, prev: Task, next: Task, prevDead: boolean): void {
+  /**
+   * __trace_sched_switch_state: preempted (timer or reschedule IPI) → TASK_REPORT_MAX ("R+"); a runnable
+   * task that yields (HC_YIELD) and the idle task → TASK_RUNNING ("R"); an exited task → its exit_state,
+   * EXIT_DEAD ("X"): ftsim's tasks are kernel threads, autoreaped as kthreadd ignores SIGCHLD.
+   */
+  private onSwitch(cpu: number, prev: Task, next: Task, prevDead: boolean, preempt: boolean): void {
     this.hit('sched', 'sched_switch', cpu, () => ({
       prev_comm: prev.name, prev_pid: prev.pid, prev_prio: PRIO,
-      // a live task leaves the CPU preempted (timer or reschedule vector): TASK_REPORT_MAX, printed "R+"
-      prev_state: prevDead ? EXIT_DEAD : prev.idle ? 0 : TASK_REPORT_MAX,
+      prev_state: prevDead ? EXIT_DEAD : preempt ? TASK_REPORT_MAX : 0,
       next_comm: next.name, next_pid: next.pid, next_prio: PRIO,
     }));
   }
@@ -291,9 +318,13 @@ export class TraceEvents {
     return this.setClr(null, sub, event, on);
   }
 
-  /** set_event's text: every enabled event as system:name. */
+  /**
+   * set_event's text (s_next / t_show): every event with EVENT_FILE_FL_ENABLED as system:name. Soft
+   * mode keeps the tracepoint registered, so an event held by a trigger or an enable_event/disable_event
+   * command is listed even while soft-disabled.
+   */
   setEventText(): string {
-    return this.enableable().filter((f) => f.enabled).map((f) => `${f.call.system}:${f.call.name}\n`).join('');
+    return this.enableable().filter((f) => f.enabled || this.softMode(f)).map((f) => `${f.call.system}:${f.call.name}\n`).join('');
   }
 
   /** A system's (or all systems', for null) enable file: '0', '1', 'X' mixed, '?' none (system_enable_read). */
@@ -367,7 +398,7 @@ export class TraceEvents {
       filter = r;
     }
     if (file.triggers.some((t) => t.cmd === cmd)) return -EEXIST;
-    file.triggers.push({ cmd, count, filter });
+    file.triggers.unshift({ cmd, count, filter }); // list_add_rcu: at the head, listed and run newest first
     if (cmd === 'snapshot') allocSnapshot(this.tr); // tracing_arm_snapshot / tracing_alloc_snapshot_instance
     return 0;
   }
@@ -417,7 +448,7 @@ export class TraceEvents {
     if (typeof filter === 'number') return filter;
     if (file.triggers.some(same)) return -EEXIST;
     this.softRef(target, true);
-    file.triggers.push({ cmd, count, filter, target });
+    file.triggers.unshift({ cmd, count, filter, target });
     return 0;
   }
 }

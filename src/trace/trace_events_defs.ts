@@ -1,4 +1,4 @@
-// The trace events this machine has, with their IDs, field layouts, format texts and printers (include/trace/events/sched.h, arch/x86/include/asm/trace/irq_vectors.h, kernel/trace/trace_entries.h, trace_events.c's format file).
+// The trace events this machine has, with their IDs, field layouts, format texts and printers (include/trace/events/sched.h, nmi.h, arch/x86/include/asm/trace/irq_vectors.h, kernel/trace/trace_entries.h, trace_events.c's format file).
 
 import { TRACE_PRINT, type RawEvent } from './ring_buffer.js';
 import { registerEventPrinter, type SymbolResolver } from './trace_output.js';
@@ -68,12 +68,22 @@ function stateText(s: number): string {
 
 const num = (v: FieldValues, k: string): number => Number(v[k] ?? 0);
 const str = (v: FieldValues, k: string): string => String(v[k] ?? '');
+/** A pointer field as the buffer's address number (signed, as addrToNum makes it). */
+const ptr = (v: FieldValues, k: string): number => {
+  const x = v[k];
+  return typeof x === 'bigint' ? Number(BigInt.asIntN(64, x)) : Number(x ?? 0);
+};
 
 const wakeupFields = [f('char', 'comm[16]', 8, 16, false), f('pid_t', 'pid', 24, 4, true), f('int', 'prio', 28, 4, true), f('int', 'target_cpu', 32, 4, true)];
 const wakeupShow = (v: FieldValues): string =>
   `comm=${str(v, 'comm')} pid=${num(v, 'pid')} prio=${num(v, 'prio')} target_cpu=${String(num(v, 'target_cpu')).padStart(3, '0')}`;
 const WAKEUP_FMT = '"comm=%s pid=%d prio=%d target_cpu=%03d", REC->comm, REC->pid, REC->prio, REC->target_cpu';
 const vectorFields = [f('int', 'vector', 8, 4, true)];
+
+/** One x86_irq_vector event (DEFINE_IRQ_VECTOR_EVENT's _entry or _exit): `vector=%d`. */
+function vectorEvent(name: string, id: number): TraceEventCall {
+  return { system: 'irq_vectors', name, id, size: 16, fields: vectorFields, printFmt: '"vector=%d", REC->vector', show: (v) => `vector=${num(v, 'vector')}` };
+}
 
 /** The ftrace system's print event (trace_marker, trace_printk): only its format file; `trace` prints it as TRACE_PRINT. */
 export const FTRACE_PRINT: TraceEventCall = {
@@ -88,13 +98,20 @@ export const TRACE_STACK = 4;
 /** The events with files under events/, by system (IDs past the kernel's built-in entry types). */
 export const EVENT_CALLS: readonly TraceEventCall[] = [
   FTRACE_PRINT,
+  // IDs in irq_vectors.h's order (local_timer, ..., reschedule, call_function, call_function_single)
+  vectorEvent('local_timer_entry', 300),
+  vectorEvent('local_timer_exit', 301),
+  vectorEvent('reschedule_entry', 302),
+  vectorEvent('reschedule_exit', 303),
+  vectorEvent('call_function_entry', 304),
+  vectorEvent('call_function_exit', 305),
+  vectorEvent('call_function_single_entry', 306),
+  vectorEvent('call_function_single_exit', 307),
   {
-    system: 'irq_vectors', name: 'local_timer_entry', id: 300, size: 16, fields: vectorFields, printFmt: '"vector=%d", REC->vector',
-    show: (v) => `vector=${num(v, 'vector')}`,
-  },
-  {
-    system: 'irq_vectors', name: 'local_timer_exit', id: 301, size: 16, fields: vectorFields, printFmt: '"vector=%d", REC->vector',
-    show: (v) => `vector=${num(v, 'vector')}`,
+    system: 'nmi', name: 'nmi_handler', id: 308, size: 32,
+    fields: [f('void *', 'handler', 8, 8, false), f('s64', 'delta_ns', 16, 8, true), f('int', 'handled', 24, 4, true)],
+    printFmt: '"%ps() delta_ns: %lld handled: %d", REC->handler, REC->delta_ns, REC->handled',
+    show: (v, resolve) => `${resolve(ptr(v, 'handler'), false)}() delta_ns: ${num(v, 'delta_ns')} handled: ${num(v, 'handled')}`,
   },
   {
     system: 'sched', name: 'sched_process_exit', id: 310, size: 32,
@@ -120,6 +137,8 @@ export const EVENT_CALLS: readonly TraceEventCall[] = [
   },
   { system: 'sched', name: 'sched_wakeup', id: 313, size: 40, fields: wakeupFields, printFmt: WAKEUP_FMT, show: wakeupShow },
   { system: 'sched', name: 'sched_wakeup_new', id: 314, size: 40, fields: wakeupFields, printFmt: WAKEUP_FMT, show: wakeupShow },
+  // try_to_wake_up's first tracepoint: defined, never hit (the bundled kernel's tasks never sleep; a new task has only wakeup_new)
+  { system: 'sched', name: 'sched_waking', id: 315, size: 40, fields: wakeupFields, printFmt: WAKEUP_FMT, show: wakeupShow },
 ];
 
 /** The event called system:name, if any. */

@@ -63,6 +63,9 @@ cat events/sched/sched_switch/trigger
 cat events/sched/sched_switch/enable
 echo 'stacktrace if prev_pid == 3' >> events/sched/sched_switch/trigger
 grep -c '^traceoff:count=1$' events/sched/sched_switch/trigger
+# newest first; an event held in soft mode by its triggers is in set_event
+cat events/sched/sched_switch/trigger
+cat set_event
 grep -c '^stacktrace:unlimited if prev_pid == 3$' events/sched/sched_switch/trigger
 echo 'traceoff' >> events/sched/sched_switch/trigger
 echo $?
