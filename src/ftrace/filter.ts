@@ -42,7 +42,10 @@ export function matchRecords(records: Iterable<DynFtrace>, hash: FtraceHash, wor
     if (m) {
       const mod = rec.func.module ?? rec.mod;
       const modMatches = mod !== null && mod !== undefined && ftraceMatch(mod, m.glob);
-      if (m.not ? modMatches || !mod : !modMatches) continue;
+      if (m.glob.search.length === 0) {
+        // a blank module name: every module's functions (with '!': the core kernel's)
+        if (m.not === (mod !== null && mod !== undefined)) continue;
+      } else if (m.not ? modMatches || !mod : !modMatches) continue;
       if (func.length > 0 && !ftraceMatch(rec.func.name, f.glob)) continue;
     } else if (!ftraceMatch(rec.func.name, f.glob)) {
       continue;

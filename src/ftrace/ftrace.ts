@@ -242,6 +242,12 @@ export class FtraceCore {
       if (this.disabled) return -ENODEV;
       const group = this.records.groups.find((g) => g.mod === mod);
       if (!group) return -ENOENT;
+      // process_cached_mods: `:mod:` patterns cached for this module enter the hashes first, so that the
+      // records are counted (and made to call) below; none of them is counted yet, so nothing else changes
+      if (this.moduleEnableHooks.length > 0) {
+        for (const rec of group.records) if (!rec.failed && rec.func.size !== 0) rec.clear(FTRACE_FL_DISABLED);
+        for (const hook of this.moduleEnableHooks) hook(mod);
+      }
       for (const rec of group.records) {
         if (rec.failed || rec.func.size === 0) continue;
         let cnt = 0;
@@ -266,6 +272,9 @@ export class FtraceCore {
       this.unlock();
     }
   }
+
+  /** Called under ftrace_lock when a module's records join, before they are counted (process_cached_mods). */
+  readonly moduleEnableHooks: ((mod: string) => void)[] = [];
 
   /** referenced_filters: how many registered ops want a module record (and its REGS/TRAMP wishes). */
   private referencedFilters(rec: DynFtrace): number {

@@ -380,6 +380,15 @@ export class RingBuffer {
     }
   }
 
+  /** ring_buffer_swap_cpu: swap one CPU's pages and counters with `other` (the per-CPU snapshot file's swap). */
+  swapCpu(other: RingBuffer, cpu: number): void {
+    const a = this.cpu(cpu);
+    this.cpus[cpu] = other.cpu(cpu);
+    other.cpus[cpu] = a;
+    a.gen++;
+    this.cpus[cpu].gen++;
+  }
+
   // ---- writers (one reservation, no allocation) ----
 
   /**

@@ -45,3 +45,15 @@ echo '!*:mod:nosuchmod' >> set_ftrace_filter
 echo $?
 echo > set_ftrace_filter
 cat set_ftrace_filter
+echo ':mod:nosuchmod' > set_ftrace_filter
+echo ':mod:nosuchmod' >> set_ftrace_filter
+echo 'a*:mod:nosuchmod' >> set_ftrace_filter
+cat set_ftrace_filter
+echo '!:mod:nosuchmod' >> set_ftrace_filter
+cat set_ftrace_filter
+echo '!b*:mod:nosuchmod' >> set_ftrace_filter
+echo $?
+echo 'nosuchfunc:mod' >> set_ftrace_filter
+echo $?
+echo '!*:mod:nosuchmod' >> set_ftrace_filter
+cat set_ftrace_filter

@@ -18,6 +18,7 @@ import { TRACE_CLOCKS, setJiffiesSource } from '../trace_clock.js';
 import { PID_MAX_DEFAULT } from '../trace_cmdlines.js';
 import { README_TEXT, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
 import { kstrtoul } from './fs.js';
+import { registerRawFiles } from './control_raw.js';
 
 export { logError, setTracingOn, tracingIsOn, controlState } from './control_state.js';
 
@@ -327,6 +328,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     d.add('trace_pipe', tracePipeFile(ctx, tr, c));
     d.add('buffer_size_kb', rwFile(() => `${tr.buffer.sizeKb(c)}\n`, (t) => resizeBuffer(tr, t, c)));
     d.add('stats', roFile(() => formatStats(tr.buffer.stats(c), tr.clockInNs())));
+    registerRawFiles(d, ctx, tr, c);
   }
   if (top) {
     dir.add('README', roFile(() => README_TEXT));

@@ -2,11 +2,11 @@
 
 import { FunctionTracer, type TraceArray } from '../trace_functions.js';
 import type { FtraceCore } from '../../ftrace/ftrace.js';
-import type { FtraceHash, FtraceOps } from '../../ftrace/ops.js';
+import { FTRACE_OPS_FL_ENABLED, type FtraceHash, type FtraceOps } from '../../ftrace/ops.js';
 import { matchRecords } from '../../ftrace/filter.js';
 import type { GraphFilterType } from '../../ftrace/fgraph_filter.js';
 import { showAvailableFilterFunctions, showDynFtraceTotalInfo, showEnabledFunctions, showTouchedFunctions } from '../../ftrace/show.js';
-import { EINVAL, ENODEV, type FileNode, type OpenFile, type StaticDir, roFile, rwFile, text, textReader } from './fs.js';
+import { EINVAL, ENODEV, ENOMEM, type FileNode, type OpenFile, type StaticDir, roFile, rwFile, text, textReader } from './fs.js';
 import { runKernelCall, type TracefsContext } from './index.js';
 import { findFtraceCommand, recordName, showProbes } from './ftrace_files_probes.js';
 import { pidFile } from './ftrace_files_pid.js';
@@ -65,15 +65,58 @@ export function functionOpsOf(tr: TraceArray): FtraceOps | null {
 
 /** `:mod:` patterns of modules not loaded (ftrace_mod_load list), kept per ops and file. */
 interface CachedMod { func: string; module: string }
-const modCache = new WeakMap<FtraceOps, { filter: CachedMod[]; notrace: CachedMod[] }>();
+const modCache = new WeakMap<FtraceOps, { filter: CachedMod[]; notrace: CachedMod[]; marked: boolean }>();
 
 function cachedMods(ops: FtraceOps, enable: boolean): CachedMod[] {
   let c = modCache.get(ops);
   if (c === undefined) {
-    c = { filter: [], notrace: [] };
+    c = { filter: [], notrace: [], marked: false };
     modCache.set(ops, c);
   }
   return enable ? c.filter : c.notrace;
+}
+
+/**
+ * FTRACE_HASH_FL_MOD (ftrace_regex_release): while `:mod:` patterns are cached the filter is active even
+ * with no function in it (ftrace_hash_empty is false: nothing is traced, the file shows no
+ * "all functions enabled" line). ftsim marks such a hash with the never-matching address 0.
+ */
+function markModFilter(ops: FtraceOps, hash: FtraceHash): void {
+  const c = modCache.get(ops);
+  if (c === undefined) return;
+  if (c.filter.length > 0 && hash.size === 0) {
+    hash.add(0n);
+    c.marked = true;
+  } else if (c.filter.length === 0 && c.marked) {
+    hash.delete(0n);
+    c.marked = false;
+  }
+}
+
+/**
+ * process_mod_list for one ops: when module `mod` loads, its cached patterns leave the cache and are
+ * matched against its records into the ops' hashes (called under ftrace_lock before the records are
+ * counted, so the core makes them call as it enables them). Once no filter pattern is left, the "cached
+ * module" mark goes, unless that would turn a registered ops' empty filter into "trace everything"
+ * (that needs a live update of every site, which ftsim does not do from module loading).
+ */
+function processCachedMods(core: FtraceCore, ops: FtraceOps, mod: string): void {
+  const c = modCache.get(ops);
+  if (c === undefined) return;
+  for (const enable of [true, false]) {
+    const list = enable ? c.filter : c.notrace;
+    const mine = list.filter((m) => m.module === mod);
+    if (mine.length === 0) continue;
+    const hash = enable ? ops.filterHash : ops.notraceHash;
+    for (const m of mine) {
+      list.splice(list.indexOf(m), 1);
+      matchRecords(core.allRecords(), hash, `${m.func}:mod:${mod}`);
+    }
+    if (enable && list.length === 0 && c.marked && (hash.size > 1 || !ops.has(FTRACE_OPS_FL_ENABLED))) {
+      hash.delete(0n);
+      c.marked = false;
+    }
+  }
 }
 
 /**
@@ -89,21 +132,21 @@ export function processRegex(ctx: TracefsContext, tr: TraceArray, core: FtraceCo
   const cmd = c2 < 0 ? rest : rest.slice(0, c2);
   const param = c2 < 0 ? null : rest.slice(c2 + 1);
   if (cmd === 'mod') {
-    // ftrace_mod_callback: match now, or keep the pattern for when the module loads
-    if (param === null || param.length === 0) return -EINVAL;
-    const r = matchRecords(core.allRecords(), hash, `${func}:mod:${param}`);
+    // ftrace_mod_callback: match now (a blank module matches every module's functions), or cache_mod
+    const r = matchRecords(core.allRecords(), hash, param === null ? func : `${func}:mod:${param}`);
     if (r < 0) return r;
     if (r > 0) return 0;
     const mods = cachedMods(ops, enable);
-    const not = func.startsWith('!');
-    const f = not ? func.slice(1) : func;
-    const i = mods.findIndex((m) => m.func === f && m.module === param);
-    if (not) {
-      if (i < 0) return -EINVAL;
-      mods.splice(i, 1);
-    } else if (i < 0) {
-      mods.push({ func: f, module: param });
+    if (func.startsWith('!')) {
+      // an inverse filter is not cached: it removes the cached entries of that module ('*' all of them)
+      const f = func.slice(1);
+      const before = mods.length;
+      for (let i = mods.length - 1; i >= 0; i--) if (mods[i]!.module === param && (f === '*' || mods[i]!.func === f)) mods.splice(i, 1);
+      return mods.length < before ? 0 : -EINVAL;
     }
+    if (param === null) return -ENOMEM; // ftrace_add_mod: kstrdup(NULL) fails
+    if (ctx.b.modules.find(param) !== undefined) return -EINVAL; // loaded: nothing matched
+    mods.unshift({ func, module: param }); // list_add: newest first, duplicates kept
     return 0;
   }
   const fn = findFtraceCommand(cmd);
@@ -116,7 +159,7 @@ function showRegex(ctx: TracefsContext, tr: TraceArray, core: FtraceCore, ops: F
   let out = '';
   if (hash.size === 0) out = enable ? '#### all functions enabled ####\n' : '#### no functions disabled ####\n';
   else for (const rec of core.allRecords()) if (hash.has(rec.ip)) out += recordName(rec) + '\n';
-  for (const m of cachedMods(ops, enable)) out += `${m.func || '*'}:mod:${m.module}\n`;
+  for (const m of cachedMods(ops, enable)) out += `${m.func}:mod:${m.module}\n`;
   if (enable) out += showProbes(ctx, tr);
   return out;
 }
@@ -145,6 +188,7 @@ function regexFile(ctx: TracefsContext, tr: TraceArray, core: FtraceCore, ops: F
         release: () => {
           const rest = parser.takeRest();
           if (rest !== null) processRegex(ctx, tr, core, ops, hash, rest, enable); // its error is lost, as the kernel's
+          if (enable) markModFilter(ops, hash);
           runKernelCall(ctx, core.ftraceInstallHash(ops, hash, enable));
           return 0;
         },
@@ -206,6 +250,7 @@ export function registerFtraceFiles(dir: StaticDir, ctx: TracefsContext, tr: Tra
   }
   const ops = functionOpsOf(tr);
   if (ops !== null) {
+    core.moduleEnableHooks.push((mod) => processCachedMods(core, ops, mod));
     dir.add('set_ftrace_filter', regexFile(ctx, tr, core, ops, true));
     dir.add('set_ftrace_notrace', regexFile(ctx, tr, core, ops, false));
   }
