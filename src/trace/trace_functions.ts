@@ -17,6 +17,9 @@ import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptio
 import { GraphTracer } from './trace_functions_graph.js';
 import { writeStackTrace } from './trace_events.js';
 
+/** The generic flags of optionFlags that are on by default (TRACE_DEFAULT_FLAGS). */
+const OPTION_FLAG_DEFAULTS: ReadonlySet<string> = new Set(['trace_printk_dest', 'copy_trace_marker', 'hash-ptr', 'function-trace']);
+
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
 export interface Tracer {
   readonly name: string;
@@ -56,6 +59,26 @@ export class TraceArray {
   graphOptions: Partial<GraphOptions> = {};
   /** The record-cmd option: save the comm of each traced pid (saved_cmdlines). */
   recordCmd = true;
+  /** saved_tgids under record-tgid: every task of the bundled kernel is its own thread group (tgid = pid). */
+  readonly savedTgids = new Map<number, number>();
+  /**
+   * Generic trace_options kept by name (block, fields, userstacktrace, sym-userobj, disable_on_free,
+   * event-fork, trace_printk_dest, copy_trace_marker, pause-on-trace, hash-ptr, function-trace, stacktrace);
+   * the defaults are OPTION_FLAG_DEFAULTS.
+   */
+  readonly optionFlags = new Map<string, boolean>();
+  /** tracing_stop_tr nesting (pause-on-trace opens of `trace`). */
+  stopCount = 0;
+  /** Symbol sizes for %pS (sym-offset): the loader's ELF sizes; 0 when unknown. */
+  symbolSize: ((addr: bigint) => number) | null = null;
+
+  /** A generic option kept by name, or its default. */
+  optionFlag(name: string): boolean {
+    return this.optionFlags.get(name) ?? OPTION_FLAG_DEFAULTS.has(name);
+  }
+
+  /** disable_on_free: releasing free_buffer also turns tracing off. */
+  get disableOnFree(): boolean { return this.optionFlag('disable_on_free'); }
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
@@ -185,6 +208,12 @@ export class TraceArray {
   /** trace_save_cmdline: remember a pid's comm (not under norecord-cmd). */
   saveCmdline(pid: number, comm: string): void {
     if (this.recordCmd && !this.savedCmdlines.has(pid)) this.savedCmdlines.set(pid, comm);
+    this.saveTgid(pid);
+  }
+
+  /** trace_save_tgid under record-tgid: not the idle task; the tgid is the pid (no task of the guest shares a thread group). */
+  saveTgid(pid: number): void {
+    if (pid !== 0 && this.textOptions.recordTgid === true) this.savedTgids.set(pid, pid);
   }
 
   /** The `trace` file's text. */
@@ -195,6 +224,11 @@ export class TraceArray {
   outputContext(): OutputContext {
     const symbolize = (a: number, withOffset: boolean): string => {
       const s = this.arch.formatSym(numToAddr(a));
+      if (withOffset && !s.startsWith('0x') && this.symbolSize !== null) {
+        // %pS: name+0xoff/0xsize [mod], the offset written even when it is 0
+        const m = /^([^+ ]+)(?:\+0x([0-9a-f]+))?( \[[^\]]*\])?$/.exec(s);
+        if (m !== null) return `${m[1]}+0x${m[2] ?? '0'}/0x${this.symbolSize(numToAddr(a)).toString(16)}${m[3] ?? ''}`;
+      }
       if (withOffset || s.startsWith('0x')) return s;
       // %ps: the name, and ` [mod]` for a module's (sprint_symbol_no_offset)
       return s.replace(/\+0x[0-9a-f]+( \[[^\]]*\])?$/, '$1');
@@ -206,6 +240,7 @@ export class TraceArray {
       comm: (pid) => this.savedCmdlines.get(pid) ?? this.kernel.sched.tasks.find((t) => t.pid === pid)?.name,
       options: this.textOptions,
       graph: this.graphOptions,
+      tgid: (pid) => this.savedTgids.get(pid),
     };
   }
 }

@@ -8,6 +8,9 @@ import {
   type TraceEvent, type TraceReader,
 } from './ring_buffer.js';
 import { GraphPrinter } from './trace_output_graph.js';
+import {
+  LAT_HELP_HEADER, binLine, hexLine, irqHelpHeader, latContextStart, latTimestamp, latencyTraceHeader, plainHelpHeader, rawLine, tgidColumn,
+} from './trace_output_fmt.js';
 
 /**
  * Address to symbol text, as the kernel's %ps (`withOffset` false: "name") and %pS (`withOffset`
@@ -23,6 +26,15 @@ export interface TraceTextOptions {
   contextInfo: boolean;
   irqInfo: boolean;
   annotate: boolean;
+  verbose: boolean;
+  raw: boolean;
+  hex: boolean;
+  bin: boolean;
+  /** trace_printk: with printk-msg-only, print events show their message alone. */
+  printk: boolean;
+  printkMsgOnly: boolean;
+  latencyFormat: boolean;
+  recordTgid: boolean;
 }
 
 /** function_graph's own options (funcgraph-*), defaults as in the kernel: cpu, overhead, duration and irqs on. */
@@ -43,6 +55,7 @@ export interface GraphOptions {
 
 export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
   printParent: true, symOffset: false, symAddr: false, contextInfo: true, irqInfo: true, annotate: true,
+  verbose: false, raw: false, hex: false, bin: false, printk: true, printkMsgOnly: false, latencyFormat: false, recordTgid: false,
 };
 export const DEFAULT_GRAPH_OPTIONS: Readonly<GraphOptions> = {
   cpu: true, overhead: true, proc: false, duration: true, abstime: false, tail: false, overrun: false,
@@ -61,6 +74,10 @@ export interface OutputContext {
   graph?: Partial<GraphOptions>;
   /** Only this CPU's events and figures (per_cpu/cpuN/trace); all CPUs when undefined. */
   cpu?: number;
+  /** The saved tgid of a pid (saved_tgids), for record-tgid. */
+  tgid?: (pid: number) => number | undefined;
+  /** The kernel release the latency header names (UTS_RELEASE). */
+  release?: string;
 }
 
 /** The options filled in, shared with the graph printer. */
@@ -72,6 +89,7 @@ export interface Ctx {
   o: TraceTextOptions;
   g: GraphOptions;
   cpuWidth: number;
+  tgid: (pid: number) => number | undefined;
 }
 
 function fill(ctx: OutputContext): Ctx {
@@ -83,6 +101,7 @@ function fill(ctx: OutputContext): Ctx {
     o: { ...DEFAULT_TRACE_OPTIONS, ...ctx.options },
     g: { ...DEFAULT_GRAPH_OPTIONS, ...ctx.graph },
     cpuWidth: String(Math.max(0, ctx.nrCpus - 1)).length,
+    tgid: ctx.tgid ?? (() => undefined),
   };
 }
 
@@ -149,20 +168,6 @@ function ipSym(c: Ctx, ip: number): string {
 
 // ---- headers ----
 
-const IRQ_HELP_HEADER =
-  '#                                _-----=> irqs-off/BH-disabled\n' +
-  '#                               / _----=> need-resched\n' +
-  '#                              | / _---=> hardirq/softirq\n' +
-  '#                              || / _--=> preempt-depth\n' +
-  '#                              ||| / _-=> migrate-disable\n' +
-  '#                              |||| /     delay\n' +
-  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n' +
-  '#              | |         |   |||||     |         |\n';
-
-const PLAIN_HELP_HEADER =
-  '#           TASK-PID     CPU#     TIMESTAMP  FUNCTION\n' +
-  '#              | |         |         |         |\n';
-
 /** function_graph's column header (__print_graph_headers_flags, latency format off). */
 export function graphHeader(g: GraphOptions): string {
   let l1 = '#';
@@ -185,8 +190,15 @@ export function traceHeader(rb: RingBuffer, ctx: OutputContext): string {
   if (!c.o.contextInfo) return s;
   const { entries, written } = ctx.cpu === undefined ? rb.totalEntries()
     : { entries: rb.entries(ctx.cpu), written: rb.entries(ctx.cpu) + rb.overrun(ctx.cpu) };
+  if (c.o.latencyFormat) {
+    // trace_default_header: nothing for an empty buffer; the help lines only without verbose
+    if (entries === 0) return s;
+    s += latencyTraceHeader(c.tracer, ctx.release ?? '6.18.0', entries, written, c.nrCpus);
+    return c.o.verbose ? s : s + LAT_HELP_HEADER;
+  }
   s += `# entries-in-buffer/entries-written: ${entries}/${written}   #P:${c.nrCpus}\n#\n`;
-  return s + (c.o.irqInfo ? IRQ_HELP_HEADER : PLAIN_HELP_HEADER);
+  if (c.o.verbose) return s;
+  return s + (c.o.irqInfo ? irqHelpHeader(c.o.recordTgid) : plainHelpHeader(c.o.recordTgid));
 }
 
 // ---- the default line format (function, nop and print events) ----
@@ -203,7 +215,9 @@ export function registerEventPrinter(id: number, p: EventPrinter): void {
 /** trace_print_context: "comm-pid [cpu] flags timestamp: ". */
 function context(c: Ctx, e: EventCommon): string {
   if (!c.o.contextInfo) return '';
-  let s = padLeft(findComm(c.comm, e.pid), 16) + '-' + padRight(String(e.pid), 7) + ' [' + String(e.cpu).padStart(3, '0') + '] ';
+  let s = padLeft(findComm(c.comm, e.pid), 16) + '-' + padRight(String(e.pid), 7) + ' ';
+  if (c.o.recordTgid) s += tgidColumn(c.tgid(e.pid));
+  s += '[' + String(e.cpu).padStart(3, '0') + '] ';
   if (c.o.irqInfo) s += latencyFlags(e.flags, e.preemptCount);
   return s + ' ' + formatTimestamp(e.ts) + ': ';
 }
@@ -212,9 +226,9 @@ function printText(text: string): string {
   return text.endsWith('\n') ? text : text + '\n';
 }
 
-/** One event in the default format (print_trace_fmt), newline included. */
-export function defaultLine(c: Ctx, e: TraceEvent): string {
-  const ctx = context(c, e);
+/** One event in the default format (print_trace_fmt), newline included; `lat` is the latency context when latency-format is on. */
+export function defaultLine(c: Ctx, e: TraceEvent, lat?: string): string {
+  const ctx = lat ?? context(c, e);
   switch (e.type) {
     case TRACE_FN: {
       let s = ctx + ipSym(c, e.ip);
@@ -253,6 +267,27 @@ class LinePrinter {
     this.graph = c.tracer === 'function_graph' ? new GraphPrinter(c) : undefined;
   }
 
+  /** print_trace_line after the lost-events line: printk-msg-only, bin, hex, raw, then print_trace_fmt. */
+  private line(e: TraceEvent, r: TraceReader): string {
+    const o = this.c.o;
+    if (e.type === TRACE_PRINT && o.printk && o.printkMsgOnly) return e.text;
+    if (o.bin) return binLine(e, o.contextInfo);
+    if (o.hex) return hexLine(e, o.contextInfo);
+    if (o.raw) return rawLine(e, o.contextInfo);
+    if (!o.latencyFormat || !o.contextInfo) return defaultLine(this.c, e);
+    // trace_print_lat_context: the gap to the next event (of any CPU) gives the delay mark
+    let next: number | undefined;
+    for (let cpu = 0; cpu < this.c.nrCpus; cpu++) {
+      const n = r.peek(cpu);
+      if (n !== undefined && (next === undefined || n.ts < next)) next = n.ts;
+    }
+    const comm = findComm(this.c.comm, e.pid);
+    let lat = latContextStart(comm, e, this.idx - 1, o.verbose);
+    if (!o.verbose) lat += latencyFlags(e.flags, e.preemptCount);
+    lat += latTimestamp(e.ts, next ?? e.ts, 0, o.verbose);
+    return defaultLine(this.c, e, lat);
+  }
+
   print(r: TraceReader, maxEvents: number): string {
     const out: string[] = [];
     for (let n = 0; n < maxEvents; n++) {
@@ -267,7 +302,7 @@ class LinePrinter {
           this.started.add(e.cpu);
           if (this.idx > 1) s += `##### CPU ${e.cpu} buffer started ####\n`;
         }
-        s += defaultLine(this.c, e);
+        s += this.line(e, r);
       }
       out.push(s);
     }
