@@ -16,6 +16,7 @@ import {
 import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
 import { writeStackTrace } from './trace_events.js';
+import { FuncRepeats } from './trace_func_repeats.js';
 
 /** The generic flags of optionFlags that are on by default (TRACE_DEFAULT_FLAGS). */
 const OPTION_FLAG_DEFAULTS: ReadonlySet<string> = new Set(['trace_printk_dest', 'copy_trace_marker', 'hash-ptr', 'function-trace']);
@@ -54,6 +55,8 @@ export class TraceArray {
   private forkObserver: SchedObserver | null = null;
   /** The function tracer's func_stack_trace option: a stack trace entry after each function event. */
   funcStackTrace = false;
+  /** The function tracer's func-no-repeats option: the per-CPU repeat state while it is on, else null. */
+  funcRepeats: FuncRepeats | null = null;
   /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
   textOptions: Partial<TraceTextOptions> = {};
   graphOptions: Partial<GraphOptions> = {};
@@ -274,6 +277,8 @@ export class FunctionTracer implements Tracer {
         if (cpu === null) return;
         if ((tr.ftracePids !== null || tr.ftraceNoPids !== null) && tr.ftraceIgnorePid(tr.kernel.sched.current[cpu.id].pid)) return;
         this.calls++;
+        // function_no_repeats_trace_call: a repeat is only counted; a new call first flushes the count
+        if (tr.funcRepeats !== null && tr.funcRepeats.repeat(tr, cpu, ip, parentIp)) return;
         tr.traceFunction(cpu, ip, parentIp);
         // function_stack_trace_call: the event, then __trace_stack from the traced function's frame (its
         // fentry call's return address) outward, the callback's and the trampoline's frames skipped

@@ -8,6 +8,8 @@ import {
   type TraceEvent, type TraceReader,
 } from './ring_buffer.js';
 import { GraphPrinter } from './trace_output_graph.js';
+import { fieldsText } from './trace_output_fields.js';
+import { TRACE_FUNC_REPEATS, decodeRepeats } from './trace_func_repeats.js';
 import {
   LAT_HELP_HEADER, binLine, hexLine, irqHelpHeader, latContextStart, latTimestamp, latencyTraceHeader, plainHelpHeader, rawLine, tgidColumn,
 } from './trace_output_fmt.js';
@@ -35,6 +37,8 @@ export interface TraceTextOptions {
   printkMsgOnly: boolean;
   latencyFormat: boolean;
   recordTgid: boolean;
+  /** fields: print_event_fields instead of the event's own printer. */
+  fields: boolean;
 }
 
 /** function_graph's own options (funcgraph-*), defaults as in the kernel: cpu, overhead, duration and irqs on. */
@@ -55,7 +59,7 @@ export interface GraphOptions {
 
 export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
   printParent: true, symOffset: false, symAddr: false, contextInfo: true, irqInfo: true, annotate: true,
-  verbose: false, raw: false, hex: false, bin: false, printk: true, printkMsgOnly: false, latencyFormat: false, recordTgid: false,
+  verbose: false, raw: false, hex: false, bin: false, printk: true, printkMsgOnly: false, latencyFormat: false, recordTgid: false, fields: false,
 };
 export const DEFAULT_GRAPH_OPTIONS: Readonly<GraphOptions> = {
   cpu: true, overhead: true, proc: false, duration: true, abstime: false, tail: false, overrun: false,
@@ -229,6 +233,10 @@ function printText(text: string): string {
 /** One event in the default format (print_trace_fmt), newline included; `lat` is the latency context when latency-format is on. */
 export function defaultLine(c: Ctx, e: TraceEvent, lat?: string): string {
   const ctx = lat ?? context(c, e);
+  if (c.o.fields) {
+    const f = fieldsText(e, c.resolve);
+    if (f !== undefined) return ctx + f;
+  }
   switch (e.type) {
     case TRACE_FN: {
       let s = ctx + ipSym(c, e.ip);
@@ -242,6 +250,13 @@ export function defaultLine(c: Ctx, e: TraceEvent, lat?: string): string {
     case TRACE_GRAPH_RET:
       return ctx + 'graph_ret: func=' + ipSym(c, e.func) + '\n';
     case TRACE_RAW_EVENT: {
+      if (e.id === TRACE_FUNC_REPEATS) {
+        // trace_func_repeats_print: print_fn_trace, then the count and the last repeat's time
+        const r = decodeRepeats(e.data);
+        let t = ctx + ipSym(c, r.ip);
+        if (c.o.printParent && r.parentIp !== 0) t += ' <-' + ipSym(c, r.parentIp);
+        return t + ` (repeats: ${r.count}, last_ts: ${formatTimestamp(e.ts - r.delta)})\n`;
+      }
       const p = eventPrinters.get(e.id);
       return ctx + (p === undefined ? `Unknown type ${e.id}\n` : printText(p(e, c.resolve)));
     }

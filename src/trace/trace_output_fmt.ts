@@ -1,5 +1,6 @@
 // The `trace` text's alternative layouts: raw, hex and bin lines, printk-msg-only, the TGID column and the latency format (kernel/trace/trace.c print_raw_fmt/print_hex_fmt/print_bin_fmt, print_trace_header, print_lat_help_header; trace_output.c trace_fn_raw/hex/bin, trace_nop_print, lat_print_generic, lat_print_timestamp).
 
+import { TRACE_FUNC_REPEATS, decodeRepeats } from './trace_func_repeats.js';
 import { TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT, type TraceEvent } from './ring_buffer.js';
 
 /** struct trace_entry's type of an event: TRACE_FN, TRACE_PRINT..., or a trace event's ID. */
@@ -39,7 +40,14 @@ export function rawLine(e: TraceEvent, contextInfo: boolean): string {
   switch (e.type) {
     case TRACE_FN: return ctx + `${ulong(e.ip).toString(16)} ${ulong(e.parentIp).toString(16)}\n`;
     case TRACE_PRINT: return ctx + `# ${ulong(e.ip).toString(16)} ${e.text}`;
-    default: return ctx + nopPrint(e);
+    default: {
+      if (e.type === 0 && e.id === TRACE_FUNC_REPEATS) {
+        // trace_func_repeats_raw: "%lu %lu %u %llu"
+        const r = decodeRepeats(e.data);
+        return ctx + `${ulong(r.ip)} ${ulong(r.parentIp)} ${r.count} ${r.delta}\n`;
+      }
+      return ctx + nopPrint(e);
+    }
   }
 }
 

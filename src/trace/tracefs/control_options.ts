@@ -5,6 +5,7 @@ import { DEFAULT_GRAPH_OPTIONS, DEFAULT_TRACE_OPTIONS, type GraphOptions, type T
 import { EINVAL, kstrtoul, roFile, rwFile, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
 import { controlState } from './control_state.js';
+import { FuncRepeats } from '../trace_func_repeats.js';
 
 /** One option: its name, and how to read and set it on a trace array. */
 export interface TraceOption {
@@ -48,7 +49,7 @@ export const GENERIC_OPTIONS: readonly TraceOption[] = [
   textOpt('hex', 'hex'),
   textOpt('bin', 'bin'),
   flagOpt('block'),
-  flagOpt('fields'),
+  textOpt('fields', 'fields'),
   textOpt('trace_printk', 'printk'),
   textOpt('annotate', 'annotate'),
   flagOpt('userstacktrace'),
@@ -105,6 +106,16 @@ export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new M
       name: 'func_stack_trace',
       get: (tr) => tr.funcStackTrace,
       set: (tr, on) => { tr.funcStackTrace = on; return 0; },
+    },
+    {
+      // func_set_flag(TRACE_FUNC_OPT_NO_REPEATS): the callback folds repeated calls (state fresh when turned on)
+      name: 'func-no-repeats',
+      get: (tr) => tr.funcRepeats !== null,
+      set: (tr, on) => {
+        if (on && tr.funcRepeats === null) tr.funcRepeats = new FuncRepeats(tr.kernel.cpus.length);
+        if (!on) tr.funcRepeats = null;
+        return 0;
+      },
     },
   ]],
   ['function_graph', [
