@@ -49,7 +49,7 @@ describe('the options files', () => {
     expect(rd(m, 'trace_options')).toMatch(/\nfunction-trace\nnofunction-fork\nnostacktrace\n$/);
     expect(rd(m, 'trace_options')).not.toContain('func_stack_trace');
     m.fs.write('current_tracer', 'function');
-    expect(rd(m, 'trace_options')).toMatch(/\nnofunction-fork\nnostacktrace\nnofunc_stack_trace\n$/);
+    expect(rd(m, 'trace_options')).toMatch(/\nnofunction-fork\nnostacktrace\nnofunc_stack_trace\nnofunc-no-repeats\n$/);
     m.fs.write('current_tracer', 'function_graph');
     expect(rd(m, 'trace_options')).toMatch(/\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\n$/);
     expect(m.fs.write('trace_options', 'nofuncgraph-irqs')).toBe(0);
