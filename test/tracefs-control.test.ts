@@ -376,7 +376,14 @@ describe('README', () => {
 });
 
 describe('trace_options and options/', () => {
-  const GENERIC = 'print-parent\nnosym-offset\nnosym-addr\nannotate\ncontext-info\nrecord-cmd\noverwrite\nirq-info\nmarkers\nnofunction-fork\n';
+  // 6.18's trace_options in order, with the kernel's defaults (real-kernel-tracefs-capture.md)
+  const GENERIC = [
+    'print-parent', 'nosym-offset', 'nosym-addr', 'noverbose', 'noraw', 'nohex', 'nobin', 'noblock', 'nofields',
+    'trace_printk', 'annotate', 'nouserstacktrace', 'nosym-userobj', 'noprintk-msg-only', 'context-info',
+    'nolatency-format', 'record-cmd', 'norecord-tgid', 'overwrite', 'nodisable_on_free', 'irq-info', 'markers',
+    'noevent-fork', 'trace_printk_dest', 'copy_trace_marker', 'nopause-on-trace', 'hash-ptr', 'function-trace',
+    'nofunction-fork', 'nostacktrace',
+  ].join('\n') + '\n';
   const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\n';
 
   it('lists the generic options, then the current tracer\'s; X / noX and options/X 0|1 switch them, anything else -EINVAL', () => {
@@ -416,10 +423,10 @@ describe('trace_options and options/', () => {
     expect(line()).toBeUndefined();
     expect(find(/\d: vprintk_emit$/)).toBeDefined();
     s.fs.write('trace_options', 'print-parent');
-    // sym-offset: the parent shows its offset (ftsim's resolver gives name+0xoff, without the kernel's /0xsize)
+    // sym-offset: %pS, name+0xoff/0xsize with the ELF symbol's size (the offset printed even when 0)
     s.fs.write('trace_options', 'sym-offset');
     expect(line()).toBeUndefined();
-    expect(find(/: vprintk_emit <-printk\+0x[0-9a-f]+$/)).toBeDefined();
+    expect(find(/: vprintk_emit\+0x0\/0x[0-9a-f]+ <-printk\+0x[0-9a-f]+\/0x[0-9a-f]+$/)).toBeDefined();
     s.fs.write('trace_options', 'nosym-offset');
     s.fs.write('trace_options', 'sym-addr');
     expect(find(/: vprintk_emit <ffffffff8[0-9a-f]{7}> <-printk <ffffffff8[0-9a-f]{7}>$/)).toBeDefined();

@@ -216,9 +216,9 @@ describe('free_buffer', () => {
     expect(read(s.fs, 'buffer_size_kb')).toBe('0\n');
   });
 
-  it('with disable_on_free (TraceArray.stopOnFree) closing it also turns tracing off', () => {
+  it('with options/disable_on_free set, closing it also turns tracing off', () => {
     const s = setup();
-    s.tr.stopOnFree = true;
+    expect(s.fs.write('options/disable_on_free', '1')).toBe(0);
     expect(s.fs.write('free_buffer', '1')).toBe(0);
     expect(read(s.fs, 'tracing_on')).toBe('0\n');
     expect(read(s.fs, 'buffer_size_kb')).toBe('0\n');

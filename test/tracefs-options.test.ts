@@ -45,11 +45,11 @@ describe('the options files', () => {
       func_stack_trace: '0', 'function-fork': '0', 'funcgraph-irqs': '1', 'funcgraph-retval': '0', 'funcgraph-retval-hex': '0',
     };
     for (const [o, v] of Object.entries(defaults)) expect(rd(m, `options/${o}`)).toBe(v + '\n');
-    // generic function-fork after markers; the tracer's own options only while it is current
-    expect(rd(m, 'trace_options')).toMatch(/\nmarkers\nnofunction-fork\n$/);
+    // generic function-fork and stacktrace last; the tracer's own options only while it is current
+    expect(rd(m, 'trace_options')).toMatch(/\nfunction-trace\nnofunction-fork\nnostacktrace\n$/);
     expect(rd(m, 'trace_options')).not.toContain('func_stack_trace');
     m.fs.write('current_tracer', 'function');
-    expect(rd(m, 'trace_options')).toMatch(/\nnofunction-fork\nnofunc_stack_trace\n$/);
+    expect(rd(m, 'trace_options')).toMatch(/\nnofunction-fork\nnostacktrace\nnofunc_stack_trace\nnofunc-no-repeats\n$/);
     m.fs.write('current_tracer', 'function_graph');
     expect(rd(m, 'trace_options')).toMatch(/\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\n$/);
     expect(m.fs.write('trace_options', 'nofuncgraph-irqs')).toBe(0);

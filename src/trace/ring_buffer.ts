@@ -352,6 +352,13 @@ export class RingBuffer {
   isRecording(): boolean {
     return !this.recordOff;
   }
+  /**
+   * ring_buffer_record_disable/enable: a nesting count that stops writers without turning tracing_on off
+   * (tracing_stop_tr, tracing_start_tr).
+   */
+  private disableCount = 0;
+  recordDisable(): void { this.disableCount++; }
+  recordEnable(): void { if (this.disableCount > 0) this.disableCount--; }
   /** Stop or restart recording on one CPU (tracing_cpumask). */
   setCpuRecording(cpu: number, on: boolean): void {
     this.cpu(cpu);
@@ -362,7 +369,7 @@ export class RingBuffer {
   /** The buffer a writer on `cpu` may reserve in, or undefined when recording is off there. */
   private writer(cpu: number): CpuBuffer | undefined {
     const b = this.cpu(cpu);
-    return this.recordOff || this.cpuRecordOff.has(cpu) ? undefined : b;
+    return this.recordOff || this.disableCount > 0 || this.cpuRecordOff.has(cpu) ? undefined : b;
   }
 
   /**

@@ -193,7 +193,11 @@ export class TraceEvents {
     if (!cond) for (const t of file.triggers) this.fire(t, cpu, task);
     if (file.enabled && tr.tracingOn && (file.filter === null || filterMatch(file.filter, values))) {
       if (!tr.savedCmdlines.has(task.pid)) tr.savedCmdlines.set(task.pid, task.name);
-      tr.buffer.writeRaw(cpuId, cpu.now(), task.pid, flags, ctx.pc, file.call.id, encodeFields(file.call, values));
+      tr.saveTgid(task.pid);
+      // trace_buffer_unlock_commit_regs: under the stacktrace option, a stack trace entry after the event
+      if (tr.buffer.writeRaw(cpuId, cpu.now(), task.pid, flags, ctx.pc, file.call.id, encodeFields(file.call, values)) && tr.optionFlag('stacktrace')) {
+        writeStackTrace(tr, cpu, task);
+      }
     }
     if (cond) for (const t of file.triggers) if (t.filter === null || filterMatch(t.filter, values)) this.fire(t, cpu, task);
   }

@@ -18,6 +18,10 @@ import { GraphTracer } from './trace_functions_graph.js';
 import { writeStackTrace } from './trace_events.js';
 import { clockDef, readTraceClock } from './trace_clock.js';
 import { SavedCmdlines, savedCmdlinesOf } from './trace_cmdlines.js';
+import { FuncRepeats } from './trace_func_repeats.js';
+
+/** The generic flags of optionFlags that are on by default (TRACE_DEFAULT_FLAGS). */
+const OPTION_FLAG_DEFAULTS: ReadonlySet<string> = new Set(['trace_printk_dest', 'copy_trace_marker', 'hash-ptr', 'function-trace']);
 
 /** One tracer (struct tracer): init when it becomes current_tracer, reset when it stops being it. */
 export interface Tracer {
@@ -55,13 +59,33 @@ export class TraceArray {
   private forkObserver: SchedObserver | null = null;
   /** The function tracer's func_stack_trace option: a stack trace entry after each function event. */
   funcStackTrace = false;
+  /** The function tracer's func-no-repeats option: the per-CPU repeat state while it is on, else null. */
+  funcRepeats: FuncRepeats | null = null;
   /** trace_options that change the text (print-parent, sym-offset...) and function_graph's funcgraph-* options. */
   textOptions: Partial<TraceTextOptions> = {};
   graphOptions: Partial<GraphOptions> = {};
-  /** The disable_on_free option (TRACE_ITER_STOP_ON_FREE): closing free_buffer also turns tracing off. */
-  stopOnFree = false;
   /** The record-cmd option: save the comm of each traced pid (saved_cmdlines). */
   recordCmd = true;
+  /** saved_tgids under record-tgid: every task of the bundled kernel is its own thread group (tgid = pid). */
+  readonly savedTgids = new Map<number, number>();
+  /**
+   * Generic trace_options kept by name (block, fields, userstacktrace, sym-userobj, disable_on_free,
+   * event-fork, trace_printk_dest, copy_trace_marker, pause-on-trace, hash-ptr, function-trace, stacktrace);
+   * the defaults are OPTION_FLAG_DEFAULTS.
+   */
+  readonly optionFlags = new Map<string, boolean>();
+  /** tracing_stop_tr nesting (pause-on-trace opens of `trace`). */
+  stopCount = 0;
+  /** Symbol sizes for %pS (sym-offset): the loader's ELF sizes; 0 when unknown. */
+  symbolSize: ((addr: bigint) => number) | null = null;
+
+  /** A generic option kept by name, or its default. */
+  optionFlag(name: string): boolean {
+    return this.optionFlags.get(name) ?? OPTION_FLAG_DEFAULTS.has(name);
+  }
+
+  /** disable_on_free: releasing free_buffer also turns tracing off. */
+  get disableOnFree(): boolean { return this.optionFlag('disable_on_free'); }
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
     const cpus = kernel.cpus;
@@ -192,6 +216,7 @@ export class TraceArray {
   /** trace_save_cmdline: remember a pid's comm (not under norecord-cmd). */
   saveCmdline(pid: number, comm: string): void {
     if (this.recordCmd) this.savedCmdlines.set(pid, comm);
+    this.saveTgid(pid);
   }
 
   /**
@@ -217,6 +242,11 @@ export class TraceArray {
     return clockDef(this.traceClock)?.inNs ?? true;
   }
 
+  /** trace_save_tgid under record-tgid: not the idle task; the tgid is the pid (no task of the guest shares a thread group). */
+  saveTgid(pid: number): void {
+    if (pid !== 0 && this.textOptions.recordTgid === true) this.savedTgids.set(pid, pid);
+  }
+
   /** The `trace` file's text. */
   traceText(): string {
     return renderTrace(this.buffer, this.outputContext());
@@ -225,6 +255,11 @@ export class TraceArray {
   outputContext(): OutputContext {
     const symbolize = (a: number, withOffset: boolean): string => {
       const s = this.arch.formatSym(numToAddr(a));
+      if (withOffset && !s.startsWith('0x') && this.symbolSize !== null) {
+        // %pS: name+0xoff/0xsize [mod], the offset written even when it is 0
+        const m = /^([^+ ]+)(?:\+0x([0-9a-f]+))?( \[[^\]]*\])?$/.exec(s);
+        if (m !== null) return `${m[1]}+0x${m[2] ?? '0'}/0x${this.symbolSize(numToAddr(a)).toString(16)}${m[3] ?? ''}`;
+      }
       if (withOffset || s.startsWith('0x')) return s;
       // %ps: the name, and ` [mod]` for a module's (sprint_symbol_no_offset)
       return s.replace(/\+0x[0-9a-f]+( \[[^\]]*\])?$/, '$1');
@@ -239,6 +274,7 @@ export class TraceArray {
       timeInNs: this.clockInNs(),
       options: this.textOptions,
       graph: this.graphOptions,
+      tgid: (pid) => this.savedTgids.get(pid),
     };
   }
 }
@@ -272,6 +308,8 @@ export class FunctionTracer implements Tracer {
         if (cpu === null) return;
         if ((tr.ftracePids !== null || tr.ftraceNoPids !== null) && tr.ftraceIgnorePid(tr.kernel.sched.current[cpu.id].pid)) return;
         this.calls++;
+        // function_no_repeats_trace_call: a repeat is only counted; a new call first flushes the count
+        if (tr.funcRepeats !== null && tr.funcRepeats.repeat(tr, cpu, ip, parentIp)) return;
         tr.traceFunction(cpu, ip, parentIp);
         // function_stack_trace_call: the event, then __trace_stack from the traced function's frame (its
         // fentry call's return address) outward, the callback's and the trampoline's frames skipped

@@ -8,6 +8,11 @@ import {
   type TraceEvent, type TraceReader,
 } from './ring_buffer.js';
 import { GraphPrinter } from './trace_output_graph.js';
+import { fieldsText } from './trace_output_fields.js';
+import { TRACE_FUNC_REPEATS, decodeRepeats } from './trace_func_repeats.js';
+import {
+  LAT_HELP_HEADER, binLine, hexLine, irqHelpHeader, latContextStart, latTimestamp, latencyTraceHeader, plainHelpHeader, rawLine, tgidColumn,
+} from './trace_output_fmt.js';
 
 /**
  * Address to symbol text, as the kernel's %ps (`withOffset` false: "name") and %pS (`withOffset`
@@ -23,6 +28,17 @@ export interface TraceTextOptions {
   contextInfo: boolean;
   irqInfo: boolean;
   annotate: boolean;
+  verbose: boolean;
+  raw: boolean;
+  hex: boolean;
+  bin: boolean;
+  /** trace_printk: with printk-msg-only, print events show their message alone. */
+  printk: boolean;
+  printkMsgOnly: boolean;
+  latencyFormat: boolean;
+  recordTgid: boolean;
+  /** fields: print_event_fields instead of the event's own printer. */
+  fields: boolean;
 }
 
 /** function_graph's own options (funcgraph-*), defaults as in the kernel: cpu, overhead, duration and irqs on. */
@@ -43,6 +59,7 @@ export interface GraphOptions {
 
 export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
   printParent: true, symOffset: false, symAddr: false, contextInfo: true, irqInfo: true, annotate: true,
+  verbose: false, raw: false, hex: false, bin: false, printk: true, printkMsgOnly: false, latencyFormat: false, recordTgid: false, fields: false,
 };
 export const DEFAULT_GRAPH_OPTIONS: Readonly<GraphOptions> = {
   cpu: true, overhead: true, proc: false, duration: true, abstime: false, tail: false, overrun: false,
@@ -63,6 +80,10 @@ export interface OutputContext {
   cpu?: number;
   /** TRACE_FILE_TIME_IN_NS: the trace clock counts ns (default); false prints the raw stamp (" %12llu"). */
   timeInNs?: boolean;
+  /** The saved tgid of a pid (saved_tgids), for record-tgid. */
+  tgid?: (pid: number) => number | undefined;
+  /** The kernel release the latency header names (UTS_RELEASE). */
+  release?: string;
 }
 
 /** The options filled in, shared with the graph printer. */
@@ -75,6 +96,7 @@ export interface Ctx {
   g: GraphOptions;
   cpuWidth: number;
   timeInNs: boolean;
+  tgid: (pid: number) => number | undefined;
 }
 
 function fill(ctx: OutputContext): Ctx {
@@ -87,6 +109,7 @@ function fill(ctx: OutputContext): Ctx {
     g: { ...DEFAULT_GRAPH_OPTIONS, ...ctx.graph },
     cpuWidth: String(Math.max(0, ctx.nrCpus - 1)).length,
     timeInNs: ctx.timeInNs ?? true,
+    tgid: ctx.tgid ?? (() => undefined),
   };
 }
 
@@ -153,20 +176,6 @@ function ipSym(c: Ctx, ip: number): string {
 
 // ---- headers ----
 
-const IRQ_HELP_HEADER =
-  '#                                _-----=> irqs-off/BH-disabled\n' +
-  '#                               / _----=> need-resched\n' +
-  '#                              | / _---=> hardirq/softirq\n' +
-  '#                              || / _--=> preempt-depth\n' +
-  '#                              ||| / _-=> migrate-disable\n' +
-  '#                              |||| /     delay\n' +
-  '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n' +
-  '#              | |         |   |||||     |         |\n';
-
-const PLAIN_HELP_HEADER =
-  '#           TASK-PID     CPU#     TIMESTAMP  FUNCTION\n' +
-  '#              | |         |         |         |\n';
-
 /** function_graph's column header (__print_graph_headers_flags, latency format off). */
 export function graphHeader(g: GraphOptions): string {
   let l1 = '#';
@@ -189,8 +198,15 @@ export function traceHeader(rb: RingBuffer, ctx: OutputContext): string {
   if (!c.o.contextInfo) return s;
   const { entries, written } = ctx.cpu === undefined ? rb.totalEntries()
     : { entries: rb.entries(ctx.cpu), written: rb.entries(ctx.cpu) + rb.overrun(ctx.cpu) };
+  if (c.o.latencyFormat) {
+    // trace_default_header: nothing for an empty buffer; the help lines only without verbose
+    if (entries === 0) return s;
+    s += latencyTraceHeader(c.tracer, ctx.release ?? '6.18.0', entries, written, c.nrCpus);
+    return c.o.verbose ? s : s + LAT_HELP_HEADER;
+  }
   s += `# entries-in-buffer/entries-written: ${entries}/${written}   #P:${c.nrCpus}\n#\n`;
-  return s + (c.o.irqInfo ? IRQ_HELP_HEADER : PLAIN_HELP_HEADER);
+  if (c.o.verbose) return s;
+  return s + (c.o.irqInfo ? irqHelpHeader(c.o.recordTgid) : plainHelpHeader(c.o.recordTgid));
 }
 
 // ---- the default line format (function, nop and print events) ----
@@ -207,7 +223,9 @@ export function registerEventPrinter(id: number, p: EventPrinter): void {
 /** trace_print_context: "comm-pid [cpu] flags timestamp: ". */
 function context(c: Ctx, e: EventCommon): string {
   if (!c.o.contextInfo) return '';
-  let s = padLeft(findComm(c.comm, e.pid), 16) + '-' + padRight(String(e.pid), 7) + ' [' + String(e.cpu).padStart(3, '0') + '] ';
+  let s = padLeft(findComm(c.comm, e.pid), 16) + '-' + padRight(String(e.pid), 7) + ' ';
+  if (c.o.recordTgid) s += tgidColumn(c.tgid(e.pid));
+  s += '[' + String(e.cpu).padStart(3, '0') + '] ';
   if (c.o.irqInfo) s += latencyFlags(e.flags, e.preemptCount);
   return s + ' ' + (c.timeInNs ? formatTimestamp(e.ts) : String(e.ts).padStart(12)) + ': ';
 }
@@ -216,9 +234,13 @@ function printText(text: string): string {
   return text.endsWith('\n') ? text : text + '\n';
 }
 
-/** One event in the default format (print_trace_fmt), newline included. */
-export function defaultLine(c: Ctx, e: TraceEvent): string {
-  const ctx = context(c, e);
+/** One event in the default format (print_trace_fmt), newline included; `lat` is the latency context when latency-format is on. */
+export function defaultLine(c: Ctx, e: TraceEvent, lat?: string): string {
+  const ctx = lat ?? context(c, e);
+  if (c.o.fields) {
+    const f = fieldsText(e, c.resolve);
+    if (f !== undefined) return ctx + f;
+  }
   switch (e.type) {
     case TRACE_FN: {
       let s = ctx + ipSym(c, e.ip);
@@ -232,6 +254,13 @@ export function defaultLine(c: Ctx, e: TraceEvent): string {
     case TRACE_GRAPH_RET:
       return ctx + 'graph_ret: func=' + ipSym(c, e.func) + '\n';
     case TRACE_RAW_EVENT: {
+      if (e.id === TRACE_FUNC_REPEATS) {
+        // trace_func_repeats_print: print_fn_trace, then the count and the last repeat's time
+        const r = decodeRepeats(e.data);
+        let t = ctx + ipSym(c, r.ip);
+        if (c.o.printParent && r.parentIp !== 0) t += ' <-' + ipSym(c, r.parentIp);
+        return t + ` (repeats: ${r.count}, last_ts: ${formatTimestamp(e.ts - r.delta)})\n`;
+      }
       const p = eventPrinters.get(e.id);
       return ctx + (p === undefined ? `Unknown type ${e.id}\n` : printText(p(e, c.resolve)));
     }
@@ -257,6 +286,27 @@ class LinePrinter {
     this.graph = c.tracer === 'function_graph' ? new GraphPrinter(c) : undefined;
   }
 
+  /** print_trace_line after the lost-events line: printk-msg-only, bin, hex, raw, then print_trace_fmt. */
+  private line(e: TraceEvent, r: TraceReader): string {
+    const o = this.c.o;
+    if (e.type === TRACE_PRINT && o.printk && o.printkMsgOnly) return e.text;
+    if (o.bin) return binLine(e, o.contextInfo);
+    if (o.hex) return hexLine(e, o.contextInfo);
+    if (o.raw) return rawLine(e, o.contextInfo);
+    if (!o.latencyFormat || !o.contextInfo) return defaultLine(this.c, e);
+    // trace_print_lat_context: the gap to the next event (of any CPU) gives the delay mark
+    let next: number | undefined;
+    for (let cpu = 0; cpu < this.c.nrCpus; cpu++) {
+      const n = r.peek(cpu);
+      if (n !== undefined && (next === undefined || n.ts < next)) next = n.ts;
+    }
+    const comm = findComm(this.c.comm, e.pid);
+    let lat = latContextStart(comm, e, this.idx - 1, o.verbose);
+    if (!o.verbose) lat += latencyFlags(e.flags, e.preemptCount);
+    lat += latTimestamp(e.ts, next ?? e.ts, 0, o.verbose);
+    return defaultLine(this.c, e, lat);
+  }
+
   print(r: TraceReader, maxEvents: number): string {
     const out: string[] = [];
     for (let n = 0; n < maxEvents; n++) {
@@ -271,7 +321,7 @@ class LinePrinter {
           this.started.add(e.cpu);
           if (this.idx > 1) s += `##### CPU ${e.cpu} buffer started ####\n`;
         }
-        s += defaultLine(this.c, e);
+        s += this.line(e, r);
       }
       out.push(s);
     }

@@ -10,7 +10,7 @@ import {
   type DirNode, type FileNode, type Node, type OpenFile,
 } from './fs.js';
 import { runKernelCall, type InstanceRegistrar, type TracefsContext } from './index.js';
-import { registerOptionFiles } from './control_options.js';
+import { pauseOnTraceOpen, pauseOnTraceRelease, registerOptionFiles } from './control_options.js';
 import {
   allocSnapshot, controlState, freeSnapshot, setTracingOn, traceClockNow, tracingIsOn, type ControlState,
 } from './control_state.js';
@@ -47,10 +47,13 @@ function traceFile(tr: TraceArray, cpu?: number): FileNode {
       if (f.write && f.trunc) {
         tr.buffer.reset(cpu);
       }
+      // pause-on-trace: a read open stops recording until its release (tracing_stop_tr / tracing_start_tr)
+      if (f.read) pauseOnTraceOpen(tr);
       return {
         read: f.read ? textReader(() => traceText(tr, tr.buffer, cpu)) : undefined,
         // tracing_write_stub: whatever is written is taken and ignored
         write: f.write ? (d) => d.length : undefined,
+        release: f.read ? () => { pauseOnTraceRelease(tr); return 0; } : undefined,
       };
     },
   };
@@ -216,7 +219,7 @@ function freeBufferFile(tr: TraceArray): FileNode {
         release: () => {
           if (!open) return 0;
           open = false;
-          if (tr.stopOnFree) setTracingOn(tr, false);
+          if (tr.disableOnFree) setTracingOn(tr, false);
           tr.buffer.resize(0);
           return 0;
         },
@@ -301,7 +304,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
   dir.add('available_tracers', roFile(() => tr.available().reverse().join(' ') + '\n'));
   dir.add('current_tracer', rwFile(() => `${tr.current.name}\n`, (t) => writeCurrentTracer(ctx, tr, t)));
   dir.add('tracing_cpumask', rwFile(() => formatCpumask(st.cpumask, tr.kernel.cpus.length), (t) => writeCpumask(tr, t)));
-  registerOptionFiles(dir, tr);
+  registerOptionFiles(dir, tr, ctx, top);
   dir.add('trace', traceFile(tr));
   dir.add('trace_pipe', tracePipeFile(ctx, tr));
   dir.add('buffer_size_kb', rwFile(() => showBufferSize(tr), (t) => resizeBuffer(tr, t)));

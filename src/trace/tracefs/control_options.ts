@@ -2,8 +2,10 @@
 
 import type { TraceArray } from '../trace_functions.js';
 import { DEFAULT_GRAPH_OPTIONS, DEFAULT_TRACE_OPTIONS, type GraphOptions, type TraceTextOptions } from '../trace_output.js';
-import { EINVAL, kstrtoul, rwFile, type StaticDir } from './fs.js';
+import { EINVAL, kstrtoul, roFile, rwFile, type StaticDir } from './fs.js';
+import type { TracefsContext } from './index.js';
 import { controlState } from './control_state.js';
+import { FuncRepeats } from '../trace_func_repeats.js';
 
 /** One option: its name, and how to read and set it on a trace array. */
 export interface TraceOption {
@@ -28,23 +30,39 @@ function graphOpt(name: string, key: keyof GraphOptions): TraceOption {
   };
 }
 
-/**
- * The generic options, in the kernel's TRACE_FLAGS order. Left out because nothing in ftsim honours them
- * yet: verbose, raw, hex, bin, block, fields, trace_printk, userstacktrace, sym-userobj, printk-msg-only,
- * latency-format, record-tgid, disable_on_free, event-fork, pause-on-trace, hash-ptr, function-trace,
- * display-graph, stacktrace.
- */
+/** A generic flag ftsim keeps but whose effect lives elsewhere or is vacuous here (see TraceArray.optionFlags). */
+function flagOpt(name: string): TraceOption {
+  return {
+    name,
+    get: (tr) => tr.optionFlag(name),
+    set: (tr, on) => { tr.optionFlags.set(name, on); return 0; },
+  };
+}
+
+/** The generic options, in the kernel's TRACE_FLAGS order (6.18's trace_options). */
 export const GENERIC_OPTIONS: readonly TraceOption[] = [
   textOpt('print-parent', 'printParent'),
   textOpt('sym-offset', 'symOffset'),
   textOpt('sym-addr', 'symAddr'),
+  textOpt('verbose', 'verbose'),
+  textOpt('raw', 'raw'),
+  textOpt('hex', 'hex'),
+  textOpt('bin', 'bin'),
+  flagOpt('block'),
+  textOpt('fields', 'fields'),
+  textOpt('trace_printk', 'printk'),
   textOpt('annotate', 'annotate'),
+  flagOpt('userstacktrace'),
+  flagOpt('sym-userobj'),
+  textOpt('printk-msg-only', 'printkMsgOnly'),
   textOpt('context-info', 'contextInfo'),
+  textOpt('latency-format', 'latencyFormat'),
   {
     name: 'record-cmd',
     get: (tr) => tr.recordCmd,
     set: (tr, on) => { tr.recordCmd = on; return 0; },
   },
+  textOpt('record-tgid', 'recordTgid'),
   {
     name: 'overwrite',
     get: (tr) => tr.buffer.overwrite,
@@ -55,18 +73,26 @@ export const GENERIC_OPTIONS: readonly TraceOption[] = [
       return 0;
     },
   },
+  flagOpt('disable_on_free'),
   textOpt('irq-info', 'irqInfo'),
   {
     name: 'markers',
     get: (tr) => controlState(tr).markers,
     set: (tr, on) => { controlState(tr).markers = on; return 0; },
   },
+  flagOpt('event-fork'),
+  flagOpt('trace_printk_dest'),
+  flagOpt('copy_trace_marker'),
+  flagOpt('pause-on-trace'),
+  flagOpt('hash-ptr'),
+  flagOpt('function-trace'),
   {
     // set_tracer_flag(TRACE_ITER_FUNC_FORK) -> ftrace_pid_follow_fork
     name: 'function-fork',
     get: (tr) => tr.functionFork,
     set: (tr, on) => { tr.setFunctionFork(on); return 0; },
   },
+  flagOpt('stacktrace'),
 ];
 
 /**
@@ -80,6 +106,16 @@ export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new M
       name: 'func_stack_trace',
       get: (tr) => tr.funcStackTrace,
       set: (tr, on) => { tr.funcStackTrace = on; return 0; },
+    },
+    {
+      // func_set_flag(TRACE_FUNC_OPT_NO_REPEATS): the callback folds repeated calls (state fresh when turned on)
+      name: 'func-no-repeats',
+      get: (tr) => tr.funcRepeats !== null,
+      set: (tr, on) => {
+        if (on && tr.funcRepeats === null) tr.funcRepeats = new FuncRepeats(tr.kernel.cpus.length);
+        if (!on) tr.funcRepeats = null;
+        return 0;
+      },
     },
   ]],
   ['function_graph', [
@@ -129,8 +165,35 @@ function optionFile(tr: TraceArray, o: TraceOption): ReturnType<typeof rwFile> {
   });
 }
 
-/** trace_options and the options/ directory (generic options and every tracer's). */
-export function registerOptionFiles(dir: StaticDir, tr: TraceArray): void {
+/** __tracing_open under pause-on-trace: tracing_stop_tr (the buffer stops taking events; tracing_on still reads 1). */
+export function pauseOnTraceOpen(tr: TraceArray): void {
+  if (!tr.optionFlag('pause-on-trace')) return;
+  tr.stopCount++;
+  tr.buffer.recordDisable();
+}
+
+/** tracing_release: tracing_start_tr when the array is stopped (whether or not this open stopped it). */
+export function pauseOnTraceRelease(tr: TraceArray): void {
+  if (tr.stopCount === 0) return;
+  tr.stopCount--;
+  tr.buffer.recordEnable();
+}
+
+/** saved_tgids: `pid tgid` for every pid recorded under record-tgid (saved_tgids_show). */
+export function showSavedTgids(tr: TraceArray): string {
+  return [...tr.savedTgids].sort((a, b) => a[0] - b[0]).map(([p, t]) => `${p} ${t}\n`).join('');
+}
+
+/**
+ * trace_options and the options/ directory (generic options and every tracer's); the top level also
+ * gets saved_tgids. With `ctx`, the array's %pS (sym-offset) takes its symbol sizes from the loader's table.
+ */
+export function registerOptionFiles(dir: StaticDir, tr: TraceArray, ctx?: TracefsContext, top = false): void {
+  if (ctx !== undefined && tr.symbolSize === null) {
+    const syms = ctx.b.symbols;
+    tr.symbolSize = (a) => syms.sizeOf(a);
+  }
+  if (top) dir.add('saved_tgids', roFile(() => showSavedTgids(tr)));
   dir.add('trace_options', rwFile(() => showTraceOptions(tr), (t) => writeTraceOptions(tr, t)));
   const od = dir.dir('options');
   for (const o of GENERIC_OPTIONS) od.add(o.name, optionFile(tr, o));
