@@ -78,7 +78,8 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void, interr
         steps = need * Math.max(1, live.length);
       }
       if (steps <= 0) break;
-      // in chunks, so a ^C is seen; the machine stops and resumes exactly, so chunks change nothing
+      // in chunks of a fixed size, so a ^C is seen between two; a stop at a chunk's end and a later run
+      // go on exactly as one long run in the same chunks would
       const o = ctx.run(Math.min(steps, CHUNK_STEPS));
       if (o.reason !== 'max-steps') {
         outcome = { reason: o.reason, error: o.error, summary: o.violation?.summary };
