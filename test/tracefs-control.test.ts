@@ -365,7 +365,7 @@ describe('README', () => {
 
 describe('trace_options and options/', () => {
   const GENERIC = 'print-parent\nnosym-offset\nnosym-addr\nannotate\ncontext-info\nrecord-cmd\noverwrite\nirq-info\nmarkers\nnofunction-fork\n';
-  const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\n';
+  const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nsleep-time\ngraph-time\n';
 
   it('lists the generic options, then the current tracer\'s; X / noX and options/X 0|1 switch them, anything else -EINVAL', () => {
     const s = setup();
