@@ -1,4 +1,4 @@
-// The function-return tracer's core: the graph ops, the per-task return stack (current->ret_stack), function_graph_enter and ftrace_return_to_handler (kernel/trace/fgraph.c).
+// The function-return tracer's core: the fgraph_ops array, the per-task return stack (current->ret_stack) whose frames record which ops took the call, function_graph_enter and ftrace_return_to_handler (kernel/trace/fgraph.c).
 
 import type { SlotKey } from '../kernel/task_slots.js';
 import { FtraceOps, FTRACE_OPS_FL_STUB } from './ops.js';
@@ -8,8 +8,12 @@ import { FgraphFilter } from './fgraph_filter.js';
 
 /** FTRACE_RETFUNC_DEPTH: entries one task's return stack holds. */
 export const FTRACE_RETFUNC_DEPTH = 50;
+/** FGRAPH_ARRAY_SIZE: fgraph_ops registered at once. */
+export const FGRAPH_ARRAY_SIZE = 16;
+/** -ENOSPC: every fgraph_array slot is taken. */
+export const ENOSPC = 28;
 
-/** One saved return (struct ftrace_ret_stack); addresses as the ring buffer stores them (addrToNum). */
+/** One saved return (struct ftrace_ret_stack with its bitmap word); addresses as the ring buffer stores them (addrToNum). */
 export interface RetStackEntry {
   /** The traced function's site. */
   func: number;
@@ -17,34 +21,53 @@ export interface RetStackEntry {
   ret: number;
   calltime: number;
   depth: number;
+  /** Bit i: fgraph_array[i] took this call, and its return callback runs. */
+  bitmap: number;
+  /** fgraph_reserve_data: what each ops stored with the frame, by ops index. */
+  data: (object | undefined)[];
 }
 
-/** current->ret_stack, curr_ret_stack (its length), trace_overrun. Plain data (snapshots copy it). */
+/**
+ * The per-task word each fgraph_ops owns (fgraph_get_task_var): TRACE_GRAPH_BIT with its depth (the
+ * set_graph_function root being traced, or -1), TRACE_GRAPH_NOTRACE (here: the depth of the
+ * set_graph_notrace function that set it, or -1) and TRACE_IRQ_BIT (the root was entered in hardirq).
+ */
+export interface GraphTaskVar {
+  /** The registration it belongs to (init_task_vars clears every task's word when an ops takes the index). */
+  gen: number;
+  graphDepth: number;
+  notraceAt: number;
+  irqBit: boolean;
+}
+
+export function newTaskVar(): GraphTaskVar {
+  return { gen: 0, graphDepth: -1, notraceAt: -1, irqBit: false };
+}
+
+/** current->ret_stack, curr_ret_stack (its length), trace_overrun, the ops' task vars. Plain data (snapshots copy it). */
 export interface RetStack {
   entries: RetStackEntry[];
   overrun: number;
   /** Returns popped so far, and what the last one left in its slot (the slot's memory after the pop). */
   pops: number;
   lastPopped: RetStackEntry | null;
-  /** TRACE_GRAPH_BIT and its depth (current->trace_recursion): the depth of the graph root being traced, or -1. */
-  graphDepth: number;
-  /**
-   * The notrace depth trick: while a set_graph_notrace function runs, the kernel keeps curr_ret_stack
-   * negative (minus FTRACE_NOTRACE_DEPTH) so that every push is refused until it returns. Here: the
-   * index of that function's entry, or -1.
-   */
-  notraceAt: number;
+  /** Per fgraph_ops index. */
+  vars: GraphTaskVar[];
+  /** current->ftrace_sleeptime / ftrace_timestamp: time scheduled out, counted while sleep-time is off. */
+  sleeptime: number;
+  timestamp: number;
 }
 
 /** A task's empty return stack. */
 export function newRetStack(): RetStack {
-  return { entries: [], overrun: 0, pops: 0, lastPopped: null, graphDepth: -1, notraceAt: -1 };
+  return { entries: [], overrun: 0, pops: 0, lastPopped: null, vars: [], sleeptime: 0, timestamp: 0 };
 }
 
-/** struct ftrace_graph_ent. */
+/** struct ftrace_graph_ent, with the caller's address (ftrace_graph_top_ret_addr). */
 export interface FtraceGraphEnt {
   func: number;
   depth: number;
+  retaddr: number;
 }
 
 /** struct ftrace_graph_ret. */
@@ -57,10 +80,25 @@ export interface FtraceGraphRet {
   retval: number;
 }
 
-/** struct fgraph_ops: the tracer's entry (returns whether to trace this call) and return callbacks. */
+/** What an entry callback may use: its task var, the task's sleep time, and fgraph_reserve_data. */
+export interface FgraphEntryCtx {
+  readonly var: GraphTaskVar;
+  readonly sleeptime: number;
+  reserveData(d: object): void;
+}
+
+/** What a return callback may use: its task var, the task's sleep time, fgraph_retrieve_data and fgraph_retrieve_parent_data. */
+export interface FgraphReturnCtx {
+  readonly var: GraphTaskVar;
+  readonly sleeptime: number;
+  readonly data: object | undefined;
+  parentData(depth: number): object | undefined;
+}
+
+/** struct fgraph_ops: the user's entry (returns whether it wants this call's return) and return callbacks. */
 export interface FgraphOps {
-  entryfunc(trace: FtraceGraphEnt): boolean;
-  retfunc(trace: FtraceGraphRet): void;
+  entryfunc(trace: FtraceGraphEnt, ctx: FgraphEntryCtx): boolean;
+  retfunc(trace: FtraceGraphRet, ctx: FgraphReturnCtx): void;
 }
 
 /** Where the core runs: the current task's return stack and the clock of the CPU running the traced call. */
@@ -72,12 +110,16 @@ export interface FgraphEnv {
 export class Fgraph {
   /** graph_ops: registered with the graph hook; its function is the stub (the callers' jmp does the work). */
   readonly ops = new FtraceOps('ftrace_stub', () => {}, FTRACE_OPS_FL_STUB);
-  /** The registered fgraph_ops, or null (ftrace_graph_entry / ftrace_graph_return are the stubs). */
-  gops: FgraphOps | null = null;
+  /** fgraph_array: the registered users by index (null: a free slot). */
+  readonly array: (FgraphOps | null)[] = new Array<FgraphOps | null>(FGRAPH_ARRAY_SIZE).fill(null);
   /** Calls that pushed an entry / popped one; pushes refused because a return stack was full. */
   readonly stats = { entries: 0, returns: 0, overruns: 0, declined: 0, notraced: 0 };
-  /** set_graph_function, set_graph_notrace and max_graph_depth. */
+  /** set_graph_function, set_graph_notrace and max_graph_depth (the graph tracer's filters; other users ignore them). */
   readonly filter: FgraphFilter;
+  /** fgraph_sleep_time (the sleep-time option): off = time scheduled out is taken off the callers' times. */
+  sleepTime = true;
+  /** fgraph_graph_time (the graph-time option, read by the profiler): off = a function's time excludes its children's. */
+  graphTime = true;
 
   constructor(readonly core: FtraceCore, readonly key: SlotKey<RetStack>) {
     this.filter = new FgraphFilter(() => core.allRecords(), () => core.disabled);
@@ -92,33 +134,60 @@ export class Fgraph {
     this.filter.maxDepth = n;
   }
 
-  /** register_ftrace_graph: at most one fgraph_ops; the sites its ops wants call ftrace_caller, whose jmp goes to ftrace_graph_caller. */
+  /** The registered users. */
+  get users(): number {
+    return this.array.filter((g) => g !== null).length;
+  }
+
+  /** Whether `gops` is registered. */
+  has(gops: FgraphOps): boolean {
+    return this.array.includes(gops);
+  }
+
+  /**
+   * register_ftrace_graph: the ops takes the first free fgraph_array slot (-ENOSPC when all
+   * FGRAPH_ARRAY_SIZE are taken; -EBUSY for an ops already there); the first user starts the graph
+   * hook (ftrace_caller's jmp to ftrace_graph_caller), later ones share it.
+   */
   *registerFtraceGraph(gops: FgraphOps): ArchThread<number> {
-    if (this.gops !== null) return -EBUSY;
-    this.gops = gops;
+    if (this.has(gops)) return -EBUSY;
+    const idx = this.array.indexOf(null);
+    if (idx < 0) return -ENOSPC;
+    const first = this.users === 0;
+    this.array[idx] = gops;
+    this.gens[idx]++;
+    if (!first) return 0;
     const err = yield* this.core.ftraceStartup(this.ops, FTRACE_START_FUNC_RET);
-    if (err) this.gops = null;
+    if (err) this.array[idx] = null;
     return err;
   }
 
-  /** unregister_ftrace_graph: calls already hooked keep returning through return_to_handler, which pops without tracing. */
+  /** unregister_ftrace_graph: frees the slot; the last user stops the hook. Calls already hooked keep returning through return_to_handler. */
   *unregisterFtraceGraph(gops: FgraphOps): ArchThread<number> {
-    if (this.gops !== gops) return 0;
-    const err = yield* this.core.ftraceShutdown(this.ops, FTRACE_STOP_FUNC_RET);
-    this.gops = null;
-    return err;
+    const idx = this.array.indexOf(gops);
+    if (idx < 0) return 0;
+    this.array[idx] = null;
+    if (this.users > 0) return 0;
+    return yield* this.core.ftraceShutdown(this.ops, FTRACE_STOP_FUNC_RET);
+  }
+
+  /** Registrations so far, by index (a task var of an older one is stale). */
+  private readonly gens: number[] = new Array<number>(FGRAPH_ARRAY_SIZE).fill(0);
+
+  private taskVar(rs: RetStack, i: number): GraphTaskVar {
+    let v = rs.vars[i];
+    if (v === undefined || v.gen !== this.gens[i]) { v = { ...newTaskVar(), gen: this.gens[i] }; rs.vars[i] = v; }
+    return v;
   }
 
   /**
    * ftrace_push_return_trace's first half: reserve the current task's next return stack slot (the
    * kernel's curr_ret_stack++ before barrier()). Returns its index, or -1 when nothing is to be pushed
-   * (no tracer, the stack is full: trace_overrun; a set_graph_notrace function is running: the kernel's
-   * negative curr_ret_stack). A notrace function itself is pushed, and its slot puts the stack in
-   * that state at once, as the kernel subtracts FTRACE_NOTRACE_DEPTH before barrier(). An interrupt
-   * that strikes before fill() pushes and pops above the reserved slot (or, in the notrace state, not at all).
+   * (no user, or the stack is full: trace_overrun). An interrupt that strikes before fill() pushes and
+   * pops above the reserved slot.
    */
-  reserve(env: FgraphEnv, func = 0): number {
-    if (this.gops === null) return -1;
+  reserve(env: FgraphEnv): number {
+    if (this.users === 0) return -1;
     const rs = env.retStack();
     const depth = rs.entries.length;
     if (depth >= FTRACE_RETFUNC_DEPTH) {
@@ -126,40 +195,42 @@ export class Fgraph {
       this.stats.overruns++;
       return -1;
     }
-    if (rs.notraceAt >= 0) {
-      this.stats.notraced++;
-      return -1;
-    }
-    rs.entries.push({ func: 0, ret: 0, calltime: 0, depth });
-    if (this.filter.isNotrace(func)) rs.notraceAt = depth;
+    rs.entries.push({ func: 0, ret: 0, calltime: 0, depth, bitmap: 0, data: [] });
     return depth;
   }
 
-  /**
-   * The tracer's entry callback behind the filters (trace_graph_entry): a notrace function is hooked
-   * without an event (its return must restore the stack); set_graph_function and max_graph_depth
-   * decline calls (ftrace_graph_ignore_func); the rest go to the tracer.
-   */
-  private entryFunc(rs: RetStack, gops: FgraphOps, func: number, depth: number): boolean {
-    if (rs.notraceAt === depth) return true;
-    if (this.filter.ignoreFunc(rs, { func, depth })) return false;
-    return gops.entryfunc({ func, depth });
+  /** function_graph_enter_regs' loop: ask every registered ops; those that take the call get their bit. */
+  private callEntries(rs: RetStack, slot: RetStackEntry): void {
+    const trace: FtraceGraphEnt = { func: slot.func, depth: slot.depth, retaddr: slot.ret };
+    for (let i = 0; i < FGRAPH_ARRAY_SIZE; i++) {
+      const gops = this.array[i];
+      if (gops === null) continue;
+      const ctx: FgraphEntryCtx = {
+        var: this.taskVar(rs, i), sleeptime: rs.sleeptime,
+        reserveData: (d) => { slot.data[i] = d; },
+      };
+      if (gops.entryfunc(trace, ctx)) slot.bitmap |= 1 << i;
+      else slot.data[i] = undefined;
+    }
   }
 
   /**
-   * The second half: fill the reserved slot and ask the tracer's entry callback; true when the caller
-   * must replace the return address. A declined call gives its slot back (it is the innermost again:
-   * whatever an interrupt pushed meanwhile was popped before the interrupt returned).
+   * The second half: fill the reserved slot and ask every user's entry callback; true when the caller
+   * must replace the return address (some user took it). A call no user took gives its slot back (it
+   * is the innermost again: whatever an interrupt pushed meanwhile was popped before the interrupt returned).
    */
   fill(env: FgraphEnv, index: number, func: number, ret: number): boolean {
     const rs = env.retStack();
     if (rs.entries.length !== index + 1) throw new Error(`ftrace: return stack slot ${index} is not the innermost (${rs.entries.length} entries)`);
-    const gops = this.gops;
-    const calltime = env.now();
-    rs.entries[index] = { func, ret, calltime, depth: index };
-    if (gops === null || !this.entryFunc(rs, gops, func, index)) {
+    const slot: RetStackEntry = { func, ret, calltime: env.now(), depth: index, bitmap: 0, data: [] };
+    rs.entries[index] = slot;
+    return this.decide(rs, slot);
+  }
+
+  private decide(rs: RetStack, slot: RetStackEntry): boolean {
+    this.callEntries(rs, slot);
+    if (slot.bitmap === 0) {
       rs.entries.pop();
-      if (rs.notraceAt === index) rs.notraceAt = -1;
       this.stats.declined++;
       return false;
     }
@@ -172,12 +243,11 @@ export class Fgraph {
    * Returns the filled slot (not yet counted) and the pops seen so far, or null.
    */
   fillUnreserved(env: FgraphEnv, func: number, ret: number): { entry: RetStackEntry; pops: number } | null {
-    if (this.gops === null) return null;
+    if (this.users === 0) return null;
     const rs = env.retStack();
     const depth = rs.entries.length;
     if (depth >= FTRACE_RETFUNC_DEPTH) { rs.overrun++; this.stats.overruns++; return null; }
-    if (rs.notraceAt >= 0) { this.stats.notraced++; return null; }
-    return { entry: { func, ret, calltime: env.now(), depth }, pops: rs.pops };
+    return { entry: { func, ret, calltime: env.now(), depth, bitmap: 0, data: [] }, pops: rs.pops };
   }
 
   /**
@@ -187,40 +257,57 @@ export class Fgraph {
   reserveFilled(env: FgraphEnv, filled: { entry: RetStackEntry; pops: number }): boolean {
     const rs = env.retStack();
     const clobbered = rs.pops !== filled.pops && rs.lastPopped !== null && rs.lastPopped.depth === filled.entry.depth;
-    const slot = clobbered ? rs.lastPopped! : filled.entry;
+    const slot = clobbered ? { ...rs.lastPopped!, bitmap: 0, data: [] } : filled.entry;
     rs.entries.push(slot);
-    if (this.filter.isNotrace(slot.func)) rs.notraceAt = slot.depth;
-    if (this.gops === null || !this.entryFunc(rs, this.gops, slot.func, slot.depth)) {
-      rs.entries.pop();
-      if (rs.notraceAt === slot.depth) rs.notraceAt = -1;
-      this.stats.declined++;
-      return false;
-    }
-    this.stats.entries++;
-    return true;
+    return this.decide(rs, slot);
   }
 
   /** function_graph_enter(ret, func) as one atomic step: reserve and fill. */
   enter(env: FgraphEnv, func: number, ret: number): boolean {
-    const index = this.reserve(env, func);
+    const index = this.reserve(env);
     return index >= 0 && this.fill(env, index, func, ret);
   }
 
-  /** ftrace_return_to_handler: pop the current task's innermost entry, trace the return, give back the original return address. */
+  /**
+   * ftrace_return_to_handler: pop the current task's innermost entry, run the return callback of every
+   * ops whose bit the frame holds (still registered), give back the original return address.
+   */
   returnToHandler(env: FgraphEnv, retval: number): number {
     const rs = env.retStack();
-    const e = rs.entries.pop();
+    const e = rs.entries.at(-1);
     if (e === undefined) throw new Error('ftrace: return_to_handler with an empty return stack (bad ret_stack)');
+    const trace: FtraceGraphRet = { func: e.func, depth: e.depth, calltime: e.calltime, rettime: env.now(), overrun: rs.overrun, retval };
+    for (let i = 0; i < FGRAPH_ARRAY_SIZE; i++) {
+      if ((e.bitmap & (1 << i)) === 0) continue;
+      const gops = this.array[i];
+      if (gops === null) continue;
+      gops.retfunc(trace, {
+        var: this.taskVar(rs, i), sleeptime: rs.sleeptime, data: e.data[i],
+        parentData: (n) => {
+          // fgraph_retrieve_parent_data: the n-th enclosing frame that holds this ops' data
+          for (let d = e.depth - 1; d >= 0; d--) {
+            const pd = rs.entries[d]?.data[i];
+            if (pd !== undefined && --n === 0) return pd;
+          }
+          return undefined;
+        },
+      });
+    }
+    rs.entries.pop();
     rs.pops++;
     rs.lastPopped = e;
     this.stats.returns++;
-    if (rs.notraceAt === e.depth) {
-      // the notrace function returns: the stack leaves the notrace state, and nothing is traced
-      rs.notraceAt = -1;
-      return e.ret;
-    }
-    this.filter.addrFinish(rs, e);
-    this.gops?.retfunc({ func: e.func, depth: e.depth, calltime: e.calltime, rettime: env.now(), overrun: rs.overrun, retval });
     return e.ret;
+  }
+
+  /**
+   * ftrace_graph_probe_sched_switch: with sleep-time off, a task switched out is stamped, and the time
+   * until it runs again is added to its ftrace_sleeptime (only for tasks stamped before).
+   */
+  schedSwitch(prev: RetStack, next: RetStack, now: number): void {
+    if (this.sleepTime || this.users === 0) return;
+    prev.timestamp = now;
+    if (!next.timestamp) return;
+    next.sleeptime += now - next.timestamp;
   }
 }

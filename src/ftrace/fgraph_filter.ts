@@ -14,6 +14,8 @@ export type GraphFilterType = 'function' | 'notrace';
  */
 export interface GraphRootState {
   graphDepth: number;
+  /** TRACE_IRQ_BIT: the root being traced was entered in hardirq context. */
+  irqBit: boolean;
 }
 
 /** What the entry callback sees of a traced call (struct ftrace_graph_ent). */
@@ -133,17 +135,22 @@ export class FgraphFilter {
    * which then sets the bit and remembers the root's depth); an empty set_graph_function makes every
    * function a root. max_graph_depth declines calls at that depth and deeper.
    */
-  ignoreFunc(st: GraphRootState, trace: GraphEnt): boolean {
+  ignoreFunc(st: GraphRootState, trace: GraphEnt, inHardirq = false): boolean {
     let traced = st.graphDepth >= 0;
-    if (!traced) traced = this.graphAddr(st, trace);
+    if (!traced) traced = this.graphAddr(st, trace, inHardirq);
     return !traced || trace.depth < 0 || (this.maxDepth > 0 && trace.depth >= this.maxDepth);
   }
 
-  /** ftrace_graph_addr: with roots set, a root sets the task's graph bit at its depth. */
-  private graphAddr(st: GraphRootState, trace: GraphEnt): boolean {
+  /**
+   * ftrace_graph_addr: with roots set, a root sets the task's graph bit at its depth, and TRACE_IRQ_BIT
+   * when it was entered in hardirq context (cleared by a root entered outside it), so that a root an
+   * interrupt handler calls is traced even under nofuncgraph-irqs.
+   */
+  private graphAddr(st: GraphRootState, trace: GraphEnt, inHardirq: boolean): boolean {
     if (this.graphHash.size === 0) return true;
     if (!this.graphHash.has(trace.func)) return false;
     st.graphDepth = trace.depth;
+    st.irqBit = inHardirq;
     return true;
   }
 

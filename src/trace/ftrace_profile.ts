@@ -2,7 +2,7 @@
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { FtraceCore, FtraceCall } from '../ftrace/ftrace.js';
-import type { FgraphOps, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
+import type { FgraphEntryCtx, FgraphOps, FgraphReturnCtx, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
 import type { X86Ftrace } from '../arch/x86/ftrace.js';
 import { formatGraphDuration } from './trace_output_graph.js';
 
@@ -14,6 +14,13 @@ export interface FtraceProfile {
   /** Nanoseconds, summed over the calls that returned on this CPU. */
   time: number;
   timeSquared: bigint;
+}
+
+/** struct profile_fgraph_data: what the profiler keeps with each frame. */
+interface ProfileFgraphData {
+  calltime: number;
+  subtime: number;
+  sleeptime: number;
 }
 
 /** struct ftrace_profile_stat: a CPU's records, in the order they were allocated (first hit). */
@@ -31,11 +38,10 @@ export const FUNCTION_STAT_HEADER =
  * which happens after the graph hook is registered and is cleared before it is removed. Enabling
  * again resets every CPU's records (ftrace_profile_init); disabling keeps them for reading.
  *
- * Like the kernel before fgraph could hold several users, the profiler and the function_graph tracer
- * share the one fgraph_ops slot: whichever registers second gets -EBUSY. The graph filters of
- * ftsim's fgraph core (set_graph_function, set_graph_notrace, max_graph_depth) sit in that core, so
- * they also restrict the profiler, where the kernel applies them in the graph tracer only. Times
- * include the children's and the sleeps (the kernel's defaults, graph-time and sleep-time on).
+ * The profiler is one fgraph user among others (the function_graph tracers of the top array and of
+ * instances run beside it); the graph filters (set_graph_function, set_graph_notrace, max_graph_depth)
+ * are the graph tracer's and do not restrict it. Times include the children's unless graph-time is
+ * off, and the time the task slept unless sleep-time is off (fgraph_graph_time, fgraph_sleep_time).
  */
 export class FunctionProfiler {
   enabled = false;
@@ -46,34 +52,49 @@ export class FunctionProfiler {
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace) {
     this.stats = kernel.cpus.map(() => null);
     this.gops = {
-      entryfunc: (trace) => this.graphEntry(trace),
-      retfunc: (trace) => this.graphReturn(trace),
+      entryfunc: (trace, c) => this.graphEntry(trace, c),
+      retfunc: (trace, c) => this.graphReturn(trace, c),
     };
   }
 
-  /** profile_graph_entry: count the hit (function_profile_call) and ask for the return. */
-  private graphEntry(trace: FtraceGraphEnt): boolean {
+  /** profile_graph_entry: count the hit (function_profile_call), keep the call's times with its frame, ask for the return. */
+  private graphEntry(trace: FtraceGraphEnt, c: FgraphEntryCtx): boolean {
     const cpu = this.arch.current;
     if (cpu === null) return false;
-    if (!this.enabled) return true;
-    const stat = this.stats[cpu.id];
-    if (stat === null) return true;
-    let rec = stat.records.get(trace.func);
-    if (rec === undefined) {
-      rec = { ip: trace.func, counter: 0, time: 0, timeSquared: 0n };
-      stat.records.set(trace.func, rec);
+    const stat = this.enabled ? this.stats[cpu.id] : null;
+    if (stat !== null) {
+      let rec = stat.records.get(trace.func);
+      if (rec === undefined) {
+        rec = { ip: trace.func, counter: 0, time: 0, timeSquared: 0n };
+        stat.records.set(trace.func, rec);
+      }
+      rec.counter++;
     }
-    rec.counter++;
+    const data: ProfileFgraphData = { calltime: cpu.now(), subtime: 0, sleeptime: c.sleeptime };
+    c.reserveData(data);
     return true;
   }
 
-  /** profile_graph_return: add the call's time to the record of the CPU it returns on, if that CPU has one. */
-  private graphReturn(trace: FtraceGraphRet): void {
+  /**
+   * profile_graph_return: the call's time (less the sleep under nosleep-time; under nograph-time it is
+   * added to the parent's subtime and its own children's subtime is taken off, a call without any
+   * counting 0, as the kernel does) goes to the record of the CPU it returns on, if that CPU has one.
+   */
+  private graphReturn(trace: FtraceGraphRet, c: FgraphReturnCtx): void {
     const cpu = this.arch.current;
     if (cpu === null || !this.enabled) return;
     const stat = this.stats[cpu.id];
-    if (stat === null || !trace.calltime) return;
-    const calltime = Math.max(0, trace.rettime - trace.calltime);
+    const data = c.data as ProfileFgraphData | undefined;
+    if (stat === null || data === undefined || !data.calltime) return;
+    const g = this.arch.fgraph(this.core);
+    let calltime = trace.rettime - data.calltime;
+    if (!g.sleepTime && c.sleeptime) calltime -= c.sleeptime - data.sleeptime;
+    if (!g.graphTime) {
+      const parent = c.parentData(1) as ProfileFgraphData | undefined;
+      if (parent !== undefined) parent.subtime += calltime;
+      calltime = data.subtime && data.subtime < calltime ? calltime - data.subtime : 0;
+    }
+    calltime = Math.max(0, calltime);
     const rec = stat.records.get(trace.func);
     if (rec === undefined) return;
     rec.time += calltime;
@@ -82,7 +103,7 @@ export class FunctionProfiler {
 
   /**
    * ftrace_profile_write: 0 or 1 (any nonzero is 1). Enabling resets the records and registers the
-   * graph hook (-EBUSY while the function_graph tracer holds it); disabling clears the flag first.
+   * graph hook (beside any function_graph tracer); disabling clears the flag first.
    */
   *setEnabled(on: boolean): FtraceCall<number> {
     if (on === this.enabled) return 0;

@@ -1,10 +1,16 @@
-// The function_graph tracer: trace_graph_entry / trace_graph_return write the graph events of the traced call's CPU and task (kernel/trace/trace_functions_graph.c).
+// The function_graph tracer: graph_entry / trace_graph_return write the graph events of the traced call's CPU and task, behind the graph filters and funcgraph-irqs (kernel/trace/trace_functions_graph.c).
 
 import type { FtraceCall } from '../ftrace/ftrace.js';
-import type { FgraphOps, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
+import type { Fgraph, FgraphEntryCtx, FgraphOps, FgraphReturnCtx, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
 import type { TraceArray, Tracer } from './trace_functions.js';
 import { DEFAULT_GRAPH_OPTIONS } from './trace_output.js';
 import { TRACE_FLAG_HARDIRQ } from './ring_buffer.js';
+
+/** struct fgraph_times: what the tracer keeps with each frame it takes. */
+interface FgraphTimes {
+  calltime: number;
+  sleeptime: number;
+}
 
 export class GraphTracer implements Tracer {
   readonly name = 'function_graph';
@@ -13,32 +19,57 @@ export class GraphTracer implements Tracer {
   returns = 0;
   private gops: FgraphOps | null = null;
 
+  /**
+   * graph_entry: a set_graph_notrace function sets the task's NOTRACE bit and is taken without an event
+   * (its return clears the bit); while the bit is set nothing is taken; then set_graph_function and
+   * max_graph_depth (ftrace_graph_ignore_func) and, under nofuncgraph-irqs, hardirq context unless the
+   * root being traced was entered there (ftrace_graph_ignore_irqs with TRACE_IRQ_BIT).
+   */
+  private entry(tr: TraceArray, g: Fgraph, trace: FtraceGraphEnt, c: FgraphEntryCtx): boolean {
+    const cpu = tr.arch.current;
+    if (cpu === null) return false;
+    const v = c.var;
+    if (v.notraceAt >= 0) { g.stats.notraced++; return false; }
+    if (g.filter.isNotrace(trace.func)) { v.notraceAt = trace.depth; return true; }
+    const ctx = tr.traceCtx(cpu);
+    const hardirq = (ctx.flags & TRACE_FLAG_HARDIRQ) !== 0;
+    if (g.filter.ignoreFunc(v, trace, hardirq)) return false;
+    if (!(tr.graphOptions.irqs ?? DEFAULT_GRAPH_OPTIONS.irqs) && !v.irqBit && hardirq) return false;
+    const times: FgraphTimes = { calltime: cpu.now(), sleeptime: c.sleeptime };
+    c.reserveData(times);
+    const task = tr.kernel.sched.current[cpu.id];
+    tr.saveCmdline(task.pid, task.name);
+    this.entries++;
+    tr.buffer.writeGraphEntry(cpu.id, times.calltime, task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);
+    return true;
+  }
+
+  /** trace_graph_return: the root's return clears the graph bit; the notrace function's clears NOTRACE; handle_nosleeptime. */
+  private ret(tr: TraceArray, g: Fgraph, trace: FtraceGraphRet, c: FgraphReturnCtx): void {
+    const cpu = tr.arch.current;
+    if (cpu === null) return;
+    const v = c.var;
+    g.filter.addrFinish(v, trace);
+    if (v.notraceAt >= 0) { v.notraceAt = -1; return; }
+    const times = c.data as FgraphTimes | undefined;
+    if (times === undefined) return;
+    let calltime = times.calltime;
+    if (!g.sleepTime) calltime += c.sleeptime - times.sleeptime;
+    const task = tr.kernel.sched.current[cpu.id];
+    this.returns++;
+    const ctx = tr.traceCtx(cpu);
+    tr.buffer.writeGraphReturn(
+      cpu.id, trace.rettime, task.pid, ctx.flags, ctx.pc,
+      trace.func, trace.depth, calltime, trace.rettime, trace.overrun, trace.retval,
+    );
+  }
+
   private gopsFor(tr: TraceArray): FgraphOps {
     if (this.gops === null) {
+      const g = tr.arch.fgraph(tr.core);
       this.gops = {
-        entryfunc: (trace: FtraceGraphEnt): boolean => {
-          const cpu = tr.arch.current;
-          if (cpu === null) return false;
-          const ctx = tr.traceCtx(cpu);
-          // ftrace_graph_ignore_irqs: under nofuncgraph-irqs, nothing in hardirq context (in_hardirq()) is traced
-          if (!(tr.graphOptions.irqs ?? DEFAULT_GRAPH_OPTIONS.irqs) && (ctx.flags & TRACE_FLAG_HARDIRQ) !== 0) return false;
-          const task = tr.kernel.sched.current[cpu.id];
-          tr.saveCmdline(task.pid, task.name);
-          this.entries++;
-          tr.buffer.writeGraphEntry(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);
-          return true;
-        },
-        retfunc: (trace: FtraceGraphRet): void => {
-          const cpu = tr.arch.current;
-          if (cpu === null) return;
-          const task = tr.kernel.sched.current[cpu.id];
-          this.returns++;
-          const ctx = tr.traceCtx(cpu);
-          tr.buffer.writeGraphReturn(
-            cpu.id, trace.rettime, task.pid, ctx.flags, ctx.pc,
-            trace.func, trace.depth, trace.calltime, trace.rettime, trace.overrun, trace.retval,
-          );
-        },
+        entryfunc: (trace, c) => this.entry(tr, g, trace, c),
+        retfunc: (trace, c) => this.ret(tr, g, trace, c),
       };
     }
     return this.gops;

@@ -1,5 +1,5 @@
 # args: --console /dev/null --cpus 1
-# The function profiler and the stack tracer.
+# The function profiler (beside function_graph, with its graph-time / sleep-time options) and the stack tracer.
 # exit: 1
 cat function_profile_enabled
 echo 1 > function_profile_enabled
@@ -8,7 +8,13 @@ head -n 2 trace_stat/function0
 grep -c us trace_stat/function0 | grep -c -v '^0$'
 echo 0 > function_profile_enabled
 echo function_graph > current_tracer
+echo nograph-time > trace_options
+echo nosleep-time > trace_options
+grep -E '(sleep|graph)-time$' trace_options
 echo 1 > function_profile_enabled
+cat function_profile_enabled
+echo graph-time > trace_options
+echo sleep-time > trace_options
 echo nop > current_tracer
 echo do_sys_open > stack_trace_filter
 cat stack_trace_filter

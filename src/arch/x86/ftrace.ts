@@ -520,7 +520,18 @@ export class X86Ftrace implements FtraceArch {
   /** The function-return tracer's core over this backend (one per machine: its return stacks are a task slot). */
   fgraph(core: FtraceCore): Fgraph {
     if (this.fgraphCore === null) {
-      this.fgraphCore = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', newRetStack));
+      const g = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', newRetStack));
+      this.fgraphCore = g;
+      // ftrace_graph_probe_sched_switch (registered with the first graph user; it returns at once unless sleep-time is off)
+      const k = this.kernel;
+      k.sched.slots.addHooks({
+        switchTo: (prev, next) => {
+          if (g.sleepTime || g.users === 0) return;
+          const cpu = k.sched.current.indexOf(next);
+          if (cpu < 0) return;
+          g.schedSwitch(k.sched.slots.get(prev, g.key), k.sched.slots.get(next, g.key), k.cpus[cpu].now());
+        },
+      });
     }
     return this.fgraphCore;
   }
@@ -572,7 +583,7 @@ export class X86Ftrace implements FtraceArch {
     }
     // the push as a host step: reserve the slot, leave a window where an NMI may be delivered on
     // this CPU (its traced functions push and pop above the reserved slot), then fill it
-    const index = g.reserve(env, selfAddr);
+    const index = g.reserve(env);
     if (index < 0) return;
     this.afterWindow(cpu, parent, old, () => g.fill(env, index, selfAddr, old));
   }

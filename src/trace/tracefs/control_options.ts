@@ -30,6 +30,18 @@ function graphOpt(name: string, key: keyof GraphOptions): TraceOption {
   };
 }
 
+/**
+ * sleep-time / graph-time: func_graph_set_flag sets the fgraph core's globals (ftrace_graph_sleep_time_control,
+ * ftrace_graph_graph_time_control), so every trace array and the profiler see the same value.
+ */
+function fgraphOpt(name: string, key: 'sleepTime' | 'graphTime'): TraceOption {
+  return {
+    name,
+    get: (tr) => tr.arch.fgraph(tr.core)[key],
+    set: (tr, on) => { tr.arch.fgraph(tr.core)[key] = on; return 0; },
+  };
+}
+
 /** A generic flag ftsim keeps but whose effect lives elsewhere or is vacuous here (see TraceArray.optionFlags). */
 function flagOpt(name: string): TraceOption {
   return {
@@ -96,8 +108,8 @@ export const GENERIC_OPTIONS: readonly TraceOption[] = [
 ];
 
 /**
- * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-retaddr, -args,
- * sleep-time and graph-time are left out: the tracer and the output do not honour them yet.
+ * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-retaddr and
+ * funcgraph-args are left out: the output does not honour them yet (funcgraph-args needs BTF).
  */
 export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new Map([
   ['function', [
@@ -129,6 +141,8 @@ export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new M
     graphOpt('funcgraph-tail', 'tail'),
     graphOpt('funcgraph-retval', 'retval'),
     graphOpt('funcgraph-retval-hex', 'retvalHex'),
+    fgraphOpt('sleep-time', 'sleepTime'),
+    fgraphOpt('graph-time', 'graphTime'),
   ]],
 ]);
 
