@@ -39,6 +39,7 @@ function busyMachine(): TracefsMachine {
   expect(m.fs.write('set_ftrace_filter', 'nosuch_function\n')).toBeLessThan(0);
   expect(m.fs.write('set_ftrace_filter', 'sched*\n')).toBe(0);
   expect(m.fs.write('current_tracer', 'function_graph')).toBe(0);
+  expect(m.fs.write('function_profile_enabled', '1')).toBe(0);
   expect(m.fs.write('events/sched/sched_switch/filter', 'prev_pid ==')).toBeLessThan(0);
   const inst = m.fs.lookup('instances');
   expect(typeof inst !== 'number' && inst.kind === 'dir' ? inst.mkdir?.('one') : -1).toBe(0);
