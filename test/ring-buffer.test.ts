@@ -68,7 +68,8 @@ describe('event sizes and capacity as on x86-64 Linux', () => {
 
   it('every event type round-trips with its common fields', () => {
     const rb = new RingBuffer({ nrCpus: 2, sizeKb: 8 });
-    const long = 'x'.repeat(300) + ' é ✓\n';
+    // text is a byte string (bytestr.ts): UTF-8 bytes go in and come back unchanged
+    const long = Buffer.from('x'.repeat(300) + ' é ✓\n', 'utf8').toString('latin1');
     rb.writeFunction(1, 10, 7, 0x09, 0x21, -2130706432, -2130706400);
     rb.writeGraphEntry(1, 11, 7, 0x01, 0, -2130706000, 3);
     rb.writeGraphReturn(1, 12, 7, 0, 2, -2130706000, 3, 11, 12, 4, -22);

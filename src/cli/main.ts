@@ -357,7 +357,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
   const traceText = tracing ? tracing.traceText() : live.traceText;
   if (opts.trace && traceText !== undefined) {
     try {
-      writeFileSync(opts.trace, traceText);
+      writeFileSync(opts.trace, traceText, 'latin1'); // a byte string: the trace's bytes as they are
     } catch (e) {
       throw new UsageError(`--trace ${opts.trace}: cannot write the trace: ${describeFsError(e)}`);
     }

@@ -137,9 +137,10 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
   });
   const fs = buildTracefs(ctx, top);
   const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  // the shell deals in byte strings, as tracefs does (bytestr.ts): bytes in and out unchanged
   const io: ShellIO = {
-    out: (t) => { process.stdout.write(t); },
-    err: (t) => { process.stderr.write(t); },
+    out: (t) => { process.stdout.write(Buffer.from(t, 'latin1')); },
+    err: (t) => { process.stderr.write(Buffer.from(t, 'latin1')); },
   };
   const ttyPoll = tty ? openTtyPoll() : null;
   const shell = new Shell({ fs, io, run: runBuiltin(ctx, flushConsole, ttyPoll?.interrupted), tty, columns: process.stdout.columns ?? 80 });
@@ -169,7 +170,7 @@ export function shellMain(o: ShellMachineOptions): Promise<number> {
     };
     rl.on('line', (line) => {
       if (done || shell.exited !== null) return;
-      shell.feed(line);
+      shell.feed(Buffer.from(line, 'utf8').toString('latin1'));
       if (shell.exited !== null) {
         // an interactive bash says `exit` as it leaves
         if (tty) process.stderr.write('exit\n');

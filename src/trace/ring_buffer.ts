@@ -28,12 +28,11 @@ const TS_SHIFT = 27;
 const TS_DELTA_LIMIT = 2 ** TS_SHIFT;
 
 export * from './ring_buffer_types.js';
+import { byteStrBytes, bytesByteStr } from './bytestr.js';
 import {
   TRACE_FN, TRACE_PRINT, TRACE_GRAPH_RET, TRACE_GRAPH_ENT, TRACE_RAW_EVENT, FN_PAYLOAD, GRAPH_ENT_PAYLOAD, GRAPH_RET_PAYLOAD, PRINT_HDR_PAYLOAD, eventLength, RB_EVNT_HDR_SIZE, RB_MAX_SMALL_DATA, type TraceEvent, type RingBufferCpuStats, type TraceReader,
 } from './ring_buffer_types.js';
 
-const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder();
 
 function pagesFor(kb: number): number {
   if (!Number.isFinite(kb) || kb < 0) throw new RangeError(`ring buffer: invalid size ${kb} KB`);
@@ -351,7 +350,7 @@ export class RingBuffer {
 
   /** A print event (trace_marker's tracing_mark_write, trace_printk). Text that would not fit in a page is cut. */
   writePrint(cpu: number, ts: number, pid: number, flags: number, pc: number, ip: number, text: string): boolean {
-    let bytes = textEncoder.encode(text);
+    let bytes = byteStrBytes(text);
     const room = BUF_PAGE_SIZE - 16 - PRINT_HDR_PAYLOAD - 1;
     if (bytes.length > room) bytes = bytes.subarray(0, room);
     const b = this.writer(cpu);
@@ -453,7 +452,7 @@ export class RingBuffer {
         let end = o + 16;
         const limit = o + payload;
         while (end < limit && b.u8[end] !== 0) end++;
-        return { type, ts, cpu, pid, flags, preemptCount, ip: dv.getFloat64(o + 8, true), text: textDecoder.decode(b.u8.subarray(o + 16, end)) };
+        return { type, ts, cpu, pid, flags, preemptCount, ip: dv.getFloat64(o + 8, true), text: bytesByteStr(b.u8.subarray(o + 16, end)) };
       }
       default:
         if (type === TRACE_RAW_EVENT) throw new Error(`ring buffer: CPU ${cpu} holds an event of type 0`);

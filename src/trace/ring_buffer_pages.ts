@@ -11,6 +11,7 @@
 // inside its own pages; these pages hold them as the kernel's unsigned longs), so every payload matches
 // the event's `format` file byte for byte.
 
+import { byteStrBytes } from './bytestr.js';
 import {
   BUF_PAGE_HDR_SIZE, BUF_PAGE_SIZE, PAGE_SIZE, RB_EVNT_HDR_SIZE, RB_MAX_SMALL_DATA,
   TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT, TRACE_RAW_EVENT, eventLength,
@@ -26,8 +27,6 @@ const TS_SHIFT = 27n;
 const TS_MASK = (1n << TS_SHIFT) - 1n;
 /** include/linux/ftrace.h's trace_entry type of the stack trace entry (its callers are addresses). */
 const TRACE_STACK = 4;
-
-const enc = new TextEncoder();
 
 /** An address (ftsim's signed-double form) as the kernel's unsigned long. */
 export function addrU64(a: number): bigint {
@@ -70,7 +69,7 @@ export function encodePayload(e: TraceEvent): Uint8Array {
       break;
     }
     case TRACE_PRINT: {
-      const t = enc.encode(e.text);
+      const t = byteStrBytes(e.text);
       const dv = hdr(16 + t.length + 1, TRACE_PRINT);
       dv.setBigUint64(8, addrU64(e.ip), true);
       out!.set(t, 16);

@@ -1,5 +1,6 @@
 // The trace events this machine has, with their IDs, field layouts, format texts and printers (include/trace/events/sched.h, nmi.h, arch/x86/include/asm/trace/irq_vectors.h, kernel/trace/trace_entries.h, trace_events.c's format file).
 
+import { byteStrBytes, bytesByteStr } from './bytestr.js';
 import { TRACE_PRINT, type RawEvent } from './ring_buffer.js';
 import { registerEventPrinter, type SymbolResolver } from './trace_output.js';
 import type { FieldValues, FilterField } from './trace_events_filter.js';
@@ -161,8 +162,6 @@ export function formatText(c: TraceEventCall): string {
     `\nprint fmt: ${c.printFmt}\n`;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder('latin1');
 
 /** The record's bytes after struct trace_entry (offset 8 on), from field values. */
 export function encodeFields(c: TraceEventCall, v: FieldValues): Uint8Array {
@@ -172,7 +171,7 @@ export function encodeFields(c: TraceEventCall, v: FieldValues): Uint8Array {
     const at = fl.offset - 8;
     const val = v[fieldName(fl)];
     if (fl.isString) {
-      out.set(enc.encode(String(val ?? '')).subarray(0, fl.size - 1), at);
+      out.set(byteStrBytes(String(val ?? '')).subarray(0, fl.size - 1), at);
       continue;
     }
     const n = typeof val === 'bigint' ? val : BigInt(Math.trunc(Number(val ?? 0)));
@@ -193,7 +192,7 @@ export function decodeFields(c: TraceEventCall, data: Uint8Array): Record<string
     if (fl.isString) {
       const b = data.subarray(fl.offset, fl.offset + fl.size);
       const z = b.indexOf(0);
-      v[fieldName(fl)] = dec.decode(z < 0 ? b : b.subarray(0, z));
+      v[fieldName(fl)] = bytesByteStr(z < 0 ? b : b.subarray(0, z));
     } else if (fl.size === 8) {
       const x = fl.signed ? dv.getBigInt64(fl.offset, true) : dv.getBigUint64(fl.offset, true);
       v[fieldName(fl)] = x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(x) : x;

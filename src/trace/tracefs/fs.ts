@@ -1,5 +1,7 @@
 // The tracefs filesystem model: directories, files with the kernel's open/read/write/release split and errnos, path lookup (fs/tracefs/inode.c, and the file_operations of kernel/trace/trace.c). `ftsim shell` and the FUSE mount both serve this one model.
 
+import { byteStrBytes, bytesByteStr } from '../bytestr.js';
+
 /** The errnos tracefs handlers return (negated, as the kernel's). */
 export const EPERM = 1;
 export const ENOENT = 2;
@@ -129,15 +131,14 @@ export class StaticDir implements DirNode {
   }
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder('latin1');
-
+/** A file's text as the bytes it is (tracefs deals in bytes: see bytestr.ts). */
 export function bytes(text: string): Uint8Array {
-  return enc.encode(text);
+  return byteStrBytes(text);
 }
 
+/** Bytes read or written, as a byte string. */
 export function text(data: Uint8Array): string {
-  return dec.decode(data);
+  return bytesByteStr(data);
 }
 
 /** Reads of a text fixed at open time (seq_file: the kernel formats as the reader asks, the result is the same). */
