@@ -10,7 +10,7 @@ import {
   type DirNode, type FileNode, type Node, type OpenFile,
 } from './fs.js';
 import { runKernelCall, type InstanceRegistrar, type TracefsContext } from './index.js';
-import { pauseOnTraceOpen, pauseOnTraceRelease, registerOptionFiles } from './control_options.js';
+import { inheritTraceFlags, pauseOnTraceOpen, pauseOnTraceRelease, registerOptionFiles } from './control_options.js';
 import {
   allocSnapshot, controlState, freeSnapshot, setTracingOn, traceClockNow, tracingIsOn, type ControlState,
 } from './control_state.js';
@@ -183,15 +183,22 @@ function writeClock(tr: TraceArray, text: string): number {
  * (ftsim's shell has no task of its own); a newline is added when missing, the text is cut at 1 KB.
  * -EINVAL under nomarkers, -EBADF when the buffer refuses it (tracing off, CPU masked out, full).
  */
-function writeMarker(tr: TraceArray, text: string): number {
+function writeMarker(tr: TraceArray, text: string, top: boolean): number {
   if (!controlState(tr).markers) return -EINVAL;
   if (text === '') return 0;
   let t = text.slice(0, TRACE_BUF_SIZE);
   if (!t.endsWith('\n')) t += '\n';
+  // the top level's trace_marker writes into every trace array with copy_trace_marker set (the top's own
+  // buffer only while its option is on), -ENODEV when none has it; an instance's writes into its own
+  const targets = top ? [tr, ...(controlState(tr).instances?.() ?? [])].filter((x) => x.optionFlag('copy_trace_marker')) : [tr];
+  if (targets.length === 0) return -ENODEV;
   const task = tr.kernel.sched.current[0];
-  tr.saveCmdline(task.pid, task.name);
-  if (!tr.buffer.writePrint(0, traceClockNow(tr), task.pid, 0, 0, 0, t)) return -EBADF;
-  return 0;
+  let written = false;
+  for (const x of targets) {
+    x.saveCmdline(task.pid, task.name);
+    if (x.buffer.writePrint(0, traceClockNow(x), task.pid, 0, 0, 0, t)) written = true;
+  }
+  return written ? 0 : -EBADF;
 }
 
 /** tracing_cpumask: a hex mask; clearing a CPU's bit stops recording on it, setting it restarts. */
@@ -314,7 +321,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     return `${kb}\n`;
   }));
   dir.add('free_buffer', freeBufferFile(tr));
-  dir.add('trace_marker', woFile((t) => writeMarker(tr, t), 0o220));
+  dir.add('trace_marker', woFile((t) => writeMarker(tr, t, top), 0o220));
   dir.add('trace_clock', rwFile(() => showClock(tr), (t) => writeClock(tr, t)));
   dir.add('tracing_on', rwFile(() => (tracingIsOn(tr) ? '1\n' : '0\n'), (t) => {
     const v = kstrtoul(t);
@@ -377,7 +384,9 @@ export class InstancesDir implements DirNode {
   readonly kind = 'dir';
   readonly mode = TRACEFS_DIR_MODE;
   readonly instances = new Map<string, Instance>();
-  constructor(private readonly ctx: TracefsContext, private readonly files: readonly InstanceRegistrar[]) {}
+  constructor(private readonly ctx: TracefsContext, private readonly files: readonly InstanceRegistrar[], private readonly top: TraceArray) {
+    controlState(top).instances = () => [...this.instances.values()].map((i) => i.tr);
+  }
 
   entries(): Iterable<[string, Node]> {
     return [...this.instances].map(([n, i]): [string, Node] => [n, i.dir]);
@@ -394,6 +403,7 @@ export class InstancesDir implements DirNode {
     const ft = this.ctx.b.ftrace;
     if (ft === undefined) return -ENODEV;
     const tr = new TraceArray(this.ctx.b.kernel, ft.core, ft.arch);
+    inheritTraceFlags(this.top, tr);
     const dir = new StaticDir();
     for (const r of this.files) r(dir, this.ctx, tr, false);
     countRefs(dir, controlState(tr));
@@ -422,6 +432,6 @@ export class InstancesDir implements DirNode {
   }
 }
 
-export function registerInstances(root: StaticDir, ctx: TracefsContext, files: readonly InstanceRegistrar[]): void {
-  root.add('instances', new InstancesDir(ctx, files));
+export function registerInstances(root: StaticDir, ctx: TracefsContext, files: readonly InstanceRegistrar[], top: TraceArray): void {
+  root.add('instances', new InstancesDir(ctx, files, top));
 }

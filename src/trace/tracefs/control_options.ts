@@ -213,3 +213,14 @@ export function registerOptionFiles(dir: StaticDir, tr: TraceArray, ctx?: Tracef
   for (const o of GENERIC_OPTIONS) od.add(o.name, optionFile(tr, o));
   for (const opts of TRACER_OPTIONS.values()) for (const o of opts) od.add(o.name, optionFile(tr, o));
 }
+
+/**
+ * A new instance starts with the top level's generic flags (trace_array_create: global_trace's
+ * trace_flags), except those ZEROED_TRACE_FLAGS clears: event-fork, function-fork, trace_printk and
+ * copy_trace_marker.
+ */
+const ZEROED_TRACE_FLAGS: ReadonlySet<string> = new Set(['event-fork', 'function-fork', 'trace_printk', 'copy_trace_marker']);
+
+export function inheritTraceFlags(top: TraceArray, tr: TraceArray): void {
+  for (const o of GENERIC_OPTIONS) o.set(tr, ZEROED_TRACE_FLAGS.has(o.name) ? false : o.get(top));
+}

@@ -16,6 +16,8 @@ export interface ControlState {
   /** Files of this trace array open now (tr->ref - 1): an instance cannot be removed meanwhile. */
   refs: number;
   errors: ErrorLogEntry[];
+  /** The top level's instances (set by instances/), for trace_marker's copies. */
+  instances?: () => TraceArray[];
 }
 
 const states = new WeakMap<TraceArray, ControlState>();

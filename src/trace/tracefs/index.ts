@@ -32,7 +32,7 @@ export function buildTracefs(ctx: TracefsContext, top: TraceArray): Tracefs {
   const root = new StaticDir(TRACEFS_ROOT_MODE);
   for (const r of INSTANCE_FILES) r(root, ctx, top, true);
   registerStatFiles(root, ctx, top);
-  registerInstances(root, ctx, INSTANCE_FILES);
+  registerInstances(root, ctx, INSTANCE_FILES, top);
   return new Tracefs(root);
 }
 
