@@ -115,7 +115,8 @@ export function bootShellMachine(o: ShellMachineOptions, consoleSink: (b: number
   const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, nmiRate: o.nmiRate, modules: o.modules }, consoleSink);
   if (b.ftrace === undefined) throw new BootError(`${o.file} has no __mcount_loc: no dynamic ftrace, no tracefs to show`);
   const ctx: TracefsContext = { b, run: (steps) => b.kernel.run(b.kernel.steps + steps) };
-  const top = new TraceArray(b.kernel, b.ftrace.core, b.ftrace.arch);
+  // no ftrace= on this command line: the top-level buffer starts at its boot minimum (tracer_alloc_buffers)
+  const top = new TraceArray(b.kernel, b.ftrace.core, b.ftrace.arch, { minimal: true });
   return { ctx, top };
 }
 

@@ -11,7 +11,7 @@ import type { X86Ftrace } from '../arch/x86/ftrace.js';
 import { RSP } from '../machine/x86/cpu.js';
 import { HARDIRQ_MASK, NMI_MASK, PREEMPT_MASK, SOFTIRQ_MASK, SOFTIRQ_OFFSET, readGuestPreempt } from '../kernel/preempt.js';
 import {
-  RingBuffer, TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ,
+  RingBuffer, TRACE_BUF_SIZE_DEFAULT_KB, TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ,
 } from './ring_buffer.js';
 import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
 import { GraphTracer } from './trace_functions_graph.js';
@@ -19,6 +19,7 @@ import { writeStackTrace } from './trace_events.js';
 import { clockDef, readTraceClock } from './trace_clock.js';
 import { SavedCmdlines, savedCmdlinesOf } from './trace_cmdlines.js';
 import { FuncRepeats } from './trace_func_repeats.js';
+import { MINIMAL_BUFFER_KB, markBootSized, tracingUpdateBuffers } from './trace_buffers.js';
 
 /** The generic flags of optionFlags that are on by default (TRACE_DEFAULT_FLAGS). */
 const OPTION_FLAG_DEFAULTS: ReadonlySet<string> = new Set(['trace_printk_dest', 'copy_trace_marker', 'hash-ptr', 'function-trace']);
@@ -78,6 +79,13 @@ export class TraceArray {
   stopCount = 0;
   /** Symbol sizes for %pS (sym-offset): the loader's ELF sizes; 0 when unknown. */
   symbolSize: ((addr: bigint) => number) | null = null;
+  /** trace_buf_size in KB: the per-CPU size the buffer is allocated at, or grows to when it expands. */
+  readonly traceBufSizeKb: number;
+  /**
+   * tr->ring_buffer_expanded: false while the buffer is the minimal boot one (the top-level array of a
+   * booted machine, made with `minimal`), until tracingUpdateBuffers or a resize (trace_buffers.ts).
+   */
+  ringBufferExpanded = true;
 
   /** A generic option kept by name, or its default. */
   optionFlag(name: string): boolean {
@@ -87,9 +95,19 @@ export class TraceArray {
   /** disable_on_free: releasing free_buffer also turns tracing off. */
   get disableOnFree(): boolean { return this.optionFlag('disable_on_free'); }
 
-  constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number } = {}) {
+  /**
+   * `sizeKb` is trace_buf_size (default 1408); `minimal` makes the buffer as tracer_alloc_buffers does on a
+   * boot without a tracer: 2 pages per CPU, unexpanded, to grow to `sizeKb` on first use.
+   */
+  constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace, opts: { sizeKb?: number; minimal?: boolean } = {}) {
     const cpus = kernel.cpus;
-    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb: opts.sizeKb, clock: (c) => this.clockNow(c) });
+    this.traceBufSizeKb = Math.floor(opts.sizeKb ?? TRACE_BUF_SIZE_DEFAULT_KB);
+    const sizeKb = opts.minimal ? MINIMAL_BUFFER_KB : this.traceBufSizeKb;
+    this.buffer = new RingBuffer({ nrCpus: cpus.length, sizeKb, clock: (c) => this.clockNow(c) });
+    if (opts.minimal) {
+      this.ringBufferExpanded = false;
+      markBootSized(this);
+    }
     this.savedCmdlines = savedCmdlinesOf(kernel);
     const nop = new NopTracer();
     this.current = nop;
@@ -103,9 +121,12 @@ export class TraceArray {
 
   /**
    * Write current_tracer: reset the old tracer, init the new. An unknown name is -EINVAL and changes
-   * nothing; the same name again is a no-op.
+   * nothing but the buffer's expansion; the same name again is a no-op.
    */
   *setTracer(name: string): FtraceCall<number> {
+    // tracing_set_tracer grows the buffer before it even looks the name up
+    const grown = tracingUpdateBuffers(this);
+    if (grown < 0) return grown;
     const t = this.tracers.get(name.trim());
     if (t === undefined) return -EINVAL;
     if (t === this.current) return 0;

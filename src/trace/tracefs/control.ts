@@ -5,7 +5,7 @@ import { setFuncCommandHooks } from './ftrace_files_probes.js';
 import { TraceArray } from '../trace_functions.js';
 import { TracePipe, formatStats, renderTrace } from '../trace_output.js';
 import {
-  EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM,
+  EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT,
   StaticDir, TRACEFS_DIR_MODE, bytes, roFile, rwFile, textReader, woFile,
   type DirNode, type FileNode, type Node, type OpenFile,
 } from './fs.js';
@@ -19,6 +19,7 @@ import { PID_MAX_DEFAULT } from '../trace_cmdlines.js';
 import { README_TEXT, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
 import { kstrtoul } from './fs.js';
 import { registerRawFiles } from './control_raw.js';
+import { showBufferSizeKb, showBufferTotalSizeKb, tracingResizeRingBuffer, tracingUpdateBuffers } from '../trace_buffers.js';
 
 export { logError, setTracingOn, tracingIsOn, controlState } from './control_state.js';
 
@@ -31,8 +32,6 @@ const PIPE_READ_MAX = 4095;
 /** Steps a blocking trace_pipe read lets the machine run at a time while it waits, and in all. */
 export const PIPE_WAIT_CHUNK = 20_000;
 export const PIPE_WAIT_STEPS = 2_000_000;
-/** The largest buffer_size_kb ftsim allocates per CPU (larger is -ENOMEM, as a failed ring_buffer_resize). */
-const MAX_BUFFER_KB = 1 << 20;
 
 /** The `trace` text of a buffer of `tr` (all CPUs, or one), with the array's options. */
 function traceText(tr: TraceArray, rb = tr.buffer, cpu?: number): string {
@@ -120,28 +119,12 @@ function tracePipeFile(ctx: TracefsContext, tr: TraceArray, cpu?: number): FileN
   };
 }
 
-/** buffer_size_kb / per_cpu/cpuN/buffer_size_kb: a positive number of KB resizes (every CPU, or one); 0 or junk is -EINVAL. */
+/** buffer_size_kb / per_cpu/cpuN/buffer_size_kb: a positive number of KB resizes (every CPU, or one) and expands; 0 or junk is -EINVAL. */
 function resizeBuffer(tr: TraceArray, text: string, cpu?: number): number {
   const v = kstrtoul(text);
   if (v < 0) return v;
   if (v === 0) return -EINVAL;
-  if (v > MAX_BUFFER_KB) return -ENOMEM;
-  try {
-    tr.buffer.resize(v, cpu);
-    controlState(tr).snapshot?.resize(v, cpu);
-  } catch (e) {
-    if (e instanceof RangeError) return -ENOMEM;
-    throw e;
-  }
-  return 0;
-}
-
-/** tracing_entries_read for every CPU: the size when all CPUs agree, else `X`. ftsim allocates the buffer at full size from the start, so it never reads `(expanded: N)`. */
-function showBufferSize(tr: TraceArray): string {
-  const n = tr.buffer.nrCpus;
-  const first = tr.buffer.sizeKb(0);
-  for (let c = 1; c < n; c++) if (tr.buffer.sizeKb(c) !== first) return 'X\n';
-  return `${first}\n`;
+  return tracingResizeRingBuffer(tr, v, cpu);
 }
 
 /** tracing_set_trace_write: trailing whitespace stripped (not leading), then tracing_set_tracer. */
@@ -150,6 +133,8 @@ function writeCurrentTracer(ctx: TracefsContext, tr: TraceArray, text: string): 
   let i = name.length - 1;
   while (i > 0 && /\s/.test(name[i])) i--;
   name = name.slice(0, i + 1);
+  const grown = tracingUpdateBuffers(tr); // tracing_set_tracer expands before the name is looked up
+  if (grown < 0) return grown;
   const t = tr.tracers.get(name);
   if (t === undefined) return -EINVAL;
   if (t === tr.current) return 0;
@@ -227,7 +212,7 @@ function freeBufferFile(tr: TraceArray): FileNode {
           if (!open) return 0;
           open = false;
           if (tr.disableOnFree) setTracingOn(tr, false);
-          tr.buffer.resize(0);
+          tracingResizeRingBuffer(tr, 0);
           return 0;
         },
       };
@@ -272,6 +257,8 @@ function showSnapshot(tr: TraceArray): string {
 
 /** tracing_snapshot_write: 0 frees, 1 allocates if needed and swaps with the main buffer, anything else clears it. */
 function writeSnapshot(tr: TraceArray, text: string): number {
+  const grown = tracingUpdateBuffers(tr); // before the value is even parsed
+  if (grown < 0) return grown;
   const v = kstrtoul(text);
   if (v < 0) return v;
   if (v === 0) freeSnapshot(tr);
@@ -314,12 +301,8 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
   registerOptionFiles(dir, tr, ctx, top);
   dir.add('trace', traceFile(tr));
   dir.add('trace_pipe', tracePipeFile(ctx, tr));
-  dir.add('buffer_size_kb', rwFile(() => showBufferSize(tr), (t) => resizeBuffer(tr, t)));
-  dir.add('buffer_total_size_kb', roFile(() => {
-    let kb = 0;
-    for (let c = 0; c < tr.buffer.nrCpus; c++) kb += tr.buffer.sizeKb(c);
-    return `${kb}\n`;
-  }));
+  dir.add('buffer_size_kb', rwFile(() => showBufferSizeKb(tr), (t) => resizeBuffer(tr, t)));
+  dir.add('buffer_total_size_kb', roFile(() => showBufferTotalSizeKb(tr)));
   dir.add('free_buffer', freeBufferFile(tr));
   dir.add('trace_marker', woFile((t) => writeMarker(tr, t, top), 0o220));
   dir.add('trace_clock', rwFile(() => showClock(tr), (t) => writeClock(tr, t)));
@@ -336,7 +319,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
     const d = pc.dir(`cpu${c}`);
     d.add('trace', traceFile(tr, c));
     d.add('trace_pipe', tracePipeFile(ctx, tr, c));
-    d.add('buffer_size_kb', rwFile(() => `${tr.buffer.sizeKb(c)}\n`, (t) => resizeBuffer(tr, t, c)));
+    d.add('buffer_size_kb', rwFile(() => showBufferSizeKb(tr, c), (t) => resizeBuffer(tr, t, c)));
     d.add('stats', roFile(() => formatStats(tr.buffer.stats(c), tr.clockInNs())));
     registerRawFiles(d, ctx, tr, c);
   }

@@ -3,7 +3,8 @@
 import type { TraceArray } from '../trace_functions.js';
 import { traceEvents, type EventFile, type TraceEvents } from '../trace_events.js';
 import { formatText } from '../trace_events_defs.js';
-import { EINVAL, EVENTFS_DIR_MODE, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
+import { tracingUpdateBuffers } from '../trace_buffers.js';
+import { EINVAL, ENOMEM, EVENTFS_DIR_MODE, kstrtoul, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
 import { registerEventFuncCommands } from './ftrace_files_events.js';
 
@@ -44,7 +45,7 @@ function enableFile(ev: TraceEvents, f: EventFile): FileNode {
     () => (f.enabled ? '1' : '0') + (ev.softMode(f) ? '*' : '') + '\n',
     (s) => {
       const v = parseBool(s);
-      return v < 0 ? v : ev.setEnabled(f, v === 1);
+      return v < 0 ? v : tracingUpdateBuffers(ev.tr) || ev.setEnabled(f, v === 1); // event_enable_write expands for 0 and 1
     },
   );
 }
@@ -76,6 +77,7 @@ export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: Tra
   const events = dir.dir('events');
   events.mode = EVENTFS_DIR_MODE; // its subdirectories take it too
   events.add('enable', rwFile(() => ev.enableState(null), (s) => {
+    if (kstrtoul(s) >= 0 && tracingUpdateBuffers(tr) < 0) return -ENOMEM; // system_enable_write: before the 0/1 check
     const v = parseBool(s);
     return v < 0 ? v : ev.setClr(null, null, null, v === 1);
   }));
@@ -86,6 +88,7 @@ export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: Tra
     if (system !== 'ftrace') {
       // the ftrace system is special: no enable or filter files
       sd.add('enable', rwFile(() => ev.enableState(system), (s) => {
+        if (kstrtoul(s) >= 0 && tracingUpdateBuffers(tr) < 0) return -ENOMEM; // system_enable_write: before the 0/1 check
         const v = parseBool(s);
         return v < 0 ? v : ev.setClr(null, system, null, v === 1);
       }));
@@ -119,6 +122,7 @@ function setEventFile(ev: TraceEvents): FileNode {
       return {
         read: fl.read ? textReader(() => ev.setEventText()) : undefined,
         write: fl.write ? (data) => {
+          if (data.length > 0 && tracingUpdateBuffers(ev.tr) < 0) return -ENOMEM; // ftrace_event_write
           for (const word of text(data).split(/\s+/)) {
             if (word === '') continue;
             const on = !word.startsWith('!');
