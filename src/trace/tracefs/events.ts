@@ -6,6 +6,7 @@ import { formatText } from '../trace_events_defs.js';
 import { EINVAL, EVENTFS_DIR_MODE, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
 import { registerEventFuncCommands } from './ftrace_files_events.js';
+import { registerEventPidFiles } from './events_pid.js';
 
 /** kstrtoul of an enable write: 0 or 1, else -EINVAL (event_enable_write, system_enable_write). */
 function parseBool(s: string): number {
@@ -98,12 +99,14 @@ export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: Tra
         ed.add('filter', rwFile(() => (f.filterText ?? 'none') + '\n', (s) => ev.setFilter(f, s)));
         ed.add('trigger', triggerFile(ev, f));
       }
-      ed.add('id', roFile(() => `${f.call.id}\n`));
+      // event_callback: `id` needs a class->reg, which of the ftrace entries only function and print have
+      if (!f.call.ignoreEnable || f.call.hasId) ed.add('id', roFile(() => `${f.call.id}\n`));
       ed.add('format', roFile(() => formatText(f.call)));
     }
   }
   dir.add('available_events', roFile(() => ev.enableable().map((f) => `${f.call.system}:${f.call.name}\n`).join('')));
   dir.add('set_event', setEventFile(ev));
+  registerEventPidFiles(dir, ev);
 }
 
 /**
