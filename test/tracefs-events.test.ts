@@ -94,6 +94,71 @@ describe('events/ layout and formats', () => {
     expect(m.fs.write('set_event', 'print')).toBe(-EINVAL);
   });
 
+  it('events/ftrace has every trace_entries.h entry, each with its enum trace_type ID; only function and print have an id file, none has enable, filter or trigger', () => {
+    const d = m.fs.lookup('events/ftrace');
+    if (typeof d === 'number' || d.kind !== 'dir') throw new Error('no events/ftrace');
+    expect([...d.entries()].map(([n]) => n).sort()).toEqual(['bprint', 'bputs', 'branch', 'context_switch', 'fgraph_retaddr_entry', 'func_repeats',
+      'funcgraph_entry', 'funcgraph_exit', 'function', 'hwlat', 'kernel_stack', 'mmiotrace_map', 'mmiotrace_rw', 'osnoise', 'print', 'raw_data',
+      'timerlat', 'user_stack', 'wakeup']);
+    const ids: Record<string, number> = {
+      function: 1, context_switch: 2, wakeup: 3, kernel_stack: 4, print: 5, bprint: 6, mmiotrace_rw: 7, mmiotrace_map: 8, branch: 9,
+      funcgraph_exit: 10, funcgraph_entry: 11, fgraph_retaddr_entry: 12, user_stack: 13, bputs: 15, hwlat: 16, osnoise: 17, timerlat: 18,
+      raw_data: 19, func_repeats: 20,
+    };
+    for (const [name, id] of Object.entries(ids)) {
+      expect(read(m, `events/ftrace/${name}/format`).startsWith(`name: ${name}\nID: ${id}\nformat:\n`)).toBe(true);
+      expect(m.fs.lookup(`events/ftrace/${name}/id`) === -2).toBe(name !== 'function' && name !== 'print');
+      for (const f of ['enable', 'filter', 'trigger']) expect(m.fs.lookup(`events/ftrace/${name}/${f}`)).toBe(-2);
+    }
+    expect(read(m, 'events/ftrace/function/id')).toBe('1\n');
+    expect(m.fs.write('events/ftrace/function/id', '2')).toBeLessThan(0);
+  });
+
+  it('the graph entries and the stacks have 6.18 x86-64 layouts and print fmts, byte for byte', () => {
+    const common = '\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n' +
+      '\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n' +
+      '\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n' +
+      '\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n';
+    expect(read(m, 'events/ftrace/function/format')).toBe('name: function\nID: 1\nformat:\n' + common +
+      '\tfield:unsigned long ip;\toffset:8;\tsize:8;\tsigned:0;\n' +
+      '\tfield:unsigned long parent_ip;\toffset:16;\tsize:8;\tsigned:0;\n' +
+      '\tfield:unsigned long args[];\toffset:24;\tsize:0;\tsigned:0;\n\n' +
+      'print fmt: " %ps <-- %ps", (void *)REC->ip, (void *)REC->parent_ip\n');
+    expect(read(m, 'events/ftrace/funcgraph_entry/format')).toBe('name: funcgraph_entry\nID: 11\nformat:\n' + common +
+      '\tfield:unsigned long func;\toffset:8;\tsize:8;\tsigned:0;\n' +
+      '\tfield:unsigned int depth;\toffset:16;\tsize:4;\tsigned:0;\n' +
+      '\tfield:unsigned long args[];\toffset:24;\tsize:0;\tsigned:0;\n\n' +
+      'print fmt: "--> %ps (%u)", (void *)REC->func, REC->depth\n');
+    expect(read(m, 'events/ftrace/funcgraph_exit/format')).toBe('name: funcgraph_exit\nID: 10\nformat:\n' + common +
+      '\tfield:unsigned long func;\toffset:8;\tsize:8;\tsigned:0;\n' +
+      '\tfield:unsigned long retval;\toffset:16;\tsize:8;\tsigned:0;\n' +
+      '\tfield:unsigned int depth;\toffset:24;\tsize:4;\tsigned:0;\n' +
+      '\tfield:unsigned int overrun;\toffset:28;\tsize:4;\tsigned:0;\n' +
+      '\tfield:unsigned long long calltime;\toffset:32;\tsize:8;\tsigned:0;\n' +
+      '\tfield:unsigned long long rettime;\toffset:40;\tsize:8;\tsigned:0;\n\n' +
+      'print fmt: "<-- %ps (%u) (start: %llx  end: %llx) over: %u retval: %lx", (void *)REC->func, REC->depth, REC->calltime, REC->rettime, REC->depth, REC->retval\n');
+    // packed: retaddr right after depth, unaligned
+    expect(read(m, 'events/ftrace/fgraph_retaddr_entry/format')).toContain('\tfield:unsigned int depth;\toffset:16;\tsize:4;\tsigned:0;\n' +
+      '\tfield:unsigned long retaddr;\toffset:20;\tsize:8;\tsigned:0;\n\nprint fmt: "--> %ps (%u) <- %ps", (void *)REC->func, REC->depth, (void *)REC->retaddr\n');
+    const stackFmt = 'print fmt: "\\t=> %ps\\n\\t=> %ps\\n\\t=> %ps\\n" "\\t=> %ps\\n\\t=> %ps\\n\\t=> %ps\\n" "\\t=> %ps\\n\\t=> %ps\\n", (void *)REC->caller[0], ' +
+      '(void *)REC->caller[1], (void *)REC->caller[2], (void *)REC->caller[3], (void *)REC->caller[4], (void *)REC->caller[5], (void *)REC->caller[6], (void *)REC->caller[7]\n';
+    expect(read(m, 'events/ftrace/kernel_stack/format')).toBe('name: kernel_stack\nID: 4\nformat:\n' + common +
+      '\tfield:int size;\toffset:8;\tsize:4;\tsigned:1;\n' +
+      '\tfield:unsigned long caller[];\toffset:16;\tsize:0;\tsigned:0;\n\n' + stackFmt);
+    expect(read(m, 'events/ftrace/user_stack/format')).toBe('name: user_stack\nID: 13\nformat:\n' + common +
+      '\tfield:unsigned int tgid;\toffset:8;\tsize:4;\tsigned:0;\n' +
+      '\tfield:unsigned long caller[8];\toffset:16;\tsize:64;\tsigned:0;\n\n' + stackFmt);
+    expect(read(m, 'events/ftrace/func_repeats/format')).toContain('\tfield:unsigned long parent_ip;\toffset:16;\tsize:8;\tsigned:0;\n' +
+      '\tfield:u16 count;\toffset:24;\tsize:2;\tsigned:0;\n' +
+      '\tfield:u16 top_delta_ts;\toffset:26;\tsize:2;\tsigned:0;\n' +
+      '\tfield:u32 bottom_delta_ts;\toffset:28;\tsize:4;\tsigned:0;\n\n' +
+      'print fmt: " %ps <-%ps\\t(repeats:%u  delta: -%llu)", (void *)REC->ip, (void *)REC->parent_ip, REC->count, (((u64)(REC)->top_delta_ts << 32) | (REC)->bottom_delta_ts)\n');
+    expect(read(m, 'events/ftrace/context_switch/format')).toContain('\tfield:unsigned int next_cpu;\toffset:16;\tsize:4;\tsigned:0;\n' +
+      '\tfield:unsigned char prev_prio;\toffset:20;\tsize:1;\tsigned:0;\n');
+    expect(read(m, 'events/ftrace/branch/format')).toContain('\tfield:char func[31];\toffset:12;\tsize:31;\tsigned:0;\n' +
+      '\tfield:char file[21];\toffset:43;\tsize:21;\tsigned:0;\n\tfield:char correct;\toffset:64;\tsize:1;\tsigned:0;\n');
+  });
+
   it('has header_page and header_event', () => {
     expect(read(m, 'events/header_event')).toContain('\ttime_extend : type == 30\n');
     expect(read(m, 'events/header_page')).toContain('\tfield: char data;\toffset:16;\tsize:4080;\tsigned:1;\n');

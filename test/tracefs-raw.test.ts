@@ -197,6 +197,158 @@ describe('per_cpu/cpuN/trace_pipe_raw on the booted kernel', () => {
   });
 });
 
+/** One event's format as libtraceevent reads it: its name and every field's offset, size and signedness. */
+interface EventFormat { name: string; fields: Map<string, { offset: number; size: number; signed: boolean }> }
+
+/** Every format file under events/, by ID. */
+function allFormats(fs: Tracefs): Map<number, EventFormat> {
+  const out = new Map<number, EventFormat>();
+  const ls = (p: string): string[] => {
+    const d = fs.lookup(p);
+    if (typeof d === 'number' || d.kind !== 'dir') return [];
+    return [...d.entries()].map(([n]) => n);
+  };
+  for (const sys of ls('events')) {
+    for (const ev of ls(`events/${sys}`)) {
+      if (typeof fs.lookup(`events/${sys}/${ev}/format`) === 'number') continue;
+      const text = read(fs, `events/${sys}/${ev}/format`);
+      const id = Number(/^ID: (\d+)$/m.exec(text)![1]);
+      const fields = new Map<string, { offset: number; size: number; signed: boolean }>();
+      for (const l of text.split('\n')) {
+        const r = /^\tfield:.*?([A-Za-z_][A-Za-z_0-9]*)(\[[^\]]*\])?;\toffset:(\d+);\tsize:(\d+);\tsigned:([01]);$/.exec(l);
+        if (r) fields.set(r[1]!, { offset: Number(r[3]), size: Number(r[4]), signed: r[5] === '1' });
+      }
+      out.set(id, { name: /^name: (\S+)$/m.exec(text)![1]!, fields });
+    }
+  }
+  return out;
+}
+
+/** A field of a record by its format: a number (bigint past 2^53), or the NUL-terminated text of a char array. */
+function field(f: EventFormat, p: Uint8Array, name: string): bigint | string {
+  const d = f.fields.get(name);
+  if (d === undefined) throw new Error(`${f.name}: no field ${name}`);
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  if (/comm$|^buf$/.test(name)) {
+    const b = p.subarray(d.offset, d.size === 0 ? p.length : d.offset + d.size);
+    const z = b.indexOf(0);
+    return new TextDecoder().decode(z < 0 ? b : b.subarray(0, z));
+  }
+  if (d.size === 8) return d.signed ? dv.getBigInt64(d.offset, true) : dv.getBigUint64(d.offset, true);
+  if (d.size === 4) return BigInt(d.signed ? dv.getInt32(d.offset, true) : dv.getUint32(d.offset, true));
+  if (d.size === 2) return BigInt(dv.getUint16(d.offset, true));
+  return BigInt(dv.getUint8(d.offset));
+}
+
+const STATE = (s: bigint): string => {
+  const m = Number(s & 0xffn);
+  let t = m ? [[1, 'S'], [2, 'D'], [4, 'T'], [8, 't'], [0x10, 'X'], [0x20, 'Z'], [0x40, 'P'], [0x80, 'I']].filter(([b]) => m & (b as number)).map(([, c]) => c).join('|') : 'R';
+  if (s & 0x100n) t += '+';
+  return t;
+};
+
+describe('trace_pipe_raw decoded with every offset from the format files, against the function_graph `trace`', () => {
+  it('funcgraph_entry / funcgraph_exit (name, depth, calltime..rettime as the duration), print and the sched events match per_cpu/cpuN/trace line for line', () => {
+    const s = setup();
+    expect(s.fs.write('set_event', 'sched:*')).toBe(0);
+    expect(s.fs.write('options/funcgraph-tail', '1')).toBe(0);
+    expect(runKernelCall(s.ctx, s.tr.setTracer('function_graph'))).toBe(0);
+    s.ctx.run(20_000);
+    expect(s.fs.write('trace_marker', 'marked here')).toBe(0);
+    s.ctx.run(100_000);
+    expect(s.fs.write('tracing_on', '0')).toBe(0);
+    const fmts = allFormats(s.fs);
+    const byName = new Map([...fmts].map(([id, f]) => [f.name, id]));
+    // the IDs are enum trace_type's
+    expect([byName.get('funcgraph_exit'), byName.get('funcgraph_entry'), byName.get('print'), byName.get('function')]).toEqual([10, 11, 5, 1]);
+    const o = s.tr.outputContext();
+    const sym = (a: bigint): string => o.resolve(Number(BigInt.asIntN(64, a)), false);
+    const kinds = new Set<string>();
+    for (const cpu of [0, 1]) {
+      const shown = read(s.fs, `per_cpu/cpu${cpu}/trace`).split('\n')
+        .filter((l) => l.includes('|') && !l.startsWith('#') && !l.includes('=========='))
+        .map((l) => {
+          const m = /^ \d\)([^|]*)\|(.*)$/.exec(l);
+          if (m === null) throw new Error(`unexpected line: ${JSON.stringify(l)}`);
+          const dur = /(\d+\.\d{3}) us/.exec(m[1]!);
+          return `${dur ? dur[1] : ''}|${m[2]}`;
+        });
+      const recs: { f: EventFormat; p: Uint8Array }[] = [];
+      for (const pg of drain(openNb(s.fs, `per_cpu/cpu${cpu}/trace_pipe_raw`))) {
+        for (const e of decodePage(pg).events) {
+          const type = Number(new DataView(e.payload.buffer).getUint16(0, true));
+          recs.push({ f: fmts.get(type)!, p: e.payload });
+        }
+      }
+      const us = (a: bigint, b: bigint): string => `${(b - a) / 1000n}.${String((b - a) % 1000n).padStart(3, '0')}`;
+      const ind = (d: bigint): string => ' '.repeat(2 + 2 * Number(d));
+      const decoded: string[] = [];
+      for (let i = 0; i < recs.length; i++) {
+        const { f, p } = recs[i]!;
+        const g = (n: string): bigint => field(f, p, n) as bigint;
+        const t = (n: string): string => field(f, p, n) as string;
+        kinds.add(f.name);
+        if (f.name === 'funcgraph_entry') {
+          const nx = recs[i + 1];
+          const pid = (r: { f: EventFormat; p: Uint8Array }): bigint => field(r.f, r.p, 'common_pid') as bigint;
+          if (nx !== undefined && nx.f.name === 'funcgraph_exit' && pid(nx) === pid(recs[i]!) && field(nx.f, nx.p, 'func') === g('func')) {
+            decoded.push(`${us(field(nx.f, nx.p, 'calltime') as bigint, field(nx.f, nx.p, 'rettime') as bigint)}|${ind(g('depth'))}${sym(g('func'))}();`);
+            i++;
+          } else {
+            decoded.push(`|${ind(g('depth'))}${sym(g('func'))}() {`);
+          }
+        } else if (f.name === 'funcgraph_exit') {
+          decoded.push(`${us(g('calltime'), g('rettime'))}|${ind(g('depth'))}} /* ${sym(g('func'))} */`);
+        } else {
+          let c: string;
+          if (f.name === 'print') c = t('buf').replace(/\n$/, '');
+          else if (f.name === 'sched_switch') {
+            c = `sched_switch: prev_comm=${t('prev_comm')} prev_pid=${g('prev_pid')} prev_prio=${g('prev_prio')} prev_state=${STATE(g('prev_state'))} ==> ` +
+              `next_comm=${t('next_comm')} next_pid=${g('next_pid')} next_prio=${g('next_prio')}`;
+          } else if (f.name.startsWith('sched_wak')) {
+            c = `${f.name}: comm=${t('comm')} pid=${g('pid')} prio=${g('prio')} target_cpu=${String(g('target_cpu')).padStart(3, '0')}`;
+          } else if (f.name === 'sched_process_fork') {
+            c = `sched_process_fork: comm=${t('parent_comm')} pid=${g('parent_pid')} child_comm=${t('child_comm')} child_pid=${g('child_pid')}`;
+          } else if (f.name === 'sched_process_exit') c = `sched_process_exit: comm=${t('comm')} pid=${g('pid')} prio=${g('prio')}`;
+          else throw new Error(`unexpected ${f.name}`);
+          decoded.push(`|/* ${c} */`);
+        }
+      }
+      // comments sit at the CPU's current depth: compare them without their indentation
+      const norm = (l: string): string => (l.includes('/* ') && !l.includes('} /*') ? l.replace(/\|\s+/, '|') : l);
+      expect(decoded.length).toBeGreaterThan(50);
+      expect(decoded.map(norm)).toEqual(shown.map(norm));
+    }
+    expect([...kinds].sort()).toEqual(expect.arrayContaining(['funcgraph_entry', 'funcgraph_exit', 'print', 'sched_switch']));
+  });
+
+  it('negative control: decoding funcgraph_exit with the pre-6.18 order (depth before overrun at 16, calltime at 24) disagrees with `trace`', () => {
+    const s = setup();
+    expect(runKernelCall(s.ctx, s.tr.setTracer('function_graph'))).toBe(0);
+    s.ctx.run(100_000);
+    expect(s.fs.write('tracing_on', '0')).toBe(0);
+    const fmt = allFormats(s.fs).get(10)!;
+    const wrong: EventFormat = { name: fmt.name, fields: new Map(fmt.fields) };
+    wrong.fields.set('calltime', { offset: 24, size: 8, signed: false });
+    const durs = read(s.fs, 'per_cpu/cpu0/trace').split('\n').map((l) => /(\d+\.\d{3}) us/.exec(l)?.[1]).filter((d) => d !== undefined);
+    const pages = drain(openNb(s.fs, 'per_cpu/cpu0/trace_pipe_raw'));
+    const got = (f: EventFormat): string[] => {
+      const out: string[] = [];
+      for (const pg of pages) {
+        for (const e of decodePage(pg).events) {
+          if (new DataView(e.payload.buffer).getUint16(0, true) !== 10) continue;
+          const d = (field(f, e.payload, 'rettime') as bigint) - (field(f, e.payload, 'calltime') as bigint);
+          out.push(`${d / 1000n}.${String(d % 1000n).padStart(3, '0')}`);
+        }
+      }
+      return out;
+    };
+    expect(durs.length).toBeGreaterThan(10);
+    expect(got(fmt)).toEqual(durs);
+    expect(got(wrong).slice(0, 10)).not.toEqual(durs.slice(0, 10));
+  });
+});
+
 describe('per_cpu/cpuN/snapshot', () => {
   it('reads the per-CPU help; 0 is -EINVAL; 1 swaps only that CPU (snapshot_raw then has its pages); 2 clears that CPU of the snapshot', () => {
     const s = setup();

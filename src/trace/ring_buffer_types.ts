@@ -7,8 +7,8 @@ export const RB_MAX_SMALL_DATA = 28 * 4;
 /** struct trace_entry's `type`, as in kernel/trace/trace.h's enum trace_type. */
 export const TRACE_FN = 1;
 export const TRACE_PRINT = 5;
-export const TRACE_GRAPH_RET = 11;
-export const TRACE_GRAPH_ENT = 12;
+export const TRACE_GRAPH_RET = 10;
+export const TRACE_GRAPH_ENT = 11;
 /**
  * Not a trace_entry type: the decoded kind of every other event, whose entry type is a trace event's
  * ID (the events of events/, the stack trace entry): a RawEvent carries its bytes, which the event's

@@ -7,6 +7,8 @@ import type { SchedObserver, Task } from '../kernel/sched.js';
 import type { EntryObserver, NmiObserver } from '../kernel/traps.js';
 import { addrToNum } from '../machine/memory.js';
 import { TRACE_FLAG_HARDIRQ, TRACE_FLAG_NMI } from './ring_buffer.js';
+import { EventPidFilter } from './trace_events_pid.js';
+import { TRACE_USER_STACK, USER_STACK_PAYLOAD } from './trace_export.js';
 import type { TraceArray } from './trace_functions.js';
 import {
   COMMON_FIELDS, EVENT_CALLS, EXIT_DEAD, GENERIC_FIELDS, TASK_REPORT_MAX, TRACE_STACK,
@@ -79,9 +81,12 @@ export class TraceEvents {
   readonly errorLog: TracingLogErr[] = [];
   /** Times each event's tracepoint was hit while it had a user (tests, statistics). */
   hits = 0;
+  /** set_event_pid / set_event_notrace_pid and the per-CPU ignore_pid flag. */
+  readonly pidFilter: EventPidFilter;
 
   constructor(readonly tr: TraceArray) {
     registerEventPrinters();
+    this.pidFilter = new EventPidFilter(tr);
     this.files = EVENT_CALLS.map((call) => ({ call, enabled: false, filter: null, filterText: null, triggers: [], smRef: 0 }));
     const k = tr.kernel;
     k.sched.observers.push(this.schedObserver);
@@ -102,12 +107,19 @@ export class TraceEvents {
 
   private readonly schedObserver: SchedObserver = {
       switch: (cpu, prev, next, prevDead, preempt) => this.onSwitch(cpu, prev, next, prevDead, preempt),
-      fork: (cpu, parent, child) => this.hit('sched', 'sched_process_fork', cpu, () => ({
-        parent_comm: parent.name, parent_pid: parent.pid, child_comm: child.name, child_pid: child.pid,
-      })),
-      wakeup: (waker, t, isNew) => this.hit('sched', isNew ? 'sched_wakeup_new' : 'sched_wakeup', waker ?? t.cpu, () => ({
-        comm: t.name, pid: t.pid, prio: PRIO, target_cpu: t.cpu,
-      })),
+      fork: (cpu, parent, child) => {
+        this.hit('sched', 'sched_process_fork', cpu, () => ({
+          parent_comm: parent.name, parent_pid: parent.pid, child_comm: child.name, child_pid: child.pid,
+        }));
+        // event-fork's probe runs last (INT_MIN priority)
+        this.pidFilter.fork(parent.pid, child.pid);
+      },
+      wakeup: (waker, t, isNew) => {
+        const cpu = waker ?? t.cpu;
+        this.pidFilter.wakeupPre(cpu, t.pid);
+        this.hit('sched', isNew ? 'sched_wakeup_new' : 'sched_wakeup', cpu, () => ({ comm: t.name, pid: t.pid, prio: PRIO, target_cpu: t.cpu }));
+        this.pidFilter.wakeupPost(cpu);
+      },
       exit: (cpu, t) => this.hit('sched', 'sched_process_exit', cpu, () => ({ comm: t.name, pid: t.pid, prio: PRIO })),
   };
 
@@ -160,11 +172,15 @@ export class TraceEvents {
    * EXIT_DEAD ("X"): ftsim's tasks are kernel threads, autoreaped as kthreadd ignores SIGCHLD.
    */
   private onSwitch(cpu: number, prev: Task, next: Task, prevDead: boolean, preempt: boolean): void {
+    this.pidFilter.switchPre(cpu, prev.pid, next.pid);
     this.hit('sched', 'sched_switch', cpu, () => ({
       prev_comm: prev.name, prev_pid: prev.pid, prev_prio: PRIO,
       prev_state: prevDead ? EXIT_DEAD : preempt ? TASK_REPORT_MAX : 0,
       next_comm: next.name, next_pid: next.pid, next_prio: PRIO,
     }));
+    this.pidFilter.switchPost(cpu, next.pid);
+    // a dead task is freed after its last switch (sched_process_free: event-fork drops it from the lists)
+    if (prevDead) this.pidFilter.free(prev.pid);
   }
 
   /**
@@ -191,12 +207,16 @@ export class TraceEvents {
     // EVENT_FILE_FL_TRIGGER_COND: once any trigger has a condition, every trigger runs on the record
     const cond = file.triggers.some((t) => t.filter !== null);
     if (!cond) for (const t of file.triggers) this.fire(t, cpu, task);
+    // trace_event_buffer_reserve: nothing recorded (nor conditional triggers) for a pid the CPU ignores
+    if (this.pidFilter.ignored(cpuId)) return;
     if (file.enabled && tr.tracingOn && (file.filter === null || filterMatch(file.filter, values))) {
       if (!tr.savedCmdlines.has(task.pid)) tr.savedCmdlines.set(task.pid, task.name);
       tr.saveTgid(task.pid);
       // trace_buffer_unlock_commit_regs: under the stacktrace option, a stack trace entry after the event
-      if (tr.buffer.writeRaw(cpuId, cpu.now(), task.pid, flags, ctx.pc, file.call.id, encodeFields(file.call, values)) && tr.optionFlag('stacktrace')) {
-        writeStackTrace(tr, cpu, task);
+      // and under userstacktrace, a user stack entry (not in NMI context)
+      if (tr.buffer.writeRaw(cpuId, cpu.now(), task.pid, flags, ctx.pc, file.call.id, encodeFields(file.call, values))) {
+        if (tr.optionFlag('stacktrace')) writeStackTrace(tr, cpu, task);
+        if (tr.optionFlag('userstacktrace') && !(flags & TRACE_FLAG_NMI)) writeUserStack(tr, cpuId, task, flags, ctx.pc);
       }
     }
     if (cond) for (const t of file.triggers) if (t.filter === null || filterMatch(t.filter, values)) this.fire(t, cpu, task);
@@ -493,4 +513,14 @@ export function writeStackTrace(tr: TraceArray, cpu: Cpu, task: Task, from?: num
   for (let i = top; i >= 0; i--) addrs.push(s.addrs[i]!);
   const ctx = tr.traceCtx(cpu);
   tr.buffer.writeRaw(cpu.id, cpu.now(), task.pid, ctx.flags, ctx.pc, TRACE_STACK, encodeStack(addrs));
+}
+
+/**
+ * ftrace_trace_userstack: a user_stack entry (tgid, FTRACE_STACK_ENTRIES callers zeroed, then
+ * stack_trace_save_user). ftsim's tasks are kernel threads with no user mode, so no caller is saved.
+ */
+function writeUserStack(tr: TraceArray, cpuId: number, task: Task, flags: number, pc: number): void {
+  const body = new Uint8Array(USER_STACK_PAYLOAD - 8);
+  new DataView(body.buffer).setUint32(0, task.pid, true); // tgid: a kernel thread leads its own group
+  tr.buffer.writeRaw(cpuId, tr.kernel.cpus[cpuId]!.now(), task.pid, flags, pc, TRACE_USER_STACK, body);
 }

@@ -1,7 +1,8 @@
 // The trace events this machine has, with their IDs, field layouts, format texts and printers (include/trace/events/sched.h, nmi.h, arch/x86/include/asm/trace/irq_vectors.h, kernel/trace/trace_entries.h, trace_events.c's format file).
 
 import { byteStrBytes, bytesByteStr } from './bytestr.js';
-import { TRACE_PRINT, type RawEvent } from './ring_buffer.js';
+import type { RawEvent } from './ring_buffer.js';
+import { FTRACE_ENTRIES, TRACE_PRINT, TRACE_STACK, TRACE_USER_STACK } from './trace_export.js';
 import { registerEventPrinter, type SymbolResolver } from './trace_output.js';
 import type { FieldValues, FilterField } from './trace_events_filter.js';
 
@@ -26,6 +27,8 @@ export interface TraceEventCall {
   show?(v: FieldValues, resolve: SymbolResolver): string;
   /** TRACE_EVENT_FL_IGNORE_ENABLE (the ftrace system): no enable, filter or trigger, not in set_event. */
   ignoreEnable?: boolean;
+  /** An ftrace entry with a class->reg (FTRACE_ENTRY_REG: function, print): it has an `id` file. */
+  hasId?: boolean;
 }
 
 function f(type: string, name: string, offset: number, size: number, signed: boolean): EventField {
@@ -87,18 +90,14 @@ function vectorEvent(name: string, id: number): TraceEventCall {
 }
 
 /** The ftrace system's print event (trace_marker, trace_printk): only its format file; `trace` prints it as TRACE_PRINT. */
-export const FTRACE_PRINT: TraceEventCall = {
-  system: 'ftrace', name: 'print', id: TRACE_PRINT, size: 16, ignoreEnable: true,
-  fields: [f('unsigned long', 'ip', 8, 8, false), f('char', 'buf[]', 16, 0, false)],
-  printFmt: '"%ps: %s", (void *)REC->ip, REC->buf',
-};
+export const FTRACE_PRINT: TraceEventCall = FTRACE_ENTRIES.find((c) => c.id === TRACE_PRINT)!;
 
 /** TRACE_STACK: the stacktrace trigger's entry (struct stack_entry). */
-export const TRACE_STACK = 4;
+export { TRACE_STACK, TRACE_USER_STACK };
 
 /** The events with files under events/, by system (IDs past the kernel's built-in entry types). */
 export const EVENT_CALLS: readonly TraceEventCall[] = [
-  FTRACE_PRINT,
+  ...FTRACE_ENTRIES,
   // IDs in irq_vectors.h's order (local_timer, ..., reschedule, call_function, call_function_single)
   vectorEvent('local_timer_entry', 300),
   vectorEvent('local_timer_exit', 301),
@@ -220,6 +219,21 @@ function stackText(e: RawEvent, resolve: SymbolResolver): string {
   return s;
 }
 
+/**
+ * trace_user_stack_print: `<user stack trace>`, then ` => ` and the address for each caller up to the
+ * first zero (no symbol resolution here: ftsim's tasks have no user space, so there are never frames).
+ */
+function userStackText(e: RawEvent): string {
+  const dv = new DataView(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+  let s = '<user stack trace>\n';
+  for (let i = 0; i < 8 && 16 + i * 8 + 8 <= e.data.length; i++) {
+    const ip = dv.getBigUint64(16 + i * 8, true);
+    if (ip === 0n) break;
+    s += ` => 0x${ip.toString(16)}\n`;
+  }
+  return s;
+}
+
 let printersRegistered = false;
 
 /** register_trace_event for every event here (once per process: IDs are global, as in the kernel). */
@@ -232,4 +246,5 @@ export function registerEventPrinters(): void {
     registerEventPrinter(c.id, (e, resolve) => `${c.name}: ${show(decodeFields(c, e.data), resolve)}`);
   }
   registerEventPrinter(TRACE_STACK, stackText);
+  registerEventPrinter(TRACE_USER_STACK, userStackText);
 }

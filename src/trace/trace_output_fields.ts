@@ -1,7 +1,7 @@
 // The `fields` option: each event printed as its name and every field of its format (kernel/trace/trace_output.c print_event_fields, print_fields; trace_export.c's function and print entries).
 
 import { TRACE_FN, TRACE_PRINT, type TraceEvent } from './ring_buffer.js';
-import { EVENT_CALLS, FTRACE_PRINT, TRACE_STACK, fieldName, type EventField } from './trace_events_defs.js';
+import { EVENT_CALLS, FTRACE_PRINT, TRACE_STACK, TRACE_USER_STACK, fieldName, type EventField } from './trace_events_defs.js';
 import type { SymbolResolver } from './trace_output.js';
 import { TRACE_FUNC_REPEATS } from './trace_func_repeats.js';
 
@@ -76,7 +76,7 @@ export function fieldsText(e: TraceEvent, resolve: SymbolResolver): string | und
     fields = FTRACE_PRINT.fields;
     dv = new DataView(new ArrayBuffer(16));
     putULong(dv, 8, e.ip);
-  } else if (e.type === 0 && e.id !== TRACE_STACK && e.id !== TRACE_FUNC_REPEATS) {
+  } else if (e.type === 0 && e.id !== TRACE_STACK && e.id !== TRACE_USER_STACK && e.id !== TRACE_FUNC_REPEATS) {
     const call = EVENT_CALLS.find((c) => c.id === e.id);
     if (call === undefined) return `UNKNOWN TYPE ${e.id}\n`;
     name = call.name;

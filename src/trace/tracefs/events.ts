@@ -7,6 +7,7 @@ import { tracingUpdateBuffers } from '../trace_buffers.js';
 import { EINVAL, ENOMEM, EVENTFS_DIR_MODE, kstrtoul, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
 import { registerEventFuncCommands } from './ftrace_files_events.js';
+import { registerEventPidFiles } from './events_pid.js';
 
 /** kstrtoul of an enable write: 0 or 1, else -EINVAL (event_enable_write, system_enable_write). */
 function parseBool(s: string): number {
@@ -101,12 +102,14 @@ export function registerEventFiles(dir: StaticDir, _ctx: TracefsContext, tr: Tra
         ed.add('filter', rwFile(() => (f.filterText ?? 'none') + '\n', (s) => ev.setFilter(f, s)));
         ed.add('trigger', triggerFile(ev, f));
       }
-      ed.add('id', roFile(() => `${f.call.id}\n`));
+      // event_callback: `id` needs a class->reg, which of the ftrace entries only function and print have
+      if (!f.call.ignoreEnable || f.call.hasId) ed.add('id', roFile(() => `${f.call.id}\n`));
       ed.add('format', roFile(() => formatText(f.call)));
     }
   }
   dir.add('available_events', roFile(() => ev.enableable().map((f) => `${f.call.system}:${f.call.name}\n`).join('')));
   dir.add('set_event', setEventFile(ev));
+  registerEventPidFiles(dir, ev);
 }
 
 /**
