@@ -126,6 +126,8 @@ describe('paths that expand to trace_buf_size (tracing_update_buffers and tracin
     ['set_event with an unknown event (expands, then -EINVAL)', 'set_event', 'nosuch:event', -EINVAL],
     ['snapshot: 1 allocates at the expanded size', 'snapshot', '1', 0],
     ['snapshot: junk (expands before parsing, then -EINVAL)', 'snapshot', 'junk', -EINVAL],
+    ['set_event_pid', 'set_event_pid', '1', 0],
+    ['set_event_notrace_pid with a bad pid (expands, then -EINVAL)', 'set_event_notrace_pid', 'x', -EINVAL],
   ];
   for (const [name, path, t, want] of cases) {
     it(name, () => {

@@ -2,6 +2,7 @@
 
 import type { TraceEvents } from '../trace_events.js';
 import { eventPidText, type EventPidType } from '../trace_events_pid.js';
+import { tracingUpdateBuffers } from '../trace_buffers.js';
 import { text, textReader, type FileNode, type StaticDir } from './fs.js';
 
 /** One list's file: O_TRUNC clears the list at open; each write adds its pids (all or nothing); reads list them. */
@@ -14,6 +15,11 @@ function eventPidFile(ev: TraceEvents, type: EventPidType): FileNode {
       return {
         read: fl.read ? textReader(() => eventPidText(f.list(type))) : undefined,
         write: fl.write ? (data) => {
+          // event_pid_write: an empty write changes nothing; any other first makes the buffer full size
+          if (data.length > 0) {
+            const e = tracingUpdateBuffers(ev.tr);
+            if (e < 0) return e;
+          }
           const r = f.write(type, text(data));
           return r < 0 ? r : data.length;
         } : undefined,
