@@ -182,7 +182,8 @@ describe('enable at every level, set_event', () => {
     expect(read(m, 'events/enable')).toBe('1\n');
     expect(read(m, 'events/irq_vectors/local_timer_exit/enable')).toBe('1\n');
     // bad values: -EINVAL, nothing changes
-    for (const bad of ['2', 'x', '', '-1']) {
+    // (kstrtoul base 10: no hex, no leading space)
+    for (const bad of ['2', 'x', '', '-1', '0x1', ' 1', '1 ']) {
       expect(m.fs.write('events/sched/sched_switch/enable', bad)).toBe(-EINVAL);
       expect(m.fs.write('events/sched/enable', bad)).toBe(-EINVAL);
       expect(m.fs.write('events/enable', bad)).toBe(-EINVAL);

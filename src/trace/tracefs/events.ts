@@ -11,9 +11,8 @@ import { registerEventPidFiles } from './events_pid.js';
 
 /** kstrtoul of an enable write: 0 or 1, else -EINVAL (event_enable_write, system_enable_write). */
 function parseBool(s: string): number {
-  const t = s.trim();
-  if (!/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(t)) return -EINVAL;
-  const v = Number(t);
+  const v = kstrtoul(s); // base 10, one trailing newline, no spaces: `0x1` and ` 1` are -EINVAL
+  if (v < 0) return v;
   return v === 0 || v === 1 ? v : -EINVAL;
 }
 
