@@ -275,7 +275,10 @@ describe('set_ftrace_pid / set_ftrace_notrace_pid', () => {
       expect(m.fs.write(f, '-1\n')).toBe(-EINVAL); // open cleared it
       expect(rd(m, f)).toBe('no pid\n');
       expect(m.fs.write(f, '5\n')).toBe(0);
-      expect(m.fs.write(f, '\n', { append: true })).toBe(0); // no number: cleared
+      // appending nothing keeps the list (trace_pid_write counts the pids it copied); `>` empties it at open
+      expect(m.fs.write(f, '\n', { append: true })).toBe(0);
+      expect(rd(m, f)).toBe('5\n');
+      expect(m.fs.write(f, '\n')).toBe(0);
       expect(rd(m, f)).toBe('no pid\n');
     }
   });

@@ -25,12 +25,13 @@ function showPids(l: Set<number> | null): string {
 
 /**
  * trace_pid_write for one write() call: the old list plus every number written; a word that is not a
- * number is -EINVAL, a pid past the list's range -EPERM, and either leaves the list as it was. A write
- * with no number at all clears the list (also when appending).
+ * number is -EINVAL, a pid past the list's range -EPERM, and either leaves the list as it was. The list
+ * ends empty only when it held nothing and nothing was written (the kernel counts the copied pids with
+ * the new ones): `echo >> set_ftrace_pid` keeps the list, `echo > set_ftrace_pid` has emptied it at open.
  */
 function pidWrite(tr: TraceArray, type: PidType, data: string): number {
   const next = new Set(getList(tr, type) ?? []);
-  let nr = 0;
+  let nr = next.size;
   for (const w of data.split(/[\s\0]+/)) {
     if (w.length === 0) continue;
     const v = kstrtoul(w, 0);
