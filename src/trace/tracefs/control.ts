@@ -394,6 +394,8 @@ export class InstancesDir implements DirNode {
     const ft = this.ctx.b.ftrace;
     if (ft === undefined) return -ENODEV;
     const tr = new TraceArray(this.ctx.b.kernel, ft.core, ft.arch);
+    // ZEROED_TRACE_FLAGS: an instance starts without trace_printk_dest and copy_trace_marker (the fork flags are off anyway)
+    for (const f of ['trace_printk_dest', 'copy_trace_marker']) tr.optionFlags.set(f, false);
     const dir = new StaticDir();
     for (const r of this.files) r(dir, this.ctx, tr, false);
     countRefs(dir, controlState(tr));
