@@ -1,5 +1,4 @@
 # args: --console /dev/null --cpus 1
-# exit: 1
 # More refused writes, each leaving the file as it was: sizes the buffer cannot take (-ENOMEM), numbers
 # past an unsigned long (kstrtoul's -ERANGE), names of 64 bytes or more (trace_clock, trace_options:
 # -EINVAL before any lookup); an instance has no file for the top-level-only options and starts with
