@@ -366,12 +366,24 @@ describe('README', () => {
     const t = read(s.fs, 'README');
     expect(t.startsWith('tracing mini-HOWTO:\n\n# echo 0 > tracing_on : quick way to disable tracing\n')).toBe(true);
     for (const f of ['trace', 'trace_pipe', 'current_tracer', 'available_tracers', 'error_log', 'buffer_size_kb',
-      'buffer_total_size_kb', 'trace_clock', 'trace_marker', 'tracing_cpumask', 'instances', 'trace_options', 'saved_cmdlines', 'saved_cmdlines_size', 'snapshot']) {
+      'buffer_total_size_kb', 'trace_clock', 'trace_marker', 'tracing_cpumask', 'instances', 'trace_options', 'saved_cmdlines_size', 'snapshot',
+      'available_filter_functions', 'set_ftrace_filter', 'set_ftrace_notrace', 'set_ftrace_pid', 'set_ftrace_notrace_pid',
+      'set_graph_function', 'set_graph_notrace', 'max_graph_depth', 'stack_trace', 'stack_max_size', 'stack_trace_filter', 'events/']) {
       expect(t).toMatch(new RegExp(`\\n  ${f}\\s`));
       expect(typeof s.fs.lookup(f)).toBe('object');
     }
-    expect(t).not.toMatch(/kprobe_events|trace_marker_raw/);
+    // every file a line starts with exists (the negative control: a name the tree lacks is refused by lookup)
+    const named = [...t.matchAll(/^ {2}([a-z_]+)(?:\t| - | {2}- )/gm)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(20);
+    for (const f of named) expect(typeof s.fs.lookup(f), f).toBe('object');
+    expect(s.fs.lookup('trace_marker_raw')).toBe(-ENOENT);
+    // nothing for what ftsim lacks: dynamic events, trace_marker_raw, timestamp_mode, hist triggers, dump/cpudump
+    expect(t).not.toMatch(/kprobe_events|dynamic_events|trace_marker_raw|timestamp_mode|hist|cpudump|\tdump/);
     expect(t).toContain('     counter:   Not a clock, but just an increment\n      uptime:   Jiffy counter from time of boot\n        perf:   Same clock that perf events use\n     x86-tsc:   TSC cycle counter\n');
+    // the function commands ftsim registers, in the kernel's words and layout
+    expect(t).toContain('\t     trigger: traceon, traceoff\n\t\t      enable_event:<system>:<event>\n\t\t      disable_event:<system>:<event>\n\t\t      stacktrace\n\t\t      snapshot\n\t     example: echo do_fault:traceoff > set_ftrace_filter\n');
+    expect(t).toContain('  set_ftrace_notrace_pid\t- Write pid(s) to not function trace those pids\n\t\t    (function)\n');
+    expect(t.endsWith('\t     echo \'!<trigger>:0 > <system>/<event>/trigger\n\t   Filters can be ignored when removing a trigger.\n')).toBe(true);
   });
 });
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { boot, type Booted } from '../src/runner.js';
 import { TraceArray } from '../src/trace/trace_functions.js';
 import { buildTracefs, runKernelCall, type TracefsContext } from '../src/trace/tracefs/index.js';
-import { EINVAL, ENODEV, EPERM, StaticDir, type Tracefs } from '../src/trace/tracefs/fs.js';
+import { EINVAL, ENODEV, EPERM, ERANGE, StaticDir, type Tracefs } from '../src/trace/tracefs/fs.js';
 import { registerFtraceFiles, funcCommandFired, setFuncCommandHooks } from '../src/trace/tracefs/ftrace_files.js';
 import { checkX86Records } from '../src/arch/x86/ftrace.js';
 import { filterParseRegex, ftraceMatch } from '../src/ftrace/glob.js';
@@ -326,8 +326,15 @@ describe('graph filters', () => {
     expect(rd(m, 'max_graph_depth')).toBe('0\n');
     expect(m.fs.write('max_graph_depth', '3\n')).toBe(0);
     expect(rd(m, 'max_graph_depth')).toBe('3\n');
-    for (const bad of ['x\n', '-1\n', '\n', `${2 ** 32}\n`]) expect(m.fs.write('max_graph_depth', bad), bad).toBe(-EINVAL);
+    for (const bad of ['x\n', '-1\n', '\n', '3x\n']) expect(m.fs.write('max_graph_depth', bad), bad).toBe(-EINVAL);
+    expect(m.fs.write('max_graph_depth', '999999999999999999999\n')).toBe(-ERANGE);
     expect(rd(m, 'max_graph_depth')).toBe('3\n');
+    // kstrtoul takes what the core API refuses (a leading +, zeros); fgraph_max_depth is an unsigned int, so 2^32 + 4 is 4
+    expect(m.fs.write('max_graph_depth', '+007\n')).toBe(0);
+    expect(rd(m, 'max_graph_depth')).toBe('7\n');
+    expect(m.fs.write('max_graph_depth', `${2 ** 32 + 4}\n`)).toBe(0);
+    expect(rd(m, 'max_graph_depth')).toBe('4\n');
+    expect(m.fs.write('max_graph_depth', '3\n')).toBe(0);
     expect(m.b.ftrace!.arch.fgraph(m.b.ftrace!.core).filter.maxDepth).toBe(3);
   });
 

@@ -21,15 +21,15 @@ const markers = (m: TracefsMachine, path: string): string[] =>
   readFile(m, path).split('\n').filter((l) => l.includes('tracing_mark_write: ')).map((l) => l.replace(/.*tracing_mark_write: /, ''));
 
 describe('instances inherit the top level\'s flags', () => {
-  it('a flag changed at the top before mkdir is changed in the new instance; event-fork, function-fork, trace_printk and copy_trace_marker start off', () => {
+  it('a flag changed at the top before mkdir is changed in the new instance; event-fork, function-fork, trace_printk_dest and copy_trace_marker start off', () => {
     const m = machine();
     for (const o of ['sym-offset', 'noprint-parent', 'function-fork', 'event-fork', 'latency-format']) expect(m.fs.write('trace_options', o)).toBe(0);
     mkdir(m, 'a');
     const opts = readFile(m, 'instances/a/trace_options').split('\n');
-    for (const o of ['sym-offset', 'noprint-parent', 'latency-format', 'nofunction-fork', 'noevent-fork', 'notrace_printk', 'nocopy_trace_marker']) expect(opts).toContain(o);
+    for (const o of ['sym-offset', 'noprint-parent', 'latency-format', 'nofunction-fork', 'noevent-fork', 'notrace_printk_dest', 'nocopy_trace_marker']) expect(opts).toContain(o);
     // the top keeps its own
     const top = readFile(m, 'trace_options').split('\n');
-    for (const o of ['function-fork', 'event-fork', 'trace_printk', 'copy_trace_marker']) expect(top).toContain(o);
+    for (const o of ['function-fork', 'event-fork', 'trace_printk_dest', 'copy_trace_marker']) expect(top).toContain(o);
     // negative control: an instance made before the change keeps the defaults
     const m2 = machine();
     mkdir(m2, 'b');

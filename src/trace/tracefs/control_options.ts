@@ -146,6 +146,9 @@ export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new M
   ]],
 ]);
 
+/** TOP_LEVEL_TRACE_FLAGS: the flags only the global trace array has an options/ file for. */
+export const TOP_LEVEL_OPTIONS: ReadonlySet<string> = new Set(['trace_printk', 'printk-msg-only', 'record-cmd']);
+
 /** tracing_trace_options_show: every generic option, then the current tracer's, `no` before those off. */
 export function showTraceOptions(tr: TraceArray): string {
   const opts = [...GENERIC_OPTIONS, ...(TRACER_OPTIONS.get(tr.current.name) ?? [])];
@@ -210,16 +213,17 @@ export function registerOptionFiles(dir: StaticDir, tr: TraceArray, ctx?: Tracef
   if (top) dir.add('saved_tgids', roFile(() => showSavedTgids(tr)));
   dir.add('trace_options', rwFile(() => showTraceOptions(tr), (t) => writeTraceOptions(tr, t)));
   const od = dir.dir('options');
-  for (const o of GENERIC_OPTIONS) od.add(o.name, optionFile(tr, o));
+  // create_trace_options_dir: an instance gets no file for the top-level-only flags (TOP_LEVEL_TRACE_FLAGS)
+  for (const o of GENERIC_OPTIONS) if (top || !TOP_LEVEL_OPTIONS.has(o.name)) od.add(o.name, optionFile(tr, o));
   for (const opts of TRACER_OPTIONS.values()) for (const o of opts) od.add(o.name, optionFile(tr, o));
 }
 
 /**
  * A new instance starts with the top level's generic flags (trace_array_create: global_trace's
- * trace_flags), except those ZEROED_TRACE_FLAGS clears: event-fork, function-fork, trace_printk and
- * copy_trace_marker.
+ * trace_flags), except those ZEROED_TRACE_FLAGS clears: event-fork, function-fork, trace_printk_dest
+ * (TRACE_ITER_TRACE_PRINTK) and copy_trace_marker.
  */
-const ZEROED_TRACE_FLAGS: ReadonlySet<string> = new Set(['event-fork', 'function-fork', 'trace_printk', 'copy_trace_marker']);
+const ZEROED_TRACE_FLAGS: ReadonlySet<string> = new Set(['event-fork', 'function-fork', 'trace_printk_dest', 'copy_trace_marker']);
 
 export function inheritTraceFlags(top: TraceArray, tr: TraceArray): void {
   for (const o of GENERIC_OPTIONS) o.set(tr, ZEROED_TRACE_FLAGS.has(o.name) ? false : o.get(top));
