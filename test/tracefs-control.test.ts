@@ -384,7 +384,7 @@ describe('trace_options and options/', () => {
     'noevent-fork', 'trace_printk_dest', 'copy_trace_marker', 'nopause-on-trace', 'hash-ptr', 'function-trace',
     'nofunction-fork', 'nostacktrace',
   ].join('\n') + '\n';
-  const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nsleep-time\ngraph-time\n';
+  const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-retaddr\nsleep-time\ngraph-time\n';
 
   it('lists the generic options, then the current tracer\'s; X / noX and options/X 0|1 switch them, anything else -EINVAL', () => {
     const s = setup();

@@ -45,7 +45,7 @@ describe('sleep-time and graph-time', () => {
     const m = withTracefs(b);
     expect(m.fs.write('trace_options', 'nosleep-time')).toBe(-EINVAL); // not the current tracer's option
     w(m, 'current_tracer', 'function_graph');
-    expect(readFile(m, 'trace_options')).toMatch(/funcgraph-retval-hex\nsleep-time\ngraph-time\n$/);
+    expect(readFile(m, 'trace_options')).toMatch(/funcgraph-retval-hex\nnofuncgraph-retaddr\nsleep-time\ngraph-time\n$/);
     w(m, 'trace_options', 'nograph-time');
     expect(readFile(m, 'options/graph-time')).toBe('0\n');
     expect(readFile(m, 'trace_options')).toMatch(/\nsleep-time\nnograph-time\n$/);
