@@ -58,6 +58,67 @@ function graphNames(m: TracefsMachine): string[] {
   return out;
 }
 
+/** The functions a function_graph `trace` text enters (leaves and openers). */
+function tracedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const l of body(text)) {
+    const m = /\|\s+([\w.]+)\(\)/.exec(l);
+    if (m !== null) out.add(m[1]);
+  }
+  return out;
+}
+
+/** The functions the profiler counted, over all CPUs. */
+function profiledNames(m: TracefsMachine): Set<string> {
+  return new Set(stats(m).flatMap((t) => t.split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0]).filter((n) => n)));
+}
+
+describe('per-user function filters (fgraph_ops.ops: function_graph_enter_regs asks ftrace_ops_test of each user)', () => {
+  it('top function_graph filtered to vfs_read, an instance\'s to crc32_le: each trace shows only its own function', () => {
+    const m = machine();
+    expect((m.fs.lookup('instances') as DirNode).mkdir!('g')).toBe(0);
+    w(m, 'set_ftrace_filter', 'vfs_read');
+    w(m, 'instances/g/set_ftrace_filter', 'crc32_le');
+    w(m, 'current_tracer', 'function_graph');
+    w(m, 'instances/g/current_tracer', 'function_graph');
+    m.run(STEPS / 2);
+    // the union of both filters reaching both users would put both names in both traces
+    expect([...tracedNames(readFile(m, 'trace'))]).toEqual(['vfs_read']);
+    expect([...tracedNames(readFile(m, 'instances/g/trace'))]).toEqual(['crc32_le']);
+    expect(graphNames(m).length).toBeGreaterThan(2);
+    expect(body(readFile(m, 'instances/g/trace')).length).toBeGreaterThan(2);
+  });
+
+  it('the profiler follows the global filter: with set_ftrace_filter vfs_read it counts only vfs_read, while an unfiltered instance graph sees everything', () => {
+    const m = machine();
+    expect((m.fs.lookup('instances') as DirNode).mkdir!('g')).toBe(0);
+    w(m, 'set_ftrace_filter', 'vfs_read');
+    w(m, 'instances/g/current_tracer', 'function_graph');
+    w(m, 'function_profile_enabled', '1');
+    m.run(STEPS / 2);
+    w(m, 'function_profile_enabled', '0');
+    expect([...profiledNames(m)]).toEqual(['vfs_read']);
+    const inst = tracedNames(readFile(m, 'instances/g/trace'));
+    // control: the hook saw many other functions, which the profiler's filter turned away
+    expect(inst.size).toBeGreaterThan(10);
+    expect(inst.has('vfs_read')).toBe(true);
+    expect(inst.has('crc32_le')).toBe(true);
+  });
+
+  it('set_ftrace_notrace of the top array keeps crc32_le out of the top graph only; the instance (no filter) traces it', () => {
+    const m = machine();
+    expect((m.fs.lookup('instances') as DirNode).mkdir!('g')).toBe(0);
+    w(m, 'set_ftrace_notrace', 'crc32_le');
+    w(m, 'current_tracer', 'function_graph');
+    w(m, 'instances/g/current_tracer', 'function_graph');
+    m.run(STEPS / 2);
+    const top = tracedNames(readFile(m, 'trace'));
+    expect(top.size).toBeGreaterThan(10);
+    expect(top.has('crc32_le')).toBe(false);
+    expect(tracedNames(readFile(m, 'instances/g/trace')).has('crc32_le')).toBe(true);
+  });
+});
+
 describe('fgraph with several users', () => {
   it('profiler + function_graph on 4 CPUs: trace_stat equals the profiler alone, the trace equals function_graph alone (same seed)', () => {
     // the second user shares the hook already patched in, so the guest runs exactly as with one user;
