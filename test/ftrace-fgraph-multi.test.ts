@@ -1,4 +1,4 @@
-// ftrace-fgraph-multi.test.ts — the fgraph core with several users (kernel/trace/fgraph.c fgraph_array): the function profiler and function_graph tracers (top and an instance) at once on a booted 4-CPU bundled kernel, each seeing what its own filters select; FGRAPH_ARRAY_SIZE; a set_graph_function root in hardirq under nofuncgraph-irqs.
+// ftrace-fgraph-multi.test.ts — the fgraph core with several users (kernel/trace/fgraph.c fgraph_array): the function profiler and function_graph tracers (top and an instance) at once on a booted 4-CPU bundled kernel, each seeing what its own filters select (set_ftrace_filter per trace array, the global one for the profiler; the graph filters); FGRAPH_ARRAY_SIZE; a set_graph_function root in hardirq under nofuncgraph-irqs, unit and end to end.
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { boot } from '../src/runner.js';
 import { ENOSPC, FGRAPH_ARRAY_SIZE, type FgraphOps } from '../src/ftrace/fgraph.js';
 import { EBUSY, type DirNode } from '../src/trace/tracefs/fs.js';
 import { runKernelCall } from '../src/trace/tracefs/index.js';
-import { TRACE_GRAPH_ENT } from '../src/trace/ring_buffer.js';
+import { TRACE_FLAG_HARDIRQ, TRACE_GRAPH_ENT } from '../src/trace/ring_buffer.js';
 import { statStateOf } from '../src/trace/tracefs/stat.js';
 import { numToAddr } from '../src/machine/memory.js';
 import { withTracefs, readFile, type TracefsMachine } from './helpers/tracefs.js';
@@ -232,5 +232,40 @@ describe('fgraph with several users', () => {
     expect(v.graphDepth).toBe(-1);
     expect(f.ignoreFunc(v, { func: root, depth: 1 }, false)).toBe(false);
     expect(v).toEqual({ graphDepth: 1, irqBit: false });
+  });
+
+  it('end to end under nofuncgraph-irqs: rcu_note_quiescent_state as the set_graph_function root, entered from the timer interrupt, is traced with its callees in hardirq; with no root (the control) nothing in hardirq is', () => {
+    const run = (root: string | null): { hardirqRoots: number; hardirqChildren: number; all: number } => {
+      const b = boot(image, 'vmlinux', { cpus: 1, seed: 1 });
+      const m = withTracefs(b);
+      m.run(300_000);
+      if (root !== null) w(m, 'set_graph_function', root);
+      w(m, 'current_tracer', 'function_graph');
+      w(m, 'trace_options', 'nofuncgraph-irqs');
+      w(m, 'trace', '');
+      m.run(400_000);
+      let hardirqRoots = 0;
+      let hardirqChildren = 0;
+      let all = 0;
+      let rootDepth = -1;
+      const it = m.tr.buffer.iterator();
+      for (let e = it.next(); e !== undefined; e = it.next()) {
+        if (e.type !== TRACE_GRAPH_ENT) continue;
+        all++;
+        const name = m.b.symbols.nearest(numToAddr(e.func))!.name;
+        const irq = (e.flags & TRACE_FLAG_HARDIRQ) !== 0;
+        if (name === root) { rootDepth = e.depth; if (irq) hardirqRoots++; }
+        else if (irq && e.depth > rootDepth && rootDepth >= 0) hardirqChildren++;
+        else if (irq) hardirqChildren += 1000; // a hardirq entry outside any root: must not happen
+      }
+      return { hardirqRoots, hardirqChildren, all };
+    };
+    const r = run('rcu_note_quiescent_state');
+    expect(r.hardirqRoots).toBeGreaterThan(0);
+    expect(r.hardirqChildren).toBeGreaterThan(0);
+    expect(r.hardirqChildren).toBeLessThan(1000);
+    const none = run(null);
+    expect(none.all).toBeGreaterThan(100);
+    expect(none.hardirqChildren).toBe(0);
   });
 });
