@@ -405,7 +405,7 @@ describe('trace_options and options/', () => {
     for (const bad of ['bogus', 'nobogus', 'no', 'x'.repeat(64)]) expect(s.fs.write('trace_options', bad)).toBe(-EINVAL);
     for (const bad of ['2', 'yes', '', '-1']) expect(s.fs.write('options/annotate', bad)).toBe(-EINVAL);
     expect(read(s.fs, 'options/annotate')).toBe('1\n');
-    expect(s.fs.lookup('options/funcgraph-retaddr')).toBe(-ENOENT);
+    expect(s.fs.lookup('options/funcgraph-args')).toBe(-ENOENT);
     expect(s.fs.write('options/overwrite', '0')).toBe(0);
     expect(s.tr.buffer.overwrite).toBe(false);
     expect(read(s.fs, 'trace_options')).toContain('nooverwrite\n');
