@@ -1,4 +1,4 @@
-// ftrace-fgraph-multi.test.ts — the fgraph core with several users (kernel/trace/fgraph.c fgraph_array): the function profiler and function_graph tracers (top and an instance) at once on a booted 4-CPU bundled kernel, each seeing what its own filters select; FGRAPH_ARRAY_SIZE; a set_graph_function root in hardirq under nofuncgraph-irqs.
+// ftrace-fgraph-multi.test.ts — the fgraph core with several users (kernel/trace/fgraph.c fgraph_array): the function profiler and function_graph tracers (top and an instance) at once on a booted 4-CPU bundled kernel, each seeing what its own filters select (set_ftrace_filter per trace array, the global one for the profiler; the graph filters); FGRAPH_ARRAY_SIZE; a set_graph_function root in hardirq under nofuncgraph-irqs, unit and end to end.
 
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { boot } from '../src/runner.js';
 import { ENOSPC, FGRAPH_ARRAY_SIZE, type FgraphOps } from '../src/ftrace/fgraph.js';
 import { EBUSY, type DirNode } from '../src/trace/tracefs/fs.js';
 import { runKernelCall } from '../src/trace/tracefs/index.js';
-import { TRACE_GRAPH_ENT } from '../src/trace/ring_buffer.js';
+import { TRACE_FLAG_HARDIRQ, TRACE_GRAPH_ENT } from '../src/trace/ring_buffer.js';
 import { statStateOf } from '../src/trace/tracefs/stat.js';
 import { numToAddr } from '../src/machine/memory.js';
 import { withTracefs, readFile, type TracefsMachine } from './helpers/tracefs.js';
@@ -57,6 +57,67 @@ function graphNames(m: TracefsMachine): string[] {
   }
   return out;
 }
+
+/** The functions a function_graph `trace` text enters (leaves and openers). */
+function tracedNames(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const l of body(text)) {
+    const m = /\|\s+([\w.]+)\(\)/.exec(l);
+    if (m !== null) out.add(m[1]);
+  }
+  return out;
+}
+
+/** The functions the profiler counted, over all CPUs. */
+function profiledNames(m: TracefsMachine): Set<string> {
+  return new Set(stats(m).flatMap((t) => t.split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0]).filter((n) => n)));
+}
+
+describe('per-user function filters (fgraph_ops.ops: function_graph_enter_regs asks ftrace_ops_test of each user)', () => {
+  it('top function_graph filtered to vfs_read, an instance\'s to crc32_le: each trace shows only its own function', () => {
+    const m = machine();
+    expect((m.fs.lookup('instances') as DirNode).mkdir!('g')).toBe(0);
+    w(m, 'set_ftrace_filter', 'vfs_read');
+    w(m, 'instances/g/set_ftrace_filter', 'crc32_le');
+    w(m, 'current_tracer', 'function_graph');
+    w(m, 'instances/g/current_tracer', 'function_graph');
+    m.run(STEPS / 2);
+    // the union of both filters reaching both users would put both names in both traces
+    expect([...tracedNames(readFile(m, 'trace'))]).toEqual(['vfs_read']);
+    expect([...tracedNames(readFile(m, 'instances/g/trace'))]).toEqual(['crc32_le']);
+    expect(graphNames(m).length).toBeGreaterThan(2);
+    expect(body(readFile(m, 'instances/g/trace')).length).toBeGreaterThan(2);
+  });
+
+  it('the profiler follows the global filter: with set_ftrace_filter vfs_read it counts only vfs_read, while an unfiltered instance graph sees everything', () => {
+    const m = machine();
+    expect((m.fs.lookup('instances') as DirNode).mkdir!('g')).toBe(0);
+    w(m, 'set_ftrace_filter', 'vfs_read');
+    w(m, 'instances/g/current_tracer', 'function_graph');
+    w(m, 'function_profile_enabled', '1');
+    m.run(STEPS / 2);
+    w(m, 'function_profile_enabled', '0');
+    expect([...profiledNames(m)]).toEqual(['vfs_read']);
+    const inst = tracedNames(readFile(m, 'instances/g/trace'));
+    // control: the hook saw many other functions, which the profiler's filter turned away
+    expect(inst.size).toBeGreaterThan(10);
+    expect(inst.has('vfs_read')).toBe(true);
+    expect(inst.has('crc32_le')).toBe(true);
+  });
+
+  it('set_ftrace_notrace of the top array keeps crc32_le out of the top graph only; the instance (no filter) traces it', () => {
+    const m = machine();
+    expect((m.fs.lookup('instances') as DirNode).mkdir!('g')).toBe(0);
+    w(m, 'set_ftrace_notrace', 'crc32_le');
+    w(m, 'current_tracer', 'function_graph');
+    w(m, 'instances/g/current_tracer', 'function_graph');
+    m.run(STEPS / 2);
+    const top = tracedNames(readFile(m, 'trace'));
+    expect(top.size).toBeGreaterThan(10);
+    expect(top.has('crc32_le')).toBe(false);
+    expect(tracedNames(readFile(m, 'instances/g/trace')).has('crc32_le')).toBe(true);
+  });
+});
 
 describe('fgraph with several users', () => {
   it('profiler + function_graph on 4 CPUs: trace_stat equals the profiler alone, the trace equals function_graph alone (same seed)', () => {
@@ -171,5 +232,40 @@ describe('fgraph with several users', () => {
     expect(v.graphDepth).toBe(-1);
     expect(f.ignoreFunc(v, { func: root, depth: 1 }, false)).toBe(false);
     expect(v).toEqual({ graphDepth: 1, irqBit: false });
+  });
+
+  it('end to end under nofuncgraph-irqs: rcu_note_quiescent_state as the set_graph_function root, entered from the timer interrupt, is traced with its callees in hardirq; with no root (the control) nothing in hardirq is', () => {
+    const run = (root: string | null): { hardirqRoots: number; hardirqChildren: number; all: number } => {
+      const b = boot(image, 'vmlinux', { cpus: 1, seed: 1 });
+      const m = withTracefs(b);
+      m.run(300_000);
+      if (root !== null) w(m, 'set_graph_function', root);
+      w(m, 'current_tracer', 'function_graph');
+      w(m, 'trace_options', 'nofuncgraph-irqs');
+      w(m, 'trace', '');
+      m.run(400_000);
+      let hardirqRoots = 0;
+      let hardirqChildren = 0;
+      let all = 0;
+      let rootDepth = -1;
+      const it = m.tr.buffer.iterator();
+      for (let e = it.next(); e !== undefined; e = it.next()) {
+        if (e.type !== TRACE_GRAPH_ENT) continue;
+        all++;
+        const name = m.b.symbols.nearest(numToAddr(e.func))!.name;
+        const irq = (e.flags & TRACE_FLAG_HARDIRQ) !== 0;
+        if (name === root) { rootDepth = e.depth; if (irq) hardirqRoots++; }
+        else if (irq && e.depth > rootDepth && rootDepth >= 0) hardirqChildren++;
+        else if (irq) hardirqChildren += 1000; // a hardirq entry outside any root: must not happen
+      }
+      return { hardirqRoots, hardirqChildren, all };
+    };
+    const r = run('rcu_note_quiescent_state');
+    expect(r.hardirqRoots).toBeGreaterThan(0);
+    expect(r.hardirqChildren).toBeGreaterThan(0);
+    expect(r.hardirqChildren).toBeLessThan(1000);
+    const none = run(null);
+    expect(none.all).toBeGreaterThan(100);
+    expect(none.hardirqChildren).toBe(0);
   });
 });

@@ -396,7 +396,7 @@ describe('trace_options and options/', () => {
     'noevent-fork', 'trace_printk_dest', 'copy_trace_marker', 'nopause-on-trace', 'hash-ptr', 'function-trace',
     'nofunction-fork', 'nostacktrace',
   ].join('\n') + '\n';
-  const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nsleep-time\ngraph-time\n';
+  const GRAPH = 'nofuncgraph-overrun\nfuncgraph-cpu\nfuncgraph-overhead\nnofuncgraph-proc\nfuncgraph-duration\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-retaddr\nsleep-time\ngraph-time\n';
 
   it('lists the generic options, then the current tracer\'s; X / noX and options/X 0|1 switch them, anything else -EINVAL', () => {
     const s = setup();
@@ -417,7 +417,7 @@ describe('trace_options and options/', () => {
     for (const bad of ['bogus', 'nobogus', 'no', 'x'.repeat(64)]) expect(s.fs.write('trace_options', bad)).toBe(-EINVAL);
     for (const bad of ['2', 'yes', '', '-1']) expect(s.fs.write('options/annotate', bad)).toBe(-EINVAL);
     expect(read(s.fs, 'options/annotate')).toBe('1\n');
-    expect(s.fs.lookup('options/funcgraph-retaddr')).toBe(-ENOENT);
+    expect(s.fs.lookup('options/funcgraph-args')).toBe(-ENOENT);
     expect(s.fs.write('options/overwrite', '0')).toBe(0);
     expect(s.tr.buffer.overwrite).toBe(false);
     expect(read(s.fs, 'trace_options')).toContain('nooverwrite\n');

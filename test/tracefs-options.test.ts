@@ -51,7 +51,7 @@ describe('the options files', () => {
     m.fs.write('current_tracer', 'function');
     expect(rd(m, 'trace_options')).toMatch(/\nnofunction-fork\nnostacktrace\nnofunc_stack_trace\nnofunc-no-repeats\n$/);
     m.fs.write('current_tracer', 'function_graph');
-    expect(rd(m, 'trace_options')).toMatch(/\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nsleep-time\ngraph-time\n$/);
+    expect(rd(m, 'trace_options')).toMatch(/\nnofuncgraph-abstime\nfuncgraph-irqs\nnofuncgraph-tail\nnofuncgraph-retval\nnofuncgraph-retval-hex\nnofuncgraph-retaddr\nsleep-time\ngraph-time\n$/);
     expect(m.fs.write('trace_options', 'nofuncgraph-irqs')).toBe(0);
     expect(m.fs.write('trace_options', 'funcgraph-retval')).toBe(0);
     expect(rd(m, 'options/funcgraph-irqs')).toBe('0\n');

@@ -1,10 +1,11 @@
 // The function-return tracer's core: the fgraph_ops array, the per-task return stack (current->ret_stack) whose frames record which ops took the call, function_graph_enter and ftrace_return_to_handler (kernel/trace/fgraph.c).
 
 import type { SlotKey } from '../kernel/task_slots.js';
-import { FtraceOps, FTRACE_OPS_FL_STUB } from './ops.js';
+import { FtraceOps, FTRACE_OPS_FL_STUB, hashContainsIp } from './ops.js';
 import { EBUSY, type ArchThread } from './arch.js';
 import { FTRACE_START_FUNC_RET, FTRACE_STOP_FUNC_RET, type FtraceCore } from './ftrace.js';
 import { FgraphFilter } from './fgraph_filter.js';
+import { numToAddr } from '../machine/memory.js';
 
 /** FTRACE_RETFUNC_DEPTH: entries one task's return stack holds. */
 export const FTRACE_RETFUNC_DEPTH = 50;
@@ -95,10 +96,23 @@ export interface FgraphReturnCtx {
   parentData(depth: number): object | undefined;
 }
 
-/** struct fgraph_ops: the user's entry (returns whether it wants this call's return) and return callbacks. */
+/**
+ * struct fgraph_ops: the user's entry (returns whether it wants this call's return) and return
+ * callbacks, and `ops` (fgraph_ops.ops): the ftrace_ops whose filter and notrace hashes decide which
+ * functions call this user's entry (fgraph_init_ops shares them with another ops: the function_graph
+ * tracer's with its trace array's set_ftrace_filter, the profiler's with the global filter). Absent
+ * or null: every function.
+ */
 export interface FgraphOps {
   entryfunc(trace: FtraceGraphEnt, ctx: FgraphEntryCtx): boolean;
   retfunc(trace: FtraceGraphRet, ctx: FgraphReturnCtx): void;
+  ops?: FtraceOps | null;
+}
+
+/** ftrace_ops_test(&gops->ops, func, NULL) as function_graph_enter_regs asks it: the user's hashes select the site. */
+export function fgraphOpsWants(gops: FgraphOps, func: number): boolean {
+  const ops = gops.ops;
+  return ops === undefined || ops === null || hashContainsIp(ops, numToAddr(func));
 }
 
 /** Where the core runs: the current task's return stack and the clock of the CPU running the traced call. */
@@ -116,6 +130,8 @@ export class Fgraph {
   readonly stats = { entries: 0, returns: 0, overruns: 0, declined: 0, notraced: 0 };
   /** set_graph_function, set_graph_notrace and max_graph_depth (the graph tracer's filters; other users ignore them). */
   readonly filter: FgraphFilter;
+  /** return_to_handler's address (addrToNum): a frame whose saved return is it was a tail call (ftrace_graph_top_ret_addr skips it). */
+  returnHandler = 0;
   /** fgraph_sleep_time (the sleep-time option): off = time scheduled out is taken off the callers' times. */
   sleepTime = true;
   /** fgraph_graph_time (the graph-time option, read by the profiler): off = a function's time excludes its children's. */
@@ -199,9 +215,24 @@ export class Fgraph {
     return depth;
   }
 
-  /** function_graph_enter_regs' loop: ask every registered ops; those that take the call get their bit. */
+  /**
+   * ftrace_graph_top_ret_addr: the saved return of the innermost frame, going down past frames that
+   * saved return_to_handler (a tail call from a traced function: its slot already held the handler).
+   */
+  topRetAddr(rs: RetStack): number {
+    for (let d = rs.entries.length - 1; d >= 0; d--) {
+      const ret = rs.entries[d].ret;
+      if (ret !== this.returnHandler) return ret;
+    }
+    return 0;
+  }
+
+  /**
+   * function_graph_enter_regs' loop: ask every registered ops whose own hashes select the function
+   * (ftrace_ops_test on gops->ops); those that take the call get their bit.
+   */
   private callEntries(rs: RetStack, slot: RetStackEntry): void {
-    const trace: FtraceGraphEnt = { func: slot.func, depth: slot.depth, retaddr: slot.ret };
+    const trace: FtraceGraphEnt = { func: slot.func, depth: slot.depth, retaddr: this.topRetAddr(rs) };
     for (let i = 0; i < FGRAPH_ARRAY_SIZE; i++) {
       const gops = this.array[i];
       if (gops === null) continue;
@@ -209,7 +240,7 @@ export class Fgraph {
         var: this.taskVar(rs, i), sleeptime: rs.sleeptime,
         reserveData: (d) => { slot.data[i] = d; },
       };
-      if (gops.entryfunc(trace, ctx)) slot.bitmap |= 1 << i;
+      if (fgraphOpsWants(gops, slot.func) && gops.entryfunc(trace, ctx)) slot.bitmap |= 1 << i;
       else slot.data[i] = undefined;
     }
   }

@@ -2,6 +2,7 @@
 
 import type { Kernel } from '../kernel/kernel.js';
 import type { FtraceCore, FtraceCall } from '../ftrace/ftrace.js';
+import type { FtraceOps } from '../ftrace/ops.js';
 import type { FgraphEntryCtx, FgraphOps, FgraphReturnCtx, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
 import type { X86Ftrace } from '../arch/x86/ftrace.js';
 import { formatGraphDuration } from './trace_output_graph.js';
@@ -40,7 +41,7 @@ export const FUNCTION_STAT_HEADER =
  *
  * The profiler is one fgraph user among others (the function_graph tracers of the top array and of
  * instances run beside it); the graph filters (set_graph_function, set_graph_notrace, max_graph_depth)
- * are the graph tracer's and do not restrict it. Times include the children's unless graph-time is
+ * are the graph tracer's and do not restrict it; the global set_ftrace_filter / set_ftrace_notrace do. Times include the children's unless graph-time is
  * off, and the time the task slept unless sleep-time is off (fgraph_graph_time, fgraph_sleep_time).
  */
 export class FunctionProfiler {
@@ -48,6 +49,11 @@ export class FunctionProfiler {
   /** Per CPU; null until the profiler was first enabled (stat->hash / stat->start). */
   private stats: (ProfileStat | null)[];
   private readonly gops: FgraphOps;
+  /**
+   * The global filter's ops (the top array's set_ftrace_filter / set_ftrace_notrace): the profiler's
+   * fgraph_ops.ops follows it (ftrace_ops_set_global_filter). Null: every function.
+   */
+  filterOps: FtraceOps | null = null;
 
   constructor(readonly kernel: Kernel, readonly core: FtraceCore, readonly arch: X86Ftrace) {
     this.stats = kernel.cpus.map(() => null);
@@ -109,6 +115,7 @@ export class FunctionProfiler {
     if (on === this.enabled) return 0;
     if (on) {
       this.stats = this.kernel.cpus.map(() => ({ records: new Map() }));
+      this.gops.ops = this.filterOps;
       const err = yield* this.arch.fgraph(this.core).registerFtraceGraph(this.gops);
       if (err) return err;
       this.enabled = true;

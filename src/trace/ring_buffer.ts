@@ -30,7 +30,7 @@ const TS_DELTA_LIMIT = 2 ** TS_SHIFT;
 export * from './ring_buffer_types.js';
 import { byteStrBytes, bytesByteStr } from './bytestr.js';
 import {
-  TRACE_FN, TRACE_PRINT, TRACE_GRAPH_RET, TRACE_GRAPH_ENT, TRACE_RAW_EVENT, FN_PAYLOAD, GRAPH_ENT_PAYLOAD, GRAPH_RET_PAYLOAD, PRINT_HDR_PAYLOAD, eventLength, RB_EVNT_HDR_SIZE, RB_MAX_SMALL_DATA, type TraceEvent, type RingBufferCpuStats, type TraceReader,
+  TRACE_FN, TRACE_PRINT, TRACE_GRAPH_RET, TRACE_GRAPH_ENT, TRACE_GRAPH_RETADDR_ENT, TRACE_RAW_EVENT, FN_PAYLOAD, GRAPH_ENT_PAYLOAD, GRAPH_RETADDR_ENT_PAYLOAD, GRAPH_RET_PAYLOAD, PRINT_HDR_PAYLOAD, eventLength, RB_EVNT_HDR_SIZE, RB_MAX_SMALL_DATA, type TraceEvent, type RingBufferCpuStats, type TraceReader,
 } from './ring_buffer_types.js';
 
 
@@ -329,6 +329,19 @@ export class RingBuffer {
     return true;
   }
 
+  /** function_graph's entry event under funcgraph-retaddr (__trace_graph_retaddr_entry): func, depth, the caller's return address, packed. */
+  writeGraphRetaddrEntry(cpu: number, ts: number, pid: number, flags: number, pc: number, func: number, depth: number, retaddr: number): boolean {
+    const b = this.writer(cpu);
+    if (b === undefined) return false;
+    const o = b.reserve(this.stampOf(cpu, ts), GRAPH_RETADDR_ENT_PAYLOAD, this.overwrite);
+    if (o < 0) return false;
+    this.header(b, o, TRACE_GRAPH_RETADDR_ENT, pid, flags, pc);
+    b.dv.setFloat64(o + 8, func, true);
+    b.dv.setInt32(o + 16, depth, true);
+    b.dv.setFloat64(o + 20, retaddr, true);
+    return true;
+  }
+
   /** function_graph's return event (__trace_graph_return); `ts` is the time it is written (normally rettime). */
   writeGraphReturn(
     cpu: number, ts: number, pid: number, flags: number, pc: number,
@@ -442,6 +455,11 @@ export class RingBuffer {
         return { type, ts, cpu, pid, flags, preemptCount, ip: dv.getFloat64(o + 8, true), parentIp: dv.getFloat64(o + 16, true) };
       case TRACE_GRAPH_ENT:
         return { type, ts, cpu, pid, flags, preemptCount, func: dv.getFloat64(o + 8, true), depth: dv.getInt32(o + 16, true) };
+      case TRACE_GRAPH_RETADDR_ENT:
+        return {
+          type: TRACE_GRAPH_ENT, ts, cpu, pid, flags, preemptCount,
+          func: dv.getFloat64(o + 8, true), depth: dv.getInt32(o + 16, true), retaddr: dv.getFloat64(o + 20, true),
+        };
       case TRACE_GRAPH_RET:
         return {
           type, ts, cpu, pid, flags, preemptCount,

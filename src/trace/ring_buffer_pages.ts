@@ -14,7 +14,7 @@
 import { byteStrBytes } from './bytestr.js';
 import {
   BUF_PAGE_HDR_SIZE, BUF_PAGE_SIZE, PAGE_SIZE, RB_EVNT_HDR_SIZE, RB_MAX_SMALL_DATA,
-  TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT, TRACE_RAW_EVENT, eventLength,
+  TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RETADDR_ENT, TRACE_GRAPH_RET, TRACE_PRINT, TRACE_RAW_EVENT, GRAPH_RETADDR_ENT_PAYLOAD, eventLength,
   type RingBuffer, type TraceEvent,
 } from './ring_buffer.js';
 
@@ -53,6 +53,14 @@ export function encodePayload(e: TraceEvent): Uint8Array {
       break;
     }
     case TRACE_GRAPH_ENT: {
+      if (e.retaddr !== undefined) {
+        // fgraph_retaddr_ent_entry, packed: func at 8, depth at 16, retaddr at 20
+        const dv = hdr(GRAPH_RETADDR_ENT_PAYLOAD, TRACE_GRAPH_RETADDR_ENT);
+        dv.setBigUint64(8, addrU64(e.func), true);
+        dv.setUint32(16, e.depth, true);
+        dv.setBigUint64(20, addrU64(e.retaddr), true);
+        break;
+      }
       const dv = hdr(24, TRACE_GRAPH_ENT);
       dv.setBigUint64(8, addrU64(e.func), true);
       dv.setInt32(16, e.depth, true);

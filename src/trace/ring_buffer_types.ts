@@ -9,6 +9,8 @@ export const TRACE_FN = 1;
 export const TRACE_PRINT = 5;
 export const TRACE_GRAPH_RET = 10;
 export const TRACE_GRAPH_ENT = 11;
+/** The entry the graph tracer writes under funcgraph-retaddr (fgraph_retaddr_ent_entry): enum trace_type puts it right after TRACE_GRAPH_ENT. */
+export const TRACE_GRAPH_RETADDR_ENT = TRACE_GRAPH_ENT + 1;
 /**
  * Not a trace_entry type: the decoded kind of every other event, whose entry type is a trace event's
  * ID (the events of events/, the stack trace entry): a RawEvent carries its bytes, which the event's
@@ -29,6 +31,7 @@ export const TRACE_FLAG_BH_OFF = 0x80;
 /** Payload sizes (struct trace_entry + the event's fields), as on x86-64. */
 export const FN_PAYLOAD = 24; // ftrace_entry: ip, parent_ip
 export const GRAPH_ENT_PAYLOAD = 24; // ftrace_graph_ent_entry: func, depth (+pad)
+export const GRAPH_RETADDR_ENT_PAYLOAD = 28; // fgraph_retaddr_ent_entry (packed): func, depth, retaddr
 export const GRAPH_RET_PAYLOAD = 48; // ftrace_graph_ret_entry: func, retval, depth, overrun, calltime, rettime
 export const PRINT_HDR_PAYLOAD = 16; // print_entry: ip, then the text and its NUL
 
@@ -60,6 +63,12 @@ export interface GraphEntryEvent extends EventCommon {
   type: typeof TRACE_GRAPH_ENT;
   func: number;
   depth: number;
+  /**
+   * Present when the entry was written as TRACE_GRAPH_RETADDR_ENT (funcgraph-retaddr): the caller's
+   * return address (ftrace_graph_top_ret_addr). The printers treat both entry types as a graph entry,
+   * as the kernel's print_graph_function does.
+   */
+  retaddr?: number;
 }
 export interface GraphReturnEvent extends EventCommon {
   type: typeof TRACE_GRAPH_RET;

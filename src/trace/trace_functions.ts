@@ -14,7 +14,7 @@ import {
   RingBuffer, TRACE_BUF_SIZE_DEFAULT_KB, TRACE_FLAG_BH_OFF, TRACE_FLAG_HARDIRQ, TRACE_FLAG_IRQS_OFF, TRACE_FLAG_NEED_RESCHED, TRACE_FLAG_NMI, TRACE_FLAG_SOFTIRQ,
 } from './ring_buffer.js';
 import { renderTrace, type GraphOptions, type OutputContext, type TraceTextOptions } from './trace_output.js';
-import { GraphTracer } from './trace_functions_graph.js';
+import { GraphTracer, irqentryText } from './trace_functions_graph.js';
 import { writeStackTrace } from './trace_events.js';
 import { clockDef, readTraceClock } from './trace_clock.js';
 import { SavedCmdlines, savedCmdlinesOf } from './trace_cmdlines.js';
@@ -296,6 +296,7 @@ export class TraceArray {
       options: this.textOptions,
       graph: this.graphOptions,
       tgid: (pid) => this.savedTgids.get(pid),
+      irqentry: irqentryText(this.kernel, this.symbolSize),
     };
   }
 }

@@ -1,10 +1,36 @@
 // The function_graph tracer: graph_entry / trace_graph_return write the graph events of the traced call's CPU and task, behind the graph filters and funcgraph-irqs (kernel/trace/trace_functions_graph.c).
 
 import type { FtraceCall } from '../ftrace/ftrace.js';
+import type { FtraceOps } from '../ftrace/ops.js';
 import type { Fgraph, FgraphEntryCtx, FgraphOps, FgraphReturnCtx, FtraceGraphEnt, FtraceGraphRet } from '../ftrace/fgraph.js';
 import type { TraceArray, Tracer } from './trace_functions.js';
 import { DEFAULT_GRAPH_OPTIONS } from './trace_output.js';
 import { TRACE_FLAG_HARDIRQ } from './ring_buffer.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { NMI_VECTOR } from '../kernel/layout.js';
+import { addrToNum } from '../machine/memory.js';
+
+/**
+ * [__irqentry_text_start, __irqentry_text_end): the guest's C interrupt handlers that the entry stubs
+ * call for hardirq vectors (the timer's tick_handler), the functions the kernel marks __irq_entry
+ * (sysvec_apic_timer_interrupt and the like). The NMI's handler is left out, as the kernel's exc_nmi is
+ * not in that section. The bundled guest has no .irqentry.text section: the range is derived from the
+ * stubs' handlers (each handler's symbol bounds; its start alone without a size).
+ */
+export function irqentryText(kernel: Kernel, symbolSize: ((addr: bigint) => number) | null): (addr: number) => boolean {
+  const ranges: [number, number][] = [];
+  for (const [vector, h] of kernel.opts.guestHandlers ?? []) {
+    if (vector === NMI_VECTOR) continue;
+    const start = addrToNum(h);
+    ranges.push([start, start + Math.max(1, symbolSize?.(h) ?? 1)]);
+  }
+  return (addr) => ranges.some(([a, b]) => addr >= a && addr < b);
+}
+
+/** The function tracer's shape: it holds the trace array's ftrace_ops (tr->ops). */
+function hasOpsFor(t: Tracer): t is Tracer & { opsFor(tr: TraceArray): FtraceOps } {
+  return 'opsFor' in t && typeof (t as { opsFor?: unknown }).opsFor === 'function';
+}
 
 /** struct fgraph_times: what the tracer keeps with each frame it takes. */
 interface FgraphTimes {
@@ -40,7 +66,12 @@ export class GraphTracer implements Tracer {
     const task = tr.kernel.sched.current[cpu.id];
     tr.saveCmdline(task.pid, task.name);
     this.entries++;
-    tr.buffer.writeGraphEntry(cpu.id, times.calltime, task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);
+    // funcgraph-retaddr: __trace_graph_retaddr_entry with ftrace_graph_top_ret_addr (the caller's return address)
+    if (tr.graphOptions.retaddr ?? DEFAULT_GRAPH_OPTIONS.retaddr) {
+      tr.buffer.writeGraphRetaddrEntry(cpu.id, times.calltime, task.pid, ctx.flags, ctx.pc, trace.func, trace.depth, trace.retaddr);
+    } else {
+      tr.buffer.writeGraphEntry(cpu.id, times.calltime, task.pid, ctx.flags, ctx.pc, trace.func, trace.depth);
+    }
     return true;
   }
 
@@ -67,9 +98,13 @@ export class GraphTracer implements Tracer {
   private gopsFor(tr: TraceArray): FgraphOps {
     if (this.gops === null) {
       const g = tr.arch.fgraph(tr.core);
+      // allocate_fgraph_ops / init_array_fgraph_ops: the ops shares the trace array's filter hashes
+      // (set_ftrace_filter / set_ftrace_notrace of the top array or of the instance)
+      const ft = tr.tracers.get('function');
       this.gops = {
         entryfunc: (trace, c) => this.entry(tr, g, trace, c),
         retfunc: (trace, c) => this.ret(tr, g, trace, c),
+        ops: ft !== undefined && hasOpsFor(ft) ? ft.opsFor(tr) : null,
       };
     }
     return this.gops;

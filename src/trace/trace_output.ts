@@ -55,6 +55,8 @@ export interface GraphOptions {
   /** funcgraph-retval / funcgraph-retval-hex: print return values (print_graph_retval). */
   retval: boolean;
   retvalHex: boolean;
+  /** funcgraph-retaddr: entries are written with the caller's return address, printed ` <-caller+0x../0x..` (print_graph_retaddr). */
+  retaddr: boolean;
 }
 
 export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
@@ -63,7 +65,7 @@ export const DEFAULT_TRACE_OPTIONS: Readonly<TraceTextOptions> = {
 };
 export const DEFAULT_GRAPH_OPTIONS: Readonly<GraphOptions> = {
   cpu: true, overhead: true, proc: false, duration: true, abstime: false, tail: false, overrun: false,
-  irqs: true, retval: false, retvalHex: false,
+  irqs: true, retval: false, retvalHex: false, retaddr: false,
 };
 
 export interface OutputContext {
@@ -84,6 +86,8 @@ export interface OutputContext {
   tgid?: (pid: number) => number | undefined;
   /** The kernel release the latency header names (UTS_RELEASE). */
   release?: string;
+  /** Whether an address lies in [__irqentry_text_start, __irqentry_text_end) (function_graph's interrupt markers). */
+  irqentry?: (addr: number) => boolean;
 }
 
 /** The options filled in, shared with the graph printer. */
@@ -97,6 +101,7 @@ export interface Ctx {
   cpuWidth: number;
   timeInNs: boolean;
   tgid: (pid: number) => number | undefined;
+  irqentry: (addr: number) => boolean;
 }
 
 function fill(ctx: OutputContext): Ctx {
@@ -110,6 +115,7 @@ function fill(ctx: OutputContext): Ctx {
     cpuWidth: String(Math.max(0, ctx.nrCpus - 1)).length,
     timeInNs: ctx.timeInNs ?? true,
     tgid: ctx.tgid ?? (() => undefined),
+    irqentry: ctx.irqentry ?? (() => false),
   };
 }
 
@@ -166,7 +172,7 @@ export function latencyFlags(flags: number, preemptCount: number): string {
 }
 
 /** seq_print_ip_sym: "0" for a null address, the symbol (with offset under sym-offset), " <addr>" under sym-addr. */
-function ipSym(c: Ctx, ip: number): string {
+export function ipSym(c: Ctx, ip: number): string {
   if (ip === 0) return '0';
   // without sym-offset seq_print_sym uses kallsyms_lookup, which leaves out a module's [name]
   let s = c.o.symOffset ? c.resolve(ip, true) : c.resolve(ip, false).replace(/ \[[^\]]*\]$/, '');

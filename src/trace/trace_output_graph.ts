@@ -1,7 +1,7 @@
 // function_graph's `trace` text: entries, returns, leaves, durations, the context-switch block and comments, as kernel/trace/trace_functions_graph.c prints them.
 
 import { TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RET, TRACE_PRINT, type EventCommon, type GraphEntryEvent, type GraphReturnEvent, type TraceEvent, type TraceReader } from './ring_buffer.js';
-import { defaultLine, findComm, padLeft, type Ctx } from './trace_output.js';
+import { defaultLine, findComm, ipSym, padLeft, type Ctx } from './trace_output.js';
 
 
 const FILL_FULL = '              |  ';
@@ -38,6 +38,8 @@ interface GraphCpuState {
   lastPid: number;
   depth: number;
   enterFuncs: Map<number, number>;
+  /** depth_irq: the depth of the irqentry function being hidden under nofuncgraph-irqs, or -1. */
+  depthIrq: number;
 }
 
 /** The graph tracer's per-reader state (struct fgraph_data): last pid and depth per CPU. */
@@ -48,7 +50,7 @@ export class GraphPrinter {
   private state(cpu: number): GraphCpuState {
     let s = this.cpus.get(cpu);
     if (s === undefined) {
-      s = { lastPid: -1, depth: 0, enterFuncs: new Map() };
+      s = { lastPid: -1, depth: 0, enterFuncs: new Map(), depthIrq: -1 };
       this.cpus.set(cpu, s);
     }
     return s;
@@ -78,10 +80,11 @@ export class GraphPrinter {
       '\n ------------------------------------------\n\n';
   }
 
-  private prologue(e: EventCommon): string {
-    let s = this.verifPid(e);
-    if (!this.c.o.contextInfo) return s;
+  /** The columns before the duration: abstime, CPU, proc (under context-info). */
+  private columns(e: EventCommon): string {
+    if (!this.c.o.contextInfo) return '';
     const g = this.c.g;
+    let s = '';
     if (g.abstime) {
       const secs = Math.floor(e.ts / 1e9);
       s += padLeft(String(secs), 5) + '.' + String(Math.floor((e.ts - secs * 1e9) / 1000)).padStart(6, '0') + ' |  ';
@@ -89,6 +92,47 @@ export class GraphPrinter {
     if (g.cpu) s += this.cpuCol(e.cpu);
     if (g.proc) s += this.proc(e.pid) + ' | ';
     return s;
+  }
+
+  /**
+   * print_graph_irq: for a function in [__irqentry_text_start, __irqentry_text_end), the marker line
+   * `==========>` (entering) or `<==========` (its return), in the duration column's place.
+   */
+  private irqLine(e: EventCommon, addr: number, enter: boolean): string {
+    if (!this.c.irqentry(addr)) return '';
+    const dur = this.c.g.duration && this.c.o.contextInfo;
+    return this.columns(e) + (dur ? '  ' : '') + (enter ? '==========>' : '<==========') + (dur ? ' |' : '') + '\n';
+  }
+
+  /** print_graph_prologue: the context-switch block, the entering marker for an entry, then the columns. */
+  private prologue(e: EventCommon, irqEnter?: number): string {
+    let s = this.verifPid(e);
+    if (irqEnter !== undefined) s += this.irqLine(e, irqEnter, true);
+    return s + this.columns(e);
+  }
+
+  /** check_irq_entry under nofuncgraph-irqs: hide an irqentry function's entry and everything under it. */
+  private irqEntryHidden(e: GraphEntryEvent): boolean {
+    if (this.c.g.irqs) return false;
+    const st = this.state(e.cpu);
+    if (st.depthIrq >= 0) return true;
+    if (!this.c.irqentry(e.func)) return false;
+    st.depthIrq = e.depth;
+    return true;
+  }
+
+  /** check_irq_return: inside hidden irq code; its own return ends the hiding. */
+  private irqReturnHidden(e: GraphReturnEvent): boolean {
+    if (this.c.g.irqs) return false;
+    const st = this.state(e.cpu);
+    if (st.depthIrq === -1) return false;
+    if (st.depthIrq >= e.depth) st.depthIrq = -1;
+    return true;
+  }
+
+  /** print_graph_retaddr: ` <-caller+0x../0x..` (seq_print_ip_sym with sym-offset forced). */
+  private retaddr(addr: number): string {
+    return ' <-' + ipSym({ ...this.c, o: { ...this.c.o, symOffset: true } }, addr);
   }
 
   private duration(ns: number | undefined): string {
@@ -102,8 +146,10 @@ export class GraphPrinter {
   }
 
   private entry(e: GraphEntryEvent, r: TraceReader): string {
-    let s = this.prologue(e);
+    if (this.irqEntryHidden(e)) return '';
+    let s = this.prologue(e, e.func);
     const st = this.state(e.cpu);
+    const showAddr = this.c.g.retaddr && e.retaddr !== undefined;
     // get_return_for_leaf: the very next event of this CPU is our return.
     const next = r.peek(e.cpu);
     if (next !== undefined && next.type === TRACE_GRAPH_RET && next.pid === e.pid && next.func === e.func) {
@@ -111,15 +157,21 @@ export class GraphPrinter {
       st.depth = e.depth - 1;
       st.enterFuncs.delete(e.depth);
       s += this.duration(next.rettime - next.calltime) + this.indent(e.depth) + this.c.resolve(e.func, false) + '();';
-      return s + (this.c.g.retval ? ' /*' + this.retval(next.retval) + ' */' : '') + '\n';
+      // print_graph_retval for a leaf: ` /*`, the return address, the value, ` */`
+      if (showAddr || this.c.g.retval) {
+        s += ' /*' + (showAddr ? this.retaddr(e.retaddr!) : '') + (this.c.g.retval ? this.retval(next.retval) : '') + ' */';
+      }
+      return s + '\n' + this.irqLine(e, next.func, false); // iter->ts and pid: the entry's
     }
     st.depth = e.depth;
     st.enterFuncs.set(e.depth, e.func);
-    s += this.duration(undefined) + this.indent(e.depth) + this.c.resolve(e.func, false) + '() {\n';
-    return s;
+    s += this.duration(undefined) + this.indent(e.depth) + this.c.resolve(e.func, false) + '() {';
+    if (showAddr) s += ' /*' + this.retaddr(e.retaddr!) + ' */';
+    return s + '\n';
   }
 
   private ret(e: GraphReturnEvent): string {
+    if (this.irqReturnHidden(e)) return '';
     const st = this.state(e.cpu);
     st.depth = e.depth - 1;
     const match = st.enterFuncs.get(e.depth) === e.func;
@@ -128,7 +180,7 @@ export class GraphPrinter {
     if (this.c.g.retval) s += '} /* ' + this.c.resolve(e.func, false) + this.retval(e.retval) + ' */\n';
     else s += match && !this.c.g.tail ? '}\n' : '} /* ' + this.c.resolve(e.func, false) + ' */\n';
     if (this.c.g.overrun) s += ` (Overruns: ${e.overrun >>> 0})\n`;
-    return s;
+    return s + this.irqLine(e, e.func, false);
   }
 
   /**

@@ -24,6 +24,8 @@ echo 2 > options/print-parent
 echo $?
 cat options/print-parent
 echo nop > current_tracer
+# function_graph follows set_ftrace_filter too: clear it to see nested calls
+echo > set_ftrace_filter
 echo function_graph > current_tracer
 run 100us
 grep -v '^#' trace | head -n 4

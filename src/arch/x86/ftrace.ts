@@ -522,6 +522,7 @@ export class X86Ftrace implements FtraceArch {
     if (this.fgraphCore === null) {
       const g = new Fgraph(core, this.kernel.sched.slots.register<RetStack>('ret_stack', newRetStack));
       this.fgraphCore = g;
+      g.returnHandler = addrToNum(this.callers.returnToHandler);
       // ftrace_graph_probe_sched_switch (registered with the first graph user; it returns at once unless sleep-time is off)
       const k = this.kernel;
       k.sched.slots.addHooks({

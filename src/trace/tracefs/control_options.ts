@@ -108,8 +108,8 @@ export const GENERIC_OPTIONS: readonly TraceOption[] = [
 ];
 
 /**
- * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-retaddr and
- * funcgraph-args are left out: the output does not honour them yet (funcgraph-args needs BTF).
+ * Each tracer's own options, in its trace_opts order. function_graph's funcgraph-args (between
+ * funcgraph-retaddr and sleep-time) is left out: the output does not honour it (it needs BTF).
  */
 export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new Map([
   ['function', [
@@ -141,6 +141,7 @@ export const TRACER_OPTIONS: ReadonlyMap<string, readonly TraceOption[]> = new M
     graphOpt('funcgraph-tail', 'tail'),
     graphOpt('funcgraph-retval', 'retval'),
     graphOpt('funcgraph-retval-hex', 'retvalHex'),
+    graphOpt('funcgraph-retaddr', 'retaddr'),
     fgraphOpt('sleep-time', 'sleepTime'),
     fgraphOpt('graph-time', 'graphTime'),
   ]],

@@ -9,6 +9,7 @@ import { numToAddr } from '../../machine/memory.js';
 import type { Booted } from '../../runner.js';
 import { EINVAL, ENODEV, kstrtoul, roFile, rwFile, textReader, text, type FileNode, type OpenFile, type StaticDir } from './fs.js';
 import { runKernelCall, type TracefsContext } from './index.js';
+import { functionOpsOf } from './ftrace_files.js';
 
 
 /** proc_dointvec's write of one int: leading blanks, an optional '-', digits, then a blank or the end (the rest is ignored). */
@@ -114,6 +115,7 @@ export function registerStatFiles(root: StaticDir, ctx: TracefsContext, _top: Tr
   if (state === null) return;
   const { profiler, stack } = state;
   const b = ctx.b;
+  profiler.filterOps ??= functionOpsOf(_top); // the profiler's fgraph ops follows the global filter
 
   // ---- the function profiler
   root.add('function_profile_enabled', rwFile(
