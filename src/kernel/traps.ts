@@ -83,6 +83,11 @@ export class Traps {
   /** NMIs that arrived while the handler ran (after an IRET inside it) and were latched for a repeat. */
   nmisLatched = 0;
 
+  /** An NMI handler is running on this CPU (between nmi entry and its final exit). */
+  nmiRunningOn(cpu: number): boolean {
+    return this.nmiExecuting[cpu] === 1;
+  }
+
   save(): { nmiExecuting: Uint8Array; nmiLatched: Uint8Array; nmisLatched: number } {
     return { nmiExecuting: this.nmiExecuting.slice(), nmiLatched: this.nmiLatched.slice(), nmisLatched: this.nmisLatched };
   }

@@ -9,7 +9,7 @@
 // is set, performs the same idempotent write itself before its handler executes anything — so the
 // NMI's CPU runs bytes it wrote, never a half-written site. The first version used a separate
 // mod_code_write flag and raced with an NMI that incremented the counter between the writer's check
-// and its flag (2.6.29/2.6.30: the flag became bit 31 of nmi_running, set by cmpxchg from 0). The
+// and its flag (fixed in 2009: the flag became bit 31 of nmi_running, set by cmpxchg from 0). The
 // scheme went away when x86 switched to breakpoints in 3.5 (08d636b6d4fb).
 //
 // One addition the fetch model needs: the 2008 code assumed a CPU fetches a completed write coherently
@@ -57,8 +57,7 @@ export function nmiSafeState(kernel: Kernel): NmiSafeState {
   states.set(kernel, s);
   // ftrace_nmi_enter
   kernel.traps.nmiEnterHooks.push((cpu) => {
-    s.inNmi[cpu.id] = 1;
-    s.nmiRunning = (s.nmiRunning + 1) | 0;
+    if (!s.inNmi[cpu.id]) { s.inNmi[cpu.id] = 1; s.nmiRunning = (s.nmiRunning + 1) | 0; }
     if (s.nmiRunning & MOD_CODE_WRITE_FLAG) {
       ftraceModCode(kernel, s, cpu);
       s.nmiUpdateCount++;
@@ -70,11 +69,6 @@ export function nmiSafeState(kernel: Kernel): NmiSafeState {
     if (!s.inNmi[cpu.id]) return;
     s.inNmi[cpu.id] = 0;
     s.nmiRunning = (s.nmiRunning - 1) | 0;
-  });
-  // a restored machine has no NMI and no batch in flight from before
-  kernel.snapshotHooks.push({
-    save: () => null,
-    restore: () => { s.nmiRunning = 0; s.inNmi.fill(0); s.batch = false; },
   });
   return s;
 }
@@ -116,6 +110,10 @@ export function nmiSafeProtocol(o: { serializeInNmi: boolean } = { serializeInNm
 
 function* nmiSafeBatch(kernel: Kernel, self: Cpu, sites: readonly PatchSite[], serialize: boolean): HostThread {
   const s = nmiSafeState(kernel);
+  // nmi_running counts the NMIs running now: recount from the CPUs (an NMI may have begun before the
+  // hooks were installed, or the machine may have been restored to a snapshot since the last batch)
+  for (let c = 0; c < s.inNmi.length; c++) s.inNmi[c] = kernel.traps.nmiRunningOn(c) ? 1 : 0;
+  s.nmiRunning = s.inNmi.reduce((a, x) => a + x, 0);
   yield* kernel.stopMachine(self, function* (): HostThread {
     s.batch = true;
     s.serialize = serialize;

@@ -1,6 +1,6 @@
-// The `stop_machine` patching protocol: every other CPU spins with interrupts off in stop_machine while this CPU rewrites the sites with plain writes, then releases them (kernel/stop_machine.c as dynamic ftrace used it in 2008, arch/x86/kernel/ftrace.c of 2.6.24-2.6.27).
+// The `stop_machine` patching protocol: every other CPU spins with interrupts off in stop_machine while this CPU rewrites the sites with plain writes, then releases them (kernel/stop_machine.c as dynamic ftrace used it in 2008, arch/x86/kernel/ftrace.c of 2.6.27).
 //
-// History: the first dynamic ftrace (d61f82d06672, Steven Rostedt, 2.6.24/2.6.26 era) patched call
+// History: the first dynamic ftrace (d61f82d06672, Steven Rostedt, 2008, merged for 2.6.27) patched call
 // sites from the ftraced daemon under kstop_machine, and ftrace_modify_code under stop_machine stayed
 // the generic scheme (kernel/trace/ftrace.c ftrace_run_stop_machine, still the default for
 // architectures without their own ftrace_arch_code_modify). On x86 it was replaced in 2.6.28 because
