@@ -347,17 +347,18 @@ describe('a snapshot taken while ftrace is on', () => {
 // ---------------------------------------------------------------- the protocol registry
 
 describe('patching protocols by name', () => {
-  it('the registry gives each named protocol, marks the negative controls, and refuses unknown or unbuilt names with the list of known ones', () => {
+  it('the registry gives each named protocol, marks the negative controls, and refuses unknown names with the list of known ones', () => {
     expect(DEFAULT_PATCH_PROTOCOL).toBe('text_poke_bp');
     for (const n of PATCH_PROTOCOL_NAMES) expect(patchProtocol(n).name).toBe(n);
     expect(patchProtocol('text_poke_bp').negativeControl).toBe(false);
     expect(patchProtocol('int3_emulate').name).toBe('text_poke_bp');
     expect(patchProtocol('int3_skip').negativeControl).toBe(true);
     expect(patchProtocol('text_poke_bp_nosync2').negativeControl).toBe(true);
-    const known = 'known protocols: text_poke_bp, int3_skip, text_poke_bp_nosync1, text_poke_bp_nosync2, text_poke_bp_nosync3';
+    const known = 'known protocols: text_poke_bp, int3_skip, text_poke_bp_nosync1, text_poke_bp_nosync2, text_poke_bp_nosync3, naive, two_part_nop, stop_machine, nmi_safe';
     expect(() => patchProtocol('text_poke')).toThrow(PatchProtocolError);
     expect(() => patchProtocol('text_poke')).toThrow(`unknown patching protocol 'text_poke'; ${known}`);
-    expect(() => patchProtocol('stop_machine')).toThrow(`patching protocol 'stop_machine' is not implemented yet; ${known}`);
+    expect(patchProtocol('stop_machine').name).toBe('stop_machine');
+    expect(() => patchProtocol('stop-machine')).toThrow(`unknown patching protocol 'stop-machine'; ${known}`);
     expect(() => patchProtocol('toString')).toThrow(PatchProtocolError);
   });
 

@@ -28,6 +28,7 @@ import type { Livepatch } from '../livepatch/patch.js';
 import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type LivepatchSpec } from './livepatch.js';
 import { FTRACE_RETFUNC_DEPTH } from '../ftrace/fgraph.js';
 import { shellMain } from './shell_main.js';
+import { DEFAULT_PATCH_PROTOCOL, PATCH_PROTOCOL_NAMES } from '../kernel/patch_protocol.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -125,6 +126,7 @@ interface RunCliOptions {
   liveSteps: number;
   livepatch: string[];
   module: string[];
+  protocol?: string;
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -143,6 +145,7 @@ const REPLAY_FIXED: readonly [keyof RunCliOptions & keyof ReplayConfig, string][
 const RUN_OPTION_FLAGS: Record<keyof ReplayRunOptions, string> = {
   tracer: '--tracer', filter: '--filter', notrace: '--notrace', graphFunction: '--graph-function', graphNotrace: '--graph-notrace',
   maxGraphDepth: '--max-graph-depth', live: '--live', liveSteps: '--live-steps', livepatch: '--livepatch', module: '--module',
+  protocol: '--protocol',
 };
 
 /** The run options to record with a run, or undefined when none was given (a plain run). */
@@ -153,6 +156,7 @@ function runOptionsOf(opts: RunCliOptions): ReplayRunOptions | undefined {
     ...(opts.tracer !== undefined ? { tracer: opts.tracer } : {}),
     ...(opts.maxGraphDepth !== undefined ? { maxGraphDepth: opts.maxGraphDepth } : {}),
     ...(opts.live !== undefined ? { live: opts.live, liveSteps: opts.liveSteps } : {}),
+    ...(opts.protocol !== undefined ? { protocol: opts.protocol } : {}),
   };
   const any = RUN_OPTION_LISTS.some((k) => run[k].length > 0) || Object.keys(RUN_OPTION_SCALARS).some((k) => k in run);
   return any ? run : undefined;
@@ -312,6 +316,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       nmiRate: config.nmiRate,
       maxQuantum: config.maxQuantum,
       modules,
+      ...(opts.protocol !== undefined ? { ftrace: { protocol: opts.protocol } } : {}),
       onConsole: (b) => {
         pending.push(b);
         if (b === 10 || pending.length >= 4096) flush();
@@ -489,8 +494,9 @@ export function buildProgram(): Command {
     .option('--graph-notrace <glob>', 'function_graph: never trace matching functions nor what they call (set_graph_notrace; repeatable)', collect, [])
     .option('--max-graph-depth <n>', 'function_graph: trace calls only down to this depth, 0 for no limit (max_graph_depth)', intOption('--max-graph-depth', [0, FTRACE_RETFUNC_DEPTH]))
     .option('--trace <file>', 'write the final trace (the tracefs `trace` file) there; with --live, the trace as it stood just before the switch back to nop (which clears it)')
-    .option('--live <tracer>', 'once every CPU runs, switch current_tracer to this tracer live (text_poke_bp on running CPUs), keep it for --live-steps, then switch back to nop; shows an excerpt and the sites patched each way')
+    .option('--live <tracer>', 'once every CPU runs, switch current_tracer to this tracer live (the --protocol patching running CPUs), keep it for --live-steps, then switch back to nop; shows an excerpt and the sites patched each way')
     .option('--live-steps <n>', 'steps (all CPUs together) the --live tracer stays on', intOption('--live-steps', [1, 1e12]), 2_000_000)
+    .option('--protocol <name>', `the live text-patching protocol every ftrace update goes through (${PATCH_PROTOCOL_NAMES.join(', ')}; int3_emulate is text_poke_bp; default ${DEFAULT_PATCH_PROTOCOL})`)
     .option('--livepatch <old=new>', 'live-patch function OLD with function NEW of the image, at boot before the entry point runs (an IPMODIFY ftrace ops sets regs->ip; repeatable); the end summary says how many calls each patch redirected', collect, [])
     .option('--module <file>', 'load this kernel module (an object from gcc -c -pg -mfentry -mrecord-mcount -mcmodel=kernel) at boot, after ftrace_init and before any CPU runs; its init_module runs in an insmod task on CPU 0 (repeatable)', collect, [])
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)

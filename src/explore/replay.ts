@@ -32,11 +32,13 @@ export interface ReplayRunOptions {
   liveSteps?: number;
   livepatch: string[];
   module: string[];
+  /** The live patching protocol (`--protocol`), when not the default. */
+  protocol?: string;
 }
 
 /** The list fields of ReplayRunOptions, and the optional scalar ones with their types. */
 export const RUN_OPTION_LISTS = ['filter', 'notrace', 'graphFunction', 'graphNotrace', 'livepatch', 'module'] as const;
-export const RUN_OPTION_SCALARS = { tracer: 'string', maxGraphDepth: 'number', live: 'string', liveSteps: 'number' } as const;
+export const RUN_OPTION_SCALARS = { tracer: 'string', maxGraphDepth: 'number', live: 'string', liveSteps: 'number', protocol: 'string' } as const;
 
 export interface ReplayFile {
   format: typeof REPLAY_FORMAT;

@@ -1,16 +1,20 @@
-// Live text-patching protocols, pluggable and chosen by name: the int3 protocol (text_poke_bp, arch/x86/kernel/alternative.c) and its deliberately broken variants, behind one interface the arch backends call for every live batch.
+// Live text-patching protocols, pluggable and chosen by name: the int3 protocol (text_poke_bp, arch/x86/kernel/alternative.c), its deliberately broken variants, and the history before it (protocols/*.ts), behind one interface the arch backends call for every live batch.
 //
 // A protocol gets a batch of sites (each: where, what it holds, what it must hold, and how to emulate
 // the new instruction for a CPU that traps on it) and changes them while every other CPU runs. The
 // registry is an explicit list of names; an unknown name is an error that lists the known ones.
-// Protocols that are planned but not built yet (naive, two_part_nop, stop_machine, nmi_safe) are named
-// too, so asking for one says so rather than "unknown".
+// A protocol of an era whose disabled site was another nop says which (two_part_nop); the arch
+// backend writes that nop at boot and expects it afterwards.
 
 import type { Cpu } from '../machine/x86/cpu.js';
 import type { HostThread } from '../machine/scheduler.js';
 import type { PtRegs } from './ptregs.js';
 import type { Kernel } from './kernel.js';
 import { int3Context, int3EmulateJmp } from './text_patching.js';
+import { naive } from './protocols/naive.js';
+import { stopMachine } from './protocols/stop_machine.js';
+import { twoPartNop } from './protocols/two_part_nop.js';
+import { nmiSafe } from './protocols/nmi_safe.js';
 
 /** One instruction of a live batch. */
 export interface PatchSite {
@@ -30,6 +34,8 @@ export interface PatchProtocol {
   readonly summary: string;
   /** A deliberately broken variant, there to show that a monitor catches what it gets wrong. */
   readonly negativeControl: boolean;
+  /** The 5-byte nop of a disabled site in this protocol's era, when not the single-instruction one. */
+  readonly siteNop?: Uint8Array;
   /** Change every site of the batch from `self` (a host thread on that CPU) while the other CPUs run. */
   apply(kernel: Kernel, self: Cpu, sites: readonly PatchSite[]): HostThread;
 }
@@ -37,14 +43,15 @@ export interface PatchProtocol {
 /** The protocols this build implements, in the order `--help` lists them. */
 export const PATCH_PROTOCOL_NAMES = [
   'text_poke_bp', 'int3_skip', 'text_poke_bp_nosync1', 'text_poke_bp_nosync2', 'text_poke_bp_nosync3',
+  'naive', 'two_part_nop', 'stop_machine', 'nmi_safe',
 ] as const;
 export type PatchProtocolName = (typeof PATCH_PROTOCOL_NAMES)[number];
 
 /** Other names for a protocol (the design's name for the upstream int3 protocol). */
 export const PATCH_PROTOCOL_ALIASES: Readonly<Record<string, PatchProtocolName>> = { int3_emulate: 'text_poke_bp' };
 
-/** Named in the design, not built yet. */
-export const PLANNED_PATCH_PROTOCOLS = ['naive', 'two_part_nop', 'stop_machine', 'nmi_safe'] as const;
+/** Named in the design, not built yet (none now: every protocol of the design is in the registry). */
+export const PLANNED_PATCH_PROTOCOLS: readonly string[] = [];
 
 export const DEFAULT_PATCH_PROTOCOL: PatchProtocolName = 'text_poke_bp';
 
@@ -83,13 +90,17 @@ const REGISTRY: Record<PatchProtocolName, PatchProtocol> = {
     'text_poke_bp without the sync after the tails (negative control)', false, 2),
   text_poke_bp_nosync3: int3Protocol('text_poke_bp_nosync3',
     'text_poke_bp without the final sync (negative control)', false, 3),
+  naive,
+  two_part_nop: twoPartNop,
+  stop_machine: stopMachine,
+  nmi_safe: nmiSafe,
 };
 
 /** The protocol called `name`; a PatchProtocolError naming the known ones otherwise. */
 export function patchProtocol(name: string): PatchProtocol {
   if (Object.hasOwn(REGISTRY, name)) return REGISTRY[name as PatchProtocolName];
   if (Object.hasOwn(PATCH_PROTOCOL_ALIASES, name)) return REGISTRY[PATCH_PROTOCOL_ALIASES[name]];
-  if ((PLANNED_PATCH_PROTOCOLS as readonly string[]).includes(name)) {
+  if (PLANNED_PATCH_PROTOCOLS.includes(name)) {
     throw new PatchProtocolError(`patching protocol '${name}' is not implemented yet; known protocols: ${PATCH_PROTOCOL_NAMES.join(', ')}`);
   }
   throw new PatchProtocolError(`unknown patching protocol '${name}'; known protocols: ${PATCH_PROTOCOL_NAMES.join(', ')}`);

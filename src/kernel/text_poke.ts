@@ -126,6 +126,28 @@ export class TextPoke {
   }
 
   /**
+   * probe_kernel_write() from a context that cannot yield (an NMI handler writing the pending code
+   * itself, 2008): the whole of `bytes` stored at one instant as one logical write, by `self`.
+   */
+  textPokeNow(self: Cpu, addr: bigint, bytes: Uint8Array | number[], site?: PokeSite): void {
+    const data = Uint8Array.from(bytes);
+    if (data.length === 0) return;
+    const mem = this.machine.mem;
+    const fm = this.machine.fetchModel;
+    const a = addrToNum(addr);
+    const r = mem.find(a, data.length);
+    const off = r !== undefined ? a - r.start : 0;
+    if (fm !== null && r !== undefined) {
+      const s = site !== undefined ? { off: addrToNum(site.addr) - r.start, len: site.len } : undefined;
+      fm.beforeWrite(r, off, data, s !== undefined && s.off >= 0 && s.off + s.len <= r.size ? s : undefined);
+    }
+    const w = mem.beginTextWrite(self.id);
+    mem.textWrite(addr, data, this.machine.clock.now, self.id, w);
+    mem.endTextWrite(w);
+    if (fm !== null && r !== undefined) fm.afterWrite(r, off, data.length);
+  }
+
+  /**
    * text_poke_bp_batch(): change live instructions that other CPUs may be executing. Publish the
    * patch descriptor; int3 over each site's first byte; sync; write the tails; sync; write the
    * first bytes; sync; release the descriptor. Between publishing and releasing, a CPU that hits

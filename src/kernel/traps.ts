@@ -40,6 +40,13 @@ export class Traps {
   readonly observers: EntryObserver[] = [];
   /** Called after the guest's NMI handler ran (not for a latched nested NMI): must not change state. */
   readonly nmiObservers: NmiObserver[] = [];
+  /**
+   * nmi_enter()'s arch hooks (ftrace_nmi_enter of 2008): run on the NMI's CPU before its handler
+   * executes anything, once per handler run (a latched NMI's repeat is a new run).
+   */
+  readonly nmiEnterHooks: ((cpu: Cpu) => void)[] = [];
+  /** nmi_exit()'s arch hooks (ftrace_nmi_exit): run after the handler, before the NMI returns or repeats. */
+  readonly nmiExitHooks: ((cpu: Cpu) => void)[] = [];
 
   constructor(
     private readonly machine: Machine,
@@ -56,10 +63,13 @@ export class Traps {
     machine.registerHypercall(HC_NMI_ENTER, 'nmi entry', (cpu) => {
       const nested = this.nmiExecuting[cpu.id] === 1;
       if (nested) { this.nmiLatched[cpu.id] = 1; this.nmisLatched++; } else { this.nmiExecuting[cpu.id] = 1; this.nmiStart[cpu.id] = cpu.now(); }
+      if (!nested) for (const h of this.nmiEnterHooks) h(cpu);
       cpu.setReg(RAX, nested ? 1n : 0n);
     });
     machine.registerHypercall(HC_NMI_EXIT, 'nmi exit', (cpu) => {
       const again = this.nmiLatched[cpu.id] === 1;
+      for (const h of this.nmiExitHooks) h(cpu);
+      if (again) for (const h of this.nmiEnterHooks) h(cpu);
       if (again) { this.nmiLatched[cpu.id] = 0; this.nmiStart[cpu.id] = cpu.now(); } else this.nmiExecuting[cpu.id] = 0;
       cpu.setReg(RAX, again ? 1n : 0n);
     });
@@ -72,6 +82,11 @@ export class Traps {
   private readonly nmiStart: number[] = [];
   /** NMIs that arrived while the handler ran (after an IRET inside it) and were latched for a repeat. */
   nmisLatched = 0;
+
+  /** An NMI handler is running on this CPU (between nmi entry and its final exit). */
+  nmiRunningOn(cpu: number): boolean {
+    return this.nmiExecuting[cpu] === 1;
+  }
 
   save(): { nmiExecuting: Uint8Array; nmiLatched: Uint8Array; nmisLatched: number } {
     return { nmiExecuting: this.nmiExecuting.slice(), nmiLatched: this.nmiLatched.slice(), nmisLatched: this.nmisLatched };

@@ -154,8 +154,9 @@ export class X86Ftrace implements FtraceArch {
 
   // ---------------------------------------------------------------- bytes
 
+  /** The disabled site: the single-instruction P6 nop, unless the protocol's era used another (two_part_nop). */
   siteBytes(ip: bigint, target: bigint | null): Uint8Array {
-    return target === null ? X86_NOP5.slice() : callBytes(ip, target);
+    return target === null ? (this.protocol.siteNop ?? X86_NOP5).slice() : callBytes(ip, target);
   }
 
   readSite(ip: bigint): Uint8Array | null {
