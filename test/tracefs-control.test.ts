@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { boot, type Booted } from '../src/runner.js';
 import { FunctionTracer, TraceArray } from '../src/trace/trace_functions.js';
-import { buildTracefs, type TracefsContext } from '../src/trace/tracefs/index.js';
+import { buildTracefs } from '../src/trace/tracefs/index.js';
 import {
   EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM, O_RDONLY, text,
   type DirNode, type OpenFile, type Tracefs,
@@ -15,17 +15,15 @@ import { formatCpumask, parseCpumask } from '../src/trace/tracefs/control_util.j
 import { EOVERFLOW, ERANGE, kstrtoul } from '../src/trace/tracefs/fs.js';
 import { FTRACE_FL_ENABLED } from '../src/ftrace/record.js';
 
+import { tracefsOf, type TracefsSetup } from './helpers/tracefs.js';
+
 const KERNEL = fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url));
 const image = readFileSync(KERNEL);
 
-interface Setup { b: Booted; tr: TraceArray; ctx: TracefsContext; fs: Tracefs }
+type Setup = TracefsSetup;
 
 function setup(cpus = 2): Setup {
-  const b = boot(image, 'vmlinux', { cpus, seed: 1 });
-  const ft = b.ftrace!;
-  const tr = new TraceArray(b.kernel, ft.core, ft.arch);
-  const ctx: TracefsContext = { b, run: (n) => b.kernel.run(b.kernel.steps + n) };
-  return { b, tr, ctx, fs: buildTracefs(ctx, tr) };
+  return tracefsOf(boot(image, 'vmlinux', { cpus, seed: 1 }));
 }
 
 function read(fs: Tracefs, path: string): string {

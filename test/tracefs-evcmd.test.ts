@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { boot } from '../src/runner.js';
 import type { KernelSnapshot } from '../src/kernel/kernel.js';
-import { withTracefs, readFile, type TracefsMachine } from './helpers/tracefs.js';
+import { warmUp, withTracefs, readFile, type TracefsMachine } from './helpers/tracefs.js';
 import { EEXIST, EINVAL } from '../src/trace/tracefs/fs.js';
 import { eventCommandFired } from '../src/trace/tracefs/ftrace_files_events.js';
 
@@ -15,7 +15,7 @@ type M = TracefsMachine;
 
 /** Steps after which the bundled kernel's workload (tasks forking, switching, exiting, reading) is about to start. */
 const WARM_STEPS = 5_000_000;
-let warm: KernelSnapshot | undefined;
+const warm: { snap?: KernelSnapshot } = {};
 
 /**
  * A booted 1-CPU machine, restored to just before the workload (booted and run once, shared by the
@@ -29,12 +29,8 @@ function machine(fresh = 0): M {
     // cold: nothing has run; a write's kernel call runs as a host thread, taking no guest time
   } else if (fresh > 0) {
     b.kernel.run(fresh);
-  } else if (warm === undefined) {
-    b.kernel.run(WARM_STEPS);
-    while (!b.kernel.quiescent()) b.kernel.run(b.kernel.steps + 1000);
-    warm = b.kernel.snapshot();
   } else {
-    b.kernel.restore(warm);
+    warmUp(b, warm, WARM_STEPS);
   }
   return withTracefs(b);
 }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { boot } from '../src/runner.js';
 import type { KernelSnapshot } from '../src/kernel/kernel.js';
-import { withTracefs, readFile as read, type TracefsMachine } from './helpers/tracefs.js';
+import { warmUp, withTracefs, readFile as read, type TracefsMachine } from './helpers/tracefs.js';
 import { EINVAL, EPERM } from '../src/trace/tracefs/fs.js';
 
 const image = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url)));
@@ -13,19 +13,11 @@ const image = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.m
 /** Just before the workload: init (pid 1) then forks kworkers 2..5 and exits. */
 const WARM_STEPS = 5_000_000;
 const RUN = 2_500_000;
-let warm: KernelSnapshot | undefined;
+const warm: { snap?: KernelSnapshot } = {};
 
 function machine(nmiRate?: number): TracefsMachine {
   const b = boot(image, 'vmlinux', { cpus: 2, seed: 1, nmiRate });
-  if (nmiRate === undefined) {
-    if (warm === undefined) {
-      b.kernel.run(WARM_STEPS);
-      while (!b.kernel.quiescent()) b.kernel.run(b.kernel.steps + 1000);
-      warm = b.kernel.snapshot();
-    } else {
-      b.kernel.restore(warm);
-    }
-  }
+  if (nmiRate === undefined) warmUp(b, warm, WARM_STEPS);
   return withTracefs(b);
 }
 

@@ -2,26 +2,22 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { boot, type Booted } from '../src/runner.js';
-import { TraceArray } from '../src/trace/trace_functions.js';
-import { buildTracefs, type TracefsContext } from '../src/trace/tracefs/index.js';
+import { boot } from '../src/runner.js';
 import {
   EACCES, EINVAL, O_RDONLY, O_WRONLY_TRUNC, StaticDir, Tracefs, roFile, rwFile, type Node,
 } from '../src/trace/tracefs/fs.js';
 import { SavedCmdlines } from '../src/trace/trace_cmdlines.js';
 import { TAI_AT_BOOT_NS } from '../src/trace/trace_clock.js';
 
+import { tracefsOf, type TracefsSetup } from './helpers/tracefs.js';
+
 const KERNEL = fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url));
 const image = readFileSync(KERNEL);
 
-interface Setup { b: Booted; tr: TraceArray; ctx: TracefsContext; fs: Tracefs }
+type Setup = TracefsSetup;
 
 function setup(cpus = 1): Setup {
-  const b = boot(image, 'vmlinux', { cpus, seed: 1 });
-  const ft = b.ftrace!;
-  const tr = new TraceArray(b.kernel, ft.core, ft.arch);
-  const ctx: TracefsContext = { b, run: (n) => b.kernel.run(b.kernel.steps + n) };
-  return { b, tr, ctx, fs: buildTracefs(ctx, tr) };
+  return tracefsOf(boot(image, 'vmlinux', { cpus, seed: 1 }));
 }
 
 function read(fs: Tracefs, path: string): string {
