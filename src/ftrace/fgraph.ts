@@ -1,7 +1,7 @@
 // The function-return tracer's core: the fgraph_ops array, the per-task return stack (current->ret_stack) whose frames record which ops took the call, function_graph_enter and ftrace_return_to_handler (kernel/trace/fgraph.c).
 
 import type { SlotKey } from '../kernel/task_slots.js';
-import { FtraceOps, FTRACE_OPS_FL_STUB, hashContainsIp } from './ops.js';
+import { FtraceOps, FTRACE_OPS_FL_STUB, hashContainsIp, type FtraceHash } from './ops.js';
 import { EBUSY, type ArchThread } from './arch.js';
 import { FTRACE_START_FUNC_RET, FTRACE_STOP_FUNC_RET, type FtraceCore } from './ftrace.js';
 import { FgraphFilter } from './fgraph_filter.js';
@@ -139,6 +139,31 @@ export class Fgraph {
 
   constructor(readonly core: FtraceCore, readonly key: SlotKey<RetStack>) {
     this.filter = new FgraphFilter(() => core.allRecords(), () => core.disabled);
+    core.subopsListeners.push((ops) => (this.array.some((g) => g !== null && g.ops === ops) ? this.updateHookHashes() : null));
+  }
+
+  /**
+   * The hashes graph_ops patches with, from its users' (ftrace_startup_subops: append_hashes /
+   * intersect_hashes): the union of their filters (empty, i.e. every function, when one user has none)
+   * and the intersection of their notrace hashes (empty when one user has none).
+   */
+  private hookHashes(): { filter: FtraceHash; notrace: FtraceHash } {
+    const users = this.array.filter((g): g is FgraphOps => g !== null);
+    const filters = users.map((g) => g.ops?.filterHash ?? new Set<bigint>());
+    const notraces = users.map((g) => g.ops?.notraceHash ?? new Set<bigint>());
+    const filter = filters.some((h) => h.size === 0) ? new Set<bigint>() : new Set(filters.flatMap((h) => [...h]));
+    const notrace = notraces.some((h) => h.size === 0) ? new Set<bigint>()
+      : new Set([...notraces[0]].filter((a) => notraces.every((h) => h.has(a))));
+    return { filter, notrace };
+  }
+
+  /** ftrace_hash_move_and_update_subops: graph_ops takes its users' hashes again and the sites follow. */
+  private *updateHookHashes(): ArchThread<number> {
+    const { filter, notrace } = this.hookHashes();
+    if (this.users === 0) return 0;
+    const r = yield* this.core.ftraceInstallHash(this.ops, filter, true);
+    if (r < 0) return r;
+    return yield* this.core.ftraceInstallHash(this.ops, notrace, false);
   }
 
   /** max_graph_depth: 0 = no limit. */
@@ -172,7 +197,10 @@ export class Fgraph {
     const first = this.users === 0;
     this.array[idx] = gops;
     this.gens[idx]++;
-    if (!first) return 0;
+    if (!first) return yield* this.updateHookHashes();
+    const { filter, notrace } = this.hookHashes();
+    this.ops.filterHash = filter;
+    this.ops.notraceHash = notrace;
     const err = yield* this.core.ftraceStartup(this.ops, FTRACE_START_FUNC_RET);
     if (err) this.array[idx] = null;
     return err;
@@ -183,7 +211,7 @@ export class Fgraph {
     const idx = this.array.indexOf(gops);
     if (idx < 0) return 0;
     this.array[idx] = null;
-    if (this.users > 0) return 0;
+    if (this.users > 0) return yield* this.updateHookHashes();
     return yield* this.core.ftraceShutdown(this.ops, FTRACE_STOP_FUNC_RET);
   }
 

@@ -724,15 +724,29 @@ export class FtraceCore {
    */
   *ftraceInstallHash(ops: FtraceOps, hash: FtraceHash, enable: boolean): FtraceCall<number> {
     if (this.disabled) return -ENODEV;
+    let r: number;
     yield* this.lock();
     try {
       if (this.disabled) return -ENODEV;
       this.hashOwners.add(ops);
-      return yield* this.hashMoveAndUpdateOps(ops, new Set(hash), enable);
+      r = yield* this.hashMoveAndUpdateOps(ops, new Set(hash), enable);
     } finally {
       this.unlock();
     }
+    // an ops that is a subop of a registered one (an fgraph user's) moves its manager's hashes too
+    for (const l of this.subopsListeners) {
+      if (r < 0) break;
+      const call = l(ops);
+      if (call !== null) r = yield* call;
+    }
+    return r;
   }
+
+  /**
+   * Managers of subops (ftrace_startup_subops: fgraph's graph_ops for its users' ops): told after a hash
+   * of `ops` was installed, they give the call that updates their own ops, or null when `ops` is not theirs.
+   */
+  readonly subopsListeners: ((ops: FtraceOps) => FtraceCall<number> | null)[] = [];
 
   /** ftrace_hash_move_and_update_ops: install the new hash; for a registered ops, recount and patch. */
   private *hashMoveAndUpdateOps(ops: FtraceOps, hash: FtraceHash, enable: boolean): FtraceCall<number> {
