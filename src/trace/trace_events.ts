@@ -15,7 +15,7 @@ import {
   encodeFields, encodeStack, fieldName, findEventCall, registerEventPrinters, type TraceEventCall,
 } from './trace_events_defs.js';
 import {
-  FILTER_ERR_TEXT, FILT_ERR_ERRNO, filterErrorText, filterMatch, parseFilter,
+  FILTER_ERR_TEXT, FILT_ERR_BAD_SUBSYS_FILTER, FILT_ERR_ERRNO, filterErrorText, filterMatch, parseFilter,
   type EventFilter, type FieldValues, type FilterError, type FilterField,
 } from './trace_events_filter.js';
 
@@ -298,6 +298,23 @@ export class TraceEvents {
     file.filter = r;
     file.filterText = s;
     return 0;
+  }
+
+  /**
+   * process_system_preds for one event of a system: the filter when it parses for this event; otherwise
+   * the event's filter is disabled and shows the subsystem error (FILT_ERR_BAD_SUBSYS_FILTER at 0) in
+   * place of its own, logged to error_log. Returns whether the event took it.
+   */
+  setSystemFilter(file: EventFile, text: string): boolean {
+    const s = text.replace(/\s+$/, '');
+    const r = parseFilter(s, (n) => this.filterField(file.call, n));
+    if ('errno' in r) {
+      this.recordFilterError(file, s, { errno: r.errno, code: FILT_ERR_BAD_SUBSYS_FILTER, pos: 0 });
+      return false;
+    }
+    file.filter = r;
+    file.filterText = s;
+    return true;
   }
 
   private recordFilterError(file: EventFile, s: string, e: FilterError): void {

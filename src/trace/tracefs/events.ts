@@ -4,7 +4,7 @@ import type { TraceArray } from '../trace_functions.js';
 import { traceEvents, type EventFile, type TraceEvents } from '../trace_events.js';
 import { formatText } from '../trace_events_defs.js';
 import { tracingUpdateBuffers } from '../trace_buffers.js';
-import { EINVAL, ENOMEM, EVENTFS_DIR_MODE, kstrtoul, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
+import { EINVAL, ENODEV, ENOMEM, EVENTFS_DIR_MODE, kstrtoul, roFile, rwFile, textReader, text, type FileNode, type StaticDir } from './fs.js';
 import type { TracefsContext } from './index.js';
 import { registerEventFuncCommands } from './ftrace_files_events.js';
 import { registerEventPidFiles } from './events_pid.js';
@@ -55,16 +55,21 @@ function triggerFile(ev: TraceEvents, f: EventFile): FileNode {
   return rwFile(() => ev.triggerText(f), (s) => ev.writeTrigger(f, s));
 }
 
-/** A system's filter (process_system_preds): every event of the system gets the filter; none could: -EINVAL. */
+/**
+ * A system's filter (apply_subsystem_event_filter, process_system_preds): every event of the system
+ * gets the filter, or, where it does not parse for that event, the subsystem error in place of it; the
+ * write succeeds whenever the system has events (the kernel marks it done after each event, taken or
+ * not), and the system's own file keeps showing the default message.
+ */
 function systemFilterWrite(ev: TraceEvents, system: string, s: string): number {
   const files = ev.enableable().filter((f) => f.call.system === system);
+  if (files.length === 0) return -ENODEV;
   if (s.trim() === '0') {
     for (const f of files) ev.setFilter(f, '0');
     return 0;
   }
-  let ok = false;
-  for (const f of files) if (ev.setFilter(f, s) === 0) ok = true;
-  return ok ? 0 : -EINVAL;
+  for (const f of files) ev.setSystemFilter(f, s);
+  return 0;
 }
 
 /**
