@@ -12,7 +12,7 @@ import {
 } from '../src/trace/tracefs/fs.js';
 import { logError } from '../src/trace/tracefs/control.js';
 import { formatCpumask, parseCpumask } from '../src/trace/tracefs/control_util.js';
-import { EOVERFLOW, ERANGE, kstrtoul } from '../src/trace/tracefs/fs.js';
+import { EOVERFLOW, ERANGE, kstrtoul, kstrtoull } from '../src/trace/tracefs/fs.js';
 import { FTRACE_FL_ENABLED } from '../src/ftrace/record.js';
 
 import { tracefsOf, type TracefsSetup } from './helpers/tracefs.js';
@@ -610,6 +610,13 @@ describe('parsers', () => {
     for (const bad of ['', '\n', '4 2', '0x10', '42\n\n', '-1']) expect(kstrtoul(bad)).toBe(-EINVAL);
     expect(kstrtoul('0x10', 16)).toBe(16);
     expect(kstrtoul('99999999999999999999')).toBe(-ERANGE);
+    // the kernel reads the first 66 bytes and accepts up to 2^64 - 1; an overflow is -ERANGE even with junk after it
+    expect(kstrtoull('18446744073709551615\n')).toBe(0xffffffffffffffffn);
+    expect(kstrtoull('18446744073709551616')).toBe(-ERANGE);
+    expect(kstrtoull('99999999999999999999x')).toBe(-ERANGE);
+    expect(kstrtoul('0'.repeat(60) + '12')).toBe(12);
+    expect(kstrtoul('0'.repeat(70) + '12')).toBe(0); // cut to 66 bytes: only zeros remain
+    expect(kstrtoul('1' + ' '.repeat(70))).toBe(-EINVAL);
     expect(formatCpumask((1n << 40n) - 1n, 40)).toBe('ff,ffffffff\n');
     expect(formatCpumask(1n, 4)).toBe('1\n');
     expect(formatCpumask(1n, 12)).toBe('001\n');

@@ -199,27 +199,39 @@ export function woFile(store: (text: string) => number, mode = 0o200): FileNode 
 }
 
 /**
- * kstrtoul_from_user(buf, count, base): one optional trailing newline, an optional '+', then digits of
- * `base` (base 0: 0x hex, 0 octal, else decimal; base 16 also takes a 0x prefix) and nothing else.
- * Returns the value or -EINVAL / -ERANGE. A value above 2^53 is -ERANGE here (the kernel's limit is 2^64).
+ * kstrtoull_from_user(buf, count, base): the first 66 bytes of the write (the kernel's buffer), one
+ * optional trailing newline, an optional '+', then digits of `base` (base 0: 0x hex, 0 octal, else
+ * decimal; base 16 also takes a 0x prefix) and nothing else. The value, or -EINVAL (no digits, junk)
+ * or -ERANGE (above 2^64 - 1; found while reading the digits, so before any junk after them).
  */
-export function kstrtoul(text: string, base = 10): number {
-  if (text.length > 23) return -EINVAL;
-  let s = text.endsWith('\n') ? text.slice(0, -1) : text;
+export function kstrtoull(input: string, base = 10): bigint | number {
+  let s = input.slice(0, 66);
   if (s.startsWith('+')) s = s.slice(1);
   let b = base;
-  if ((b === 0 || b === 16) && /^0[xX]/.test(s)) { s = s.slice(2); b = 16; }
+  if ((b === 0 || b === 16) && /^0[xX][0-9a-fA-F]/.test(s)) { s = s.slice(2); b = 16; }
   else if (b === 0) b = s.length > 1 && s.startsWith('0') ? 8 : 10;
-  if (s === '') return -EINVAL;
   const digits = '0123456789abcdef'.slice(0, b);
-  let v = 0;
-  for (const ch of s.toLowerCase()) {
-    const d = digits.indexOf(ch);
-    if (d < 0) return -EINVAL;
-    v = v * b + d;
-    if (v > Number.MAX_SAFE_INTEGER) return -ERANGE;
+  let v = 0n;
+  let n = 0;
+  for (; n < s.length; n++) {
+    const d = digits.indexOf(s[n].toLowerCase());
+    if (d < 0) break;
+    v = v * BigInt(b) + BigInt(d);
+    if (v > 0xffffffffffffffffn) return -ERANGE;
   }
+  if (n === 0) return -EINVAL;
+  const rest = s.slice(n);
+  if (rest !== '' && rest !== '\n') return -EINVAL;
   return v;
+}
+
+/**
+ * kstrtoul_from_user as a number: kstrtoull's value (exact up to 2^53, rounded above: only sizes and
+ * counts that fail anyway get there) or its -errno.
+ */
+export function kstrtoul(text: string, base = 10): number {
+  const v = kstrtoull(text, base);
+  return typeof v === 'number' ? v : Number(v);
 }
 
 /** A path resolved against a working directory: absolute segments from the root, '.' and '..' folded. */

@@ -6,7 +6,7 @@ import { FTRACE_OPS_FL_ENABLED, type FtraceHash, type FtraceOps } from '../../ft
 import { matchRecords } from '../../ftrace/filter.js';
 import type { GraphFilterType } from '../../ftrace/fgraph_filter.js';
 import { showAvailableFilterFunctions, showDynFtraceTotalInfo, showEnabledFunctions, showTouchedFunctions } from '../../ftrace/show.js';
-import { EINVAL, ENODEV, ENOMEM, kstrtoul, type FileNode, type OpenFile, type StaticDir, roFile, rwFile, text, textReader } from './fs.js';
+import { EINVAL, ENODEV, ENOMEM, kstrtoull, type FileNode, type OpenFile, type StaticDir, roFile, rwFile, text, textReader } from './fs.js';
 import { runKernelCall, type TracefsContext } from './index.js';
 import { findFtraceCommand, recordName, showProbes } from './ftrace_files_probes.js';
 import { pidFile } from './ftrace_files_pid.js';
@@ -262,8 +262,8 @@ export function registerFtraceFiles(dir: StaticDir, ctx: TracefsContext, tr: Tra
     const gf = ft.arch.fgraph(core).filter;
     // graph_depth_write: kstrtoul_from_user's errno, else the value goes into an unsigned int (truncated)
     dir.add('max_graph_depth', rwFile(() => gf.showMaxDepth(), (t) => {
-      const v = kstrtoul(t);
-      return v < 0 ? v : gf.setMaxDepth(v % 2 ** 32);
+      const v = kstrtoull(t);
+      return typeof v === 'number' ? v : gf.setMaxDepth(Number(BigInt.asUintN(32, v)));
     }));
   }
 }
