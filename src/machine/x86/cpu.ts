@@ -150,8 +150,8 @@ export class Cpu {
   frozenRip = 0n; frozenRsp = 0n;
   /** The current slice ends after the instruction being executed (a visible operation, or interruptSlice). */
   endSlice = false;
-  /** The last run() returned because its budget ran out, not by itself (a slice end, a halt, a host thread's turn). */
-  budgetStop = false;
+  /** The last run() returned because its budget ran out, not by itself (a slice end, a halt, a host thread's turn); raised: an interrupt came from outside since (a resumed run takes it first). */
+  budgetStop = false; private raised = false;
   /** Set when a host callback (a hypercall handler) failed: the run stops with this message. */
   hostError: string | null = null;
   /** Machine time of the CPU's last serializing event (IRET, CPUID, SERIALIZE, sync_core). */
@@ -467,7 +467,7 @@ export class Cpu {
     this.chunkCycles = start;
     if (!resume) this.endSlice = false;
     this.budgetStop = false;
-    this.run1(end, resume);
+    this.run1(end, resume && !this.raised); this.raised = false;
     this.clock.now = this.chunkBase + (this.cycles - start);
     return this.cycles - start;
   }
@@ -559,7 +559,7 @@ export class Cpu {
     this.pendingCount = s.pendingCount; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked; this.irqAllowedAt = s.irqAllowedAt;
     this.serialTime = s.serialTime; this.recentRing.set(s.recentRing); this.recentPos = s.recentPos;
     this.exceptionRing.set(s.exceptionRing); this.exceptionPos = s.exceptionPos;
-    this.frozen = false; this.sliceAtVisible = false; this.limit = 0; this.endSlice = false; this.budgetStop = false;
+    this.frozen = false; this.sliceAtVisible = false; this.limit = 0; this.endSlice = false; this.budgetStop = false; this.raised = false;
     // regions may have been unmapped: start the region caches afresh
     this.code = this.data = this.data2 = this.mem.regions[0];
   }
@@ -578,13 +578,13 @@ export class Cpu {
       this.pending[vector] = 1;
       this.pendingCount++;
     }
-    this.limit = Math.min(this.limit, this.cycles + 1);
+    this.raised = true; this.limit = Math.min(this.limit, this.cycles + 1);
   }
 
   /** Latch an NMI (a second one while one is latched is lost, as on hardware). */
   raiseNmi(): void {
     this.nmiPending = true;
-    this.limit = Math.min(this.limit, this.cycles + 1);
+    this.raised = true; this.limit = Math.min(this.limit, this.cycles + 1);
   }
 
   /** Deliver what is deliverable now: a latched NMI first, then the highest pending vector if IF allows. */
