@@ -232,7 +232,9 @@ function preemptedInsideTrampoline(seed: number, rcuTasks: 'full' | 'ipi_only', 
   const unregister = ft.core.unregisterFtraceFunction(V.ops);
   // 'host': a task that does nothing displaces the victim; the update then runs as a bare host thread
   ft.arch.startLiveTask(cpu, from === 'task' ? unregister : (function* (): FtraceCall<number> { return 0; })(), (r) => { if (from === 'task') result = r; });
-  k.scheduler.sendIpi(cpu, RESCHEDULE_VECTOR);
+  // the reschedule IPI arrives now (not held back at slice boundaries: a held-back IPI lets the CPU
+  // run on for the rest of its slice, out of the trampoline, now that a slice the step limit cuts goes on)
+  k.cpus[cpu].raiseIrq(RESCHEDULE_VECTOR);
   for (let i = 0; i < 10_000 && victim.state === 'running'; i++) expect(runFor(b, 1)).toBeNull();
   if (from === 'host') {
     for (let i = 0; i < 10_000 && k.hostThreadRunning(cpu); i++) expect(runFor(b, 1)).toBeNull();

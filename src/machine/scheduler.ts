@@ -51,6 +51,25 @@ const PRUNE_EVERY = 1_000_000;
 const ALONE_SLICE = 100_000;
 
 /**
+ * A slice the step limit of run() cut: the next run() goes on with it before anything else (no new
+ * choice, no arrivals), so that a run divided into several run() calls is the run one call makes.
+ */
+export interface SliceCarry {
+  cpu: number;
+  /** Cycles of the slice still to run (it was chosen, and clipped to the deadlines, when it began). */
+  rest: number;
+  /** Cycles it has run so far (idle CPUs are credited with the whole slice when it ends). */
+  used: number;
+  alone: boolean;
+  /** An NMI handler running under the CPU's host thread (see Cpu.frozen). */
+  frozen: boolean;
+  /** Some CPU idled in hlt when the slice began (see creditIdle). */
+  idle: boolean;
+  /** The CPU's slice end still pending from the part that ran (see Cpu.endSlice). */
+  endSlice: boolean;
+}
+
+/**
  * The run loop at the machine level. Every nondeterministic decision goes through the chooser with
  * its context (see ChoiceKind): which CPU runs next (the candidates are the runnable CPUs), how long
  * its slice is, and, at the start of a CPU's slice, whether each interrupt that has become due for it
@@ -86,6 +105,10 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   private readonly runnable: number[] = [];
   /** The CPU whose guest code is running now (-1: none, e.g. between slices or in a host-thread step). */
   private running = -1;
+  /** The slice the last run()'s step limit cut, to go on with first (null: none). */
+  private carry: SliceCarry | null = null;
+  /** False: a slice the step limit cuts just ends, as before slices were carried over (tests' negative control). */
+  carryCutSlices = true;
 
   constructor(private readonly machine: Machine, chooser: Chooser, opts: SchedulerOptions = {}) {
     this.chooser = chooser instanceof RecordingChooser ? chooser : new RecordingChooser(chooser);
@@ -110,6 +133,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
 
   /** Start a CPU's local timer: `vector` becomes due every `period` cycles from now. */
   startTimer(cpu: number, vector: number, period: number): void {
+    this.endCarry();
     this.timerVector[cpu] = vector;
     this.timerPeriod[cpu] = period;
     this.timerNext[cpu] = period > 0 ? this.cpus[cpu].cycles + period : 0;
@@ -117,12 +141,14 @@ export class Scheduler implements Snapshotable<SchedulerState> {
 
   /** An inter-processor interrupt (or any interrupt from outside the CPU) is now on its way to `cpu`. */
   sendIpi(cpu: number, vector: number): void {
+    this.endCarry();
     this.markDue(cpu, vector);
     this.senderDone();
   }
 
   /** An NMI is on its way to `cpu` (a test, a watchdog). */
   sendNmi(cpu: number): void {
+    this.endCarry();
     this.markDue(cpu, NMI_SLOT);
     this.senderDone();
   }
@@ -143,6 +169,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   /** Run a host thread on a CPU; the CPU's guest context is frozen while it runs (NMIs still arrive). */
   startHostThread(cpu: number, t: HostThread): void {
     if (this.hostThreads[cpu] !== null) throw new Error(`CPU ${cpu} already runs a host thread`);
+    this.endCarry();
     this.hostThreads[cpu] = t;
     const c = this.cpus[cpu];
     c.waiting = false;
@@ -173,6 +200,14 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     const cpus = this.cpus;
     const runnable = this.runnable;
     while (this.stopped === null) {
+      const carry = this.carry;
+      if (carry !== null) {
+        if (this.steps >= maxSteps) return { reason: 'max-steps', steps: this.steps };
+        this.carry = null;
+        this.cpus[carry.cpu].endSlice = carry.endSlice;
+        this.guestSlice(carry.cpu, carry.rest, maxSteps, carry.alone, carry.frozen, carry.idle, carry.used);
+        continue;
+      }
       runnable.length = 0;
       let idle = 0;
       for (let i = 0; i < cpus.length; i++) {
@@ -194,35 +229,62 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       const cpu = cpus[id];
       this.arrivals(cpu, alone);
       const ht = this.hostThreads[id];
-      let used: number;
       if (ht !== null && (cpu.halted || cpu.hostMayStep())) {
-        used = this.stepHost(id, ht);
+        const used = this.stepHost(id, ht);
         // whatever the host step left in the registers is where the guest context now waits
         cpu.frozenRip = cpu.getRip();
         cpu.frozenRsp = cpu.getReg(RSP);
+        this.steps += used;
+        this.sliceDone(id, idle > 0, used);
       } else {
-        let q = alone ? ALONE_SLICE : 1 + this.chooser.choose('quantum', this.maxQuantum, { cpu: id });
-        if (q > maxSteps - this.steps) q = maxSteps - this.steps;
-        q = this.clipToDeadlines(id, q);
+        const q = this.clipToDeadlines(id, alone ? ALONE_SLICE : 1 + this.chooser.choose('quantum', this.maxQuantum, { cpu: id }));
         // guest code: the CPU's own context, or an NMI taken on a CPU whose host thread is frozen
-        cpu.sliceAtVisible = this.visibleSlices && !alone;
-        cpu.frozen = ht !== null;
-        this.running = id;
-        used = cpu.run(q);
-        this.running = -1;
-        cpu.frozen = false;
-        if (cpu.fault !== null) this.stopped = { reason: 'fault', steps: this.steps + used, cpu: id, fault: cpu.fault };
-        else if (cpu.violation !== null) this.stopped = { reason: 'violation', steps: this.steps + used, cpu: id, violation: cpu.violation };
-        else if (cpu.hostError !== null) this.stopped = { reason: 'host-error', steps: this.steps + used, cpu: id, error: cpu.hostError };
-        else if (used === 0 && !cpu.halted && ht === null) {
-          this.stopped = { reason: 'deadlock', steps: this.steps, cpu: id, error: `CPU ${id} made no progress` };
-        }
+        this.guestSlice(id, q, maxSteps, alone, ht !== null, idle > 0, 0);
       }
-      this.steps += used;
-      if (idle > 0 && used > 0) this.creditIdle(id, used);
-      if (this.machine.fetchModel !== null && this.machine.clock.now >= this.pruneAt) this.prune();
     }
     return this.stopped;
+  }
+
+  /**
+   * Run `q` cycles of a slice of CPU `id` (`before` of it ran in earlier run() calls), no more than
+   * the step limit allows; a slice the limit cuts is carried over to the next run().
+   */
+  private guestSlice(id: number, q: number, maxSteps: number, alone: boolean, frozen: boolean, idle: boolean, before: number): void {
+    const cpu = this.cpus[id];
+    cpu.sliceAtVisible = this.visibleSlices && !alone;
+    cpu.frozen = frozen;
+    this.running = id;
+    const used = cpu.run(Math.min(q, maxSteps - this.steps), before > 0);
+    this.running = -1;
+    cpu.frozen = false;
+    if (cpu.fault !== null) this.stopped = { reason: 'fault', steps: this.steps + used, cpu: id, fault: cpu.fault };
+    else if (cpu.violation !== null) this.stopped = { reason: 'violation', steps: this.steps + used, cpu: id, violation: cpu.violation };
+    else if (cpu.hostError !== null) this.stopped = { reason: 'host-error', steps: this.steps + used, cpu: id, error: cpu.hostError };
+    else if (used === 0 && !cpu.halted && !frozen) {
+      this.stopped = { reason: 'deadlock', steps: this.steps, cpu: id, error: `CPU ${id} made no progress` };
+    }
+    this.steps += used;
+    if (this.stopped === null && cpu.budgetStop && used < q && this.carryCutSlices) {
+      // cut by the step limit, not ended by itself: the rest runs first in the next run()
+      this.carry = { cpu: id, rest: q - used, used: before + used, alone, frozen, idle, endSlice: cpu.endSlice };
+      return;
+    }
+    this.sliceDone(id, idle, before + used);
+  }
+
+  /** A slice of CPU `id` that ran `used` steps in all has ended. */
+  private sliceDone(id: number, idle: boolean, used: number): void {
+    if (idle && used > 0) this.creditIdle(id, used);
+    if (this.machine.fetchModel !== null && this.machine.clock.now >= this.pruneAt) this.prune();
+  }
+
+  /** Something outside the run (a write, a test) changes what can happen next: a slice the step limit cut ends where it stopped. */
+  private endCarry(): void {
+    const c = this.carry;
+    if (c === null) return;
+    this.carry = null;
+    this.cpus[c.cpu].endSlice = false;
+    this.sliceDone(c.cpu, c.idle, c.used);
   }
 
   /** Waiting in hlt with nothing pending, due or coming due: it would only count idle cycles. */
@@ -324,7 +386,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   save(): SchedulerState {
     if (this.anyHostThread()) throw new Error('cannot snapshot: a host thread is in flight');
     return {
-      steps: this.steps, pruneAt: this.pruneAt,
+      steps: this.steps, pruneAt: this.pruneAt, carry: this.carry === null ? null : { ...this.carry },
       due: this.due.slice(), dueCount: this.dueCount.slice(), deferred: this.deferred.slice(),
       timerPeriod: this.timerPeriod.slice(), timerNext: this.timerNext.slice(), timerVector: this.timerVector.slice(),
       nmiNext: this.nmiNext.slice(),
@@ -335,6 +397,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   restore(s: SchedulerState): void {
     this.steps = s.steps;
     this.pruneAt = s.pruneAt;
+    this.carry = s.carry === null ? null : { ...s.carry };
     this.due.set(s.due); this.dueCount.set(s.dueCount); this.deferred.set(s.deferred);
     this.timerPeriod.set(s.timerPeriod); this.timerNext.set(s.timerNext); this.timerVector.set(s.timerVector);
     this.nmiNext.set(s.nmiNext);
@@ -347,6 +410,8 @@ export class Scheduler implements Snapshotable<SchedulerState> {
 export interface SchedulerState {
   steps: number;
   pruneAt: number;
+  /** A slice the last run()'s step limit cut (the next run() goes on with it). */
+  carry: SliceCarry | null;
   due: Uint8Array;
   dueCount: Uint16Array;
   deferred: Uint8Array;

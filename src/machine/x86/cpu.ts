@@ -149,7 +149,9 @@ export class Cpu {
   /** Where the host thread froze the guest context; an NMI is over when it is back there (hostMayStep). */
   frozenRip = 0n; frozenRsp = 0n;
   /** The current slice ends after the instruction being executed (a visible operation, or interruptSlice). */
-  private endSlice = false;
+  endSlice = false;
+  /** The last run() returned because its budget ran out, not by itself (a slice end, a halt, a host thread's turn); raised: an interrupt came from outside since (a resumed run takes it first). */
+  budgetStop = false; private raised = false;
   /** Set when a host callback (a hypercall handler) failed: the run stops with this message. */
   hostError: string | null = null;
   /** Machine time of the CPU's last serializing event (IRET, CPUID, SERIALIZE, sync_core). */
@@ -455,15 +457,17 @@ export class Cpu {
   /**
    * Run for up to `budget` cycles (instructions, or idle cycles while waiting in hlt), taking
    * interrupts as they become deliverable. Returns the cycles used. Stops early when the CPU halts
-   * for good, faults without a handler, or hits a violation.
+   * for good, faults without a handler, or hits a violation. With `resume`, the run goes on where one
+   * that stopped at its budget (budgetStop) left off: run(a), run(b, true) is run(a + b).
    */
-  run(budget: number): number {
+  run(budget: number, resume = false): number {
     const start = this.cycles;
     const end = start + budget;
     this.chunkBase = this.clock.now;
     this.chunkCycles = start;
-    this.endSlice = false;
-    this.run1(end);
+    if (!resume) this.endSlice = false;
+    this.budgetStop = false;
+    this.run1(end, resume && !this.raised); this.raised = false;
     this.clock.now = this.chunkBase + (this.cycles - start);
     return this.cycles - start;
   }
@@ -473,25 +477,21 @@ export class Cpu {
     return !(this.nmiPending && !this.nmiBlocked) && this.getRip() === this.frozenRip && this.getReg(RSP) === this.frozenRsp;
   }
 
-  private run1(end: number): void {
+  private run1(end: number, resumed: boolean): void {
     while (!this.halted) {
       // frozen under a host thread: back out of the NMI, give the CPU back to the host thread
       if (this.frozen && this.hostMayStep()) break;
-      if (this.nmiPending || this.pendingCount > 0) this.takeInterrupt();
+      if ((this.nmiPending || this.pendingCount > 0) && !resumed) this.takeInterrupt();
+      resumed = false;
       if (this.halted) break;
-      const until = end;
-      if (this.waiting) {
-        if (this.cycles >= end) break;
-        if (until > this.cycles) { this.idleCycles += until - this.cycles; this.cycles = until; }
-        if (this.cycles >= end) break;
-        continue;
-      }
-      if (this.cycles >= end) break;
-      this.limit = until;
+      if (this.waiting && end > this.cycles) { this.idleCycles += end - this.cycles; this.cycles = end; }
+      if (this.waiting || this.cycles >= end) { this.budgetStop = true; break; }
+      // an interrupt pending behind the STI shadow is taken when the shadow ends, not at the budget's end
+      this.limit = this.pendingCount > 0 && this.cycles < this.irqAllowedAt && this.irqAllowedAt < end ? this.irqAllowedAt : end;
       // The hot loop keeps the cycle count in a local; the generic executor (the only code that
       // reads cycles or moves the limit) gets it synchronized around each call.
       let cyc = this.cycles;
-      let lim = until;
+      let lim = this.limit;
       const ring = this.recentRing;
       let pos = this.recentPos;
       try {
@@ -559,7 +559,7 @@ export class Cpu {
     this.pendingCount = s.pendingCount; this.nmiPending = s.nmiPending; this.nmiBlocked = s.nmiBlocked; this.irqAllowedAt = s.irqAllowedAt;
     this.serialTime = s.serialTime; this.recentRing.set(s.recentRing); this.recentPos = s.recentPos;
     this.exceptionRing.set(s.exceptionRing); this.exceptionPos = s.exceptionPos;
-    this.frozen = false; this.sliceAtVisible = false; this.limit = 0; this.endSlice = false;
+    this.frozen = false; this.sliceAtVisible = false; this.limit = 0; this.endSlice = false; this.budgetStop = false; this.raised = false;
     // regions may have been unmapped: start the region caches afresh
     this.code = this.data = this.data2 = this.mem.regions[0];
   }
@@ -578,13 +578,13 @@ export class Cpu {
       this.pending[vector] = 1;
       this.pendingCount++;
     }
-    this.limit = Math.min(this.limit, this.cycles + 1);
+    this.raised = true; this.limit = Math.min(this.limit, this.cycles + 1);
   }
 
   /** Latch an NMI (a second one while one is latched is lost, as on hardware). */
   raiseNmi(): void {
     this.nmiPending = true;
-    this.limit = Math.min(this.limit, this.cycles + 1);
+    this.raised = true; this.limit = Math.min(this.limit, this.cycles + 1);
   }
 
   /** Deliver what is deliverable now: a latched NMI first, then the highest pending vector if IF allows. */
