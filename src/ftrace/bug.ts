@@ -3,6 +3,11 @@
 import { EFAULT, EINVAL, EPERM } from './arch.js';
 import { type DynFtrace, FTRACE_FL_CALL_OPS, FTRACE_FL_REGS } from './record.js';
 
+/** The name of an errno ftrace_bug is given (-EFAULT, -EINVAL, -EPERM), else the number. */
+export function errnoName(err: number): string {
+  return err === -EFAULT ? '-EFAULT' : err === -EINVAL ? '-EINVAL' : err === -EPERM ? '-EPERM' : String(err);
+}
+
 /** enum ftrace_bug_type: what the core was doing when a site failed. */
 export type BugType = 'unknown' | 'init' | 'nop' | 'call' | 'update';
 

@@ -1,7 +1,7 @@
 // The generic dynamic-ftrace core: records, ops registration and filters, the dispatch functions, the update engine and ftrace_bug (kernel/trace/ftrace.c).
 
 import {
-  EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, EPERM,
+  EBUSY, EINVAL, ENODEV, ENOENT,
   type BatchFault, type FtraceArch, type SiteChange,
 } from './arch.js';
 import {
@@ -20,7 +20,7 @@ import {
   type FtraceCallback, type FtraceHash, type TraceFunc,
 } from './ops.js';
 import { matchRecords } from './filter.js';
-import { formatFtraceBug, type BugType } from './bug.js';
+import { errnoName, formatFtraceBug, type BugType } from './bug.js';
 export type { BugType } from './bug.js';
 
 /** Commands of ftrace_run_update_code. */
@@ -733,19 +733,15 @@ export class FtraceCore {
     } finally {
       this.unlock();
     }
-    // an ops that is a subop of a registered one (an fgraph user's) moves its manager's hashes too
+    // a subop's manager (fgraph's graph_ops for its users' ops) takes its hashes again: the call it gives, if any
     for (const l of this.subopsListeners) {
-      if (r < 0) break;
-      const call = l(ops);
+      const call = r < 0 ? null : l(ops);
       if (call !== null) r = yield* call;
     }
     return r;
   }
 
-  /**
-   * Managers of subops (ftrace_startup_subops: fgraph's graph_ops for its users' ops): told after a hash
-   * of `ops` was installed, they give the call that updates their own ops, or null when `ops` is not theirs.
-   */
+  /** Managers of subops (ftrace_startup_subops), told of every hash installed (null: not their ops). */
   readonly subopsListeners: ((ops: FtraceOps) => FtraceCall<number> | null)[] = [];
 
   /** ftrace_hash_move_and_update_ops: install the new hash; for a registered ops, recount and patch. */
@@ -793,8 +789,7 @@ export class FtraceCore {
     const text = formatFtraceBug(failed, rec, bugType, this.arch.readSite(rec.ip), expected, tramps, this.getAddrCurr(rec));
     this.bugReports.push(text);
     this.console(text);
-    const errName = failed === -EFAULT ? '-EFAULT' : failed === -EINVAL ? '-EINVAL' : failed === -EPERM ? '-EPERM' : String(failed);
-    this.ftraceKill(`ftrace bug at ${rec.symbolText()} (${errName}); ftrace is disabled`);
+    this.ftraceKill(`ftrace bug at ${rec.symbolText()} (${errnoName(failed)}); ftrace is disabled`);
     return text;
   }
 
