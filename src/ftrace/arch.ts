@@ -12,6 +12,8 @@ export const EFAULT = 14;
 export const EBUSY = 16;
 export const ENODEV = 19;
 export const EINVAL = 22;
+export const EEXIST = 17;
+export const ENOSPC = 28;
 
 /** Why a site could not be changed: -EFAULT unreadable, -EINVAL unexpected bytes, -EPERM the write did not stick. */
 export interface FtraceFault {

@@ -2,7 +2,9 @@
 
 import type { SlotKey } from '../kernel/task_slots.js';
 import { FtraceOps, FTRACE_OPS_FL_STUB, hashContainsIp, type FtraceHash } from './ops.js';
-import { EBUSY, type ArchThread } from './arch.js';
+import { EBUSY, ENOSPC, type ArchThread } from './arch.js';
+/** -ENOSPC: every fgraph_array slot is taken. */
+export { ENOSPC } from './arch.js';
 import { FTRACE_START_FUNC_RET, FTRACE_STOP_FUNC_RET, type FtraceCore } from './ftrace.js';
 import { FgraphFilter } from './fgraph_filter.js';
 import { numToAddr } from '../machine/memory.js';
@@ -11,8 +13,6 @@ import { numToAddr } from '../machine/memory.js';
 export const FTRACE_RETFUNC_DEPTH = 50;
 /** FGRAPH_ARRAY_SIZE: fgraph_ops registered at once. */
 export const FGRAPH_ARRAY_SIZE = 16;
-/** -ENOSPC: every fgraph_array slot is taken. */
-export const ENOSPC = 28;
 
 /** One saved return (struct ftrace_ret_stack with its bitmap word); addresses as the ring buffer stores them (addrToNum). */
 export interface RetStackEntry {

@@ -14,7 +14,7 @@
 import { byteStrBytes } from './bytestr.js';
 import {
   BUF_PAGE_HDR_SIZE, BUF_PAGE_SIZE, PAGE_SIZE, RB_EVNT_HDR_SIZE, RB_MAX_SMALL_DATA,
-  TRACE_FN, TRACE_GRAPH_ENT, TRACE_GRAPH_RETADDR_ENT, TRACE_GRAPH_RET, TRACE_PRINT, TRACE_RAW_EVENT, GRAPH_RETADDR_ENT_PAYLOAD, eventLength,
+  TRACE_FN, TRACE_STACK, TRACE_GRAPH_ENT, TRACE_GRAPH_RETADDR_ENT, TRACE_GRAPH_RET, TRACE_PRINT, TRACE_RAW_EVENT, GRAPH_RETADDR_ENT_PAYLOAD, eventLength,
   type RingBuffer, type TraceEvent,
 } from './ring_buffer.js';
 
@@ -25,8 +25,6 @@ export const RB_MISSED_EVENTS = 0x80000000;
 export const RB_MISSED_STORED = 0x40000000;
 const TS_SHIFT = 27n;
 const TS_MASK = (1n << TS_SHIFT) - 1n;
-/** include/linux/ftrace.h's trace_entry type of the stack trace entry (its callers are addresses). */
-const TRACE_STACK = 4;
 
 /** An address (ftsim's signed-double form) as the kernel's unsigned long. */
 export function addrU64(a: number): bigint {

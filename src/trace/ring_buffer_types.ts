@@ -4,13 +4,27 @@ export const RB_EVNT_HDR_SIZE = 4;
 /** Payloads up to this size encode their length in type_len. */
 export const RB_MAX_SMALL_DATA = 28 * 4;
 
-/** struct trace_entry's `type`, as in kernel/trace/trace.h's enum trace_type. */
+/** struct trace_entry's `type`: kernel/trace/trace.h's enum trace_type (6.18, with CONFIG_FUNCTION_GRAPH_RETADDR). */
 export const TRACE_FN = 1;
+export const TRACE_CTX = 2;
+export const TRACE_WAKE = 3;
+export const TRACE_STACK = 4;
 export const TRACE_PRINT = 5;
+export const TRACE_BPRINT = 6;
+export const TRACE_MMIO_RW = 7;
+export const TRACE_MMIO_MAP = 8;
+export const TRACE_BRANCH = 9;
 export const TRACE_GRAPH_RET = 10;
 export const TRACE_GRAPH_ENT = 11;
-/** The entry the graph tracer writes under funcgraph-retaddr (fgraph_retaddr_ent_entry): enum trace_type puts it right after TRACE_GRAPH_ENT. */
-export const TRACE_GRAPH_RETADDR_ENT = TRACE_GRAPH_ENT + 1;
+/** The entry the graph tracer writes under funcgraph-retaddr (fgraph_retaddr_ent_entry). */
+export const TRACE_GRAPH_RETADDR_ENT = 12;
+export const TRACE_USER_STACK = 13;
+export const TRACE_BPUTS = 15;
+export const TRACE_HWLAT = 16;
+export const TRACE_OSNOISE = 17;
+export const TRACE_TIMERLAT = 18;
+export const TRACE_RAW_DATA = 19;
+export const TRACE_FUNC_REPEATS = 20;
 /**
  * Not a trace_entry type: the decoded kind of every other event, whose entry type is a trace event's
  * ID (the events of events/, the stack trace entry): a RawEvent carries its bytes, which the event's

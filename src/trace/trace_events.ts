@@ -1,5 +1,6 @@
 // Trace events of one trace array: enable state, filters and triggers per event, the tracepoints in the scheduler and the timer entry that record them, set_event's parser (kernel/trace/trace_events.c, trace_events_trigger.c).
 
+import { EEXIST, EINVAL } from '../ftrace/arch.js';
 import { allocSnapshot, logError, tracingIsOn } from './tracefs/control_state.js';
 import type { Cpu } from '../machine/x86/cpu.js';
 import { CALL_FUNCTION_VECTOR, LOCAL_TIMER_VECTOR, NMI_VECTOR, RESCHEDULE_VECTOR } from '../kernel/layout.js';
@@ -19,8 +20,6 @@ import {
   type EventFilter, type FieldValues, type FilterError, type FilterField,
 } from './trace_events_filter.js';
 
-const EINVAL = 22;
-const EEXIST = 17;
 /** TRACING_LOG_ERRS_MAX: error_log keeps the newest 8 entries. */
 const LOG_ERRS_MAX = 8;
 /** Task priority of every task here (nice 0: MAX_RT_PRIO + 20). */

@@ -1,5 +1,6 @@
 // Trace event filters: the expression parser with the kernel's error codes and positions, and the match on an event's fields (kernel/trace/trace_events_filter.c).
 
+import { EINVAL } from '../ftrace/arch.js';
 import { filterParseRegex, ftraceMatch, type FtraceGlob } from '../ftrace/glob.js';
 
 /** A field a filter can name: its place in the record and how it compares. */
@@ -38,7 +39,6 @@ const INVALID_VALUE = 15;
 /** FILT_ERR_ERRNO: what error_log says for an error without its own text. */
 export const FILT_ERR_ERRNO = 16;
 
-const EINVAL = 22;
 const MAX_FILTER_STR_VAL = 256;
 
 type Op = '~' | '!=' | '==' | '<=' | '<' | '>=' | '>' | '&';

@@ -1,9 +1,8 @@
 // Pid filtering of trace events: set_event_pid / set_event_notrace_pid lists, the per-CPU ignore_pid flag the sched probes keep, and event-fork (kernel/trace/trace_events.c event_pid_write, event_filter_pid_sched_*, ignore_task_cpu, __ftrace_clear_event_pids; trace.c trace_pid_write, trace_ignore_this_task, trace_filter_add_remove_task).
 
+import { EINVAL, EPERM } from '../ftrace/arch.js';
 import type { TraceArray } from './trace_functions.js';
 
-const EINVAL = 22;
-const EPERM = 1;
 /** pid_list.c's limit: a pid must fit in 30 bits (trace_pid_list_set fails past it). */
 const PID_LIST_MAX = 1 << 30;
 

@@ -7,26 +7,13 @@
 
 import type { EventField, TraceEventCall } from './trace_events_defs.js';
 
-/** enum trace_type (6.18, with CONFIG_FUNCTION_GRAPH_RETADDR): the entries' IDs. */
-export const TRACE_FN = 1;
-export const TRACE_CTX = 2;
-export const TRACE_WAKE = 3;
-export const TRACE_STACK = 4;
-export const TRACE_PRINT = 5;
-export const TRACE_BPRINT = 6;
-export const TRACE_MMIO_RW = 7;
-export const TRACE_MMIO_MAP = 8;
-export const TRACE_BRANCH = 9;
-export const TRACE_GRAPH_RET = 10;
-export const TRACE_GRAPH_ENT = 11;
-export const TRACE_GRAPH_RETADDR_ENT = 12;
-export const TRACE_USER_STACK = 13;
-export const TRACE_BPUTS = 15;
-export const TRACE_HWLAT = 16;
-export const TRACE_OSNOISE = 17;
-export const TRACE_TIMERLAT = 18;
-export const TRACE_RAW_DATA = 19;
-export const TRACE_FUNC_REPEATS = 20;
+/** enum trace_type: the entries' IDs, kept with the ring buffer's types. */
+export {
+  TRACE_FN, TRACE_CTX, TRACE_WAKE, TRACE_STACK, TRACE_PRINT, TRACE_BPRINT, TRACE_MMIO_RW, TRACE_MMIO_MAP, TRACE_BRANCH, TRACE_GRAPH_RET, TRACE_GRAPH_ENT, TRACE_GRAPH_RETADDR_ENT, TRACE_USER_STACK, TRACE_BPUTS, TRACE_HWLAT, TRACE_OSNOISE, TRACE_TIMERLAT, TRACE_RAW_DATA, TRACE_FUNC_REPEATS,
+} from './ring_buffer_types.js';
+import {
+  TRACE_FN, TRACE_CTX, TRACE_WAKE, TRACE_STACK, TRACE_PRINT, TRACE_BPRINT, TRACE_MMIO_RW, TRACE_MMIO_MAP, TRACE_BRANCH, TRACE_GRAPH_RET, TRACE_GRAPH_ENT, TRACE_GRAPH_RETADDR_ENT, TRACE_USER_STACK, TRACE_BPUTS, TRACE_HWLAT, TRACE_OSNOISE, TRACE_TIMERLAT, TRACE_RAW_DATA, TRACE_FUNC_REPEATS,
+} from './ring_buffer_types.js';
 
 /** One field spec: C type, name, element size, alignment, signedness, array length (0: dynamic array, undefined: scalar). */
 type Spec = [type: string, name: string, size: number, align: number, signed: boolean, len?: number];

@@ -3,12 +3,13 @@
 import type { Cpu } from '../machine/x86/cpu.js';
 import { addrToNum } from '../machine/memory.js';
 import type { TraceArray } from './trace_functions.js';
+import { TRACE_FUNC_REPEATS } from './ring_buffer_types.js';
 
 /**
  * TRACE_FUNC_REPEATS: the entry's type (struct func_repeats_entry: ip, parent_ip, u16 count, then the
  * time since the last repeated call split into a u16 and a u32).
  */
-export const TRACE_FUNC_REPEATS = 20;
+export { TRACE_FUNC_REPEATS } from './ring_buffer_types.js';
 
 /** struct trace_func_repeats: the last function written on one CPU and how often it repeated since. */
 interface LastCall {
