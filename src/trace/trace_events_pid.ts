@@ -1,10 +1,7 @@
 // Pid filtering of trace events: set_event_pid / set_event_notrace_pid lists, the per-CPU ignore_pid flag the sched probes keep, and event-fork (kernel/trace/trace_events.c event_pid_write, event_filter_pid_sched_*, ignore_task_cpu, __ftrace_clear_event_pids; trace.c trace_pid_write, trace_ignore_this_task, trace_filter_add_remove_task).
 
-import { EINVAL, EPERM } from '../ftrace/arch.js';
+import { tracePidWrite } from './trace_pids.js';
 import type { TraceArray } from './trace_functions.js';
-
-/** pid_list.c's limit: a pid must fit in 30 bits (trace_pid_list_set fails past it). */
-const PID_LIST_MAX = 1 << 30;
 
 export type EventPidType = 'pid' | 'notrace_pid';
 
@@ -51,28 +48,11 @@ export class EventPidFilter {
     if (this.pids === null && this.noPids === null) this.ignore.fill(false);
   }
 
-  /**
-   * event_pid_write: trace_pid_write builds the old list plus every number of this write (a word that is
-   * not a number: -EINVAL; a pid out of the list's range: -EPERM; either leaves the list as it was; a
-   * write with no number clears it), then every CPU re-checks its current task.
-   */
+  /** event_pid_write: trace_pid_write (tracePidWrite) builds the new list, then every CPU re-checks its current task. */
   write(type: EventPidType, data: string): number {
-    const next = new Set(this.list(type) ?? []);
-    let nr = next.size;
-    for (const w of data.split(/[\s\0]+/)) {
-      if (w.length === 0) continue;
-      // kstrtoul(buf, 0): hex, octal or decimal, an optional '+'; past ULONG_MAX is an error too
-      const d = w.startsWith('+') ? w.slice(1) : w;
-      if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(d)) return -EINVAL;
-      const v = /^0[0-7]+$/.test(d) ? BigInt('0o' + d.slice(1)) : BigInt(d);
-      if (v >= 1n << 64n) return -EINVAL;
-      // (pid_t)val: the low 32 bits, as a signed number
-      const pid = Number(BigInt.asIntN(32, v));
-      if (pid < 0 || pid >= PID_LIST_MAX) return -EPERM;
-      next.add(pid);
-      nr++;
-    }
-    this.setList(type, nr === 0 ? null : next);
+    const r = tracePidWrite(this.list(type), data);
+    if ('err' in r) return r.err;
+    this.setList(type, r.list);
     this.refresh();
     return 0;
   }

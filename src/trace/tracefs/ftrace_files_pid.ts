@@ -1,10 +1,8 @@
 // set_ftrace_pid and set_ftrace_notrace_pid: the pid lists that filter function tracing by task (kernel/trace/ftrace.c ftrace_pid_open/pid_write/p_show, kernel/trace/trace.c trace_pid_write).
 
 import type { TraceArray } from '../trace_functions.js';
-import { EINVAL, EPERM, kstrtoul, type FileNode, text, textReader } from './fs.js';
-
-/** pid_list.c's limit: a pid must fit in 30 bits. */
-const PID_LIST_MAX = 1 << 30;
+import { tracePidWrite } from '../trace_pids.js';
+import { type FileNode, text, textReader } from './fs.js';
 
 type PidType = 'pid' | 'notrace_pid';
 
@@ -23,25 +21,11 @@ function showPids(l: Set<number> | null): string {
   return [...l].sort((a, b) => a - b).map((p) => `${p}\n`).join('');
 }
 
-/**
- * trace_pid_write for one write() call: the old list plus every number written; a word that is not a
- * number is -EINVAL, a pid past the list's range -EPERM, and either leaves the list as it was. The list
- * ends empty only when it held nothing and nothing was written (the kernel counts the copied pids with
- * the new ones): `echo >> set_ftrace_pid` keeps the list, `echo > set_ftrace_pid` has emptied it at open.
- */
+/** trace_pid_write for one write() call (tracePidWrite); an error leaves the list as it was. */
 function pidWrite(tr: TraceArray, type: PidType, data: string): number {
-  const next = new Set(getList(tr, type) ?? []);
-  let nr = next.size;
-  for (const w of data.split(/[\s\0]+/)) {
-    if (w.length === 0) continue;
-    const v = kstrtoul(w, 0);
-    if (v < 0) return -EINVAL;
-    const pid = (v | 0) >>> 0;
-    if (pid >= PID_LIST_MAX) return -EPERM;
-    next.add(pid);
-    nr++;
-  }
-  setList(tr, type, nr === 0 ? null : next);
+  const r = tracePidWrite(getList(tr, type), data);
+  if ('err' in r) return r.err;
+  setList(tr, type, r.list);
   return 0;
 }
 
