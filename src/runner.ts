@@ -54,6 +54,8 @@ export interface RunOptions {
    * nops, and enabled with the rest by a boot tracer); each one's init runs in an 'insmod' task on CPU 0.
    */
   modules?: readonly { file: string; bytes: Uint8Array }[];
+  /** Scheduler options for the explorer's scenarios (see SchedulerOptions). */
+  sched?: { preemptAtSites?: boolean };
 }
 
 export interface FtraceBootOptions {
@@ -154,6 +156,7 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
     timerHz: options.timerHz ?? 1000,
     nmiRate: options.nmiRate ?? 0,
     maxQuantum: options.maxQuantum,
+    preemptAtSites: options.sched?.preemptAtSites,
     guestHandlers,
     symbolize: (a) => symbols.format(a),
   });

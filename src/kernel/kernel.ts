@@ -34,6 +34,8 @@ export interface KernelOptions {
   maxDefer?: number;
   /** End slices at operations other CPUs can observe (see SchedulerOptions.visibleSlices). */
   visibleSlices?: boolean;
+  /** Offer a tick at instruction boundaries inside call sites (see SchedulerOptions.preemptAtSites). */
+  preemptAtSites?: boolean;
   /** Check call/ret integrity (invariant 3). */
   flowMonitor?: boolean;
   /** Model cross-modifying instruction fetch (invariant 1). */
@@ -111,7 +113,7 @@ export class Kernel {
     this.clock = machine.clock;
     this.symbolize = opts.symbolize ?? ((a) => hex(a));
     const sym = (a: number): string => this.symbolize(numToAddr(a));
-    this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer, visibleSlices: opts.visibleSlices });
+    this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer, visibleSlices: opts.visibleSlices, preemptAtSites: opts.preemptAtSites });
     this.fetch = opts.fetchModel === false ? null : machine.attachFetchModel(this.scheduler.chooser);
     this.flow = opts.flowMonitor === false ? null : new FlowIntegrity(this.cpus.length, sym);
 

@@ -38,6 +38,8 @@ export interface PatchProtocol {
   readonly siteNop?: Uint8Array;
   /** Change every site of the batch from `self` (a host thread on that CPU) while the other CPUs run. */
   apply(kernel: Kernel, self: Cpu, sites: readonly PatchSite[]): HostThread;
+  /** The int3 protocols: the same with sync number `n` (1: after the int3s, 2: after the tails, 3: the last) left out. */
+  withoutSync?(n: 1 | 2 | 3): PatchProtocol;
 }
 
 /** The protocols this build implements, in the order `--help` lists them. */
@@ -66,6 +68,7 @@ function int3Protocol(
     name,
     summary,
     negativeControl: skip || omitSync !== undefined,
+    withoutSync: (n) => int3Protocol(name, `${summary}, without sync ${n} (negative control)`, skip, n),
     *apply(kernel, self, sites) {
       const bp = sites.map((s) => ({
         addr: s.addr,

@@ -34,7 +34,7 @@ export interface KlpMonitorOptions {
 export class KlpMonitor {
   /** Calls of patched functions checked (begun while committed and returned). */
   checked = 0;
-  private readonly stacks = new WeakMap<object, Frame[]>();
+  private stacks = new WeakMap<object, Frame[]>();
 
   constructor(private readonly lp: Livepatch, private readonly opts: KlpMonitorOptions) {}
 
@@ -59,6 +59,12 @@ export class KlpMonitor {
       };
       c.flow = wrapped;
     }
+  }
+
+  /** Forget every open call (the machine was restored to a snapshot: those calls never happened). */
+  reset(): void {
+    this.stacks = new WeakMap();
+    this.checked = 0;
   }
 
   private stack(cpu: number): Frame[] {

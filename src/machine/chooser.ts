@@ -6,7 +6,8 @@ export type ChoiceKind =
   | 'quantum' // how many instructions at most the slice of ctx.cpu runs
   | 'nmi' // binary: does the NMI due at ctx.cpu arrive now (0) or at its next slice boundary (1)
   | 'irq' // binary: does interrupt ctx.vector (timer, IPI) due at ctx.cpu arrive now (0) or later (1)
-  | 'fetch'; // which of the values a text byte (ctx.addr) held in ctx.cpu's window it observes (0: the oldest)
+  | 'fetch' // which of the values a text byte (ctx.addr) held in ctx.cpu's window it observes (0: the oldest)
+  | 'preempt'; // binary: does the tick strike ctx.cpu now, at an instruction boundary inside a call site (1) or not (0)
 
 /** The context of a decision, for strategies that reason about it (PCT priorities, partial-order reduction). */
 export interface ChoiceContext {
@@ -141,6 +142,7 @@ const KIND_WORDS: Record<ChoiceKind, string> = {
   nmi: 'whether an NMI arrives',
   irq: 'whether an interrupt arrives',
   fetch: 'which value a CPU fetches for a byte being rewritten',
+  preempt: 'whether the tick strikes inside a call site',
 };
 
 /** A decision in words: "decision #12 (which CPU runs next, one of 3)". */

@@ -38,6 +38,12 @@ export interface SchedulerOptions {
    * are as long as the chooser makes them: fewer decisions, coarser interleaving.
    */
   visibleSlices?: boolean;
+  /**
+   * At the start of a slice of a CPU stopped at an instruction boundary inside a call site (between
+   * the halves of a two-instruction nop), ask whether the tick strikes right there ('preempt'): the
+   * explorer's way of preempting a task at any instruction boundary that can matter (default false).
+   */
+  preemptAtSites?: boolean;
 }
 
 /** The NMI's slot in the per-CPU arrival tables (vectors 0..255 are maskable interrupts; the NMI is vector 2 but not maskable). */
@@ -100,6 +106,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   private readonly maxQuantum: number;
   private readonly maxDefer: number;
   private readonly visibleSlices: boolean;
+  private readonly preemptAtSites: boolean;
   private pruneAt = 0;
   private stopped: SchedOutcome | null = null;
   private readonly runnable: number[] = [];
@@ -124,6 +131,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     this.maxQuantum = opts.maxQuantum ?? 1000;
     this.maxDefer = opts.maxDefer ?? 4;
     this.visibleSlices = opts.visibleSlices ?? true;
+    this.preemptAtSites = opts.preemptAtSites ?? false;
     const rate = opts.nmiRate ?? 0;
     this.nmiPeriod = rate > 0 ? Math.max(1, Math.round(1_000_000 / rate)) : Infinity;
     this.nmiNext = new Float64Array(n).fill(this.nmiPeriod);
@@ -344,6 +352,8 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       this.markDue(id, NMI_SLOT);
       while (this.nmiNext[id] <= cpu.cycles) this.nmiNext[id] += this.nmiPeriod;
     }
+    if (this.preemptAtSites && !alone && this.timerPeriod[id] > 0 && this.insideSite(cpu)
+      && this.chooser.choose('preempt', 2, { cpu: id, vector: this.timerVector[id] }) === 1) this.markDue(id, this.timerVector[id]);
     const due = this.due;
     if (this.dueCount[id] === 0) return;
     for (let s = 0; s < SLOTS; s++) {
@@ -358,6 +368,13 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       if (s === NMI_SLOT) cpu.raiseNmi();
       else cpu.raiseIrq(s);
     }
+  }
+
+  /** The CPU's next instruction is inside a patch site, not at its start. */
+  private insideSite(cpu: Cpu): boolean {
+    const rip = cpu.rip;
+    const r = this.machine.mem.find(rip, 1);
+    return r !== undefined && r.siteInterior.has(rip - r.start);
   }
 
   /** A slice ends no later than the CPU's next timer or NMI deadline, so that it becomes due at its time. */

@@ -416,7 +416,7 @@ export class Cpu {
     }
     const d = decode(r.bytes, off, r.size - off, this.rip);
     if (d.op !== Op.INVALID) {
-      d.handler = selectHandler(d);
+      d.handler = selectHandler(d, r.sites.get(off));
       r.icache![off] = d;
     }
     return d;

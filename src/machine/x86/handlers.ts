@@ -12,7 +12,7 @@ for (const op of [Op.CLI, Op.STI, Op.POPF, Op.VMCALL, Op.IRET, Op.CPUID, Op.SERI
 
 /** An operation other CPUs can observe: it runs on the generic path, where the CPU ends its slice. */
 export function isVisible(d: Insn): boolean {
-  return VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem);
+  return VISIBLE[d.op] === 1 || (d.prefixes & Pfx.LOCK) !== 0 || (d.op === Op.XCHG && d.hasMem) || d.midSite;
 }
 
 /**
@@ -20,7 +20,10 @@ export function isVisible(d: Insn): boolean {
  * Handlers run without the CPU's cycle count synchronized: an instruction that reads `cycles`, moves
  * the run loop's limit or touches interrupt state must get null (the generic exec).
  */
-export function selectHandler(d: Insn): InsnHandler | null {
+export function selectHandler(d: Insn, site?: { len: number }): InsnHandler | null {
+  // an instruction that ends inside the patch site it starts: the boundary after it is one where a
+  // preemption matters (see SchedulerOptions.preemptAtSites), so slices end there too
+  if (site !== undefined && site.len > d.len) d.midSite = true;
   if (isVisible(d)) return null; // slices end after these, on the generic path
   const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
   switch (d.op) {

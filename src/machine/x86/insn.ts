@@ -48,6 +48,8 @@ export class Insn {
   /** Fast-path executor chosen by the interpreter, or null for the generic one. */
   handler: InsnHandler | null = null;
   op: Op = Op.INVALID;
+  /** It starts a patch site and ends inside it (the first half of a two-instruction nop): a place a task can be preempted mid-site. */
+  midSite = false;
   /** Address of the next instruction (addr + len). */
   next = 0;
   /** Operand size in bytes: 1, 2, 4 or 8. */

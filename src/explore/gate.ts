@@ -1,0 +1,123 @@
+// The explorer's chooser: it passes the decisions that can matter (made while text is being patched or a CPU may still see text in flux) to a strategy, and answers the others from a seeded background schedule.
+//
+// A run from the snapshot asks the scheduler's questions by the thousand, nearly all of them while
+// nothing is being patched: which worker runs a little longer, when a tick lands. They cannot make a
+// CPU fetch a torn or stale instruction, so a strategy that spent its choices (PCT's change points,
+// DFS's preemption budget) on them would search a space of 10^5 decisions for a bug that lives in 30.
+// The gate keeps the strategy to the relevant ones:
+//   - a fetch of a byte with several candidate values (always: it exists only in flux);
+//   - which CPU runs next, and whether a due interrupt or NMI arrives now, while the patch window is
+//     open: a host thread (the patching code, stop_machine, a sync) is in flight, or some running CPU
+//     has not serialized since text was last written;
+// Quanta are never relevant: slices already end after every operation another CPU can observe.
+// Everything else comes from `background`, an Rng seeded per run, so a run is a deterministic function
+// of its seed and the strategy's answers.
+//
+// Each relevant decision has a default, the answer that makes no "preemption": the next CPU after the
+// one that ran last (round robin, so a spinning host thread never starves the CPU it waits for), an
+// interrupt arriving now, a byte's newest value. Any other answer counts as one preemption (DFS bounds
+// their number; shrinking minimizes it).
+
+import { Rng, type Chooser, type ChoiceContext, type ChoiceKind, type Snapshotable } from '../machine/chooser.js';
+
+/** One relevant decision of a run, as the strategy saw it. */
+export interface RelevantPoint {
+  /** Index of the decision in the run's full log (decisions after the snapshot). */
+  at: number;
+  kind: ChoiceKind;
+  n: number;
+  /** The answer that is no preemption. */
+  dflt: number;
+  answer: number;
+  /** The CPU the decision is about (for 'cpu': the one chosen). */
+  cpu: number;
+  /** For 'cpu': the candidate CPU ids. */
+  candidates?: readonly number[];
+  /** For 'fetch': the byte's guest address; for 'irq'/'nmi': the vector. */
+  addr?: number;
+  vector?: number;
+}
+
+/** A strategy's hand in one run: it answers the relevant decisions. */
+export interface Decider {
+  /** The answer to relevant decision number `index` (0-based among this run's relevant ones). */
+  decide(index: number, kind: ChoiceKind, n: number, dflt: number, ctx: ChoiceContext): number;
+}
+
+/** Always the default: the run without preemptions. */
+export const DEFAULT_DECIDER: Decider = { decide: (_i, _k, _n, dflt) => dflt };
+
+export class GateChooser implements Chooser, Snapshotable<null> {
+  /** Decisions made since the run began (the post-snapshot log's length is kept by the scheduler). */
+  made = 0;
+  readonly points: RelevantPoint[] = [];
+  /** Relevant decisions answered other than by their default. */
+  preemptions = 0;
+  private background: Rng;
+  private decider: Decider | null = null;
+  private lastCpu = -1;
+
+  /**
+   * `inWindow` says whether the patch window is open now. Until begin() is called (boot, warm-up)
+   * every decision comes from the background Rng seeded with `bootSeed`.
+   */
+  constructor(private readonly inWindow: () => boolean, bootSeed: number) {
+    this.background = new Rng(bootSeed);
+  }
+
+  /** Start a run: fresh background schedule from `seed`, relevant decisions to `decider`. */
+  begin(seed: number, decider: Decider): void {
+    this.background = new Rng(seed);
+    this.decider = decider;
+    this.made = 0;
+    this.points.length = 0;
+    this.preemptions = 0;
+    this.lastCpu = -1;
+  }
+
+  /** Stop handing decisions to the strategy (between runs). */
+  end(): void {
+    this.decider = null;
+  }
+
+  choose(kind: ChoiceKind, n: number, ctx: ChoiceContext = {}): number {
+    if (n <= 1) return 0;
+    const at = this.made++;
+    const d = this.decider;
+    let answer: number;
+    if (d === null || kind === 'quantum' || (kind !== 'fetch' && !this.inWindow())) {
+      answer = kind === 'fetch' ? n - 1 : kind === 'preempt' ? 0 : this.background.below(n);
+    } else {
+      const dflt = this.defaultAnswer(kind, n, ctx);
+      const i = this.points.length;
+      answer = d.decide(i, kind, n, dflt, ctx);
+      if (!(answer >= 0 && answer < n)) answer = dflt;
+      if (answer !== dflt) this.preemptions++;
+      const cpu = kind === 'cpu' && ctx.candidates !== undefined ? ctx.candidates[answer] : ctx.cpu ?? -1;
+      this.points.push({ at, kind, n, dflt, answer, cpu, candidates: ctx.candidates, addr: ctx.addr, vector: ctx.vector });
+    }
+    if (kind === 'cpu' && ctx.candidates !== undefined) this.lastCpu = ctx.candidates[answer];
+    return answer;
+  }
+
+  /** The no-preemption answer: round robin for CPUs, arrival now for interrupts, the newest value for a fetch. */
+  defaultAnswer(kind: ChoiceKind, n: number, ctx: ChoiceContext): number {
+    switch (kind) {
+      case 'cpu': {
+        const c = ctx.candidates;
+        if (c === undefined) return 0;
+        for (let i = 0; i < c.length; i++) if (c[i] > this.lastCpu) return i;
+        return 0;
+      }
+      case 'fetch': return n - 1;
+      default: return 0;
+    }
+  }
+
+  // the gate's state is set per run by begin(); a snapshot keeps nothing of it
+  save(): null {
+    return null;
+  }
+
+  restore(): void {}
+}

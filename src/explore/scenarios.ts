@@ -1,0 +1,161 @@
+// The explorer's scenarios, by name: what the machine does from the snapshot on (which tracer or patch goes on and off while the other CPUs run), and which call sites it touches.
+
+import { TraceArray, type FunctionTracer } from '../trace/trace_functions.js';
+import { FtraceOps } from '../ftrace/ops.js';
+import { boot } from '../runner.js';
+import { Livepatch, klpImageResolver } from '../livepatch/patch.js';
+import { KlpMonitor } from '../livepatch/monitor.js';
+import { parseElf } from '../loader/elf.js';
+import type { Explorer, CheckConfig } from './engine.js';
+import { CheckInputError } from './mutants.js';
+
+/** What a scenario does in each run, prepared once before the snapshot. */
+export interface ScenarioRun {
+  run(x: Explorer): void;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly summary: string;
+  /** NMIs per million cycles per CPU (default 0: NMIs only where the scenario is about them). */
+  readonly nmiRate?: number;
+  readonly timerHz?: number;
+  /** Scheduler options beyond the defaults. */
+  readonly sched?: { preemptAtSites?: boolean };
+  /** The functions whose sites the scenario patches; `limit` = --sites (undefined: its default). */
+  sites(x: Explorer, limit: number | undefined): string[];
+  prepare(x: Explorer): ScenarioRun;
+}
+
+/** Steps the CPUs run with the tracer on, between switching it on and off. */
+const TRACED_STEPS = 30_000;
+
+/** Functions the other CPUs call most (a profile on a separate boot of the same machine), hottest first; cached per configuration. */
+const profiles = new Map<string, { all: string[]; nmi: string[] }>();
+
+export function hotFunctions(cfg: CheckConfig, nmiRate: number): { all: string[]; nmi: string[] } {
+  const key = `${cfg.kernel.file}:${cfg.kernel.bytes.length}:${cfg.cpus}:${nmiRate}`;
+  const hit = profiles.get(key);
+  if (hit !== undefined) return hit;
+  const b = boot(cfg.kernel.bytes, cfg.kernel.file, {
+    cpus: cfg.cpus, seed: 1, nmiRate: nmiRate || 50, maxQuantum: 200,
+    pokeSymbols: { workload_iterations: 50n, smp_workload_iterations: 1_000_000n },
+  });
+  const ft = b.ftrace;
+  if (ft === undefined) throw new CheckInputError(`${cfg.kernel.file}: the kernel has no ftrace call sites (__mcount_loc)`);
+  const all = new Map<bigint, number>();
+  const nmi = new Map<bigint, number>();
+  const ops = new FtraceOps('explore_profile', (ip) => {
+    const cpu = ft.arch.current;
+    if (cpu === null || cpu.id === 0) return;
+    all.set(ip, (all.get(ip) ?? 0) + 1);
+    if (b.kernel.traps.nmiRunningOn(cpu.id)) nmi.set(ip, (nmi.get(ip) ?? 0) + 1);
+  });
+  ft.arch.startLive(0, ft.core.registerFtraceFunction(ops));
+  const k = b.kernel;
+  for (let i = 0; i < 400 && !k.cpus.every((c) => !c.halted); i++) k.run(k.steps + 100_000);
+  k.run(k.steps + 400_000);
+  const names = (m: Map<bigint, number>): string[] => [...m.entries()]
+    .sort((a, c) => c[1] - a[1] || (a[0] < c[0] ? -1 : 1))
+    .map(([ip]) => b.symbols.nearest(ip)?.name ?? '')
+    .filter((n) => n !== '');
+  const r = { all: names(all), nmi: names(nmi) };
+  profiles.set(key, r);
+  return r;
+}
+
+/** Limit a list of functions to `limit` (undefined: every site, no filter). */
+function take(list: string[], limit: number | undefined): string[] {
+  return limit === undefined ? [] : list.slice(0, limit);
+}
+
+/** A function tracer instance for one run, filtered on `sites` (empty: every function). */
+function functionTracer(x: Explorer): TraceArray {
+  const ft = x.b.ftrace!;
+  const tr = new TraceArray(x.b.kernel, ft.core, ft.arch, { sizeKb: 8 });
+  const ops = (tr.tracers.get('function') as FunctionTracer).opsFor(tr);
+  for (const s of x.sites) {
+    const err = x.live(ft.core.ftraceSetFilter(ops, s, false));
+    if (err !== 0) throw new Error(`set_ftrace_filter '${s}' failed: ${err}`);
+  }
+  return tr;
+}
+
+/** Switch tracers in turn, the CPUs running TRACED_STEPS between switches. */
+function switches(...tracers: string[]): (x: Explorer) => ScenarioRun {
+  return () => ({
+    run(x) {
+      const tr = functionTracer(x);
+      for (const [i, t] of tracers.entries()) {
+        const err = x.live(tr.setTracer(t));
+        if (err !== 0) throw new Error(`current_tracer '${t}' failed: ${err}`);
+        if (i < tracers.length - 1) x.runFor(TRACED_STEPS);
+      }
+    },
+  });
+}
+
+const hot = (x: Explorer, limit: number | undefined): string[] => take(hotFunctions(x.cfg, 0).all, limit);
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'enable-function-tracer',
+    summary: 'CPUs busy in traced code; CPU 0 enables the function tracer on every function (or --sites N of the hottest), then disables it',
+    sites: hot,
+    prepare: switches('function', 'nop'),
+  },
+  {
+    name: 'switch-tracer',
+    summary: 'function -> function_graph -> function -> nop while the CPUs run: nop->call, call->call and the graph hook',
+    sites: hot,
+    prepare: switches('function', 'function_graph', 'function', 'nop'),
+  },
+  {
+    name: 'nmi-during-patch',
+    summary: 'as enable-function-tracer, with NMIs (50 per million cycles per CPU) whose handler calls traced functions arriving at any instruction',
+    nmiRate: 50,
+    sites: (x, limit) => {
+      const p = hotFunctions(x.cfg, 50);
+      const first = ['nmi_handler', ...p.nmi.filter((n) => n !== 'nmi_handler')];
+      return limit === undefined ? [] : [...first, ...p.all.filter((n) => !first.includes(n))].slice(0, limit);
+    },
+    prepare: switches('function', 'nop'),
+  },
+  {
+    name: 'preempt-mid-nop',
+    summary: 'as enable-function-tracer, and the tick may strike at any instruction boundary inside a call site, preempting the task there',
+    sched: { preemptAtSites: true },
+    sites: hot,
+    prepare: switches('function', 'nop'),
+  },
+  {
+    name: 'livepatch-then-trace',
+    summary: 'crc32_le live-patched to crc32_le_v2 (an IPMODIFY ops with its own trampoline); the function tracer goes on and off on it, moving its site to the regs caller and back',
+    sites: (x, limit) => ['crc32_le', ...hotFunctions(x.cfg, 0).all.filter((n) => n !== 'crc32_le')].slice(0, limit ?? 1),
+    prepare(x) {
+      const ft = x.b.ftrace!;
+      const lp = new Livepatch(ft.core, klpImageResolver(parseElf(x.cfg.kernel.bytes, x.cfg.kernel.file)));
+      const mon = new KlpMonitor(lp, { currentTask: (c) => x.b.kernel.sched.current[c], symbolize: (a) => x.b.symbols.format(a) });
+      mon.install(x.b.kernel.cpus);
+      const r = x.live(lp.klpEnable('crc32_le', 'crc32_le_v2'));
+      if (r.err !== 0) throw new CheckInputError(`livepatch-then-trace: cannot live-patch crc32_le: ${r.message ?? r.err}`);
+      x.runFor(50_000);
+      const inner = switches('function', 'nop')(x);
+      return { run: (y) => { mon.reset(); inner.run(y); } };
+    },
+  },
+];
+
+export function scenarioNames(): string[] {
+  return SCENARIOS.map((s) => s.name);
+}
+
+export function scenarioList(): readonly Scenario[] {
+  return SCENARIOS;
+}
+
+export function scenarioByName(name: string): Scenario {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (s === undefined) throw new CheckInputError(`--scenario: unknown scenario '${name}'; known scenarios: ${scenarioNames().join(', ')}`);
+  return s;
+}
