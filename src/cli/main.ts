@@ -1,4 +1,4 @@
-// ftsim command-line interface: run (boot an image), shell (its tracefs), disasm (objdump-style listing).
+// ftsim command-line interface: run (boot an image), shell (its tracefs), check (explore a patching protocol), disasm (objdump-style listing).
 
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, openSync, writeSync, closeSync, existsSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,7 @@ import type { Livepatch } from '../livepatch/patch.js';
 import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type LivepatchSpec } from './livepatch.js';
 import { FTRACE_RETFUNC_DEPTH } from '../ftrace/fgraph.js';
 import { shellMain } from './shell_main.js';
+import { registerCheck } from './check.js';
 import { DEFAULT_PATCH_PROTOCOL, PATCH_PROTOCOL_NAMES } from '../kernel/patch_protocol.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
@@ -536,6 +537,10 @@ export function buildProgram(): Command {
     .action((file: string, symbol: string | undefined) => {
       process.stdout.write(disasmCommand(readInput(file), displayName(resolve(file)), symbol));
     });
+  registerCheck(program, {
+    UsageError, intOption, displayName, readInput, defaultKernel: DEFAULT_KERNEL, color: pc,
+    exit: { ok: EXIT_OK, badInput: EXIT_BAD_INPUT, violation: EXIT_VIOLATION },
+  });
   return program;
 }
 

@@ -9,6 +9,7 @@ import { scenarioByName, type Scenario, type ScenarioRun } from './scenarios.js'
 import { resolveProtocol } from './mutants.js';
 import type { Choice } from '../machine/chooser.js';
 import type { PatchProtocol } from '../kernel/patch_protocol.js';
+import { CheckInputError } from './mutants.js';
 
 /** What one `ftsim check` explores: which kernel, scenario, protocol, machine. */
 export interface CheckConfig {
@@ -54,6 +55,15 @@ const BOOT_SEED = 1;
 /** Largest slice a CPU gets between observable operations (as the tests' busy runs). */
 const MAX_QUANTUM = 200;
 
+/**
+ * Ticks per simulated second: 10 kHz, so that the writer task that runs each update is scheduled, and
+ * every task passes through the scheduler for RCU-tasks, within about 100,000 cycles.
+ */
+const TIMER_HZ = 10_000;
+
+/** Steps every CPU runs the workload before the snapshot. */
+const WARM_STEPS = 200_000;
+
 export class Explorer {
   readonly scenario: Scenario;
   readonly b: Booted;
@@ -71,7 +81,7 @@ export class Explorer {
     let b: Booted | undefined;
     this.gate = new GateChooser(() => b !== undefined && (this.batches > 0 || textInFlux(b)), BOOT_SEED);
     b = boot(cfg.kernel.bytes, cfg.kernel.file, {
-      cpus: cfg.cpus, chooser: this.gate, timerHz: this.scenario.timerHz ?? 1000,
+      cpus: cfg.cpus, chooser: this.gate, timerHz: this.scenario.timerHz ?? TIMER_HZ,
       nmiRate: cfg.nmiRate ?? this.scenario.nmiRate ?? 0, maxQuantum: MAX_QUANTUM,
       ftrace: { protocol: protocol.bootName },
       pokeSymbols: { workload_iterations: 50n, smp_workload_iterations: 1_000_000n },
@@ -82,6 +92,7 @@ export class Explorer {
     if (protocol.variant !== undefined) arch.protocol = protocol.variant;
     arch.protocol = this.counted(arch.protocol);
     this.sites = this.scenario.sites(this, cfg.sites);
+    this.warmUp();
     this.prepared = this.scenario.prepare(this);
     this.snap = b.kernel.snapshot();
     this.snapSteps = b.kernel.steps;
@@ -114,6 +125,14 @@ export class Explorer {
     };
   }
 
+  /** Run until every CPU runs the workload, then a while longer: the snapshot is of a busy machine. */
+  private warmUp(): void {
+    const k = this.b.kernel;
+    for (let i = 0; i < 400 && !k.cpus.every((c) => !c.halted); i++) this.runFor(100_000);
+    if (!k.cpus.every((c) => !c.halted)) throw new CheckInputError(`${this.cfg.kernel.file}: not every CPU started within 40M steps; the explorer needs a kernel that brings up its secondary CPUs`);
+    this.runFor(WARM_STEPS);
+  }
+
   /** Batches of the patching protocol in flight (the patch window is open while there is one). */
   private batches = 0;
 
@@ -141,6 +160,18 @@ export class Explorer {
     const r = driveLiveCall(this.b, call, { cpu: 0, run: (n) => k.run(k.steps + n), budget, chunk: 5_000 });
     if (r.done) return r.value;
     throw new RunStopped(r.outcome, stopWhy(r.outcome, r.why));
+  }
+
+  /**
+   * Run an ftrace call that changes no text (a filter of an ops not registered) to its end at once,
+   * as the writer's syscall would without waiting for anything.
+   */
+  now<T>(call: FtraceCall<T>): T {
+    for (let i = 0; i < 1_000_000; i++) {
+      const r = call.next();
+      if (r.done) return r.value;
+    }
+    throw new Error('an ftrace call meant to finish at once kept waiting');
   }
 
   /** Let every CPU run `steps` more steps; RunStopped when the machine stops first. */

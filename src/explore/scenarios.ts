@@ -75,7 +75,7 @@ function functionTracer(x: Explorer): TraceArray {
   const tr = new TraceArray(x.b.kernel, ft.core, ft.arch, { sizeKb: 8 });
   const ops = (tr.tracers.get('function') as FunctionTracer).opsFor(tr);
   for (const s of x.sites) {
-    const err = x.live(ft.core.ftraceSetFilter(ops, s, false));
+    const err = x.now(ft.core.ftraceSetFilter(ops, s, false));
     if (err !== 0) throw new Error(`set_ftrace_filter '${s}' failed: ${err}`);
   }
   return tr;
