@@ -22,7 +22,7 @@ export interface CheckReplayFile {
   nmiRate?: number;
   /** The run's background seed. */
   seed: number;
-  /** The relevant decisions forced away from their default: [index, kind, options, answer]. */
+  /** The relevant decisions forced away from their default: [ordinal among decisions of its kind, kind, options, answer]. */
   forced: Forced[];
   /** What the run ended with. */
   outcome: { invariant: number; kind: string; summary: string };
@@ -87,7 +87,7 @@ export function readCheckReplay(path: string): CheckReplayFile {
   if (!Array.isArray(r.forced)) bad(`field 'forced' is missing`);
   for (const [i, f] of (r.forced as unknown[]).entries()) {
     const ok = Array.isArray(f) && f.length === 4 && isInt(f[0]) && KINDS.has(f[1] as string) && isInt(f[2], 2) && isInt(f[3]) && (f[3] as number) < (f[2] as number);
-    if (!ok) bad(`forced decision #${i + 1} is ${JSON.stringify(f)}, expected [index, kind, options, answer < options]`);
+    if (!ok) bad(`forced decision #${i + 1} is ${JSON.stringify(f)}, expected [ordinal, kind, options, answer < options]`);
   }
   if (!Array.isArray(r.choices)) bad(`field 'choices' is missing`);
   for (const [i, c] of (r.choices as unknown[]).entries()) {

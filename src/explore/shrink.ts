@@ -3,27 +3,35 @@
 // A run is a deterministic function of its background seed and its relevant answers (gate.ts), and an
 // answer equal to the decision's default is no preemption. So a schedule is written as the few
 // decisions that differ from their default: [index among the relevant decisions, kind, options,
-// answer]. Shrinking first keeps only the non-default answers of the violating run, then removes them
-// one at a time (last first, then again until nothing more can go) while the run still ends in the
-// same invariant and kind; what remains is 1-minimal: dropping any one forced answer loses the bug.
+// answer]. Shrinking keeps only the non-default answers of the violating run and removes as many as it
+// can while the run still ends in the same invariant and kind: first all of them, then Zeller's
+// delta debugging (ddmin: chunks of halves, quarters, ... down to single answers). Within its budget
+// what remains is 1-minimal: dropping any one forced answer loses the bug.
 
 import type { ChoiceKind } from '../machine/chooser.js';
 import type { Decider } from './gate.js';
 import type { RunRecord } from './engine.js';
 
-/** A decision forced away from its default: [relevant decision index, kind, options, answer]. */
+/**
+ * A decision forced away from its default: [ordinal, kind, options, answer], where the ordinal counts
+ * the relevant decisions of that kind only (the 3rd fetch decision, the 12th CPU choice), so that
+ * dropping a forced decision of one kind leaves the others where they were.
+ */
 export type Forced = [number, ChoiceKind, number, number];
 
-/** Answers the forced decisions (while their kind and option count still match) and the default elsewhere. */
+/** Answers the forced decisions (while their option count still matches) and the default elsewhere. */
 export function forcedDecider(forced: readonly Forced[]): Decider & { diverged: number } {
-  const at = new Map<number, Forced>();
-  for (const f of forced) at.set(f[0], f);
+  const at = new Map<string, Forced>();
+  for (const f of forced) at.set(`${f[1]}${f[0]}`, f);
+  const seen = new Map<ChoiceKind, number>();
   const d = {
     diverged: 0,
-    decide(i: number, kind: ChoiceKind, n: number, dflt: number): number {
-      const f = at.get(i);
+    decide(_i: number, kind: ChoiceKind, n: number, dflt: number): number {
+      const k = seen.get(kind) ?? 0;
+      seen.set(kind, k + 1);
+      const f = at.get(`${kind}${k}`);
       if (f === undefined) return dflt;
-      if (f[1] !== kind || f[2] !== n || f[3] >= n) { d.diverged++; return dflt; }
+      if (f[2] !== n || f[3] >= n) { d.diverged++; return dflt; }
       return f[3];
     },
   };
@@ -32,7 +40,14 @@ export function forcedDecider(forced: readonly Forced[]): Decider & { diverged: 
 
 /** The non-default answers of a run. */
 export function forcedOf(run: RunRecord): Forced[] {
-  return run.points.flatMap((p, i): Forced[] => (p.answer !== p.dflt ? [[i, p.kind, p.n, p.answer]] : []));
+  const seen = new Map<ChoiceKind, number>();
+  const out: Forced[] = [];
+  for (const p of run.points) {
+    const k = seen.get(p.kind) ?? 0;
+    seen.set(p.kind, k + 1);
+    if (p.answer !== p.dflt) out.push([k, p.kind, p.n, p.answer]);
+  }
+  return out;
 }
 
 export interface ShrinkResult {
@@ -52,8 +67,7 @@ function same(a: RunRecord, b: RunRecord): boolean {
  * Shrink `original` (a violating run of background seed `seed`). `replay` runs a schedule from the
  * snapshot. At most `budget` runs are tried.
  */
-export function shrink(original: RunRecord, replay: (seed: number, d: Decider) => RunRecord, budget = 400): ShrinkResult {
-  let forced = forcedOf(original);
+export function shrink(original: RunRecord, replay: (seed: number, d: Decider) => RunRecord, budget = 600): ShrinkResult {
   let best = original;
   let tries = 0;
   const attempt = (f: Forced[]): RunRecord | null => {
@@ -62,23 +76,27 @@ export function shrink(original: RunRecord, replay: (seed: number, d: Decider) =
     const r = replay(original.seed, forcedDecider(f));
     return same(r, original) ? r : null;
   };
-  // the non-default answers alone must reproduce it (they do: the rest were defaults already)
-  const base = attempt(forced);
-  if (base === null) return { forced: forcedOf(original), run: original, tries };
-  best = base;
-  forced = forcedOf(base);
-  for (let changed = true; changed && tries < budget;) {
-    changed = false;
-    for (let j = forced.length - 1; j >= 0 && tries < budget; j--) {
-      const f = [...forced.slice(0, j), ...forced.slice(j + 1)];
-      const r = attempt(f);
+  let forced = forcedOf(original);
+  const none = forced.length > 0 ? attempt([]) : null;
+  if (none !== null) return { forced: [], run: none, tries };
+  // ddmin over the forced answers; after each success the schedule is what that run made
+  let n = 2;
+  while (forced.length >= 2 && tries < budget) {
+    const size = Math.ceil(forced.length / n);
+    let reduced = false;
+    for (let start = 0; start < forced.length && tries < budget; start += size) {
+      const rest = [...forced.slice(0, start), ...forced.slice(start + size)];
+      const r = attempt(rest);
       if (r === null) continue;
       best = r;
-      // indices may have moved: what the run made is the schedule now
       forced = forcedOf(r);
-      changed = true;
-      j = Math.min(j, forced.length);
+      n = Math.max(n - 1, 2);
+      reduced = true;
+      break;
     }
+    if (reduced) continue;
+    if (size === 1) break;
+    n = Math.min(n * 2, forced.length);
   }
   return { forced, run: best, tries };
 }
