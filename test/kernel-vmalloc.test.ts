@@ -119,6 +119,22 @@ describe('module text at run time', () => {
     expect(o.violation?.summary).toContain(`on instruction fetch at 0x${fn.toString(16)}: nothing is mapped there`);
   });
 
+  it('a CPU still executing in module text when it is freed faults on its next fetch there: invariant 5, naming the text and when it was freed (the test above is its negative control: branching in afterwards stays invariant 2)', () => {
+    const k = caller();
+    const fn = k.vm.moduleAlloc(16, 'spinning module');
+    k.machine.mem.write(fn, new Uint8Array([0xeb, 0xfe])); // jmp .
+    k.machine.mem.writeU64(DATA, fn);
+    expect(k.run(2000).reason).toBe('max-steps');
+    expect(k.cpus[0].getRip()).toBe(fn);
+    const freedAt = k.machine.clock.now;
+    k.vm.moduleMemfree(fn);
+    const o = k.run(k.steps + 2000);
+    expect(o.reason).toBe('violation');
+    expect(o.violation?.invariant).toBe(5);
+    expect(o.violation?.summary).toContain(`fetched at 0x${fn.toString(16)} in spinning module, freed while it was inside`);
+    expect(o.violation?.summary).toContain(`was freed at t=${freedAt}`);
+  });
+
   it('text reallocated at a freed address runs its new contents', () => {
     const k = caller();
     const mem = k.machine.mem;

@@ -115,7 +115,10 @@ export class Kernel {
     const sym = (a: number): string => this.symbolize(numToAddr(a));
     this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer, visibleSlices: opts.visibleSlices, preemptAtSites: opts.preemptAtSites });
     this.fetch = opts.fetchModel === false ? null : machine.attachFetchModel(this.scheduler.chooser);
-    this.flow = opts.flowMonitor === false ? null : new FlowIntegrity(this.cpus.length, sym);
+    this.flow = opts.flowMonitor === false ? null : new FlowIntegrity(this.cpus.length, sym, {
+      lifetimes: machine.lifetimes, clock: machine.clock,
+      who: (c) => { const t = this.sched?.current[c]; return t === undefined ? '' : `${t.name}, pid ${t.pid}`; },
+    });
 
     // Entry text and IDT in the cpu_entry_area.
     const specs: StubSpec[] = [
@@ -147,7 +150,7 @@ export class Kernel {
     this.traps = new Traps(machine, this.entry, this.sched, this.smp, this.flow, this.symbolize);
     // poke_int3_handler runs first in the int3 chain, as in the kernel
     this.traps.int3Handlers.push(this.poke.int3Handler);
-    this.vm = new KernelVm(machine.mem);
+    this.vm = new KernelVm(machine.mem, (addr, size, name) => machine.lifetimes.retire(addrToNum(addr), size, machine.clock.now, name));
     // the boot CPU's timer runs from the start; the others start with their CPU
     this.scheduler.startTimer(0, LOCAL_TIMER_VECTOR, period);
     machine.registerHypercall(HC_IDLE, 'idle', (cpu) => cpu.setReg(RAX, this.sched.liveTasks() > 0 || this.scheduler.anyHostThread() ? 1n : 0n));
@@ -218,7 +221,8 @@ export class Kernel {
 
   // ---- reports -------------------------------------------------------------------------
 
-  private describeViolation(cpu: Cpu): Violation {
+  /** The report of the violation that stopped `cpu`. */
+  describeViolation(cpu: Cpu): Violation {
     const v = cpu.violation!;
     const task = this.sched.current[cpu.id];
     const taskName = `${task.name} (pid ${task.pid})`;
@@ -267,7 +271,7 @@ export class Kernel {
       };
     }
     const rip = numToAddr(v.rip);
-    const kinds: Record<number, string> = { 2: 'bad-opcode-or-fault', 3: 'control-flow', 7: 'interrupt-state', 9: 'unpatched-call' };
+    const kinds: Record<number, string> = { 2: 'bad-opcode-or-fault', 3: 'control-flow', 5: 'text-freed-or-rewritten-in-use', 7: 'interrupt-state', 9: 'unpatched-call' };
     return {
       invariant: v.invariant, kind: kinds[v.invariant] ?? 'machine', cpu: cpu.id, task: taskName, rip, symbol: this.symbolize(rip),
       summary: v.detail,

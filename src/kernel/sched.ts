@@ -137,8 +137,8 @@ export class Sched {
     r.set('orig_ax', BigInt.asUintN(64, -1n));
     t.sp = frame;
     t.shadow = new ShadowStack();
-    if (!t.idle) t.shadow.pushCall(addrToNum(this.entry.taskExit));
-    t.shadow.pushFrame(addrToNum(fn));
+    if (!t.idle) t.shadow.pushCall(addrToNum(this.entry.taskExit), this.machine.clock.now);
+    t.shadow.pushFrame(addrToNum(fn), 0, this.machine.clock.now);
   }
 
   /** Tasks not yet dead (idle tasks excluded). */

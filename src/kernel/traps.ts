@@ -4,6 +4,7 @@ import type { Machine } from '../machine/machine.js';
 import { MachineViolation, RAX, RDX, RDI, RSI, IF, VEC_NAMES, type Cpu } from '../machine/x86/cpu.js';
 import { PERM_X, addrToNum, hex } from '../machine/memory.js';
 import type { FlowIntegrity } from '../machine/flow.js';
+import { TextLifetimes } from '../machine/lifetimes.js';
 import { describeBytes } from '../machine/x86/format.js';
 import { PtRegs } from './ptregs.js';
 import type { EntryText } from './entry.js';
@@ -154,6 +155,18 @@ export class Traps {
     const code = HAS_ERROR_CODE.has(vector) ? Number(regs.get('orig_ax') & 0xffffffffn) : -1;
     const mapped = this.machine.mem.find(addrToNum(ip), 1);
     let where: string;
+    if (vector === 14 && (code & 0x10) && mapped === undefined) {
+      // invariant 5: the CPU was still executing in text that has been freed under it (its previous
+      // instruction was in there too); one that branched into text freed before is a plain oops
+      const e = this.machine.lifetimes.freedAt(addrToNum(ip));
+      const prev = cpu.lastBeforeException();
+      if (e !== undefined && prev >= e.lo && prev < e.hi) {
+        const t = this.tasks.current[cpu.id];
+        return new MachineViolation(5, cpu.id, addrToNum(ip),
+          `CPU ${cpu.id} (${t.name}, pid ${t.pid}) fetched at ${hex(ip)} in ${e.label}, freed while it was inside: ${TextLifetimes.describe(e)}; ` +
+          `its previous instruction was at ${hex(prev)}; page fault at t=${this.machine.clock.now}`, new Uint8Array(0), true);
+      }
+    }
     if (vector === 14 && (code & 0x10)) {
       where = mapped === undefined
         ? `on instruction fetch at ${hex(ip)}: nothing is mapped there (the last instructions show how the CPU got there)`

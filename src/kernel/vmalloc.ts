@@ -64,7 +64,8 @@ export class KernelVm {
   private areas: VmArea[] = [];
   private freed: FreedArea[] = [];
 
-  constructor(private readonly mem: Memory) {}
+  /** `onFreeText` hears of every module text area freed (invariant 5's monitor: CPUs must not come back into it). */
+  constructor(private readonly mem: Memory, private readonly onFreeText?: (addr: bigint, size: number, name: string) => void) {}
 
   /** Executable, read-only module text of at least `size` bytes (zeroed); returns its address. */
   moduleAlloc(size: number, name = 'module'): bigint {
@@ -157,6 +158,7 @@ export class KernelVm {
       for (const m of a.more ?? []) this.mem.unmap(m);
       this.areas.splice(i, 1);
       this.freed.push({ addr: a.addr, size: a.size, kind: a.kind, name: a.name });
+      if (a.kind === 'module') this.onFreeText?.(a.addr, a.size, a.name);
       return;
     }
     const inside = this.findArea(addr);

@@ -1,7 +1,8 @@
 // Invariant monitors on the machine: call/ret integrity with a per-task shadow stack the kernel swaps on context switch (invariant 3), NMI nesting (invariant 7).
 
-import type { Cpu, FlowMonitor } from './x86/cpu.js';
+import { MachineViolation, type Cpu, type FlowMonitor } from './x86/cpu.js';
 import { hex } from './memory.js';
+import { TextLifetimes, type TextEvent } from './lifetimes.js';
 
 const CALL = 0;
 const FRAME = 1;
@@ -15,35 +16,66 @@ export class ShadowStack {
   kinds = new Uint8Array(256);
   /** interrupt vector of FRAME entries */
   vectors = new Uint8Array(256);
+  /** machine time each entry was pushed (invariant 5: was the text it returns to freed or rewritten since?) */
+  times = new Float64Array(256);
   depth = 0;
 
-  push(addr: number, kind: number, vector = 0): void {
+  push(addr: number, kind: number, vector = 0, time = 0): void {
     if (this.depth === this.addrs.length) {
       const a = new Float64Array(this.depth * 2); a.set(this.addrs); this.addrs = a;
       const k = new Uint8Array(this.depth * 2); k.set(this.kinds); this.kinds = k;
       const v = new Uint8Array(this.depth * 2); v.set(this.vectors); this.vectors = v;
+      const t = new Float64Array(this.depth * 2); t.set(this.times); this.times = t;
     }
     this.addrs[this.depth] = addr;
     this.kinds[this.depth] = kind;
     this.vectors[this.depth] = vector;
+    this.times[this.depth] = time;
     this.depth++;
   }
 
-  pushCall(addr: number): void { this.push(addr, CALL); }
+  pushCall(addr: number, time = 0): void { this.push(addr, CALL, 0, time); }
 
-  save(): { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array } {
+  save(): { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array; times: Float64Array } {
     const n = this.depth;
-    return { addrs: this.addrs.slice(0, n), kinds: this.kinds.slice(0, n), vectors: this.vectors.slice(0, n) };
+    return { addrs: this.addrs.slice(0, n), kinds: this.kinds.slice(0, n), vectors: this.vectors.slice(0, n), times: this.times.slice(0, n) };
   }
 
-  restore(s: { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array }): void {
+  restore(s: { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array; times: Float64Array }): void {
     const cap = Math.max(256, s.addrs.length);
     this.addrs = new Float64Array(cap); this.addrs.set(s.addrs);
     this.kinds = new Uint8Array(cap); this.kinds.set(s.kinds);
     this.vectors = new Uint8Array(cap); this.vectors.set(s.vectors);
+    this.times = new Float64Array(cap); this.times.set(s.times);
     this.depth = s.addrs.length;
   }
-  pushFrame(addr: number, vector = 0): void { this.push(addr, FRAME, vector); }
+  pushFrame(addr: number, vector = 0, time = 0): void { this.push(addr, FRAME, vector, time); }
+
+  /** Move entries [from, depth) up by one (an entry is inserted at `from`). */
+  shiftUp(from: number): void {
+    this.push(0, 0);
+    for (let k = this.depth - 1; k > from; k--) {
+      this.addrs[k] = this.addrs[k - 1]; this.kinds[k] = this.kinds[k - 1]; this.vectors[k] = this.vectors[k - 1]; this.times[k] = this.times[k - 1];
+    }
+  }
+
+  /** Remove entry `at`, moving the ones above it down. */
+  remove(at: number): void {
+    for (let k = at; k < this.depth - 1; k++) {
+      this.addrs[k] = this.addrs[k + 1]; this.kinds[k] = this.kinds[k + 1]; this.vectors[k] = this.vectors[k + 1]; this.times[k] = this.times[k + 1];
+    }
+    this.depth--;
+  }
+}
+
+/** What FlowIntegrity needs besides the CPUs' events. */
+export interface FlowOptions {
+  /** Frees and rewrites of text (invariant 5); null: not checked. */
+  lifetimes?: TextLifetimes | null;
+  /** Machine time for entries pushed by host code (int3 emulation, the kernel's task setup). */
+  clock?: { now: number };
+  /** Who runs on a CPU (the kernel's current task), for reports. */
+  who?: (cpu: number) => string;
 }
 
 /**
@@ -56,12 +88,33 @@ export class FlowIntegrity implements FlowMonitor {
   readonly shadows: ShadowStack[];
   checks = 0;
 
-  constructor(ncpus: number, private readonly sym: (addr: number) => string) {
+  private readonly lifetimes: TextLifetimes | null;
+  private readonly clock: { now: number };
+
+  constructor(ncpus: number, private readonly sym: (addr: number) => string, private readonly opts: FlowOptions = {}) {
     this.shadows = Array.from({ length: ncpus }, () => new ShadowStack());
+    this.lifetimes = opts.lifetimes ?? null;
+    this.clock = opts.clock ?? { now: 0 };
   }
 
   onCall(cpu: Cpu, returnTo: number): void {
-    this.shadows[cpu.id].pushCall(returnTo);
+    this.shadows[cpu.id].pushCall(returnTo, cpu.now());
+  }
+
+  /**
+   * Invariant 5: the entry at `i` takes the CPU back to `target`; the text there must not have been
+   * freed or rewritten since the entry was pushed (the CPU was inside it all along).
+   */
+  private gone(cpu: Cpu, s: ShadowStack, i: number, target: number, via: string): void {
+    const lt = this.lifetimes;
+    if (lt === null) return;
+    const e: TextEvent | undefined = lt.after(target, s.times[i]);
+    if (e === undefined) return;
+    const who = this.opts.who?.(cpu.id);
+    const inside = s.kinds[i] === CALL ? `called out of it at t<=${s.times[i]} (return address ${hex(target)})` : `was interrupted in it at ${hex(target)} at t=${s.times[i]}`;
+    throw new MachineViolation(5, cpu.id, target,
+      `CPU ${cpu.id}${who ? ` (${who})` : ''} ${via} back into ${e.label}, ${e.how} while it was inside: it ${inside}; ` +
+      `${TextLifetimes.describe(e)}; now t=${cpu.now()}`, new Uint8Array(0));
   }
 
   onRet(cpu: Cpu, target: number): string | null {
@@ -75,6 +128,7 @@ export class FlowIntegrity implements FlowMonitor {
     if (s.addrs[top] !== target) {
       return `ret to ${hex(target)} <${this.sym(target)}>, but the matching call returns to ${hex(s.addrs[top])} <${this.sym(s.addrs[top])}>`;
     }
+    this.gone(cpu, s, top, target, 'returned');
     s.depth = top;
     return null;
   }
@@ -89,7 +143,7 @@ export class FlowIntegrity implements FlowMonitor {
         if (s.kinds[i] === FRAME && s.vectors[i] === NMI) return `NMI delivered at ${hex(returnTo)} <${this.sym(returnTo)}> while the NMI handler entered from ${hex(s.addrs[i])} had not returned (NMIs nested)`;
       }
     }
-    s.pushFrame(returnTo, vector);
+    s.pushFrame(returnTo, vector, cpu.now());
     return null;
   }
 
@@ -106,6 +160,7 @@ export class FlowIntegrity implements FlowMonitor {
     if (s.addrs[i] !== target) {
       return `iret to ${hex(target)} <${this.sym(target)}>, but the interrupt struck at ${hex(s.addrs[i])} <${this.sym(s.addrs[i])}>`;
     }
+    this.gone(cpu, s, i, target, 'irets');
     s.depth = i;
     // an IRET out of an exception taken inside an NMI handler unblocks NMIs
     for (let k = i - 1; k >= 0; k--) {
@@ -128,10 +183,9 @@ export class FlowIntegrity implements FlowMonitor {
     // the call happens in the interrupted context: below the #BP frame
     let i = s.depth - 1;
     while (i >= 0 && s.kinds[i] !== FRAME) i--;
-    if (i < 0) { s.pushCall(returnTo); return; }
-    s.push(0, 0);
-    for (let k = s.depth - 1; k > i; k--) { s.addrs[k] = s.addrs[k - 1]; s.kinds[k] = s.kinds[k - 1]; s.vectors[k] = s.vectors[k - 1]; }
-    s.addrs[i] = returnTo; s.kinds[i] = CALL; s.vectors[i] = 0;
+    if (i < 0) { s.pushCall(returnTo, this.clock.now); return; }
+    s.shiftUp(i);
+    s.addrs[i] = returnTo; s.kinds[i] = CALL; s.vectors[i] = 0; s.times[i] = this.clock.now;
   }
 
   /**
@@ -152,8 +206,7 @@ export class FlowIntegrity implements FlowMonitor {
     if (s.addrs[c] !== target) {
       return `emulated ret to ${hex(target)} <${this.sym(target)}>, but the matching call returns to ${hex(s.addrs[c])} <${this.sym(s.addrs[c])}>`;
     }
-    for (let k = c; k < s.depth - 1; k++) { s.addrs[k] = s.addrs[k + 1]; s.kinds[k] = s.kinds[k + 1]; s.vectors[k] = s.vectors[k + 1]; }
-    s.depth--;
+    s.remove(c);
     return null;
   }
 
@@ -194,7 +247,7 @@ export class FlowIntegrity implements FlowMonitor {
    * running task is expected to go there.
    */
   expectReturn(cpuId: number, addr: number): void {
-    this.shadows[cpuId].pushCall(addr);
+    this.shadows[cpuId].pushCall(addr, this.clock.now);
   }
 
   /** The return addresses the running task's shadow expects, innermost first, up to the innermost interrupt frame (tests, reports). */

@@ -6,6 +6,7 @@ import { describeBytes } from './x86/format.js';
 import { FetchModel, FetchViolation } from './fetch.js';
 import { x86FetchPolicy } from './x86/fetch-policy.js';
 import type { Chooser } from './chooser.js';
+import { TextLifetimes } from './lifetimes.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -35,11 +36,14 @@ export class Machine implements CpuBus {
   readonly clock = { now: 1 };
   /** The cross-modifying-code fetch model, once attached (null: every fetch sees current memory). */
   fetchModel: FetchModel | null = null;
+  /** Frees and rewrites of text that CPUs may still be inside (invariant 5; the owner reports them). */
+  readonly lifetimes = new TextLifetimes();
   private readonly hypercalls = new Map<number, { name: string; handler: HypercallHandler }>();
   private readonly onConsole: (byte: number) => void;
 
   constructor(private readonly opts: MachineOptions = {}) {
     this.onConsole = opts.onConsole ?? (() => undefined);
+    this.mem.onTextWrite = (a, n, t, c) => this.lifetimes.onTextWrite(a, n, t, c);
     this.registerHypercall(HC_NOP, 'nop', (cpu) => cpu.setReg(RAX, 0n));
     this.registerHypercall(HC_CPU_ID, 'cpu_id', (cpu) => cpu.setReg(RAX, BigInt(cpu.id)));
     this.registerHypercall(HC_CYCLES, 'cycles', (cpu) => cpu.setReg(RAX, BigInt(cpu.cycles)));

@@ -142,6 +142,8 @@ export class MemoryError extends Error {}
 /** The guest address space: a small sorted set of non-overlapping regions. */
 export class Memory {
   readonly regions: Region[] = [];
+  /** Told of every text write (text_poke store): guest address, length, machine time, writer CPU. */
+  onTextWrite: ((addr: number, len: number, time: number, cpu: number) => void) | null = null;
 
   /** Map a new region; refuses overlaps and non-canonical ranges. */
   map(name: string, start: bigint, size: number, perm: number): Region {
@@ -223,6 +225,7 @@ export class Memory {
    */
   textWrite(addr: bigint, data: Uint8Array, time: number, cpu: number, w?: LogicalWrite): void {
     const [r, off] = this.locate(addr, data.length, 'text write');
+    if (this.onTextWrite !== null) this.onTextWrite(r.start + off, data.length, time, cpu);
     if (r.lastWrite !== null) {
       let mine: Map<number, number> | undefined;
       if (w !== undefined) {

@@ -3,6 +3,7 @@
 import type { Machine } from './machine.js';
 import { Region, copyHistory, type ByteHistory, type PatchSite } from './memory.js';
 import type { CpuState } from './x86/cpu.js';
+import type { TextLifetimesState } from './lifetimes.js';
 
 interface RegionState {
   region: Region;
@@ -22,6 +23,7 @@ export interface MachineState {
   regions: RegionState[];
   cpus: CpuState[];
   fetchChoices: number;
+  lifetimes: TextLifetimesState;
 }
 
 export function saveMachine(m: Machine): MachineState {
@@ -35,6 +37,7 @@ export function saveMachine(m: Machine): MachineState {
     })),
     cpus: m.cpus.map((c) => c.save()),
     fetchChoices: m.fetchModel?.choices ?? 0,
+    lifetimes: m.lifetimes.save(),
   };
 }
 
@@ -79,4 +82,5 @@ export function restoreMachine(m: Machine, s: MachineState): void {
   }
   m.cpus.forEach((c, i) => c.restore(s.cpus[i]));
   if (m.fetchModel !== null) m.fetchModel.choices = s.fetchChoices;
+  m.lifetimes.restore(s.lifetimes);
 }

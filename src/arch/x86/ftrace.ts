@@ -141,6 +141,10 @@ export class X86Ftrace implements FtraceArch {
     const base = kernel.vm.moduleAlloc(4096, 'ftrace callers');
     this.callers = buildFtraceCallers(base);
     kernel.machine.mem.write(base, this.callers.code); // text_poke_early: no CPU runs it yet
+    // invariant 5: from now on only the patchable call and jmp (and the ops word) may change under running CPUs
+    const c = this.callers;
+    kernel.machine.lifetimes.guard(addrToNum(base), c.code.length, 'ftrace callers',
+      [[addrToNum(c.ftraceCall), 5], [addrToNum(c.ftraceRegsCall), 5], [addrToNum(c.ftraceGraphCall), 5], [addrToNum(c.functionTraceOpSlot), 8]]);
     this.addSymbols(this.callers.symbols);
     this.tramps = new Trampolines(kernel, this.callers, this.rcu);
     this.ftraceCaller = this.callers.ftraceCaller;

@@ -158,6 +158,8 @@ export class Trampolines {
     const id = this.nextId++;
     const t = buildTrampoline(this.callers, this.callers.code, regs, addr, id, func);
     this.kernel.machine.mem.write(addr, t.code); // new text nothing calls yet: text_poke_early
+    // invariant 5: only its call (text_poke_bp's to rewrite) may change while a CPU can be inside
+    this.kernel.machine.lifetimes.guard(addrToNum(addr), t.code.length, `ftrace trampoline (${ops.name})`, [[addrToNum(t.callAt), 5]]);
     const tramp: Trampoline = { ops, addr, size: t.code.length, id };
     if (cur !== undefined) this.byAddr.delete(cur.addr);
     this.byAddr.set(addr, tramp);

@@ -282,6 +282,9 @@ export class Cpu {
     return out;
   }
 
+  /** Address of the last instruction executed before the latest exception was delivered (NaN: none). */
+  lastBeforeException(): number { return this.exceptionRing[this.exceptionPos]; }
+
   /** Decode the instruction at an address as memory holds it now (reports and fault messages). */
   private insnAt(addr: number): Insn | null {
     if (addr !== addr) return null;
