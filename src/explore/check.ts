@@ -23,6 +23,8 @@ export interface ExploreOptions {
   shard: Shard;
   /** Go on after the first violation (counting violations by invariant) instead of stopping. */
   keepGoing?: boolean;
+  /** Runs shrinking may try (default 600). */
+  shrinkBudget?: number;
   /** Asked before each run: true ends the exploration there (another worker found a violation). */
   shouldStop?: () => boolean;
   /** Called after each run (progress bars). */
@@ -126,14 +128,14 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
     shard: o.shard, runs, schedules: [...schedules], points, incomplete, violations,
     exhausted: strategy.exhausted && first === undefined, wallMs: 0, sitesPatched: [...x.sites],
   };
-  if (first !== undefined) summary.violation = shrunk(x, first.run, first.index);
+  if (first !== undefined) summary.violation = shrunk(x, first.run, first.index, o.shrinkBudget);
   summary.wallMs = performance.now() - t0;
   return summary;
 }
 
 /** Shrink a violating run and describe the result. */
-export function shrunk(x: Explorer, run: RunRecord, index: number): FoundViolation {
-  const s = shrink(run, (seed, d) => x.run(seed, d));
+export function shrunk(x: Explorer, run: RunRecord, index: number, budget?: number): FoundViolation {
+  const s = shrink(run, (seed, d) => x.run(seed, d), budget);
   const v = s.run.violation as Violation;
   return {
     invariant: v.invariant, kind: v.kind, cpu: v.cpu, summary: v.summary, details: v.details,

@@ -51,6 +51,12 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+function sameSites(r: Region, sites: readonly PatchSite[]): boolean {
+  if (r.sites.size !== sites.length) return false;
+  for (const s of sites) if (r.sites.get(s.off)?.len !== s.len) return false;
+  return true;
+}
+
 /**
  * Put the machine back as it was at `s`. Regions mapped since are unmapped, regions unmapped since
  * come back (the same objects), contents and histories are copied back; decoded instructions are
@@ -65,7 +71,9 @@ export function restoreMachine(m: Machine, s: MachineState): void {
     const r = rs.region;
     r.size = rs.size;
     r.end = rs.start + rs.size;
-    if (r.icache !== null && !sameBytes(r.bytes, rs.bytes)) r.icache.fill(null);
+    // a decode depends on the bytes and on the patch sites (an instruction that ends inside one ends a
+    // slice): keep decoded instructions only where both are as they were
+    if (r.icache !== null && (!sameBytes(r.bytes, rs.bytes) || !sameSites(r, rs.sites))) r.icache.fill(null);
     r.bytes.set(rs.bytes);
     if (r.lastWrite !== null && rs.lastWrite !== null) r.lastWrite.set(rs.lastWrite);
     r.dirtyTime = rs.dirtyTime;

@@ -179,12 +179,19 @@ export class X86Ftrace implements FtraceArch {
     return null;
   }
 
-  /** text_poke_early: write text no CPU executes, then check it stuck. */
+  /**
+   * text_poke_early: write text no CPU executes, then check it stuck. The machine learns the call site
+   * there (its contents before and after, with their instruction boundaries), as a live write tells it.
+   */
   private writeEarly(ip: bigint, bytes: Uint8Array): FtraceFault | null {
     try {
       const r = this.kernel.machine.mem.find(addrToNum(ip), bytes.length);
       if (r === undefined || !(r.perm & PERM_X)) return { err: -EPERM };
+      const fm = this.kernel.machine.fetchModel;
+      const off = addrToNum(ip) - r.start;
+      fm?.beforeWrite(r, off, bytes, { off, len: bytes.length });
       this.kernel.machine.mem.write(ip, bytes);
+      fm?.afterWrite(r, off, bytes.length);
     } catch {
       return { err: -EPERM };
     }
