@@ -1,4 +1,4 @@
-// Benchmarks: guest instructions per second on the bundled kernel's workload, the slowdown against native, and the ftrace figures (bench/ftrace.ts).
+// Benchmarks: guest instructions per second on the bundled kernel's workload, the slowdown against native, the ftrace figures (bench/ftrace.ts) and the explorer's (bench/explorer.ts). `node dist/bench/run.js explorer` runs only the explorer's.
 
 import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boot } from '../src/runner.js';
 import { ftraceBench } from './ftrace.js';
+import { explorerBench } from './explorer.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
@@ -57,7 +58,11 @@ function nativeRun(iterations: number): { iterations: number; seconds: number } 
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
+  if (process.argv[2] === 'explorer') {
+    process.stdout.write(JSON.stringify({ node: process.version, explorer: await explorerBench(kernelPath) }, null, 2) + '\n');
+    return;
+  }
   const iterations = Number(process.env.FTSIM_BENCH_ITERATIONS ?? 20000);
   // single CPU: only the single-CPU workload (the SMP phase off), as the native build runs it
   const single = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
@@ -94,7 +99,8 @@ function main(): void {
     result.slowdownVsNative = Math.round((guestPerIter / nativePerIter) * 10) / 10;
   }
   result.ftrace = ftraceBench(Number(process.env.FTSIM_BENCH_FTRACE_ITERATIONS ?? 2000));
+  result.explorer = await explorerBench(kernelPath);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 
-main();
+await main();
