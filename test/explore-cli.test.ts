@@ -70,7 +70,7 @@ describe('ftsim check', () => {
     for (const [args, want] of cases) {
       const r = check(...args);
       expect(r.code, args.join(' ')).toBe(1);
-      expect(r.stderr, args.join(' ')).toMatch(want);
+      expect(r.stderr.trim(), args.join(' ')).toMatch(want);
       noStackTrace(r.stderr);
     }
     writeFileSync(join(dir, 'bad.replay'), JSON.stringify({ format: 'ftsim-check-replay', version: 1, kernel: 'k', kernelSha256: 'x', scenario: 's', protocol: 'p', cpus: 2, seed: 1, forced: [[0, 'cpu', 1, 0]], choices: [], outcome: { invariant: 1, kind: 'torn', summary: '' } }));

@@ -108,6 +108,12 @@ describe('--merge errors: one precise line, exit 1', () => {
     badInput(ftsim('check', '--merge', 's1.json', 's2.json', 'runs9.json'), "runs9.json: its budget differs from s1.json's: not shards of one exploration");
     edit('naive.json', (j) => { j.protocol = 'naive'; });
     badInput(ftsim('check', '--merge', 's1.json', 's2.json', 'naive.json'), 'naive.json: protocol is "naive", s1.json has "int3_emulate": not shards of one exploration');
+    edit('nmi500.json', (j) => { j.nmiRate = 500; });
+    badInput(ftsim('check', '--merge', 's1.json', 's2.json', 'nmi500.json'), 'nmi500.json: nmiRate is 500, s1.json has undefined: not shards of one exploration');
+    edit('kernel.json', (j) => { j.kernelSha256 = '0'.repeat(64); });
+    const k = ftsim('check', '--merge', 's1.json', 's2.json', 'kernel.json');
+    expect(k.code).toBe(1);
+    expect(k.stderr.trim()).toMatch(new RegExp(`^ftsim: kernel.json: kernelSha256 is "${'0'.repeat(64)}", s1.json has "[0-9a-f]{64}": not shards of one exploration$`));
     edit('of4.json', (j) => { j.shard = { index: 2, count: 4 }; });
     badInput(ftsim('check', '--merge', 's1.json', 's2.json', 'of4.json'), 'of4.json: shard 3/4, but s1.json is one of 3');
   });

@@ -6,6 +6,7 @@ import { RandomStrategy, WHOLE, type Shard, type Strategy } from './strategy.js'
 import { shrink, type Forced } from './shrink.js';
 import type { Violation } from '../kernel/kernel.js';
 import { CheckInputError } from './mutants.js';
+import { sha256 } from './replay.js';
 import { PctStrategy } from './pct.js';
 import { DfsStrategy } from './dfs.js';
 
@@ -59,6 +60,10 @@ export interface CheckSummary {
   mutate?: string;
   cpus: number;
   sites?: number;
+  /** --nmi-rate when given (undefined: the scenario's own). */
+  nmiRate?: number;
+  /** The kernel explored (shards of one exploration must share it). */
+  kernelSha256: string;
   strategy: StrategyName;
   seed: number;
   /** The budget (random, pct) or bound (dfs) asked for. */
@@ -123,7 +128,7 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
   }
   const summary: CheckSummary = {
     scenario: cfg.scenario, protocol: cfg.protocol, mutate: cfg.mutate, cpus: cfg.cpus, sites: cfg.sites,
-    strategy: o.strategy, seed: o.seed,
+    nmiRate: cfg.nmiRate, kernelSha256: sha256(cfg.kernel.bytes), strategy: o.strategy, seed: o.seed,
     budget: o.strategy === 'dfs' ? { preemptions: o.preemptions } : o.strategy === 'pct' ? { runs: o.runs, depth: o.depth } : { runs: o.runs },
     shard: o.shard, runs, schedules: [...schedules], points, incomplete, violations,
     exhausted: strategy.exhausted && first === undefined, wallMs: 0, sitesPatched: [...x.sites],

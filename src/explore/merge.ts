@@ -10,7 +10,7 @@ export const SHARD_VERSION = 1;
 export class MergeError extends Error {}
 
 /** The fields every shard of one exploration must agree on. */
-const SAME: readonly (keyof CheckSummary)[] = ['scenario', 'protocol', 'mutate', 'cpus', 'sites', 'strategy', 'seed'];
+const SAME: readonly (keyof CheckSummary)[] = ['scenario', 'protocol', 'mutate', 'cpus', 'sites', 'nmiRate', 'kernelSha256', 'strategy', 'seed'];
 
 export function writeShard(path: string, s: CheckSummary): void {
   try {

@@ -37,7 +37,7 @@ export function resolveProtocol(name: string, mutate?: string): ResolvedProtocol
   try {
     p = patchProtocol(name);
   } catch (e) {
-    if (e instanceof PatchProtocolError) throw new CheckInputError(`--protocol: ${e.message.replace(/^patching protocol/, 'protocol')}`);
+    if (e instanceof PatchProtocolError) throw new CheckInputError(`--protocol: ${e.message.replace(/patching protocol/, 'protocol')}`);
     throw e;
   }
   if (mutate === undefined) return { name, bootName: p.name, protocol: p };
