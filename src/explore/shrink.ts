@@ -4,8 +4,10 @@
 // answer equal to the decision's default is no preemption. So a schedule is written as the few
 // decisions that differ from their default: [index among the relevant decisions, kind, options,
 // answer]. Shrinking keeps only the non-default answers of the violating run and removes as many as it
-// can while the run still ends in the same invariant and kind: first all of them, then Zeller's
-// delta debugging (ddmin: chunks of halves, quarters, ... down to single answers). Within its budget
+// can while the run still ends in the same invariant and kind: first all of them, then every answer
+// after the shortest prefix that still breaks it (bisection), then all of one kind (every CPU switch,
+// every held-back interrupt, ...), then Zeller's delta debugging (ddmin:
+// chunks of halves, quarters, ... down to single answers). Within its budget
 // what remains is 1-minimal: dropping any one forced answer loses the bug.
 
 import type { ChoiceKind } from '../machine/chooser.js';
@@ -79,6 +81,22 @@ export function shrink(original: RunRecord, replay: (seed: number, d: Decider) =
   let forced = forcedOf(original);
   const none = forced.length > 0 ? attempt([]) : null;
   if (none !== null) return { forced: [], run: none, tries };
+  // the shortest prefix of the forced answers (in run order) that still breaks it, by bisection:
+  // what a random run forced after the decisive ones is mostly noise
+  let lo = 0;
+  let hi = forced.length;
+  while (hi - lo > 1 && tries < budget) {
+    const mid = (lo + hi) >> 1;
+    const r = attempt(forced.slice(0, mid));
+    if (r !== null) { hi = mid; best = r; } else lo = mid;
+  }
+  if (hi < forced.length) forced = forcedOf(best);
+  // whole kinds at once: often the CPU switches were noise and one stale fetch is the bug
+  for (const kind of ['cpu', 'irq', 'nmi', 'preempt', 'fetch'] as const) {
+    if (tries >= budget || !forced.some((f) => f[1] === kind) || forced.every((f) => f[1] === kind)) continue;
+    const r = attempt(forced.filter((f) => f[1] !== kind));
+    if (r !== null) { best = r; forced = forcedOf(r); }
+  }
   // ddmin over the forced answers; after each success the schedule is what that run made
   let n = 2;
   while (forced.length >= 2 && tries < budget) {
