@@ -9,7 +9,11 @@ export const INVARIANTS: Record<number, string> = {
   1: 'no CPU executes a torn instruction, a stale one where the architecture forbids it, or starts one in the middle of a rewritten instruction',
   2: 'no CPU executes an undefined opcode or faults in kernel text unexpectedly',
   3: 'every ret returns where its call came from (and every iret where its interrupt struck)',
+  4: 'livepatch consistency: a task switched to the patched universe never runs the old function again',
+  5: 'no stub or trampoline is freed or rewritten while a CPU may still be executing in it',
+  6: 'every traced entry has its exit, depths never go negative, nothing is lost from the ring buffer uncounted',
   7: 'interrupt state: IF and the STI shadow are honored; NMIs do not nest',
+  8: 'records agree with text: outside a patch window every site holds what its record says',
   9: 'nothing calls nothing for a redirecting ops: a live-patched function is never briefly unpatched while its site moves',
 };
 
