@@ -402,9 +402,7 @@ export class Cpu {
   }
 
   /** Push a 64-bit value given as a signed double (return addresses). */
-  pushNum(v: number): void {
-    this.push64(v >>> 0, Math.floor(v / TWO32) | 0);
-  }
+  pushNum(v: number): void { this.push64(v >>> 0, Math.floor(v / TWO32) | 0); }
 
   // ---- execution ---------------------------------------------------------------------
 
