@@ -9,6 +9,7 @@ import { scenarioByName, type Scenario, type ScenarioRun } from './scenarios.js'
 import { resolveProtocol } from './mutants.js';
 import type { Choice } from '../machine/chooser.js';
 import type { PatchProtocol } from '../kernel/patch_protocol.js';
+import { FootprintRecorder } from './footprint.js';
 
 /** What one `ftsim check` explores: which kernel, scenario, protocol, machine. */
 export interface CheckConfig {
@@ -86,7 +87,12 @@ export class Explorer {
     this.snap = b.kernel.snapshot();
     this.snapSteps = b.kernel.steps;
     this.snapChoices = b.kernel.choices.length;
+    // footprints of the relevant 'cpu' decisions, for dfs's partial-order reduction (footprint.ts)
+    this.footprints = new FootprintRecorder(b);
+    this.gate.observer = this.footprints;
   }
+
+  private readonly footprints: FootprintRecorder;
 
   /** Run the scenario once from the snapshot: background from `seed`, relevant decisions from `decider`. */
   run(seed: number, decider: Decider): RunRecord {
@@ -94,6 +100,7 @@ export class Explorer {
     k.restore(this.snap);
     this.batches = 0;
     this.gate.begin(seed, decider);
+    this.footprints.begin();
     let violation: Violation | undefined;
     let incomplete: string | undefined;
     try {
@@ -104,11 +111,13 @@ export class Explorer {
       else incomplete = e.why;
     } finally {
       this.gate.end();
+      this.footprints.end();
     }
+    const fp = this.footprints.footprints;
     return {
       seed, violation, incomplete,
       choices: k.choices.slice(this.snapChoices),
-      points: [...this.gate.points],
+      points: this.gate.points.map((p, i) => (fp[i] === undefined ? { ...p } : { ...p, footprint: fp[i] })),
       preemptions: this.gate.preemptions,
       steps: k.steps - this.snapSteps,
     };

@@ -6,6 +6,7 @@ import { describeBytes } from './x86/format.js';
 import { FetchModel, FetchViolation } from './fetch.js';
 import { x86FetchPolicy } from './x86/fetch-policy.js';
 import type { Chooser } from './chooser.js';
+import type { MachineEvents } from './events.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -35,6 +36,10 @@ export class Machine implements CpuBus {
   readonly clock = { now: 1 };
   /** The cross-modifying-code fetch model, once attached (null: every fetch sees current memory). */
   fetchModel: FetchModel | null = null;
+  /** Counters of events other CPUs can observe (shared with memory, CPUs and scheduler). */
+  get events(): MachineEvents {
+    return this.mem.events;
+  }
   private readonly hypercalls = new Map<number, { name: string; handler: HypercallHandler }>();
   private readonly onConsole: (byte: number) => void;
 
@@ -89,6 +94,7 @@ export class Machine implements CpuBus {
    * stops the run with a message naming the hypercall; machine invariant violations pass through.
    */
   hypercall(cpu: Cpu): void {
+    this.mem.events.hypercalls++;
     const nr = Number(cpu.getReg(RAX));
     const h = this.hypercalls.get(nr);
     if (h === undefined) { cpu.setReg(RAX, BigInt(-ENOSYS)); return; }

@@ -417,6 +417,8 @@ export class Cpu {
     const d = decode(r.bytes, off, r.size - off, this.rip);
     if (d.op !== Op.INVALID) {
       d.handler = selectHandler(d, r.sites.get(off));
+      // patch-site instructions take the generic path, which logs them for MachineEvents
+      if (r.sites.has(off) || r.siteInterior.has(off)) { d.atSite = true; d.handler = null; }
       r.icache![off] = d;
     }
     return d;
@@ -502,6 +504,7 @@ export class Cpu {
           if (h !== null) h(this, d);
           else {
             this.cycles = cyc;
+            if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
             this.exec(d);
             lim = this.limit;
             if (this.sliceAtVisible && isVisible(d)) {
@@ -624,6 +627,7 @@ export class Cpu {
    */
   deliver(vector: number, errorCode: number, returnTo: number): boolean {
     if (this.idtBase === 0) return false;
+    this.mem.events.delivered++;
     let gate: Uint8Array;
     try {
       gate = this.mem.read(BigInt.asUintN(64, BigInt(this.idtBase + vector * 16)), 16);
