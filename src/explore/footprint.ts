@@ -90,7 +90,7 @@ export class FootprintRecorder {
     this.footprints.length = 0;
     this.open = null;
     const ev = this.b.machine.events;
-    ev.log = true;
+    ev.log = false;
     ev.textWrites.length = 0;
     ev.siteExecs.length = 0;
   }
@@ -107,6 +107,8 @@ export class FootprintRecorder {
     const ev = m.events;
     ev.textWrites.length = 0;
     ev.siteExecs.length = 0;
+    // the address logs are kept only while a slice is open: most of a run is outside the patch window
+    ev.log = true;
     this.open = {
       point: index, cpu, hostThread: this.b.kernel.scheduler.hostThreadRunning(cpu),
       ran: m.cpus.map((c) => c.cycles - c.idleCycles), serial: m.cpus.map((c) => c.serialTime),
@@ -116,10 +118,9 @@ export class FootprintRecorder {
     };
   }
 
-  /** The run is over: close the last slice and stop logging. */
+  /** The run is over: close the last slice. */
   end(): void {
     this.close();
-    this.b.machine.events.log = false;
   }
 
   private close(): void {
@@ -151,5 +152,6 @@ export class FootprintRecorder {
     };
     ev.textWrites.length = 0;
     ev.siteExecs.length = 0;
+    ev.log = false;
   }
 }
