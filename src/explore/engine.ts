@@ -10,6 +10,7 @@ import { resolveProtocol } from './mutants.js';
 import type { Choice } from '../machine/chooser.js';
 import type { PatchProtocol } from '../kernel/patch_protocol.js';
 import { CheckInputError } from './mutants.js';
+import { FootprintRecorder } from './footprint.js';
 
 /** What one `ftsim check` explores: which kernel, scenario, protocol, machine. */
 export interface CheckConfig {
@@ -97,7 +98,12 @@ export class Explorer {
     this.snap = b.kernel.snapshot();
     this.snapSteps = b.kernel.steps;
     this.snapChoices = b.kernel.choices.length;
+    // footprints of the relevant 'cpu' decisions, for dfs's partial-order reduction (footprint.ts)
+    this.footprints = new FootprintRecorder(b);
+    this.gate.observer = this.footprints;
   }
+
+  private readonly footprints: FootprintRecorder;
 
   /** Run the scenario once from the snapshot: background from `seed`, relevant decisions from `decider`. */
   run(seed: number, decider: Decider): RunRecord {
@@ -105,6 +111,7 @@ export class Explorer {
     k.restore(this.snap);
     this.batches = 0;
     this.gate.begin(seed, decider);
+    this.footprints.begin();
     let violation: Violation | undefined;
     let incomplete: string | undefined;
     try {
@@ -115,11 +122,13 @@ export class Explorer {
       else incomplete = e.why;
     } finally {
       this.gate.end();
+      this.footprints.end();
     }
+    const fp = this.footprints.footprints;
     return {
       seed, violation, incomplete,
       choices: k.choices.slice(this.snapChoices),
-      points: [...this.gate.points],
+      points: this.gate.points.map((p, i) => (fp[i] === undefined ? { ...p } : { ...p, footprint: fp[i] })),
       preemptions: this.gate.preemptions,
       steps: k.steps - this.snapSteps,
     };

@@ -19,6 +19,7 @@
 // their number; shrinking minimizes it).
 
 import { Rng, type Chooser, type ChoiceContext, type ChoiceKind, type Snapshotable } from '../machine/chooser.js';
+import type { Footprint } from './footprint.js';
 
 /** One relevant decision of a run, as the strategy saw it. */
 export interface RelevantPoint {
@@ -36,6 +37,14 @@ export interface RelevantPoint {
   /** For 'fetch': the byte's guest address; for 'irq'/'nmi': the vector. */
   addr?: number;
   vector?: number;
+  /** For 'cpu': what the slice it started did that other CPUs can observe (footprint.ts; dfs's sleep sets). */
+  footprint?: Footprint;
+}
+
+/** Told of every decision (footprint.ts's recorder). */
+export interface GateObserver {
+  onChoose(kind: ChoiceKind): void;
+  onPoint(index: number, kind: ChoiceKind, cpu: number): void;
 }
 
 /** A strategy's hand in one run: it answers the relevant decisions. */
@@ -56,6 +65,8 @@ export class GateChooser implements Chooser, Snapshotable<null> {
   private background: Rng;
   private decider: Decider | null = null;
   private lastCpu = -1;
+  /** Told of every decision while a run is on (null: nobody). */
+  observer: GateObserver | null = null;
 
   /**
    * `inWindow` says whether the patch window is open now. Until begin() is called (boot, warm-up)
@@ -82,6 +93,7 @@ export class GateChooser implements Chooser, Snapshotable<null> {
 
   choose(kind: ChoiceKind, n: number, ctx: ChoiceContext = {}): number {
     if (n <= 1) return 0;
+    if (this.decider !== null) this.observer?.onChoose(kind);
     const at = this.made++;
     const d = this.decider;
     let answer: number;
@@ -95,6 +107,7 @@ export class GateChooser implements Chooser, Snapshotable<null> {
       if (answer !== dflt) this.preemptions++;
       const cpu = kind === 'cpu' && ctx.candidates !== undefined ? ctx.candidates[answer] : ctx.cpu ?? -1;
       this.points.push({ at, kind, n, dflt, answer, cpu, candidates: ctx.candidates, addr: ctx.addr, vector: ctx.vector });
+      this.observer?.onPoint(i, kind, cpu);
     }
     if (kind === 'cpu' && ctx.candidates !== undefined) this.lastCpu = ctx.candidates[answer];
     return answer;

@@ -7,6 +7,7 @@ import { FetchModel, FetchViolation } from './fetch.js';
 import { x86FetchPolicy } from './x86/fetch-policy.js';
 import type { Chooser } from './chooser.js';
 import { TextLifetimes } from './lifetimes.js';
+import type { MachineEvents } from './events.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -38,6 +39,10 @@ export class Machine implements CpuBus {
   fetchModel: FetchModel | null = null;
   /** Frees and rewrites of text that CPUs may still be inside (invariant 5; the owner reports them). */
   readonly lifetimes = new TextLifetimes();
+  /** Counters of events other CPUs can observe (shared with memory, CPUs and scheduler). */
+  get events(): MachineEvents {
+    return this.mem.events;
+  }
   private readonly hypercalls = new Map<number, { name: string; handler: HypercallHandler }>();
   private readonly onConsole: (byte: number) => void;
 
@@ -93,6 +98,7 @@ export class Machine implements CpuBus {
    * stops the run with a message naming the hypercall; machine invariant violations pass through.
    */
   hypercall(cpu: Cpu): void {
+    this.mem.events.hypercalls++;
     const nr = Number(cpu.getReg(RAX));
     const h = this.hypercalls.get(nr);
     if (h === undefined) { cpu.setReg(RAX, BigInt(-ENOSYS)); return; }

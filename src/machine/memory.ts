@@ -1,6 +1,7 @@
 // Guest physical/virtual memory: regions with permissions, decoded-instruction caches for text, text-write notification.
 
 import type { Insn } from './x86/insn.js';
+import { MachineEvents } from './events.js';
 
 export const PERM_R = 4;
 export const PERM_W = 2;
@@ -144,6 +145,8 @@ export class Memory {
   readonly regions: Region[] = [];
   /** Told of every text write (text_poke store): guest address, length, machine time, writer CPU. */
   onTextWrite: ((addr: number, len: number, time: number, cpu: number) => void) | null = null;
+  /** Event counters (see events.ts); the machine shares its own. */
+  events = new MachineEvents();
 
   /** Map a new region; refuses overlaps and non-canonical ranges. */
   map(name: string, start: bigint, size: number, perm: number): Region {
@@ -205,6 +208,7 @@ export class Memory {
    * Decoded instructions overlapping the write are forgotten.
    */
   write(addr: bigint, data: Uint8Array): void {
+    this.events.hostStores++;
     const [r, off] = this.locate(addr, data.length, 'write');
     r.bytes.set(data, off);
     r.invalidate(off, data.length);
@@ -224,6 +228,7 @@ export class Memory {
    * Without `w` the store is a logical write on its own; with it, one store of that write.
    */
   textWrite(addr: bigint, data: Uint8Array, time: number, cpu: number, w?: LogicalWrite): void {
+    if (this.events.log) this.events.textWrites.push(addrToNum(addr), data.length);
     const [r, off] = this.locate(addr, data.length, 'text write');
     if (this.onTextWrite !== null) this.onTextWrite(r.start + off, data.length, time, cpu);
     if (r.lastWrite !== null) {

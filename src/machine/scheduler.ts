@@ -149,6 +149,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
 
   /** An inter-processor interrupt (or any interrupt from outside the CPU) is now on its way to `cpu`. */
   sendIpi(cpu: number, vector: number): void {
+    this.machine.mem.events.sent++;
     this.endCarry();
     this.markDue(cpu, vector);
     this.senderDone();
@@ -156,6 +157,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
 
   /** An NMI is on its way to `cpu` (a test, a watchdog). */
   sendNmi(cpu: number): void {
+    this.machine.mem.events.sent++;
     this.endCarry();
     this.markDue(cpu, NMI_SLOT);
     this.senderDone();

@@ -417,7 +417,7 @@ export class Cpu {
     }
     const d = decode(r.bytes, off, r.size - off, this.rip);
     if (d.op !== Op.INVALID) {
-      d.handler = selectHandler(d, r.sites.get(off));
+      d.handler = selectHandler(d, r.sites.get(off), r.siteInterior.has(off));
       r.icache![off] = d;
     }
     return d;
@@ -503,6 +503,7 @@ export class Cpu {
           if (h !== null) h(this, d);
           else {
             this.cycles = cyc;
+            if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
             this.exec(d);
             lim = this.limit;
             if (this.sliceAtVisible && isVisible(d)) {
@@ -625,12 +626,9 @@ export class Cpu {
    */
   deliver(vector: number, errorCode: number, returnTo: number): boolean {
     if (this.idtBase === 0) return false;
+    this.mem.events.delivered++;
     let gate: Uint8Array;
-    try {
-      gate = this.mem.read(BigInt.asUintN(64, BigInt(this.idtBase + vector * 16)), 16);
-    } catch {
-      return false;
-    }
+    try { gate = this.mem.read(BigInt.asUintN(64, BigInt(this.idtBase + vector * 16)), 16); } catch { return false; }
     const attr = gate[5];
     if (!(attr & 0x80)) return false; // not present
     const g = new DataView(gate.buffer, gate.byteOffset, 16);

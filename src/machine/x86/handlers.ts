@@ -20,10 +20,12 @@ export function isVisible(d: Insn): boolean {
  * Handlers run without the CPU's cycle count synchronized: an instruction that reads `cycles`, moves
  * the run loop's limit or touches interrupt state must get null (the generic exec).
  */
-export function selectHandler(d: Insn, site?: { len: number }): InsnHandler | null {
+export function selectHandler(d: Insn, site?: { len: number }, inSite = false): InsnHandler | null {
   // an instruction that ends inside the patch site it starts: the boundary after it is one where a
   // preemption matters (see SchedulerOptions.preemptAtSites), so slices end there too
   if (site !== undefined && site.len > d.len) d.midSite = true;
+  // patch-site instructions take the generic path, which logs them for MachineEvents
+  if (site !== undefined || inSite) { d.atSite = true; return null; }
   if (isVisible(d)) return null; // slices end after these, on the generic path
   const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
   switch (d.op) {

@@ -50,6 +50,8 @@ export class Insn {
   op: Op = Op.INVALID;
   /** It starts a patch site and ends inside it (the first half of a two-instruction nop): a place a task can be preempted mid-site. */
   midSite = false;
+  /** It starts inside a registered patch site (executed on the generic path, logged in MachineEvents). */
+  atSite = false;
   /** Address of the next instruction (addr + len). */
   next = 0;
   /** Operand size in bytes: 1, 2, 4 or 8. */
