@@ -4,7 +4,7 @@ import { boot, type Booted } from '../runner.js';
 import { driveLiveCall } from '../live_call.js';
 import type { FtraceCall } from '../ftrace/ftrace.js';
 import type { KernelSnapshot, RunOutcome, Violation } from '../kernel/kernel.js';
-import { GateChooser, type Decider, type RelevantPoint } from './gate.js';
+import { DecisionLimit, GateChooser, type Decider, type RelevantPoint } from './gate.js';
 import { scenarioByName, type Scenario, type ScenarioRun } from './scenarios.js';
 import { resolveProtocol } from './mutants.js';
 import type { Choice } from '../machine/chooser.js';
@@ -117,8 +117,9 @@ export class Explorer {
     try {
       this.prepared.run(this);
     } catch (e) {
-      if (!(e instanceof RunStopped)) throw e;
-      if (e.outcome?.violation !== undefined) violation = e.outcome.violation;
+      if (e instanceof DecisionLimit) incomplete = e.message;
+      else if (!(e instanceof RunStopped)) throw e;
+      else if (e.outcome?.violation !== undefined) violation = e.outcome.violation;
       else incomplete = e.why;
     } finally {
       this.gate.end();

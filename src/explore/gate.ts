@@ -56,6 +56,12 @@ export interface Decider {
 /** Always the default: the run without preemptions. */
 export const DEFAULT_DECIDER: Decider = { decide: (_i, _k, _n, dflt) => dflt };
 
+/** A run made more decisions than any finishing run does: a CPU spins forever (the strategy starved the one it waits for). */
+export class DecisionLimit extends Error {}
+
+/** Decisions a run may make after the snapshot (finishing runs make 10^4 to 10^5). */
+export const MAX_RUN_DECISIONS = 2_000_000;
+
 export class GateChooser implements Chooser, Snapshotable<null> {
   /** Decisions made since the run began (the post-snapshot log's length is kept by the scheduler). */
   made = 0;
@@ -96,6 +102,8 @@ export class GateChooser implements Chooser, Snapshotable<null> {
     if (this.decider !== null) this.observer?.onChoose(kind);
     const at = this.made++;
     const d = this.decider;
+    // only at a CPU choice: the scheduler is between slices there, and the run is abandoned whole
+    if (kind === 'cpu' && d !== null && at >= MAX_RUN_DECISIONS) throw new DecisionLimit(`the run made ${MAX_RUN_DECISIONS} decisions without finishing (a CPU spinning forever?)`);
     let answer: number;
     if (d === null || kind === 'quantum' || (kind !== 'fetch' && !this.inWindow())) {
       answer = kind === 'fetch' ? n - 1 : kind === 'preempt' ? 0 : this.background.below(n);

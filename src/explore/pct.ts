@@ -13,6 +13,10 @@
 //     knows about: each takes its default with probability 7/8 and a uniformly random other answer
 //     otherwise. 1/8 keeps the expected number of such deviations per run small (a run has ~10 of
 //     them), so they perturb a PCT schedule rather than replace it with a random one.
+//   - a CPU chosen SPIN times in a row at 'cpu' decisions is taken to be spinning (a host thread waiting
+//     for a sync's IPI to be taken, a CPU spinning in stop_machine): it drops below every other CPU,
+//     as the paper's implementation lowers a thread that yields. Without this the highest-priority
+//     CPU may wait forever for a lower one: PCT assumes threads that block, and spinning ones never do.
 // Sharding: runs with index % count === shard index. The estimate k is each shard's own, so a
 // sharded exploration runs PCT schedules drawn from the same distribution, not the same runs.
 
@@ -32,6 +36,9 @@ export interface PctPlan {
 
 /** Probability that a non-'cpu' relevant decision deviates from its default is 1/DEVIATE. */
 const DEVIATE = 8;
+
+/** 'cpu' decisions in a row after which the CPU chosen is taken to be spinning. */
+const SPIN = 64;
 
 export class PctStrategy implements Strategy {
   readonly name = 'pct';
@@ -87,6 +94,10 @@ export function pctDecider(plan: PctPlan, depth: number, rng: Rng): Decider {
   const changes = plan.changePoints.map((at, i) => ({ at, to: depth - (i + 1) }));
   let step = 0;
   let next = prio.length === 0 ? depth : depth + prio.length;
+  let last = -1;
+  let streak = 0;
+  /** Below every priority given so far (spinning CPUs go there, the latest lowest). */
+  let floor = 0;
   const priorityOf = (cpu: number): number => {
     while (prio.length <= cpu) prio.push(Number.NaN);
     if (Number.isNaN(prio[cpu])) prio[cpu] = next++;
@@ -106,6 +117,10 @@ export function pctDecider(plan: PctPlan, depth: number, rng: Rng): Decider {
       priorityOf(cands[0]);
       step++;
       for (const c of changes) if (c.at === step) prio[cands[best]] = c.to;
+      const chosen = cands[best];
+      streak = chosen === last ? streak + 1 : 1;
+      last = chosen;
+      if (streak >= SPIN && cands.length > 1) { prio[chosen] = --floor; streak = 0; }
       return best;
     },
   };
