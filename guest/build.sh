@@ -1,8 +1,8 @@
 #!/bin/sh
-# build.sh: rebuilds the bundled guest kernel (fixtures/vmlinux), its native twin and the expected console output
+# build.sh: rebuilds the bundled guest kernel (fixtures/vmlinux), its native twin, the expected console output and the explorer's module (fixtures/ftwork.ko)
 #
-# usage: guest/build.sh            rebuild fixtures/vmlinux and fixtures/vmlinux.console
-#        guest/build.sh --out DIR  build DIR/vmlinux, DIR/vmlinux-native, DIR/vmlinux.console only
+# usage: guest/build.sh            rebuild fixtures/vmlinux, fixtures/vmlinux.console and fixtures/ftwork.ko
+#        guest/build.sh --out DIR  build DIR/vmlinux, DIR/vmlinux-native, DIR/vmlinux.console, DIR/ftwork.ko only
 #        guest/build.sh --check    build into a temporary directory and compare with fixtures/
 #
 # The image is reproducible: it is built from the repository root with relative
@@ -33,6 +33,12 @@ GUEST_CFLAGS="-O2 -pg -mfentry -mrecord-mcount -mcmodel=kernel -fno-pic -ffreest
 -mgeneral-regs-only -fno-builtin -fcf-protection=none -Wall -Iguest/include"
 GUEST_LDFLAGS="-static -no-pie -Wl,-Ttext=0xffffffff81000000 -Wl,--build-id=none -Wl,-e,startup_64"
 NATIVE_CFLAGS="-O2 -DFTSIM_NATIVE -Wall -Iguest/include"
+# Modules (guest/modules/*.c -> fixtures/*.ko): a relocatable object with the
+# tracing flags, exactly the flags of test/helpers/gcc.ts's buildModule, so
+# that a test can rebuild them with it and compare bytes.
+MODULE_CFLAGS="-O2 -pg -mfentry -mrecord-mcount -mcmodel=kernel -fno-pic -ffreestanding \
+-nostdlib -fno-stack-protector -fno-asynchronous-unwind-tables -mno-red-zone \
+-mgeneral-regs-only -fcf-protection=none -fno-common -c"
 CONSOLE_CPUS=4
 
 mode=fixtures
@@ -63,6 +69,13 @@ $CC $GUEST_CFLAGS -o "$tmp/vmlinux" guest/kernel/head_64.S $kernel_c $GUEST_LDFL
 # shellcheck disable=SC2086
 $CC $NATIVE_CFLAGS -o "$tmp/vmlinux-native" $kernel_c $native_c
 "$tmp/vmlinux-native" - "$CONSOLE_CPUS" > "$tmp/vmlinux.console"
+modules=
+for src in $(ls guest/modules/*.c | sort); do
+	ko=$(basename "$src" .c).ko
+	# shellcheck disable=SC2086
+	$CC $MODULE_CFLAGS -o "$tmp/$ko" "$src"
+	modules="$modules $ko"
+done
 
 case $mode in
 fixtures)
@@ -70,13 +83,15 @@ fixtures)
 	cp "$tmp/vmlinux" fixtures/vmlinux
 	cp "$tmp/vmlinux.console" fixtures/vmlinux.console
 	cp "$tmp/vmlinux-native" guest/native/build/vmlinux-native
+	for ko in $modules; do cp "$tmp/$ko" "fixtures/$ko"; done
 	echo "built fixtures/vmlinux ($(wc -c < fixtures/vmlinux) bytes)," \
 	     "fixtures/vmlinux.console ($(wc -l < fixtures/vmlinux.console) lines)," \
-	     "guest/native/build/vmlinux-native"
+	     "guest/native/build/vmlinux-native, modules:$modules"
 	;;
 out)
 	mkdir -p "$out"
 	cp "$tmp/vmlinux" "$tmp/vmlinux-native" "$tmp/vmlinux.console" "$out/"
+	for ko in $modules; do cp "$tmp/$ko" "$out/"; done
 	;;
 check)
 	status=0
@@ -84,6 +99,10 @@ check)
 		{ echo "fixtures/vmlinux differs from a fresh build of guest/" >&2; status=1; }
 	cmp -s "$tmp/vmlinux.console" fixtures/vmlinux.console ||
 		{ echo "fixtures/vmlinux.console differs from the native build's output" >&2; status=1; }
+	for ko in $modules; do
+		cmp -s "$tmp/$ko" "fixtures/$ko" ||
+			{ echo "fixtures/$ko differs from a fresh build of guest/modules/" >&2; status=1; }
+	done
 	[ $status -eq 0 ] && echo "fixtures are up to date"
 	exit $status
 	;;

@@ -2,7 +2,7 @@
 
 import { createHash } from 'node:crypto';
 import { parseElf, ElfError } from './loader/elf.js';
-import { SymbolTable } from './loader/symbols.js';
+import { SymbolTable, type SymbolTableState } from './loader/symbols.js';
 import { bootImage } from './loader/boot.js';
 import { Machine } from './machine/machine.js';
 import { PERM_W } from './machine/memory.js';
@@ -14,7 +14,7 @@ import { X86Ftrace, type X86FtraceState } from './arch/x86/ftrace.js';
 import { saveFtraceCore, restoreFtraceCore, type FtraceCoreState } from './ftrace/snapshot.js';
 import { patchProtocol, PatchProtocolError } from './kernel/patch_protocol.js';
 import type { RcuTasksMode } from './kernel/rcu_tasks.js';
-import { KernelModules, ModuleError } from './kernel/module.js';
+import { KernelModules, ModuleError, type KernelModulesState } from './kernel/module.js';
 
 /** The step limit of a run that names none (`ftsim run` without --max-steps): 2,000,000,000 steps. */
 export const DEFAULT_MAX_STEPS = 2_000_000_000;
@@ -164,6 +164,15 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
   const exported = new Map<string, bigint>();
   for (const s of img.symbols) if (s.name && s.shndx !== 0 && (s.bind === 'global' || s.bind === 'weak')) exported.set(s.name, s.value);
   const modules = new KernelModules(kernel, { symbols, kernelSymbol: (n) => exported.get(n), printk: (t) => printText(t, consoleSink) });
+  // a snapshot carries the loaded modules and kallsyms (module symbols come and go with them)
+  kernel.snapshotHooks.push({
+    save: () => ({ modules: modules.save(), symbols: symbols.save() }),
+    restore: (st) => {
+      const { modules: m, symbols: y } = st as { modules: KernelModulesState; symbols: SymbolTableState };
+      symbols.restore(y);
+      modules.restore(m);
+    },
+  });
   const booted: Booted = { machine, kernel, symbols, modules };
   const want = options.ftrace ?? true;
   if (want !== false && img.mcountLoc.length > 0) {

@@ -24,13 +24,14 @@ const MUST_FIND: [string, string, string | undefined, number, string[]][] = [
   ['enable-function-tracer', 'int3_emulate', 'no-sync-2', 1, ['torn', 'stale']],
   // the int3 left in place past the batch: executed after the batch ended (invariant 2), or fetched stale
   ['enable-function-tracer', 'int3_emulate', 'no-sync-3', 2, ['bad-opcode-or-fault', 'stale-int3']],
+  ['module-load', 'naive', undefined, 1, ['torn', 'stale']],
 ];
 
 const MUST_STAY_CLEAN: [string, string][] = [
   ['enable-function-tracer', 'stop_machine'], ['preempt-mid-nop', 'stop_machine'],
   ['enable-function-tracer', 'nmi_safe'], ['nmi-during-patch', 'nmi_safe'],
   ['enable-function-tracer', 'int3_skip'], ['switch-tracer', 'int3_skip'],
-  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace'].map((s): [string, string] => [s, 'int3_emulate']),
+  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace', 'module-load'].map((s): [string, string] => [s, 'int3_emulate']),
 ];
 
 describe('the table, must find (random, 2 CPUs, 2 sites)', () => {

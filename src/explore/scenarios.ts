@@ -6,7 +6,10 @@ import { boot } from '../runner.js';
 import { Livepatch, klpImageResolver } from '../livepatch/patch.js';
 import { KlpMonitor } from '../livepatch/monitor.js';
 import { parseElf } from '../loader/elf.js';
-import type { Explorer, CheckConfig } from './engine.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RunStopped, type Explorer, type CheckConfig } from './engine.js';
 import { CheckInputError } from './mutants.js';
 
 /** What a scenario does in each run, prepared once before the snapshot. */
@@ -69,12 +72,12 @@ function take(list: string[], limit: number | undefined): string[] {
   return limit === undefined ? [] : list.slice(0, limit);
 }
 
-/** A function tracer instance for one run, filtered on `sites` (empty: every function). */
-function functionTracer(x: Explorer): TraceArray {
+/** A function tracer instance for one run, filtered on `patterns` (default the sites; empty: every function). */
+function functionTracer(x: Explorer, patterns: readonly string[] = x.sites): TraceArray {
   const ft = x.b.ftrace!;
   const tr = new TraceArray(x.b.kernel, ft.core, ft.arch, { sizeKb: 8 });
   const ops = (tr.tracers.get('function') as FunctionTracer).opsFor(tr);
-  for (const s of x.sites) {
+  for (const s of patterns) {
     const err = x.now(ft.core.ftraceSetFilter(ops, s, false));
     if (err !== 0) throw new Error(`set_ftrace_filter '${s}' failed: ${err}`);
   }
@@ -96,6 +99,65 @@ function switches(...tracers: string[]): (x: Explorer) => ScenarioRun {
 }
 
 const hot = (x: Explorer, limit: number | undefined): string[] => take(hotFunctions(x.cfg, 0).all, limit);
+
+/** The module of module-load: guest/modules/ftwork.c, committed prebuilt (guest/build.sh) so that no compiler is needed. */
+export const WORK_MODULE = { name: 'ftwork', file: 'ftwork.ko' } as const;
+
+/** Its functions the callers run, innermost (hottest) first: --sites N keeps the first N. */
+const WORK_FUNCS = ['ftwork_mix', 'ftwork_step', 'ftwork_sum', 'ftwork_run'];
+
+/** fixtures/ftwork.ko, found from this file up (src/explore under the tests, dist/src/explore when built). */
+let workModule: Uint8Array | undefined;
+export function workModuleBytes(): Uint8Array {
+  if (workModule !== undefined) return workModule;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++, dir = dirname(dir)) {
+    const f = join(dir, 'fixtures', WORK_MODULE.file);
+    if (existsSync(f)) return (workModule = new Uint8Array(readFileSync(f)));
+  }
+  throw new CheckInputError(`module-load: fixtures/${WORK_MODULE.file} was not found above ${dirname(fileURLToPath(import.meta.url))}; rebuild it with guest/build.sh`);
+}
+
+/** Let the CPUs run until `done()` (checked every 5,000 steps); RunStopped after `budget` steps. */
+function runUntil(x: Explorer, done: () => boolean, what: string, budget = 5_000_000): void {
+  for (let n = 0; !done(); n += 5_000) {
+    if (n >= budget) throw new RunStopped(undefined, `${what} did not happen within ${budget} steps`);
+    x.runFor(5_000);
+  }
+}
+
+/** What a caller passes to ftwork_run: ftwork_sum loops this many times. */
+const CALL_ARG = 4n;
+
+/**
+ * module-load: insmod ftwork from a task on CPU 0; on every other CPU a task calls ftwork_run in a loop,
+ * holding a module reference around each call; the function tracer goes on for the module's functions
+ * and off again; the callers are stopped (they let go of the module) and rmmod unloads it.
+ */
+function moduleLoad(x: Explorer): ScenarioRun {
+  const bytes = workModuleBytes();
+  const mods = x.b.modules;
+  const { name, file } = WORK_MODULE;
+  return {
+    run(y) {
+      const ins = mods.insmod(bytes, file, 0);
+      runUntil(y, () => ins.result !== null, `insmod ${name}`);
+      if (ins.result !== 0) throw new Error(`module-load: insmod ${name} failed: ${ins.message ?? ins.result}`);
+      for (let c = 1; c < y.b.kernel.cpus.length; c++) mods.startCaller(name, 'ftwork_run', CALL_ARG, c);
+      const tr = functionTracer(y, y.sites.map((f) => `${f}:mod:${name}`));
+      let err = y.live(tr.setTracer('function'));
+      if (err !== 0) throw new Error(`current_tracer 'function' failed: ${err}`);
+      y.runFor(TRACED_STEPS);
+      err = y.live(tr.setTracer('nop'));
+      if (err !== 0) throw new Error(`current_tracer 'nop' failed: ${err}`);
+      mods.stopCallers(name);
+      runUntil(y, () => mods.callersRunning(name) === 0, `the callers of ${name} letting go of it`);
+      const rm = mods.rmmod(name, 0);
+      runUntil(y, () => rm.result !== null, `rmmod ${name}`);
+      if (rm.result !== 0) throw new Error(`module-load: rmmod ${name} failed: ${rm.message ?? rm.result}`);
+    },
+  };
+}
 
 const SCENARIOS: Scenario[] = [
   {
@@ -143,6 +205,12 @@ const SCENARIOS: Scenario[] = [
       const inner = switches('function', 'nop')(x);
       return { run: (y) => { mon.reset(); inner.run(y); } };
     },
+  },
+  {
+    name: 'module-load',
+    summary: 'a module (fixtures/ftwork.ko) is loaded, traced and unloaded while tasks on the other CPUs call its functions (each call holding a module reference); --sites N traces N of its functions (default all 4 they run)',
+    sites: (_x, limit) => WORK_FUNCS.slice(0, limit ?? WORK_FUNCS.length),
+    prepare: moduleLoad,
   },
 ];
 

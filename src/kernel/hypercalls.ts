@@ -14,6 +14,8 @@ export const HC_STOP_POLL = 0x101; // stop_machine spin: 1 while this CPU must k
 export const HC_NMI_ENTER = 0x102; // NMI entry: 1 when an NMI handler is already running on this CPU (the new one is latched)
 export const HC_NMI_EXIT = 0x103; // NMI exit: 1 when an NMI was latched meanwhile (run the handler again), else 0
 export const HC_MODULE_CALL_DONE = 0x104; // the module loader's call stub: a module's init/cleanup returned rdi; rax <- the syscall's result
+export const HC_MODULE_GET = 0x105; // the loader's caller stub: try_module_get for this task's caller -> the function (0: stop), rdi <- its argument
+export const HC_MODULE_PUT = 0x106; // the loader's caller stub: module_put after the call returned
 export const HC_FTRACE_FUNC = 0x110; // ftrace: a caller's call reached a TraceFunc stub; r11 = the stub's index
 export const HC_FTRACE_LIVE = 0x111; // ftrace: a writer task asks the host to run its live update (rdi = the call's id)
 export const HC_FTRACE_GRAPH_ENTRY = 0x112; // ftrace_graph_caller: prepare_ftrace_return(rdi = site, rsi = &the parent's return address slot)

@@ -14,21 +14,25 @@
 // The guest asks with two hypercalls, init_module(name) and delete_module(name) (the file comes from
 // what the host provided under that name, as finit_module takes a file); the host API spawns a task
 // that makes them (insmod, rmmod), or loads a module at boot before any CPU runs (loadEarly).
+// Users of a module's functions hold a reference around each call (try_module_get / module_put):
+// startCaller spawns a task that calls an exported function in a loop that way, from loader text that
+// is never freed; delete_module refuses a module in use (-EWOULDBLOCK) unless forced (O_TRUNC).
 
 import { parseElf, ElfError, SHF_EXECINSTR, SHF_WRITE, type ElfImage } from '../loader/elf.js';
 import { linkModule, moduleName, type LinkedModule } from '../loader/module.js';
 import type { SymbolTable } from '../loader/symbols.js';
 import { PERM_R, PERM_W, PERM_X, addrToNum, hex } from '../machine/memory.js';
 import { Asm, RAX, RBP, RSP, RDI, RSI, RDX, RCX, R8, R9, R10, R11 } from '../machine/x86/encoder.js';
-import { RDI as CPU_RDI, RSP as CPU_RSP, RAX as CPU_RAX, type Cpu } from '../machine/x86/cpu.js';
+import { RDI as CPU_RDI, RSI as CPU_RSI, RSP as CPU_RSP, RAX as CPU_RAX, type Cpu } from '../machine/x86/cpu.js';
 import type { HostThread } from '../machine/scheduler.js';
-import { HC_INIT_MODULE, HC_DELETE_MODULE, HC_MODULE_CALL_DONE } from './hypercalls.js';
+import { HC_INIT_MODULE, HC_DELETE_MODULE, HC_MODULE_CALL_DONE, HC_MODULE_GET, HC_MODULE_PUT } from './hypercalls.js';
 import { MODULES_VADDR, PAGE_SIZE } from './layout.js';
 import { VmallocError, type VmPart } from './vmalloc.js';
 import type { Kernel, Task } from './kernel.js';
 
 export const ENOENT = 2;
 export const ENOEXEC = 8;
+export const EWOULDBLOCK = 11;
 export const EFAULT = 14;
 export const ENOMEM = 12;
 export const EBUSY = 16;
@@ -38,8 +42,11 @@ export const EINVAL = 22;
 /** MODULE_NAME_LEN: a name has at most 55 characters. */
 export const MODULE_NAME_LEN = 56;
 
+/** delete_module's O_TRUNC: unload even a module in use (CONFIG_MODULE_FORCE_UNLOAD). */
+export const O_TRUNC = 0o1000;
+
 const ERRNO_NAMES: Record<number, string> = {
-  [ENOENT]: 'ENOENT', [ENOEXEC]: 'ENOEXEC', [EFAULT]: 'EFAULT', [ENOMEM]: 'ENOMEM', [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL',
+  [ENOENT]: 'ENOENT', [ENOEXEC]: 'ENOEXEC', [EWOULDBLOCK]: 'EWOULDBLOCK', [EFAULT]: 'EFAULT', [ENOMEM]: 'ENOMEM', [EBUSY]: 'EBUSY', [EEXIST]: 'EEXIST', [EINVAL]: 'EINVAL',
 };
 
 /** `-EEXIST` for -17. */
@@ -74,6 +81,8 @@ export interface KernelModule {
   initResult: number | null;
   /** Its global symbols, which later modules may link against. */
   globals: ReadonlyMap<string, bigint>;
+  /** References held (module_refcount): callers inside one of its functions. */
+  refcnt: number;
 }
 
 /** The function a site belongs to, as ftrace records it. */
@@ -119,6 +128,30 @@ interface GuestStubs {
   rmmodTask: bigint;
   initcallTask: bigint;
   moduleCall: bigint;
+  callerTask: bigint;
+}
+
+/** A task calling a module function in a loop (startCaller). */
+interface ModuleCaller {
+  mod: string;
+  fn: bigint;
+  arg: bigint;
+  /** Set by stopCallers: the next try_module_get fails. */
+  stop: boolean;
+  /** Its last try_module_get failed: it left the loop and never enters the module again. */
+  done: boolean;
+  /** The module it holds a reference to, between get and put. */
+  held: KernelModule | null;
+}
+
+/** KernelModules' host state in a kernel snapshot (tasks by pid: restore makes new Task objects). */
+export interface KernelModulesState {
+  list: { mod: KernelModule; state: ModuleState; initResult: number | null; refcnt: number }[];
+  files: [string, { file: string; bytes: Uint8Array }][];
+  calls: [number, PendingCall][];
+  requests: [number, { req: ModuleRequest; result: number | null; message: string | null; nameBuf: bigint }][];
+  callers: [number, ModuleCaller][];
+  stubs: GuestStubs | null;
 }
 
 /** The loaded modules of one kernel (the kernel's `modules` list) and the loader that changes it. */
@@ -132,6 +165,7 @@ export class KernelModules {
   private readonly files = new Map<string, { file: string; bytes: Uint8Array }>();
   private readonly calls = new Map<Task, PendingCall>();
   private readonly requests = new Map<Task, { req: ModuleRequest; nameBuf: bigint }>();
+  private readonly callers = new Map<Task, ModuleCaller>();
   private stubs: GuestStubs | null = null;
   private readonly printk: (text: string) => void;
 
@@ -142,6 +176,8 @@ export class KernelModules {
     m.registerHypercall(HC_INIT_MODULE, 'init_module', (cpu) => this.hcInitModule(cpu));
     m.registerHypercall(HC_DELETE_MODULE, 'delete_module', (cpu) => this.hcDeleteModule(cpu));
     m.registerHypercall(HC_MODULE_CALL_DONE, 'module call done', (cpu) => this.hcCallDone(cpu));
+    m.registerHypercall(HC_MODULE_GET, 'try_module_get', (cpu) => this.hcModuleGet(cpu));
+    m.registerHypercall(HC_MODULE_PUT, 'module_put', (cpu) => this.hcModulePut(cpu));
   }
 
   find(name: string): KernelModule | undefined {
@@ -180,22 +216,121 @@ export class KernelModules {
     return this.request(this.guestStubs().insmodTask, name, cpu, 'insmod');
   }
 
-  /** rmmod: a new task on `cpu` calls delete_module(name). */
-  rmmod(name: string, cpu: number): ModuleRequest {
-    return this.request(this.guestStubs().rmmodTask, name, cpu, 'rmmod');
+  /** rmmod: a new task on `cpu` calls delete_module(name, flags); `force` passes O_TRUNC (rmmod -f). */
+  rmmod(name: string, cpu: number, opts: { force?: boolean } = {}): ModuleRequest {
+    return this.request(this.guestStubs().rmmodTask, name, cpu, 'rmmod', opts.force === true ? O_TRUNC : 0);
   }
 
-  private request(entry: bigint, name: string, cpu: number, comm: string): ModuleRequest {
+  /** The buffer a request task gets: the name (MODULE_NAME_LEN bytes), then the syscall's flags (8 bytes). */
+  private request(entry: bigint, name: string, cpu: number, comm: string, flags = 0): ModuleRequest {
     const req: ModuleRequest = { name, result: null, message: null };
     const k = this.kernel;
-    const nameBuf = k.vm.vmalloc(MODULE_NAME_LEN, `${comm} ${name}`);
+    const nameBuf = k.vm.vmalloc(MODULE_NAME_LEN + 8, `${comm} ${name}`);
     const text = new TextEncoder().encode(name).subarray(0, MODULE_NAME_LEN - 1);
-    const buf = new Uint8Array(MODULE_NAME_LEN);
+    const buf = new Uint8Array(MODULE_NAME_LEN + 8);
     buf.set(text);
+    new DataView(buf.buffer).setBigUint64(MODULE_NAME_LEN, BigInt(flags), true);
     k.machine.mem.write(nameBuf, buf);
     const task = k.spawn(entry, nameBuf, cpu, comm);
     this.requests.set(task, { req, nameBuf });
     return req;
+  }
+
+  /**
+   * A task on `cpu` that calls the live module `mod`'s global function `fn`(arg) over and over, each
+   * call between try_module_get and module_put, until the module is no longer live or stopCallers.
+   * The loop is loader text, never freed: once a get fails the task is out of the module for good.
+   */
+  startCaller(mod: string, fn: string, arg: bigint, cpu: number): Task {
+    const m = this.find(mod);
+    if (m === undefined || m.state !== 'live') throw new ModuleError(`module ${mod} is not loaded and live: nothing to call`, ENOENT);
+    const addr = m.globals.get(fn);
+    if (addr === undefined) throw new ModuleError(`module ${mod} has no global symbol ${fn}`, ENOENT);
+    const task = this.kernel.spawn(this.guestStubs().callerTask, 0n, cpu, `${mod}-caller/${cpu}`);
+    this.callers.set(task, { mod, fn: addr, arg, stop: false, done: false, held: null });
+    return task;
+  }
+
+  /** Make every caller of `mod` fail its next try_module_get (the user of the module lets go of it). */
+  stopCallers(mod: string): void {
+    for (const c of this.callers.values()) if (c.mod === mod) c.stop = true;
+  }
+
+  /** Callers of `mod` still in their loop (they may enter the module again, or are inside it). */
+  callersRunning(mod: string): number {
+    let n = 0;
+    for (const c of this.callers.values()) if (c.mod === mod && !c.done) n++;
+    return n;
+  }
+
+  /** try_module_get: rax <- the function and rdi <- its argument while the module is live; else rax <- 0. */
+  private hcModuleGet(cpu: Cpu): void {
+    const task = this.kernel.current[cpu.id];
+    const c = this.callers.get(task);
+    if (c === undefined) throw new Error(`try_module_get: task ${task.name} (pid ${task.pid}) is not a module caller`);
+    const mod = this.find(c.mod);
+    if (c.stop || mod === undefined || mod.state !== 'live') {
+      c.done = true;
+      cpu.setReg(CPU_RAX, 0n);
+      return;
+    }
+    mod.refcnt++;
+    c.held = mod;
+    cpu.setReg(CPU_RDI, c.arg);
+    cpu.setReg(CPU_RAX, c.fn);
+  }
+
+  /** module_put after the call returned. */
+  private hcModulePut(cpu: Cpu): void {
+    const task = this.kernel.current[cpu.id];
+    const c = this.callers.get(task);
+    if (c === undefined || c.held === null) throw new Error(`module_put: task ${task.name} (pid ${task.pid}) holds no module reference`);
+    c.held.refcnt--;
+    c.held = null;
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /** The loader's host state (the modules' own memory is the machine's and the vm's). */
+  save(): KernelModulesState {
+    const pid = <V>(m: Map<Task, V>): [number, V][] => [...m.entries()].map(([t, v]) => [t.pid, v]);
+    return {
+      list: this.list.map((mod) => ({ mod, state: mod.state, initResult: mod.initResult, refcnt: mod.refcnt })),
+      files: [...this.files.entries()],
+      calls: pid(this.calls),
+      requests: [...this.requests.entries()].map(([t, r]) => [t.pid, { ...r, result: r.req.result, message: r.req.message }]),
+      callers: [...this.callers.entries()].map(([t, c]) => [t.pid, { ...c }]),
+      stubs: this.stubs,
+    };
+  }
+
+  restore(s: KernelModulesState): void {
+    const byPid = new Map(this.kernel.sched.tasks.map((t) => [t.pid, t]));
+    const task = (pid: number): Task => {
+      const t = byPid.get(pid);
+      if (t === undefined) throw new Error(`module snapshot: task pid ${pid} is not in the restored kernel`);
+      return t;
+    };
+    this.list.length = 0;
+    for (const e of s.list) {
+      e.mod.state = e.state;
+      e.mod.initResult = e.initResult;
+      e.mod.refcnt = e.refcnt;
+      this.list.push(e.mod);
+    }
+    this.files.clear();
+    for (const [n, f] of s.files) this.files.set(n, f);
+    this.calls.clear();
+    for (const [p, c] of s.calls) this.calls.set(task(p), c);
+    this.requests.clear();
+    for (const [p, r] of s.requests) {
+      r.req.result = r.result;
+      r.req.message = r.message;
+      this.requests.set(task(p), { req: r.req, nameBuf: r.nameBuf });
+    }
+    this.callers.clear();
+    for (const [p, c] of s.callers) this.callers.set(task(p), { ...c });
+    this.stubs = s.stubs;
   }
 
   // ---------------------------------------------------------------- load_module
@@ -252,7 +387,7 @@ export class KernelModules {
     };
     const mod: KernelModule = {
       name, file, state: 'coming', base, size: linked.size, textRanges: linked.textRanges, sites: linked.mcountLoc,
-      init: fn('init_module'), exit: fn('cleanup_module'), initResult: null, globals,
+      init: fn('init_module'), exit: fn('cleanup_module'), initResult: null, globals, refcnt: 0,
     };
     this.opts.symbols.add(linked.symbols.map((s) => ({ name: s.name, value: s.value, size: s.size, type: s.type, bind: s.bind, module: name })));
     this.list.push(mod);
@@ -358,7 +493,10 @@ export class KernelModules {
     })());
   }
 
-  /** delete_module(name): -ENOENT unknown, -EBUSY not live or without cleanup_module; else cleanup, release, free. */
+  /**
+   * delete_module(name, flags): -ENOENT unknown, -EBUSY not live or without cleanup_module, -EWOULDBLOCK
+   * in use (try_stop_module) unless O_TRUNC forces it; else GOING (no new reference), cleanup, release, free.
+   */
   private hcDeleteModule(cpu: Cpu): void {
     const name = this.readName(cpu.getReg(CPU_RDI));
     if (name === null) return this.finish(cpu, -EFAULT, `delete_module: the name at ${hex(cpu.getReg(CPU_RDI))} is not readable: ${errnoName(-EFAULT)}`);
@@ -367,6 +505,12 @@ export class KernelModules {
     if (mod.state !== 'live') return this.finish(cpu, -EBUSY, `delete_module: module ${name} is ${mod.state}, not live: ${errnoName(-EBUSY)}`);
     if (mod.init !== null && mod.exit === null) {
       return this.finish(cpu, -EBUSY, `delete_module: module ${name} has init_module but no cleanup_module: it cannot be unloaded: ${errnoName(-EBUSY)}`);
+    }
+    if (mod.refcnt > 0) {
+      if ((cpu.getReg(CPU_RSI) & BigInt(O_TRUNC)) === 0n) {
+        return this.finish(cpu, -EWOULDBLOCK, `delete_module: module ${name} is in use (${mod.refcnt} reference${mod.refcnt === 1 ? '' : 's'}): ${errnoName(-EWOULDBLOCK)}`);
+      }
+      this.printk(`${name}: forced unload while in use (${mod.refcnt} reference${mod.refcnt === 1 ? '' : 's'})\n`);
     }
     mod.state = 'going';
     if (mod.exit !== null) return this.enterCall(cpu, { kind: 'exit', mod }, mod.exit);
@@ -409,7 +553,7 @@ export class KernelModules {
     const a = new Asm(base);
     // insmod / rmmod tasks (rdi = the name): the syscall, then back to the task exit
     a.label('insmod_task').movImm32(RAX, HC_INIT_MODULE).vmcall().ret();
-    a.label('rmmod_task').movImm32(RAX, HC_DELETE_MODULE).vmcall().ret();
+    a.label('rmmod_task').load(RSI, RDI, MODULE_NAME_LEN).movImm32(RAX, HC_DELETE_MODULE).vmcall().ret();
     // a task that runs one init function (rdi) at boot
     a.label('initcall_task').mov(RAX, RDI);
     // module_call: rax = the function; the host pushed the syscall's return point
@@ -420,14 +564,19 @@ export class KernelModules {
     a.mov(RSP, RBP).subImm(RSP, 8 * saved.length);
     for (const r of [...saved].reverse()) a.pop(r);
     a.pop(RBP).ret();
+    // a module caller: loop { fn = try_module_get(); if (!fn) break; fn(arg); module_put(); }
+    a.label('module_caller').push(RBP).mov(RBP, RSP).andImm(RSP, -16);
+    a.label('module_caller_loop').movImm32(RAX, HC_MODULE_GET).vmcall().test(RAX, RAX).jccLabel(4 /* je */, 'module_caller_out');
+    a.callReg(RAX).movImm32(RAX, HC_MODULE_PUT).vmcall().jmpLabel('module_caller_loop');
+    a.label('module_caller_out').mov(RSP, RBP).pop(RBP).ret();
     const code = a.finish();
     k.machine.mem.write(base, code); // new text: no CPU can be executing it
-    const names = ['insmod_task', 'rmmod_task', 'initcall_task', 'module_call'] as const;
+    const names = ['insmod_task', 'rmmod_task', 'initcall_task', 'module_call', 'module_caller'] as const;
     const addrs = names.map((n) => a.addressOf(n));
     this.opts.symbols.add(names.map((n, i) => ({
       name: n, value: addrs[i], size: Number((i + 1 < names.length ? addrs[i + 1] : base + BigInt(code.length)) - addrs[i]), type: 'func',
     })));
-    this.stubs = { insmodTask: addrs[0], rmmodTask: addrs[1], initcallTask: addrs[2], moduleCall: addrs[3] };
+    this.stubs = { insmodTask: addrs[0], rmmodTask: addrs[1], initcallTask: addrs[2], moduleCall: addrs[3], callerTask: addrs[4] };
     return this.stubs;
   }
 }

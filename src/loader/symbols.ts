@@ -14,7 +14,7 @@ export interface SymbolInput {
   module?: string;
 }
 
-interface Entry {
+export interface SymbolEntry {
   name: string;
   value: bigint;
   size: bigint;
@@ -31,6 +31,14 @@ export interface NearestSymbol {
   module?: string;
 }
 
+/** What SymbolTable.save keeps (entries are never changed once made, so they are shared). */
+export interface SymbolTableState {
+  readonly entries: readonly SymbolEntry[];
+  readonly maxEnd: readonly bigint[];
+  readonly byName: ReadonlyMap<string, SymbolEntry>;
+  readonly holes: readonly (readonly [bigint, bigint])[];
+}
+
 const KEPT_TYPES = new Set(['func', 'object', 'notype']);
 
 /** Preference among symbols at the same address: a sized function first, then a sized object, then the rest. */
@@ -45,10 +53,10 @@ function rankOf(type: string, size: number): number {
  * closest symbol at or below it (as kallsyms does for symbols without sizes).
  */
 export class SymbolTable {
-  private entries: Entry[] = [];
+  private entries: SymbolEntry[] = [];
   /** maxEnd[i]: the largest value+size among entries[0..i]; bounds the backward walk in nearest(). */
   private maxEnd: bigint[] = [];
-  private byName = new Map<string, Entry>();
+  private byName = new Map<string, SymbolEntry>();
   /** Ranges whose symbols were removed (unloaded modules): an address there has no symbol, not the one below. */
   private holes: [bigint, bigint][] = [];
 
@@ -69,7 +77,7 @@ export class SymbolTable {
   add(symbols: readonly SymbolInput[]): void {
     for (const s of symbols) {
       if (!s.name || s.value === 0n || !KEPT_TYPES.has(s.type)) continue;
-      const e: Entry = {
+      const e: SymbolEntry = {
         name: s.name,
         value: BigInt.asUintN(64, s.value),
         size: BigInt(Math.max(0, Math.floor(s.size))),
@@ -110,6 +118,18 @@ export class SymbolTable {
       if (end > m) m = end;
       this.maxEnd[i] = m;
     }
+  }
+
+  /** The table as it is now (a kernel snapshot: module symbols come and go with the modules). */
+  save(): SymbolTableState {
+    return { entries: this.entries.slice(), maxEnd: this.maxEnd.slice(), byName: new Map(this.byName), holes: this.holes.map(([lo, hi]) => [lo, hi]) };
+  }
+
+  restore(s: SymbolTableState): void {
+    this.entries = s.entries.slice();
+    this.maxEnd = s.maxEnd.slice();
+    this.byName = new Map(s.byName);
+    this.holes = s.holes.map(([lo, hi]) => [lo, hi]);
   }
 
   lookup(name: string): bigint | undefined {
