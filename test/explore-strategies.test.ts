@@ -241,27 +241,6 @@ async function check(protocol: string, sites: number, k: number, shard = { index
 }
 
 describe('dfs on the machine (enable-function-tracer, 2 CPUs)', () => {
-  let whole: string[] = [];
-
-  it('int3_emulate, 2 sites, K=1: exhausted with no violation and no divergence', async () => {
-    const { s, violation } = await check('int3_emulate', 2, 1);
-    expect(violation).toBeUndefined();
-    expect(s.exhausted).toBe(true);
-    expect(s.divergences).toBe(0);
-    whole = s.schedules;
-  });
-
-  it('two shards run exactly the unsharded schedules (int3_emulate, 2 sites, K=1)', async () => {
-    expect(whole.length).toBeGreaterThan(2);
-    const a = await check('int3_emulate', 2, 1, { index: 0, count: 2 });
-    const b = await check('int3_emulate', 2, 1, { index: 1, count: 2 });
-    expect(a.s.exhausted && b.s.exhausted).toBe(true);
-    expect([...new Set([...a.s.schedules, ...b.s.schedules])].sort()).toEqual([...whole].sort());
-    expect(a.runs + b.runs).toBe(whole.length + 1);
-    // negative control: one shard alone is not the whole
-    expect([...a.s.schedules].sort()).not.toEqual([...whole].sort());
-  });
-
   it('negative control: naive, 2 sites, K=2 finds a violation of invariant 1', async () => {
     const { violation } = await check('naive', 2, 2);
     expect(violation).toBeDefined();

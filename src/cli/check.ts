@@ -30,6 +30,7 @@ export interface CheckCliOptions {
   runs: number;
   depth: number;
   preemptions: number;
+  backgrounds: number;
   seed: number;
   workers?: number;
   shard?: string;
@@ -85,7 +86,8 @@ export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): 
 /** The summary in words. */
 export function summaryText(s: CheckSummary, replayPath: string | undefined, kit: CliKit): string {
   const out: string[] = [];
-  const bound = s.strategy === 'dfs' ? `dfs, at most ${s.budget.preemptions} preemptions` : s.strategy === 'pct' ? `pct depth ${s.budget.depth}, ${s.budget.runs} runs` : `random, ${s.budget.runs} runs`;
+  const bg = s.budget.backgrounds ?? 1;
+  const bound = s.strategy === 'dfs' ? `dfs, at most ${s.budget.preemptions} preemptions, ${bg} background${bg === 1 ? '' : 's'}` : s.strategy === 'pct' ? `pct depth ${s.budget.depth}, ${s.budget.runs} runs` : `random, ${s.budget.runs} runs`;
   out.push(`${s.scenario} / ${s.protocol}${s.mutate !== undefined ? ` --mutate ${s.mutate}` : ''} on ${s.cpus} CPUs, ${s.sitesPatched.length === 0 ? 'every site' : `${s.sitesPatched.length} site${s.sitesPatched.length === 1 ? '' : 's'} (${s.sitesPatched.join(', ')})`}; ${bound}, seed ${s.seed}${s.shard.count > 1 ? `, shard ${s.shard.index + 1}/${s.shard.count}` : ''}`);
   const secs = s.wallMs / 1000;
   out.push(`  runs ${s.runs}, distinct schedules ${s.schedules.length}, relevant decisions ${s.points}, ${(s.runs / Math.max(secs, 1e-3)).toFixed(1)} runs/s, ${(s.points / Math.max(secs, 1e-3)).toFixed(0)} decisions/s, ${secs.toFixed(1)} s`);
@@ -164,7 +166,7 @@ async function checkCommand(o: CheckCliOptions, files: string[], kit: CliKit): P
   const workers = o.workers ?? Math.max(1, Math.min(availableParallelism(), 8));
   const bar = progress(o.json === true);
   const eo: ExploreOptions = {
-    strategy: o.strategy as StrategyName, runs: o.runs, depth: o.depth, preemptions: o.preemptions, seed: o.seed, shard, onRun: bar.onRun,
+    strategy: o.strategy as StrategyName, runs: o.runs, depth: o.depth, preemptions: o.preemptions, backgrounds: o.backgrounds, seed: o.seed, shard, onRun: bar.onRun,
   };
   let s: CheckSummary;
   try {
@@ -244,6 +246,7 @@ export function registerCheck(program: Command, kit: CliKit): void {
     .option('--runs <n>', 'random and pct: how many runs', int('--runs', [1, 1e9]), 1000)
     .option('--depth <d>', 'pct: the bug depth (priority change points + 1)', int('--depth', [1, 100]), 3)
     .option('--preemptions <k>', 'dfs: at most this many decisions differ from the default schedule', int('--preemptions', [0, 100]), 2)
+    .option('--backgrounds <n>', 'dfs: exhaust the bounded tree for this many background schedules (seeds S, S+1, ...): where the CPUs are when the patch window opens', int('--backgrounds', [1, 1_000_000]), 1)
     .option('--seed <n>', 'seed of the exploration', int('--seed', [0, 0xffff_ffff]), 1)
     .option('--workers <n>', 'worker threads (default: one per core, at most 8)', int('--workers', [1, 256]))
     .option('--shard <I/N>', 'run only shard I of N (1-based), or auto/N (index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)')

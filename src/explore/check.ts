@@ -8,7 +8,7 @@ import type { Violation } from '../kernel/kernel.js';
 import { CheckInputError } from './mutants.js';
 import { sha256 } from './replay.js';
 import { PctStrategy } from './pct.js';
-import { DfsStrategy } from './dfs.js';
+import { DfsOverBackgrounds } from './dfs.js';
 
 export type StrategyName = 'random' | 'pct' | 'dfs';
 
@@ -20,6 +20,8 @@ export interface ExploreOptions {
   depth: number;
   /** dfs: the preemption bound K. */
   preemptions: number;
+  /** dfs: how many background schedules (seed, seed+1, ...) to exhaust the bounded tree for (default 1). */
+  backgrounds?: number;
   seed: number;
   shard: Shard;
   /** Go on after the first violation (counting violations by invariant) instead of stopping. */
@@ -67,7 +69,7 @@ export interface CheckSummary {
   strategy: StrategyName;
   seed: number;
   /** The budget (random, pct) or bound (dfs) asked for. */
-  budget: { runs?: number; depth?: number; preemptions?: number };
+  budget: { runs?: number; depth?: number; preemptions?: number; backgrounds?: number };
   shard: Shard;
   runs: number;
   /** Distinct schedules among the runs (by the hash of every decision a run made). */
@@ -88,7 +90,7 @@ export function makeStrategy(o: ExploreOptions): Strategy {
   switch (o.strategy) {
     case 'random': return new RandomStrategy(o.seed, o.runs, o.shard);
     case 'pct': return new PctStrategy(o.seed, o.runs, o.depth, o.shard);
-    case 'dfs': return new DfsStrategy(o.preemptions, o.shard, { seed: o.seed });
+    case 'dfs': return new DfsOverBackgrounds(o.preemptions, o.shard, o.seed, o.backgrounds ?? 1);
     default: throw new CheckInputError(`--strategy: unknown strategy '${String(o.strategy)}'; known: random, pct, dfs`);
   }
 }
@@ -129,7 +131,7 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
   const summary: CheckSummary = {
     scenario: cfg.scenario, protocol: cfg.protocol, mutate: cfg.mutate, cpus: cfg.cpus, sites: cfg.sites,
     nmiRate: cfg.nmiRate, kernelSha256: sha256(cfg.kernel.bytes), strategy: o.strategy, seed: o.seed,
-    budget: o.strategy === 'dfs' ? { preemptions: o.preemptions } : o.strategy === 'pct' ? { runs: o.runs, depth: o.depth } : { runs: o.runs },
+    budget: o.strategy === 'dfs' ? { preemptions: o.preemptions, backgrounds: o.backgrounds ?? 1 } : o.strategy === 'pct' ? { runs: o.runs, depth: o.depth } : { runs: o.runs },
     shard: o.shard, runs, schedules: [...schedules], points, incomplete, violations,
     exhausted: strategy.exhausted && first === undefined, wallMs: 0, sitesPatched: [...x.sites],
   };

@@ -167,3 +167,51 @@ export class DfsStrategy implements Strategy {
 export function scheduleKey(prefix: readonly Forced[]): string {
   return prefix.map((f) => `${f.kind[0]}${f.answer}`).join('');
 }
+
+/**
+ * dfs over several background schedules: the bounded tree of background seed `seed`, then of seed+1,
+ * ... (`backgrounds` of them), one after another. The background decides what the CPUs are doing when
+ * the patch window opens (which function each is in, whether a task sits between the halves of a
+ * call site); the tree of one background only reorders what follows. `exhausted`: every tree was.
+ */
+export class DfsOverBackgrounds implements Strategy {
+  readonly name = 'dfs';
+  private current: DfsStrategy;
+  private done = 0;
+  private planned = 0;
+  private readonly inner = new Map<number, { d: DfsStrategy; index: number }>();
+
+  constructor(private readonly bound: number, private readonly shard: Shard, private readonly seed: number, private readonly backgrounds: number) {
+    this.current = new DfsStrategy(bound, shard, { seed });
+  }
+
+  get exhausted(): boolean {
+    return this.done + 1 >= this.backgrounds && this.current.exhausted;
+  }
+
+  /** Runs that diverged from their forced prefix, over every tree (0 for a deterministic machine). */
+  get divergences(): number {
+    return this.current.divergences;
+  }
+
+  next(): PlannedRun | null {
+    for (;;) {
+      const p = this.current.next();
+      if (p !== null) {
+        const index = this.planned++;
+        this.inner.set(index, { d: this.current, index: p.index });
+        return { ...p, index };
+      }
+      if (!this.current.exhausted || this.done + 1 >= this.backgrounds) return null;
+      this.done++;
+      this.current = new DfsStrategy(this.bound, this.shard, { seed: (this.seed + this.done) >>> 0 });
+    }
+  }
+
+  record(run: RunFeedback): void {
+    const at = this.inner.get(run.index);
+    if (at === undefined) return;
+    this.inner.delete(run.index);
+    at.d.record({ ...run, index: at.index });
+  }
+}

@@ -22,13 +22,14 @@ const MUST_FIND: [string, string, string | undefined, number][] = [
   ['enable-function-tracer', 'int3_emulate', 'no-sync-1', 1],
   ['enable-function-tracer', 'int3_emulate', 'no-sync-2', 1],
   ['enable-function-tracer', 'int3_emulate', 'no-sync-3', 2],
+  ['module-load', 'naive', undefined, 1],
 ];
 
 const MUST_STAY_CLEAN: [string, string][] = [
   ['enable-function-tracer', 'stop_machine'], ['preempt-mid-nop', 'stop_machine'],
   ['enable-function-tracer', 'nmi_safe'], ['nmi-during-patch', 'nmi_safe'],
   ['enable-function-tracer', 'int3_skip'], ['switch-tracer', 'int3_skip'],
-  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace'].map((s): [string, string] => [s, 'int3_emulate']),
+  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace', 'module-load'].map((s): [string, string] => [s, 'int3_emulate']),
 ];
 
 for (const cpus of [2, 4]) {
