@@ -1,18 +1,14 @@
 // The explorer's pct and dfs strategies: PCT's priorities and change points, dfs's preemption-bounded enumeration with and without sleep sets, its sharding, and both on the real machine.
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Rng } from '../src/machine/chooser.js';
 import { PctStrategy, pctDecider } from '../src/explore/pct.js';
 import { DfsStrategy } from '../src/explore/dfs.js';
 import { dependent, type Footprint } from '../src/explore/footprint.js';
-import { Explorer } from '../src/explore/engine.js';
 import type { Decider, RelevantPoint } from '../src/explore/gate.js';
 import type { Strategy } from '../src/explore/strategy.js';
+import { dfsCheck } from './helpers/table.js';
 
-const root = join(import.meta.dirname, '..');
-const vmlinux = readFileSync(join(root, 'fixtures', 'vmlinux'));
 
 // ---- PCT on fabricated decisions ------------------------------------------------------------
 
@@ -217,28 +213,7 @@ describe('dfs on a toy tree', () => {
 
 // ---- dfs on the machine ---------------------------------------------------------------------
 
-const explorers = new Map<string, Explorer>();
-
-/** dfs over enable-function-tracer on 2 CPUs until exhausted or a violation; the event loop turns between runs. */
-async function check(protocol: string, sites: number, k: number, shard = { index: 0, count: 1 }, maxRuns = 2000) {
-  const key = `${protocol}:${sites}`;
-  let x = explorers.get(key);
-  if (x === undefined) {
-    x = new Explorer({ kernel: { file: 'vmlinux', bytes: vmlinux }, scenario: 'enable-function-tracer', protocol, cpus: 2, sites });
-    explorers.set(key, x);
-  }
-  const s = new DfsStrategy(k, shard, { seed: 1 });
-  let runs = 0;
-  let violation: string | undefined;
-  for (let p = s.next(); p !== null && runs < maxRuns; p = s.next()) {
-    const r = x.run(p.seed, p.decider);
-    runs++;
-    s.record({ index: p.index, points: r.points, violation: r.violation !== undefined });
-    if (r.violation !== undefined) { violation = r.violation.summary; break; }
-    if (runs % 8 === 0) await new Promise((res) => setImmediate(res));
-  }
-  return { s, runs, violation };
-}
+const check = dfsCheck;
 
 describe('dfs on the machine (enable-function-tracer, 2 CPUs)', () => {
   it('negative control: naive, 2 sites, K=2 finds a violation of invariant 1', async () => {

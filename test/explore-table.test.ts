@@ -1,38 +1,15 @@
 // explore-table.test.ts — the explorer's acceptance table in small (npm test): every row with --cpus 2 --sites 2 and random runs; each violation shrunk, and the shrunk schedule replaying to the same violation; the clean cells clean. test/acceptance/explore-table.test.ts runs it in full.
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Explorer, type CheckConfig } from '../src/explore/engine.js';
 import { explore, type ExploreOptions } from '../src/explore/check.js';
 import { forcedDecider } from '../src/explore/shrink.js';
+import { MUST_FIND, MUST_STAY_CLEAN, cellConfig } from './helpers/table.js';
 
-const bytes = readFileSync(fileURLToPath(new URL('../fixtures/vmlinux', import.meta.url)));
-
-const cfgOf = (scenario: string, protocol: string, mutate?: string): CheckConfig =>
-  ({ kernel: { file: 'vmlinux', bytes }, scenario, protocol, mutate, cpus: 2, sites: 2 });
+const cfgOf = (scenario: string, protocol: string, mutate?: string): CheckConfig => cellConfig(scenario, protocol, 2, 2, mutate);
 
 const random = (runs: number): ExploreOptions => ({ strategy: 'random', runs, depth: 3, preemptions: 2, seed: 1, shard: { index: 0, count: 1 }, shrinkBudget: 60 });
 
-/** The rows that must find a violation: scenario, protocol, mutant, the invariant, the kinds accepted. */
-const MUST_FIND: [string, string, string | undefined, number, string[]][] = [
-  ['enable-function-tracer', 'naive', undefined, 1, ['torn', 'stale']],
-  ['preempt-mid-nop', 'two_part_nop', undefined, 1, ['mid-instruction']],
-  ['nmi-during-patch', 'stop_machine', undefined, 1, ['torn', 'stale', 'mid-instruction']],
-  ['livepatch-then-trace', 'int3_skip', undefined, 9, ['unpatched-call']],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-1', 1, ['torn', 'stale']],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-2', 1, ['torn', 'stale']],
-  // the int3 left in place past the batch: executed after the batch ended (invariant 2), or fetched stale
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-3', 2, ['bad-opcode-or-fault', 'stale-int3']],
-  ['module-load', 'naive', undefined, 1, ['torn', 'stale']],
-];
-
-const MUST_STAY_CLEAN: [string, string][] = [
-  ['enable-function-tracer', 'stop_machine'], ['preempt-mid-nop', 'stop_machine'],
-  ['enable-function-tracer', 'nmi_safe'], ['nmi-during-patch', 'nmi_safe'],
-  ['enable-function-tracer', 'int3_skip'], ['switch-tracer', 'int3_skip'],
-  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace', 'module-load'].map((s): [string, string] => [s, 'int3_emulate']),
-];
 
 describe('the table, must find (random, 2 CPUs, 2 sites)', () => {
   for (const [scenario, protocol, mutate, invariant, kinds] of MUST_FIND) {

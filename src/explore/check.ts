@@ -1,7 +1,7 @@
 // `ftsim check` without the CLI: explore a scenario under a protocol with a strategy, stop at the first violation, shrink it, and summarize (runs, distinct schedules, decisions, violations by invariant).
 
 import { createHash } from 'node:crypto';
-import { Explorer, type CheckConfig, type RunRecord } from './engine.js';
+import { Explorer, type CheckConfig, type Exploration, type RunRecord } from './engine.js';
 import { RandomStrategy, WHOLE, type Shard, type Strategy } from './strategy.js';
 import { shrink, type Forced } from './shrink.js';
 import type { Violation } from '../kernel/kernel.js';
@@ -56,14 +56,7 @@ export interface FoundViolation {
 }
 
 /** What an exploration (or one shard of it) found; shards merge into the same shape (merge.ts). */
-export interface CheckSummary {
-  scenario: string;
-  protocol: string;
-  mutate?: string;
-  cpus: number;
-  sites?: number;
-  /** --nmi-rate when given (undefined: the scenario's own). */
-  nmiRate?: number;
+export interface CheckSummary extends Exploration {
   /** The kernel explored (shards of one exploration must share it). */
   kernelSha256: string;
   strategy: StrategyName;

@@ -3,23 +3,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { ChoiceKind } from '../machine/chooser.js';
 import { describeFsError, sha256, unwritableReason } from './replay.js';
-import type { CheckConfig, RunRecord } from './engine.js';
+import type { CheckConfig, Exploration, RunRecord } from './engine.js';
 import type { Forced } from './shrink.js';
 
 export const CHECK_REPLAY_FORMAT = 'ftsim-check-replay';
 export const CHECK_REPLAY_VERSION = 1;
 
-export interface CheckReplayFile {
+export interface CheckReplayFile extends Exploration {
   format: typeof CHECK_REPLAY_FORMAT;
   version: number;
   kernel: string;
   kernelSha256: string;
-  scenario: string;
-  protocol: string;
-  mutate?: string;
-  cpus: number;
-  sites?: number;
-  nmiRate?: number;
   /** The run's background seed. */
   seed: number;
   /** The relevant decisions forced away from their default: [ordinal among decisions of its kind, kind, options, answer]. */

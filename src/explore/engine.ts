@@ -12,10 +12,8 @@ import type { PatchProtocol } from '../kernel/patch_protocol.js';
 import { CheckInputError } from './mutants.js';
 import { FootprintRecorder } from './footprint.js';
 
-/** What one `ftsim check` explores: which kernel, scenario, protocol, machine. */
-export interface CheckConfig {
-  /** The kernel image and the name it is reported under. */
-  kernel: { file: string; bytes: Uint8Array };
+/** What names an exploration besides its kernel: scenario, protocol, machine. */
+export interface Exploration {
   scenario: string;
   protocol: string;
   /** One sync of the int3 protocols left out: 'no-sync-1' .. 'no-sync-3'. */
@@ -25,6 +23,12 @@ export interface CheckConfig {
   sites?: number;
   /** NMIs per million cycles on each CPU; undefined: the scenario's own rate (0 except nmi-during-patch). */
   nmiRate?: number;
+}
+
+/** What one `ftsim check` explores: the exploration, on which kernel. */
+export interface CheckConfig extends Exploration {
+  /** The kernel image and the name it is reported under. */
+  kernel: { file: string; bytes: Uint8Array };
 }
 
 /** How a run ended. */

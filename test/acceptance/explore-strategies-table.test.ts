@@ -1,38 +1,17 @@
 // explore-strategies-table.test.ts (acceptance) — the table under pct and dfs: every must-find row found by pct within 2,000 runs at 2 and 4 CPUs (its shrunk schedule replaying to the same violation), the rows dfs finds within its bound, and every clean cell exhausted clean by dfs at 2 CPUs and 2 sites (K=1 everywhere, K=2 for upstream text_poke_bp in enable-function-tracer).
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Explorer, type CheckConfig } from '../../src/explore/engine.js';
 import { explore, type ExploreOptions } from '../../src/explore/check.js';
 import { exploreParallel } from '../../src/explore/workers.js';
 import { forcedDecider } from '../../src/explore/shrink.js';
+import { MUST_FIND, MUST_STAY_CLEAN, cellConfig } from '../helpers/table.js';
 
-const bytes = readFileSync(fileURLToPath(new URL('../../fixtures/vmlinux', import.meta.url)));
-
-const cfgOf = (scenario: string, protocol: string, cpus: number, mutate?: string): CheckConfig =>
-  ({ kernel: { file: 'vmlinux', bytes }, scenario, protocol, mutate, cpus, sites: 2 });
+const cfgOf = (scenario: string, protocol: string, cpus: number, mutate?: string): CheckConfig => cellConfig(scenario, protocol, cpus, 2, mutate);
 
 const opts = (o: Partial<ExploreOptions>): ExploreOptions =>
   ({ strategy: 'random', runs: 1, depth: 3, preemptions: 2, seed: 1, shard: { index: 0, count: 1 }, shrinkBudget: 100, ...o });
 
-const MUST_FIND: [string, string, string | undefined, number][] = [
-  ['enable-function-tracer', 'naive', undefined, 1],
-  ['preempt-mid-nop', 'two_part_nop', undefined, 1],
-  ['nmi-during-patch', 'stop_machine', undefined, 1],
-  ['livepatch-then-trace', 'int3_skip', undefined, 9],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-1', 1],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-2', 1],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-3', 2],
-  ['module-load', 'naive', undefined, 1],
-];
-
-const MUST_STAY_CLEAN: [string, string][] = [
-  ['enable-function-tracer', 'stop_machine'], ['preempt-mid-nop', 'stop_machine'],
-  ['enable-function-tracer', 'nmi_safe'], ['nmi-during-patch', 'nmi_safe'],
-  ['enable-function-tracer', 'int3_skip'], ['switch-tracer', 'int3_skip'],
-  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace', 'module-load'].map((s): [string, string] => [s, 'int3_emulate']),
-];
 
 for (const cpus of [2, 4]) {
   describe(`pct (depth 3) finds every row within 2,000 runs, ${cpus} CPUs`, () => {

@@ -1,36 +1,15 @@
 // explore-table.test.ts (acceptance) — the explorer's table in full: every row at 2 and 4 CPUs, each violation found by random exploration within its budget and its shrunk schedule replaying to the same violation; the clean cells clean over longer random explorations at 2 sites and on every site.
 
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Explorer, type CheckConfig } from '../../src/explore/engine.js';
 import { explore, type ExploreOptions } from '../../src/explore/check.js';
 import { forcedDecider } from '../../src/explore/shrink.js';
+import { MUST_FIND, MUST_STAY_CLEAN, cellConfig } from '../helpers/table.js';
 
-const bytes = readFileSync(fileURLToPath(new URL('../../fixtures/vmlinux', import.meta.url)));
-
-const cfgOf = (scenario: string, protocol: string, cpus: number, sites: number | undefined, mutate?: string): CheckConfig =>
-  ({ kernel: { file: 'vmlinux', bytes }, scenario, protocol, mutate, cpus, sites });
+const cfgOf = (scenario: string, protocol: string, cpus: number, sites: number | undefined, mutate?: string): CheckConfig => cellConfig(scenario, protocol, cpus, sites, mutate);
 
 const random = (runs: number, seed = 1): ExploreOptions => ({ strategy: 'random', runs, depth: 3, preemptions: 2, seed, shard: { index: 0, count: 1 }, shrinkBudget: 300 });
 
-const MUST_FIND: [string, string, string | undefined, number][] = [
-  ['enable-function-tracer', 'naive', undefined, 1],
-  ['preempt-mid-nop', 'two_part_nop', undefined, 1],
-  ['nmi-during-patch', 'stop_machine', undefined, 1],
-  ['livepatch-then-trace', 'int3_skip', undefined, 9],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-1', 1],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-2', 1],
-  ['enable-function-tracer', 'int3_emulate', 'no-sync-3', 2],
-  ['module-load', 'naive', undefined, 1],
-];
-
-const MUST_STAY_CLEAN: [string, string][] = [
-  ['enable-function-tracer', 'stop_machine'], ['preempt-mid-nop', 'stop_machine'],
-  ['enable-function-tracer', 'nmi_safe'], ['nmi-during-patch', 'nmi_safe'],
-  ['enable-function-tracer', 'int3_skip'], ['switch-tracer', 'int3_skip'],
-  ...['enable-function-tracer', 'switch-tracer', 'nmi-during-patch', 'preempt-mid-nop', 'livepatch-then-trace', 'module-load'].map((s): [string, string] => [s, 'int3_emulate']),
-];
 
 for (const cpus of [2, 4]) {
   describe(`must find, ${cpus} CPUs, 2 sites, random within 400 runs`, () => {
