@@ -84,7 +84,7 @@ export class Explorer {
     this.scenario = scenarioByName(cfg.scenario);
     const protocol = resolveProtocol(cfg.protocol, cfg.mutate);
     let b: Booted | undefined;
-    this.gate = new GateChooser(() => b !== undefined && (this.batches > 0 || textInFlux(b)), BOOT_SEED);
+    this.gate = new GateChooser(() => b !== undefined && (this.batches > 0 || textInFlux(b)), BOOT_SEED, () => this.updating);
     b = boot(cfg.kernel.bytes, cfg.kernel.file, {
       cpus: cfg.cpus, chooser: this.gate, timerHz: this.scenario.timerHz ?? TIMER_HZ,
       nmiRate: cfg.nmiRate ?? this.scenario.nmiRate ?? 0, maxQuantum: MAX_QUANTUM,
@@ -147,6 +147,9 @@ export class Explorer {
     this.runFor(WARM_STEPS);
   }
 
+  /** An ftrace update runs (from its writer task's start to its return). */
+  private updating = false;
+
   /** Batches of the patching protocol in flight (the patch window is open while there is one). */
   private batches = 0;
 
@@ -171,7 +174,13 @@ export class Explorer {
   /** Run an ftrace call live from a writer task on CPU 0 while every CPU runs; RunStopped when the machine stops first. */
   live<T>(call: FtraceCall<T>, budget = 20_000_000): T {
     const k = this.b.kernel;
-    const r = driveLiveCall(this.b, call, { cpu: 0, run: (n) => k.run(k.steps + n), budget, chunk: 5_000 });
+    this.updating = true;
+    let r;
+    try {
+      r = driveLiveCall(this.b, call, { cpu: 0, run: (n) => k.run(k.steps + n), budget, chunk: 5_000 });
+    } finally {
+      this.updating = false;
+    }
     if (r.done) return r.value;
     throw new RunStopped(r.outcome, stopWhy(r.outcome, r.why));
   }

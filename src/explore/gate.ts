@@ -7,8 +7,11 @@
 // The gate keeps the strategy to the relevant ones:
 //   - a fetch of a byte with several candidate values (always: it exists only in flux);
 //   - which CPU runs next, and whether a due interrupt or NMI arrives now, while the patch window is
-//     open: a host thread (the patching code, stop_machine, a sync) is in flight, or some running CPU
-//     has not serialized since text was last written;
+//     open: a batch of the patching protocol is in flight, or some running CPU has not serialized
+//     since text was last written;
+//   - whether the tick strikes a task between the halves of a call site ('preempt'), from the moment
+//     the ftrace update begins: a task preempted there before the batch starts and resumed after it
+//     is the two-part nop's bug, so the decision matters before the window opens;
 // Quanta are never relevant: slices already end after every operation another CPU can observe.
 // Everything else comes from `background`, an Rng seeded per run, so a run is a deterministic function
 // of its seed and the strategy's answers.
@@ -78,7 +81,7 @@ export class GateChooser implements Chooser, Snapshotable<null> {
    * `inWindow` says whether the patch window is open now. Until begin() is called (boot, warm-up)
    * every decision comes from the background Rng seeded with `bootSeed`.
    */
-  constructor(private readonly inWindow: () => boolean, bootSeed: number) {
+  constructor(private readonly inWindow: () => boolean, bootSeed: number, private readonly inUpdate: () => boolean = () => false) {
     this.background = new Rng(bootSeed);
   }
 
@@ -105,7 +108,7 @@ export class GateChooser implements Chooser, Snapshotable<null> {
     // only at a CPU choice: the scheduler is between slices there, and the run is abandoned whole
     if (kind === 'cpu' && d !== null && at >= MAX_RUN_DECISIONS) throw new DecisionLimit(`the run made ${MAX_RUN_DECISIONS} decisions without finishing (a CPU spinning forever?)`);
     let answer: number;
-    if (d === null || kind === 'quantum' || (kind !== 'fetch' && !this.inWindow())) {
+    if (d === null || kind === 'quantum' || (kind !== 'fetch' && !this.inWindow() && !(kind === 'preempt' && this.inUpdate()))) {
       answer = kind === 'fetch' ? n - 1 : kind === 'preempt' ? 0 : this.background.below(n);
     } else {
       const dflt = this.defaultAnswer(kind, n, ctx);

@@ -34,6 +34,7 @@ for (const cpus of [2, 4]) {
 const DFS_FINDS: [string, string, string | undefined, number, number, number, number][] = [
   ['enable-function-tracer', 'naive', undefined, 1, 0, 1, 1],
   ['livepatch-then-trace', 'int3_skip', undefined, 9, 2, 1, 3],
+  ['preempt-mid-nop', 'two_part_nop', undefined, 1, 1, 1, 1],
 ];
 
 describe('dfs finds, 2 CPUs', () => {
