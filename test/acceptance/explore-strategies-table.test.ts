@@ -35,6 +35,8 @@ const DFS_FINDS: [string, string, string | undefined, number, number, number, nu
   ['enable-function-tracer', 'naive', undefined, 1, 0, 1, 1],
   ['livepatch-then-trace', 'int3_skip', undefined, 9, 2, 1, 3],
   ['preempt-mid-nop', 'two_part_nop', undefined, 1, 1, 1, 1],
+  ['enable-function-tracer', 'int3_emulate', 'no-sync-2', 1, 1, 6, 1],
+  ['module-load', 'naive', undefined, 1, 1, 1, 1],
 ];
 
 describe('dfs finds, 2 CPUs', () => {
