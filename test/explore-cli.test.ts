@@ -73,6 +73,15 @@ describe('ftsim check', () => {
       expect(r.stderr.trim(), args.join(' ')).toMatch(want);
       noStackTrace(r.stderr);
     }
+    // a kernel that is no image: the same one line whether the machine boots here or in a worker thread
+    writeFileSync(join(dir, 'notelf'), 'not an ELF image\n');
+    for (const w of ['1', '2']) {
+      const r = check('--scenario', 'enable-function-tracer', '--protocol', 'naive', '--kernel', 'notelf', '--workers', w, '--runs', '2');
+      expect(r.code, `--workers ${w}`).toBe(1);
+      expect(r.stderr.trim(), `--workers ${w}`).toMatch(/^ftsim: notelf: /);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      noStackTrace(r.stderr);
+    }
     writeFileSync(join(dir, 'bad.replay'), JSON.stringify({ format: 'ftsim-check-replay', version: 1, kernel: 'k', kernelSha256: 'x', scenario: 's', protocol: 'p', cpus: 2, seed: 1, forced: [[0, 'cpu', 1, 0]], choices: [], outcome: { invariant: 1, kind: 'torn', summary: '' } }));
     const b = check('--replay', 'bad.replay');
     expect(b.code).toBe(1);

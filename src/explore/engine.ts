@@ -93,12 +93,18 @@ export class Explorer {
       sched: this.scenario.sched,
     });
     this.b = b;
-    const arch = b.ftrace!.arch;
+    if (b.ftrace === undefined) throw new CheckInputError(`${cfg.kernel.file}: the kernel has no ftrace call sites (__mcount_loc): nothing to patch`);
+    const arch = b.ftrace.arch;
     if (protocol.variant !== undefined) arch.protocol = protocol.variant;
     arch.protocol = this.counted(arch.protocol);
     this.sites = this.scenario.sites(this, cfg.sites);
-    this.warmUp();
-    this.prepared = this.scenario.prepare(this);
+    try {
+      this.warmUp();
+      this.prepared = this.scenario.prepare(this);
+    } catch (e) {
+      if (e instanceof RunStopped) throw new CheckInputError(`${cfg.scenario}: the machine stopped while the scenario was being set up, before the snapshot: ${e.why}`);
+      throw e;
+    }
     this.snap = b.kernel.snapshot();
     this.snapSteps = b.kernel.steps;
     this.snapChoices = b.kernel.choices.length;

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStopped, type Explorer, type CheckConfig } from './engine.js';
 import { CheckInputError } from './mutants.js';
+import { sha256 } from './replay.js';
 
 /** What a scenario does in each run, prepared once before the snapshot. */
 export interface ScenarioRun {
@@ -37,7 +38,7 @@ const TRACED_STEPS = 30_000;
 const profiles = new Map<string, { all: string[]; nmi: string[] }>();
 
 export function hotFunctions(cfg: CheckConfig, nmiRate: number): { all: string[]; nmi: string[] } {
-  const key = `${cfg.kernel.file}:${cfg.kernel.bytes.length}:${cfg.cpus}:${nmiRate}`;
+  const key = `${sha256(cfg.kernel.bytes)}:${cfg.cpus}:${nmiRate}`;
   const hit = profiles.get(key);
   if (hit !== undefined) return hit;
   const b = boot(cfg.kernel.bytes, cfg.kernel.file, {

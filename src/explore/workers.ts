@@ -5,6 +5,9 @@ import { explore, type CheckSummary, type ExploreOptions } from './check.js';
 import type { CheckConfig } from './engine.js';
 import { mergeShards } from './merge.js';
 import type { Shard } from './strategy.js';
+import { CheckInputError } from './mutants.js';
+import { ElfError } from '../loader/elf.js';
+import { BootError } from '../runner.js';
 
 interface WorkerJob {
   cfg: CheckConfig;
@@ -16,7 +19,7 @@ interface WorkerJob {
 type WorkerMessage =
   | { type: 'run'; done: number; violations: number }
   | { type: 'done'; summary: CheckSummary }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; input: boolean };
 
 /** Sub-shard `w` of `workers` within `shard`: the runs of worker w of shard I/N are shard I + N*w of N*workers. */
 export function subShard(shard: Shard, w: number, workers: number): Shard {
@@ -43,7 +46,7 @@ export async function exploreParallel(cfg: CheckConfig, o: ExploreOptions, worke
         viol[w] = m.violations;
         o.onRun?.(done.reduce((a, b) => a + b, 0), total, viol.reduce((a, b) => a + b, 0));
       } else if (m.type === 'done') resolve(m.summary);
-      else reject(new Error(m.message));
+      else reject(m.input ? new CheckInputError(m.message) : new Error(m.message));
     });
     worker.on('error', reject);
     worker.on('exit', (code) => { if (code !== 0) reject(new Error(`explorer worker ${w} exited with code ${code}`)); });
@@ -71,6 +74,6 @@ if (!isMainThread && parentPort !== null && (workerData as { cfg?: unknown } | n
     });
     port.postMessage({ type: 'done', summary } satisfies WorkerMessage);
   } catch (e) {
-    port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) } satisfies WorkerMessage);
+    port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e), input: e instanceof CheckInputError || e instanceof ElfError || e instanceof BootError } satisfies WorkerMessage);
   }
 }
