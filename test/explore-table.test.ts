@@ -8,7 +8,7 @@ import { MUST_FIND, MUST_STAY_CLEAN, cellConfig } from './helpers/table.js';
 
 const cfgOf = (scenario: string, protocol: string, mutate?: string): CheckConfig => cellConfig(scenario, protocol, 2, 2, mutate);
 
-const random = (runs: number): ExploreOptions => ({ strategy: 'random', runs, depth: 3, preemptions: 2, seed: 1, shard: { index: 0, count: 1 }, shrinkBudget: 60 });
+const random = (runs: number): ExploreOptions => ({ strategy: 'random', runs, depth: 3, preemptions: 2, seed: 1, shard: { index: 0, count: 1 }, shrinkBudget: 20 });
 
 
 describe('the table, must find (random, 2 CPUs, 2 sites)', () => {
