@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import cliProgress from 'cli-progress';
 import { Explorer, type CheckConfig } from '../explore/engine.js';
-import { type CheckSummary, type ExploreOptions, type StrategyName } from '../explore/check.js';
+import { rates, type CheckSummary, type ExploreOptions, type StrategyName } from '../explore/check.js';
 import { exploreParallel } from '../explore/workers.js';
 import { scenarioList } from '../explore/scenarios.js';
 import { CHECK_PROTOCOLS, MUTANTS, CheckInputError, mutantSummary, resolveProtocol } from '../explore/mutants.js';
@@ -90,7 +90,8 @@ export function summaryText(s: CheckSummary, replayPath: string | undefined, kit
   const bound = s.strategy === 'dfs' ? `dfs, at most ${s.budget.preemptions} preemptions, ${bg} background${bg === 1 ? '' : 's'}` : s.strategy === 'pct' ? `pct depth ${s.budget.depth}, ${s.budget.runs} runs` : `random, ${s.budget.runs} runs`;
   out.push(`${s.scenario} / ${s.protocol}${s.mutate !== undefined ? ` --mutate ${s.mutate}` : ''} on ${s.cpus} CPUs, ${s.sitesPatched.length === 0 ? 'every site' : `${s.sitesPatched.length} site${s.sitesPatched.length === 1 ? '' : 's'} (${s.sitesPatched.join(', ')})`}; ${bound}, seed ${s.seed}${s.shard.count > 1 ? `, shard ${s.shard.index + 1}/${s.shard.count}` : ''}`);
   const secs = s.wallMs / 1000;
-  out.push(`  runs ${s.runs}, distinct schedules ${s.schedules.length}, relevant decisions ${s.points}, ${(s.runs / Math.max(secs, 1e-3)).toFixed(1)} runs/s, ${(s.points / Math.max(secs, 1e-3)).toFixed(0)} decisions/s, ${secs.toFixed(1)} s`);
+  const rate = rates(s);
+  out.push(`  runs ${s.runs}, distinct schedules ${s.schedules.length}, relevant decisions ${s.points}, ${rate.runs.toFixed(1)} runs/s, ${rate.points.toFixed(0)} decisions/s, ${secs.toFixed(1)} s`);
   if (s.incomplete > 0) out.push(`  ${s.incomplete} run${s.incomplete === 1 ? '' : 's'} did not finish (hang or step budget) without a violation`);
   const inv = Object.entries(s.violations);
   out.push(`  violations by invariant: ${inv.length === 0 ? 'none' : inv.map(([i, n]) => `${i}: ${n}`).join(', ')}`);
@@ -198,7 +199,7 @@ function jsonOf(s: CheckSummary, replayPath: string | undefined): Record<string,
     scenario: s.scenario, protocol: s.protocol, mutate: s.mutate, cpus: s.cpus, sites: s.sites, sitesPatched: s.sitesPatched,
     strategy: s.strategy, seed: s.seed, budget: s.budget, shard: `${s.shard.index + 1}/${s.shard.count}`,
     runs: s.runs, schedules: s.schedules.length, points: s.points, incomplete: s.incomplete,
-    runsPerSecond: s.runs / Math.max(s.wallMs / 1000, 1e-3), pointsPerSecond: s.points / Math.max(s.wallMs / 1000, 1e-3),
+    runsPerSecond: rates(s).runs, pointsPerSecond: rates(s).points,
     violations: s.violations, exhausted: s.strategy === 'dfs' ? s.exhausted : undefined, wallMs: Math.round(s.wallMs),
     violation: v === undefined ? undefined : {
       invariant: v.invariant, kind: v.kind, cpu: v.cpu, summary: v.summary, run: v.run, seed: v.seed,

@@ -88,6 +88,17 @@ export function makeStrategy(o: ExploreOptions): Strategy {
   }
 }
 
+/** The runs this shard of a random or pct exploration makes (dfs: unknown until its tree is explored). */
+export function plannedRuns(o: ExploreOptions): number | undefined {
+  return o.strategy === 'dfs' ? undefined : Math.ceil((o.runs - o.shard.index) / o.shard.count);
+}
+
+/** Runs and relevant decisions per second of wall time. */
+export function rates(s: CheckSummary): { runs: number; points: number } {
+  const secs = Math.max(s.wallMs / 1000, 1e-3);
+  return { runs: s.runs / secs, points: s.points / secs };
+}
+
 /** A run's schedule as a short hash of every decision it made. */
 export function scheduleHash(r: RunRecord): string {
   const h = createHash('sha1');
@@ -106,7 +117,7 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
   let points = 0;
   let incomplete = 0;
   let first: { run: RunRecord; index: number } | undefined;
-  const total = o.strategy === 'dfs' ? undefined : Math.ceil((o.runs - o.shard.index) / o.shard.count);
+  const total = plannedRuns(o);
   for (let p = strategy.next(); p !== null && !(o.shouldStop?.() ?? false); p = strategy.next()) {
     const r = x.run(p.seed, p.decider);
     runs++;

@@ -5,7 +5,7 @@ import { driveLiveCall } from '../live_call.js';
 import type { FtraceCall } from '../ftrace/ftrace.js';
 import type { KernelSnapshot, RunOutcome, Violation } from '../kernel/kernel.js';
 import { DecisionLimit, GateChooser, type Decider, type RelevantPoint } from './gate.js';
-import { scenarioByName, type Scenario, type ScenarioRun } from './scenarios.js';
+import { scenarioByName, untilEveryCpuRuns, type Scenario, type ScenarioRun } from './scenarios.js';
 import { resolveProtocol } from './mutants.js';
 import type { Choice } from '../machine/chooser.js';
 import type { PatchProtocol } from '../kernel/patch_protocol.js';
@@ -148,8 +148,7 @@ export class Explorer {
   /** Run until every CPU runs the workload, then a while longer: the snapshot is of a busy machine. */
   private warmUp(): void {
     const k = this.b.kernel;
-    for (let i = 0; i < 400 && !k.cpus.every((c) => !c.halted); i++) this.runFor(100_000);
-    if (!k.cpus.every((c) => !c.halted)) throw new CheckInputError(`${this.cfg.kernel.file}: not every CPU started within 40M steps; the explorer needs a kernel that brings up its secondary CPUs`);
+    if (!untilEveryCpuRuns(k, () => this.runFor(100_000))) throw new CheckInputError(`${this.cfg.kernel.file}: not every CPU started within 40M steps; the explorer needs a kernel that brings up its secondary CPUs`);
     this.runFor(WARM_STEPS);
   }
 

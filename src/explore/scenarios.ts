@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RunStopped, type Explorer, type CheckConfig } from './engine.js';
+import type { Kernel } from '../kernel/kernel.js';
 import { CheckInputError } from './mutants.js';
 import { sha256 } from './replay.js';
 
@@ -34,6 +35,12 @@ export interface Scenario {
 /** Steps the CPUs run with the tracer on, between switching it on and off. */
 const TRACED_STEPS = 30_000;
 
+/** Run `step` (100k steps of the machine) until every CPU has started, at most 400 times; whether they all did. */
+export function untilEveryCpuRuns(k: Kernel, step: () => void): boolean {
+  for (let i = 0; i < 400 && !k.cpus.every((c) => !c.halted); i++) step();
+  return k.cpus.every((c) => !c.halted);
+}
+
 /** Functions the other CPUs call most (a profile on a separate boot of the same machine), hottest first; cached per configuration. */
 const profiles = new Map<string, { all: string[]; nmi: string[] }>();
 
@@ -57,7 +64,7 @@ export function hotFunctions(cfg: CheckConfig, nmiRate: number): { all: string[]
   });
   ft.arch.startLive(0, ft.core.registerFtraceFunction(ops));
   const k = b.kernel;
-  for (let i = 0; i < 400 && !k.cpus.every((c) => !c.halted); i++) k.run(k.steps + 100_000);
+  untilEveryCpuRuns(k, () => k.run(k.steps + 100_000));
   k.run(k.steps + 400_000);
   const names = (m: Map<bigint, number>): string[] => [...m.entries()]
     .sort((a, c) => c[1] - a[1] || (a[0] < c[0] ? -1 : 1))

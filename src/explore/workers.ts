@@ -1,7 +1,7 @@
 // Parallel exploration on worker threads: each worker boots its own machine and takes a deterministic share of the runs (a sub-shard of this shard); their summaries merge into one.
 
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { explore, type CheckSummary, type ExploreOptions } from './check.js';
+import { explore, plannedRuns, type CheckSummary, type ExploreOptions } from './check.js';
 import type { CheckConfig } from './engine.js';
 import { mergeShards } from './merge.js';
 import type { Shard } from './strategy.js';
@@ -35,7 +35,7 @@ export async function exploreParallel(cfg: CheckConfig, o: ExploreOptions, worke
   const stop = new SharedArrayBuffer(4);
   const done = new Array<number>(workers).fill(0);
   const viol = new Array<number>(workers).fill(0);
-  const total = o.strategy === 'dfs' ? undefined : Math.ceil((o.runs - o.shard.index) / o.shard.count);
+  const total = plannedRuns(o);
   const parts = await Promise.all([...Array(workers).keys()].map((w) => new Promise<CheckSummary>((resolve, reject) => {
     const { onRun: _r, ...plain } = o;
     const job: WorkerJob = { cfg, o: { ...plain, shard: subShard(o.shard, w, workers) }, stop };
