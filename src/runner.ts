@@ -55,7 +55,7 @@ export interface RunOptions {
    */
   modules?: readonly { file: string; bytes: Uint8Array }[];
   /** Scheduler options for the explorer's scenarios (see SchedulerOptions). */
-  sched?: { preemptAtSites?: boolean };
+  sched?: { preemptAtSites?: boolean; nmiAnyTime?: boolean };
 }
 
 export interface FtraceBootOptions {
@@ -157,6 +157,7 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
     nmiRate: options.nmiRate ?? 0,
     maxQuantum: options.maxQuantum,
     preemptAtSites: options.sched?.preemptAtSites,
+    nmiAnyTime: options.sched?.nmiAnyTime,
     guestHandlers,
     symbolize: (a) => symbols.format(a),
   });

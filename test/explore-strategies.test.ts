@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/machine/chooser.js';
 import { PctStrategy, pctDecider } from '../src/explore/pct.js';
-import { DfsStrategy } from '../src/explore/dfs.js';
+import { DfsOverBackgrounds, DfsStrategy } from '../src/explore/dfs.js';
 import { dependent, type Footprint } from '../src/explore/footprint.js';
-import type { Decider, RelevantPoint } from '../src/explore/gate.js';
+import { DEFAULT_DECIDER, GateChooser, SPIN, type Decider, type RelevantPoint } from '../src/explore/gate.js';
 import type { Strategy } from '../src/explore/strategy.js';
 import { dfsCheck } from './helpers/table.js';
 
@@ -208,6 +208,48 @@ describe('dfs on a toy tree', () => {
       expect(s0.length).toBeGreaterThan(1);
       expect(s1.length).toBeGreaterThan(1);
     }
+  });
+});
+
+// ---- the default policies -------------------------------------------------------------------
+
+describe("the gate's default policies", () => {
+  /** The defaults a gate gives to `n` CPU decisions over candidates 0 and 1 (`waiting`: CPU 0's host thread waits). */
+  const cpuDefaults = (policy: 'fair' | 'lazy', n: number, waiting: (i: number) => boolean = () => false): number[] => {
+    const g = new GateChooser(() => true, 1);
+    g.begin(1, DEFAULT_DECIDER, policy);
+    return Array.from({ length: n }, (_v, i) => g.choose('cpu', 2, { candidates: [0, 1], waiting: [waiting(i), false] }));
+  };
+
+  it('fair: round robin, the newest byte', () => {
+    expect(cpuDefaults('fair', 6)).toEqual([0, 1, 0, 1, 0, 1]);
+    const g = new GateChooser(() => true, 1);
+    g.begin(1, DEFAULT_DECIDER, 'fair');
+    expect(g.choose('fetch', 3, { cpu: 1, addr: 0 })).toBe(2);
+  });
+
+  it('lazy: the last CPU runs on for SPIN slices, then the next; a waiting host thread gives way at once; the oldest byte', () => {
+    const run = cpuDefaults('lazy', 2 * SPIN + 2);
+    expect(run.slice(0, SPIN)).toEqual(new Array(SPIN).fill(0));
+    expect(run.slice(SPIN, 2 * SPIN)).toEqual(new Array(SPIN).fill(1));
+    expect(run[2 * SPIN]).toBe(0);
+    // CPU 0 (a host thread) waits from its 3rd step on: CPU 1 runs after that step
+    const waits = cpuDefaults('lazy', 6, (i) => i >= 3);
+    expect(waits.slice(0, 4)).toEqual([0, 0, 0, 1]);
+    const g = new GateChooser(() => true, 1);
+    g.begin(1, DEFAULT_DECIDER, 'lazy');
+    expect(g.choose('fetch', 3, { cpu: 1, addr: 0 })).toBe(0);
+  });
+
+  it('dfs explores the tree around each policy, for each background in turn', () => {
+    const d = new DfsOverBackgrounds(0, { index: 0, count: 1 }, 5, 2, ['fair', 'lazy']);
+    const seen: string[] = [];
+    for (let p = d.next(); p !== null; p = d.next()) {
+      seen.push(`${p.seed}:${p.policy}`);
+      d.record({ index: p.index, points: [], violation: false });
+    }
+    expect(seen).toEqual(['5:fair', '5:lazy', '6:fair', '6:lazy']);
+    expect(d.exhausted).toBe(true);
   });
 });
 

@@ -10,6 +10,7 @@ import { RandomChooser, RecordingChooser, ReplayChooser, ReplayDivergence, type 
 import { tinyKernel, patchBed, runUntilReaders, writer, skipSiteHandler, DATA } from './helpers/tiny.js';
 import { LOCAL_TIMER_VECTOR } from '../src/kernel/layout.js';
 import type { Kernel } from '../src/kernel/kernel.js';
+import type { HostThread } from '../src/machine/scheduler.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const image = new Uint8Array(readFileSync(join(root, 'fixtures', 'vmlinux')));
@@ -22,7 +23,7 @@ class Spy implements Chooser {
   constructor(private readonly inner: Chooser, private readonly policy: (kind: ChoiceKind, n: number, ctx?: ChoiceContext) => number | undefined = () => undefined) {}
   choose(kind: ChoiceKind, n: number, ctx?: ChoiceContext): number {
     const answer = this.policy(kind, n, ctx) ?? this.inner.choose(kind, n, ctx);
-    this.asked.push({ kind, n, ctx: ctx === undefined ? undefined : { ...ctx, candidates: ctx.candidates?.slice() }, answer });
+    this.asked.push({ kind, n, ctx: ctx === undefined ? undefined : { ...ctx, candidates: ctx.candidates?.slice(), waiting: ctx.waiting?.slice() }, answer });
     return answer;
   }
 }
@@ -270,3 +271,29 @@ describe('replay', () => {
   });
 });
 
+
+describe('host threads that wait say so', () => {
+  /** Whether CPU 0's host thread was waiting, at each 'cpu' decision while `thread` ran on it. */
+  const waitingSeen = (thread: (bed: ReturnType<typeof patchBed>) => HostThread): boolean[] => {
+    const spy = new Spy(new RandomChooser(5));
+    const bed = patchBed({ cpus: 2, chooser: spy, loops: 20_000 });
+    runUntilReaders(bed);
+    const from = spy.asked.length;
+    bed.kernel.startHostThread(0, thread(bed));
+    for (let i = 0; i < 100 && bed.kernel.hostThreadRunning(0); i++) bed.kernel.run(bed.kernel.steps + 10_000);
+    expect(bed.kernel.hostThreadRunning(0)).toBe(false);
+    return spy.asked.slice(from).filter((a) => a.kind === 'cpu').map((a) => a.ctx?.waiting?.[0] === true);
+  };
+
+  it("a sync waiting for the other CPU's IPI yields WAIT: the 'cpu' decisions see it, and not once it is over", () => {
+    const seen = waitingSeen((bed) => bed.kernel.syncCoreAll(bed.kernel.cpus[0]));
+    expect(seen.some((w) => w)).toBe(true);
+    expect(seen[seen.length - 1]).toBe(false);
+  });
+
+  it('negative control: a thread that only steps never reads as waiting', () => {
+    const seen = waitingSeen(() => (function* (): HostThread { for (let i = 0; i < 50; i++) yield; })());
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.some((w) => w)).toBe(false);
+  });
+});

@@ -12,6 +12,7 @@ import { CHECK_PROTOCOLS, MUTANTS, CheckInputError, mutantSummary, resolveProtoc
 import { checkReplayOf, readCheckReplay, replayDivergence, writeCheckReplay, CheckReplayError } from '../explore/check_replay.js';
 import { mergeShards, readShard, writeShard, MergeError } from '../explore/merge.js';
 import { accountOf } from '../explore/account.js';
+import { DEFAULT_POLICIES, type DefaultPolicy } from '../explore/gate.js';
 import { sha256 } from '../explore/replay.js';
 import { INVARIANTS } from '../explore/report.js';
 import type { Shard } from '../explore/strategy.js';
@@ -31,6 +32,7 @@ export interface CheckCliOptions {
   depth: number;
   preemptions: number;
   backgrounds: number;
+  defaults: string;
   seed: number;
   workers?: number;
   shard?: string;
@@ -83,11 +85,23 @@ export function parseShard(text: string, env: NodeJS.ProcessEnv = process.env): 
   return { index: i - 1, count };
 }
 
+/** --defaults: a comma-separated list of default policies (gate.ts), each once. */
+export function parseDefaults(text: string): DefaultPolicy[] {
+  const out: DefaultPolicy[] = [];
+  for (const w of text.split(',').map((t) => t.trim())) {
+    if (!(DEFAULT_POLICIES as readonly string[]).includes(w)) throw new CheckInputError(`--defaults: unknown default schedule '${w}'; known: ${DEFAULT_POLICIES.join(', ')}`);
+    if (out.includes(w as DefaultPolicy)) throw new CheckInputError(`--defaults: '${w}' given twice`);
+    out.push(w as DefaultPolicy);
+  }
+  return out;
+}
+
 /** The summary in words. */
 export function summaryText(s: CheckSummary, replayPath: string | undefined, kit: CliKit): string {
   const out: string[] = [];
   const bg = s.budget.backgrounds ?? 1;
-  const bound = s.strategy === 'dfs' ? `dfs, at most ${s.budget.preemptions} preemptions, ${bg} background${bg === 1 ? '' : 's'}` : s.strategy === 'pct' ? `pct depth ${s.budget.depth}, ${s.budget.runs} runs` : `random, ${s.budget.runs} runs`;
+  const around = s.budget.defaults ?? ['fair'];
+  const bound = s.strategy === 'dfs' ? `dfs, at most ${s.budget.preemptions} preemptions, ${bg} background${bg === 1 ? '' : 's'}, around the ${around.join(' and ')} default${around.length === 1 ? '' : 's'}` : s.strategy === 'pct' ? `pct depth ${s.budget.depth}, ${s.budget.runs} runs` : `random, ${s.budget.runs} runs`;
   out.push(`${s.scenario} / ${s.protocol}${s.mutate !== undefined ? ` --mutate ${s.mutate}` : ''} on ${s.cpus} CPUs, ${s.sitesPatched.length === 0 ? 'every site' : `${s.sitesPatched.length} site${s.sitesPatched.length === 1 ? '' : 's'} (${s.sitesPatched.join(', ')})`}; ${bound}, seed ${s.seed}${s.shard.count > 1 ? `, shard ${s.shard.index + 1}/${s.shard.count}` : ''}`);
   const secs = s.wallMs / 1000;
   const rate = rates(s);
@@ -167,7 +181,7 @@ async function checkCommand(o: CheckCliOptions, files: string[], kit: CliKit): P
   const workers = o.workers ?? Math.max(1, Math.min(availableParallelism(), 8));
   const bar = progress(o.json === true);
   const eo: ExploreOptions = {
-    strategy: o.strategy as StrategyName, runs: o.runs, depth: o.depth, preemptions: o.preemptions, backgrounds: o.backgrounds, seed: o.seed, shard, onRun: bar.onRun,
+    strategy: o.strategy as StrategyName, runs: o.runs, depth: o.depth, preemptions: o.preemptions, backgrounds: o.backgrounds, defaults: parseDefaults(o.defaults), seed: o.seed, shard, onRun: bar.onRun,
   };
   let s: CheckSummary;
   try {
@@ -181,7 +195,7 @@ async function checkCommand(o: CheckCliOptions, files: string[], kit: CliKit): P
   if (s.violation !== undefined) {
     // the shrunk schedule, replayed here: its account and its replay file
     const x = new Explorer(cfg);
-    const a = accountOf(x, s.violation.seed, s.violation.forced);
+    const a = accountOf(x, s.violation.seed, s.violation.forced, s.violation.policy);
     account = a.text;
     replayPath = o.record ?? DEFAULT_CHECK_REPLAY;
     writeCheckReplay(replayPath, checkReplayOf(cfg, a.run, s.violation.forced));
@@ -202,7 +216,7 @@ function jsonOf(s: CheckSummary, replayPath: string | undefined): Record<string,
     runsPerSecond: rates(s).runs, pointsPerSecond: rates(s).points,
     violations: s.violations, exhausted: s.strategy === 'dfs' ? s.exhausted : undefined, wallMs: Math.round(s.wallMs),
     violation: v === undefined ? undefined : {
-      invariant: v.invariant, kind: v.kind, cpu: v.cpu, summary: v.summary, run: v.run, seed: v.seed,
+      invariant: v.invariant, kind: v.kind, cpu: v.cpu, summary: v.summary, run: v.run, seed: v.seed, policy: v.policy,
       preemptions: v.forced.length, length: v.length, decisions: v.decisions, forced: v.forced,
       originalPreemptions: v.originalPreemptions, originalLength: v.originalLength, shrinkRuns: v.shrinkRuns, replay: replayPath,
     },
@@ -217,7 +231,7 @@ function replayCommand(o: CheckCliOptions, kit: CliKit): number {
   }
   const cfg: CheckConfig = { kernel: { file: kit.displayName(resolve(o.kernel)), bytes }, scenario: r.scenario, protocol: r.protocol, mutate: r.mutate, cpus: r.cpus, sites: r.sites, nmiRate: r.nmiRate };
   const x = new Explorer(cfg);
-  const a = accountOf(x, r.seed, r.forced);
+  const a = accountOf(x, r.seed, r.forced, r.policy ?? 'fair');
   const div = replayDivergence(r.choices, a.run);
   if (div !== null) throw new CheckReplayError(`--replay ${o.replay}: the run no longer follows the recording: ${div}`);
   const v = a.run.violation;
@@ -248,6 +262,7 @@ export function registerCheck(program: Command, kit: CliKit): void {
     .option('--depth <d>', 'pct: the bug depth (priority change points + 1)', int('--depth', [1, 100]), 3)
     .option('--preemptions <k>', 'dfs: at most this many decisions differ from the default schedule', int('--preemptions', [0, 100]), 2)
     .option('--backgrounds <n>', 'dfs: exhaust the bounded tree for this many background schedules (seeds S, S+1, ...): where the CPUs are when the patch window opens', int('--backgrounds', [1, 1_000_000]), 1)
+    .option('--defaults <list>', `dfs: the default schedules whose bounded trees it explores, comma-separated: fair (round robin, newest bytes), lazy (a CPU runs on until it waits, oldest bytes)`, DEFAULT_POLICIES.join(','))
     .option('--seed <n>', 'seed of the exploration', int('--seed', [0, 0xffff_ffff]), 1)
     .option('--workers <n>', 'worker threads (default: one per core, at most 8)', int('--workers', [1, 256]))
     .option('--shard <I/N>', 'run only shard I of N (1-based), or auto/N (index from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)')

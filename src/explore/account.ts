@@ -1,7 +1,7 @@
 // The counterexample's account: the shrunk schedule replayed with a column per CPU, one row per decision that mattered (where each CPU was, what it ran, which site bytes stood in memory, which decisions were preemptions), ending with the invariant broken.
 
 import type { Explorer, RunRecord } from './engine.js';
-import type { Decider } from './gate.js';
+import type { Decider, DefaultPolicy } from './gate.js';
 import { forcedDecider, type Forced } from './shrink.js';
 import type { ChoiceContext, ChoiceKind } from '../machine/chooser.js';
 import { INVARIANTS } from './report.js';
@@ -22,6 +22,7 @@ function decisionWords(kind: ChoiceKind, n: number, answer: number, dflt: number
     case 'cpu': return `CPU ${ctx.candidates?.[answer] ?? answer} runs next${answer !== dflt ? ` (not CPU ${ctx.candidates?.[dflt] ?? dflt})` : ''}`;
     case 'irq': return `interrupt ${ctx.vector ?? '?'} on CPU ${ctx.cpu ?? '?'} ${answer === 0 ? 'arrives now' : 'held back'}`;
     case 'nmi': return `NMI on CPU ${ctx.cpu ?? '?'} ${answer === 0 ? 'arrives now' : 'held back'}`;
+    case 'nmi-strike': return `an NMI ${answer === 1 ? 'strikes' : 'does not strike'} CPU ${ctx.cpu ?? '?'} here`;
     case 'preempt': return `tick ${answer === 1 ? 'strikes' : 'does not strike'} CPU ${ctx.cpu ?? '?'} inside a call site`;
     case 'fetch': return `CPU ${ctx.cpu ?? '?'} fetches byte ${ctx.addr !== undefined ? `0x${BigInt.asUintN(64, BigInt(ctx.addr)).toString(16)}` : '?'}: value ${answer + 1} of ${n} in its window${answer === n - 1 ? ' (the newest)' : ' (an older one)'}`;
     default: return `${kind} ${answer} of ${n}`;
@@ -32,7 +33,7 @@ function decisionWords(kind: ChoiceKind, n: number, answer: number, dflt: number
  * Replay `forced` from the explorer's snapshot and write the account: the last `maxRows` rows where
  * something changed, a column per CPU, then the violation in the kernel's words.
  */
-export function accountOf(x: Explorer, seed: number, forced: readonly Forced[], maxRows = 40): { text: string; run: RunRecord } {
+export function accountOf(x: Explorer, seed: number, forced: readonly Forced[], policy: DefaultPolicy = 'fair', maxRows = 40): { text: string; run: RunRecord } {
   const b = x.b;
   const k = b.kernel;
   const sym = (a: bigint): string => b.symbols.format(a);
@@ -63,11 +64,11 @@ export function accountOf(x: Explorer, seed: number, forced: readonly Forced[], 
       return a;
     },
   };
-  const run = x.run(seed, decider);
+  const run = x.run(seed, decider, policy);
   const out: string[] = [];
   const shown = rows.slice(-maxRows);
   const width = Math.max(24, ...shown.flatMap((r) => r.cells.map((c) => c.length)));
-  out.push(`schedule: ${forced.length} decision${forced.length === 1 ? '' : 's'} forced away from the default (marked *), ${run.points.length} relevant decisions in all${rows.length > shown.length ? `; the last ${shown.length} rows of ${rows.length}` : ''}`);
+  out.push(`schedule: ${forced.length} decision${forced.length === 1 ? '' : 's'} forced away from the ${policy} default (marked *), ${run.points.length} relevant decisions in all${rows.length > shown.length ? `; the last ${shown.length} rows of ${rows.length}` : ''}`);
   out.push(`  ${'#'.padStart(4)}  ${k.cpus.map((_c, j) => `CPU ${j}`.padEnd(width)).join(' | ')}  decision`);
   for (const r of shown) {
     out.push(`${r.preempt ? '*' : ' '} ${String(r.point).padStart(4)}  ${r.cells.map((c) => c.padEnd(width)).join(' | ')}  ${r.what}`);

@@ -9,6 +9,7 @@ import { CheckInputError } from './mutants.js';
 import { sha256 } from './replay.js';
 import { PctStrategy } from './pct.js';
 import { DfsOverBackgrounds } from './dfs.js';
+import { DEFAULT_POLICIES, type DefaultPolicy } from './gate.js';
 
 export type StrategyName = 'random' | 'pct' | 'dfs';
 
@@ -22,6 +23,8 @@ export interface ExploreOptions {
   preemptions: number;
   /** dfs: how many background schedules (seed, seed+1, ...) to exhaust the bounded tree for (default 1). */
   backgrounds?: number;
+  /** dfs: the default policies whose bounded trees it explores (default both, 'fair' then 'lazy'; gate.ts). */
+  defaults?: readonly DefaultPolicy[];
   seed: number;
   shard: Shard;
   /** Go on after the first violation (counting violations by invariant) instead of stopping. */
@@ -44,6 +47,8 @@ export interface FoundViolation {
   /** Which run found it (its number in the whole exploration) and its background seed. */
   run: number;
   seed: number;
+  /** The defaults its forced decisions depart from (gate.ts). */
+  policy: DefaultPolicy;
   /** The shrunk schedule: the decisions forced away from their default. */
   forced: Forced[];
   /** Relevant decisions the shrunk run made up to the violation, and all decisions it made. */
@@ -62,7 +67,7 @@ export interface CheckSummary extends Exploration {
   strategy: StrategyName;
   seed: number;
   /** The budget (random, pct) or bound (dfs) asked for. */
-  budget: { runs?: number; depth?: number; preemptions?: number; backgrounds?: number };
+  budget: { runs?: number; depth?: number; preemptions?: number; backgrounds?: number; defaults?: DefaultPolicy[] };
   shard: Shard;
   runs: number;
   /** Distinct schedules among the runs (by the hash of every decision a run made). */
@@ -83,7 +88,7 @@ export function makeStrategy(o: ExploreOptions): Strategy {
   switch (o.strategy) {
     case 'random': return new RandomStrategy(o.seed, o.runs, o.shard);
     case 'pct': return new PctStrategy(o.seed, o.runs, o.depth, o.shard);
-    case 'dfs': return new DfsOverBackgrounds(o.preemptions, o.shard, o.seed, o.backgrounds ?? 1);
+    case 'dfs': return new DfsOverBackgrounds(o.preemptions, o.shard, o.seed, o.backgrounds ?? 1, o.defaults ?? DEFAULT_POLICIES);
     default: throw new CheckInputError(`--strategy: unknown strategy '${String(o.strategy)}'; known: random, pct, dfs`);
   }
 }
@@ -119,7 +124,7 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
   let first: { run: RunRecord; index: number } | undefined;
   const total = plannedRuns(o);
   for (let p = strategy.next(); p !== null && !(o.shouldStop?.() ?? false); p = strategy.next()) {
-    const r = x.run(p.seed, p.decider);
+    const r = x.run(p.seed, p.decider, p.policy);
     runs++;
     points += r.points.length;
     schedules.add(scheduleHash(r));
@@ -135,7 +140,7 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
   const summary: CheckSummary = {
     scenario: cfg.scenario, protocol: cfg.protocol, mutate: cfg.mutate, cpus: cfg.cpus, sites: cfg.sites,
     nmiRate: cfg.nmiRate, kernelSha256: sha256(cfg.kernel.bytes), strategy: o.strategy, seed: o.seed,
-    budget: o.strategy === 'dfs' ? { preemptions: o.preemptions, backgrounds: o.backgrounds ?? 1 } : o.strategy === 'pct' ? { runs: o.runs, depth: o.depth } : { runs: o.runs },
+    budget: o.strategy === 'dfs' ? { preemptions: o.preemptions, backgrounds: o.backgrounds ?? 1, defaults: [...(o.defaults ?? DEFAULT_POLICIES)] } : o.strategy === 'pct' ? { runs: o.runs, depth: o.depth } : { runs: o.runs },
     shard: o.shard, runs, schedules: [...schedules], points, incomplete, violations,
     exhausted: strategy.exhausted && first === undefined, wallMs: 0, sitesPatched: [...x.sites],
   };
@@ -146,11 +151,11 @@ export function explore(cfg: CheckConfig, o: ExploreOptions, x: Explorer = new E
 
 /** Shrink a violating run and describe the result. */
 export function shrunk(x: Explorer, run: RunRecord, index: number, budget?: number): FoundViolation {
-  const s = shrink(run, (seed, d) => x.run(seed, d), budget);
+  const s = shrink(run, (seed, d) => x.run(seed, d, run.policy), budget);
   const v = s.run.violation as Violation;
   return {
     invariant: v.invariant, kind: v.kind, cpu: v.cpu, summary: v.summary, details: v.details,
-    run: index, seed: run.seed, forced: s.forced,
+    run: index, seed: run.seed, policy: run.policy, forced: s.forced,
     length: s.run.points.length, decisions: s.run.choices.length,
     originalPreemptions: run.preemptions, originalLength: run.points.length, shrinkRuns: s.tries,
   };

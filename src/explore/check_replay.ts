@@ -5,6 +5,7 @@ import type { ChoiceKind } from '../machine/chooser.js';
 import { describeFsError, sha256, unwritableReason } from './replay.js';
 import type { CheckConfig, Exploration, RunRecord } from './engine.js';
 import type { Forced } from './shrink.js';
+import { DEFAULT_POLICIES, type DefaultPolicy } from './gate.js';
 
 export const CHECK_REPLAY_FORMAT = 'ftsim-check-replay';
 export const CHECK_REPLAY_VERSION = 1;
@@ -16,6 +17,8 @@ export interface CheckReplayFile extends Exploration {
   kernelSha256: string;
   /** The run's background seed. */
   seed: number;
+  /** The default policy the forced decisions depart from (gate.ts; absent: 'fair'). */
+  policy?: DefaultPolicy;
   /** The relevant decisions forced away from their default: [ordinal among decisions of its kind, kind, options, answer]. */
   forced: Forced[];
   /** What the run ended with. */
@@ -32,7 +35,7 @@ export function checkReplayOf(cfg: CheckConfig, run: RunRecord, forced: Forced[]
     format: CHECK_REPLAY_FORMAT, version: CHECK_REPLAY_VERSION,
     kernel: cfg.kernel.file, kernelSha256: sha256(cfg.kernel.bytes),
     scenario: cfg.scenario, protocol: cfg.protocol, mutate: cfg.mutate, cpus: cfg.cpus, sites: cfg.sites, nmiRate: cfg.nmiRate,
-    seed: run.seed, forced,
+    seed: run.seed, policy: run.policy, forced,
     outcome: { invariant: v?.invariant ?? 0, kind: v?.kind ?? 'none', summary: v?.summary ?? '' },
     choices: run.choices,
   };
@@ -51,7 +54,7 @@ export function writeCheckReplay(path: string, r: CheckReplayFile): void {
   }
 }
 
-const KINDS = new Set(['cpu', 'quantum', 'nmi', 'irq', 'fetch', 'preempt']);
+const KINDS = new Set(['cpu', 'quantum', 'nmi', 'irq', 'fetch', 'preempt', 'nmi-strike']);
 
 const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
 
@@ -78,6 +81,7 @@ export function readCheckReplay(path: string): CheckReplayFile {
   if (r.sites !== undefined && !isInt(r.sites, 1)) bad(`field 'sites' is ${JSON.stringify(r.sites)}, must be a positive integer`);
   if (r.nmiRate !== undefined && !isInt(r.nmiRate)) bad(`field 'nmiRate' is ${JSON.stringify(r.nmiRate)}, must be an integer >= 0`);
   if (!isInt(r.seed) || r.seed > 0xffff_ffff) bad(`field 'seed' is ${JSON.stringify(r.seed)}, must be an integer in 0..4294967295`);
+  if (r.policy !== undefined && !(DEFAULT_POLICIES as readonly unknown[]).includes(r.policy)) bad(`field 'policy' is ${JSON.stringify(r.policy)}, must be one of ${DEFAULT_POLICIES.join(', ')}`);
   if (!Array.isArray(r.forced)) bad(`field 'forced' is missing`);
   for (const [i, f] of (r.forced as unknown[]).entries()) {
     const ok = Array.isArray(f) && f.length === 4 && isInt(f[0]) && KINDS.has(f[1] as string) && isInt(f[2], 2) && isInt(f[3]) && (f[3] as number) < (f[2] as number);

@@ -1,7 +1,8 @@
 // The `dfs` strategy: stateless, preemption-bounded exhaustive search over the tree of relevant decisions, with sleep sets (Godefroid) on the 'cpu' decisions.
 //
 // A run is a function of its forced prefix: the answers to its first relevant decisions; after the
-// prefix every decision takes its default (gate.ts), and every run has the same background seed. A
+// prefix every decision takes its default (gate.ts, under the tree's default policy), and every run has
+// the same background seed. A
 // preemption is an answer other than the default. Each node of the work list is a prefix; running it
 // yields its points, and each point j beyond the prefix with an answer a other than its default gives
 // the child prefix (the run's answers up to j, then a), when the child stays within K preemptions. A
@@ -30,11 +31,14 @@
 import type { ChoiceContext, ChoiceKind } from '../machine/chooser.js';
 import type { Footprint } from './footprint.js';
 import { dependent } from './footprint.js';
+import type { DefaultPolicy } from './gate.js';
 import { WHOLE, type PlannedRun, type RunFeedback, type Shard, type Strategy } from './strategy.js';
 
 export interface DfsOptions {
   /** The background seed of every run. */
   seed: number;
+  /** The default policy of every run (gate.ts; default 'fair'). */
+  policy?: DefaultPolicy;
   /** Partial-order reduction with sleep sets (default true). */
   por?: boolean;
 }
@@ -67,10 +71,12 @@ export class DfsStrategy implements Strategy {
   readonly schedules: string[] = [];
   private readonly por: boolean;
   private readonly seed: number;
+  private readonly policy: DefaultPolicy;
 
   constructor(private readonly bound: number, private readonly shard: Shard = WHOLE, opts: DfsOptions = { seed: 1 }) {
     this.por = opts.por ?? true;
     this.seed = opts.seed;
+    this.policy = opts.policy ?? 'fair';
     this.work.push({ prefix: [], preemptions: 0, sleepAt: 0, sleep: [] });
   }
 
@@ -95,7 +101,7 @@ export class DfsStrategy implements Strategy {
       }
       return f.answer;
     };
-    return { index, seed: this.seed, decider: { decide } };
+    return { index, seed: this.seed, decider: { decide }, policy: this.policy };
   }
 
   record(run: RunFeedback): void {
@@ -169,29 +175,46 @@ export function scheduleKey(prefix: readonly Forced[]): string {
 }
 
 /**
- * dfs over several background schedules: the bounded tree of background seed `seed`, then of seed+1,
- * ... (`backgrounds` of them), one after another. The background decides what the CPUs are doing when
+ * dfs over several trees, one after another: for background seed `seed`, the bounded tree around each
+ * default policy in `policies` (gate.ts: a bug shallow around one may be deep around the other), then
+ * the same for seed+1, ... (`backgrounds` seeds). The background decides what the CPUs are doing when
  * the patch window opens (which function each is in, whether a task sits between the halves of a
- * call site); the tree of one background only reorders what follows. `exhausted`: every tree was.
+ * call site); a tree only reorders what follows. `exhausted`: every tree was.
  */
 export class DfsOverBackgrounds implements Strategy {
   readonly name = 'dfs';
   private current: DfsStrategy;
+  /** Trees finished before the current one. */
   private done = 0;
   private planned = 0;
+  private divergedBefore = 0;
   private readonly inner = new Map<number, { d: DfsStrategy; index: number }>();
+  private readonly policies: readonly DefaultPolicy[];
 
-  constructor(private readonly bound: number, private readonly shard: Shard, private readonly seed: number, private readonly backgrounds: number) {
-    this.current = new DfsStrategy(bound, shard, { seed });
+  constructor(private readonly bound: number, private readonly shard: Shard, private readonly seed: number, private readonly backgrounds: number,
+    policies: readonly DefaultPolicy[] = ['fair']) {
+    if (policies.length === 0) throw new Error('dfs: no default policy to explore around');
+    this.policies = policies;
+    this.current = this.tree(0);
+  }
+
+  /** Tree number t: background seed + t / policies, around policy t % policies. */
+  private tree(t: number): DfsStrategy {
+    const p = this.policies.length;
+    return new DfsStrategy(this.bound, this.shard, { seed: (this.seed + Math.floor(t / p)) >>> 0, policy: this.policies[t % p] });
+  }
+
+  private get trees(): number {
+    return this.backgrounds * this.policies.length;
   }
 
   get exhausted(): boolean {
-    return this.done + 1 >= this.backgrounds && this.current.exhausted;
+    return this.done + 1 >= this.trees && this.current.exhausted;
   }
 
   /** Runs that diverged from their forced prefix, over every tree (0 for a deterministic machine). */
   get divergences(): number {
-    return this.current.divergences;
+    return this.divergedBefore + this.current.divergences;
   }
 
   next(): PlannedRun | null {
@@ -202,9 +225,10 @@ export class DfsOverBackgrounds implements Strategy {
         this.inner.set(index, { d: this.current, index: p.index });
         return { ...p, index };
       }
-      if (!this.current.exhausted || this.done + 1 >= this.backgrounds) return null;
+      if (!this.current.exhausted || this.done + 1 >= this.trees) return null;
       this.done++;
-      this.current = new DfsStrategy(this.bound, this.shard, { seed: (this.seed + this.done) >>> 0 });
+      this.divergedBefore += this.current.divergences;
+      this.current = this.tree(this.done);
     }
   }
 

@@ -4,7 +4,7 @@ import { boot, type Booted } from '../runner.js';
 import { driveLiveCall } from '../live_call.js';
 import type { FtraceCall } from '../ftrace/ftrace.js';
 import type { KernelSnapshot, RunOutcome, Violation } from '../kernel/kernel.js';
-import { DecisionLimit, GateChooser, type Decider, type RelevantPoint } from './gate.js';
+import { DecisionLimit, GateChooser, type Decider, type DefaultPolicy, type RelevantPoint } from './gate.js';
 import { scenarioByName, untilEveryCpuRuns, type Scenario, type ScenarioRun } from './scenarios.js';
 import { resolveProtocol } from './mutants.js';
 import type { Choice } from '../machine/chooser.js';
@@ -35,6 +35,8 @@ export interface CheckConfig extends Exploration {
 export interface RunRecord {
   /** The run's background seed. */
   seed: number;
+  /** Its default policy (gate.ts): what its relevant decisions' defaults were. */
+  policy: DefaultPolicy;
   violation?: Violation;
   /** The run stopped for another reason than a violation (a hang, a host error, its step budget). */
   incomplete?: string;
@@ -115,12 +117,12 @@ export class Explorer {
 
   private readonly footprints: FootprintRecorder;
 
-  /** Run the scenario once from the snapshot: background from `seed`, relevant decisions from `decider`. */
-  run(seed: number, decider: Decider): RunRecord {
+  /** Run the scenario once from the snapshot: background from `seed`, relevant decisions from `decider`, their defaults by `policy`. */
+  run(seed: number, decider: Decider, policy: DefaultPolicy = 'fair'): RunRecord {
     const k = this.b.kernel;
     k.restore(this.snap);
     this.batches = 0;
-    this.gate.begin(seed, decider);
+    this.gate.begin(seed, decider, policy);
     this.footprints.begin();
     let violation: Violation | undefined;
     let incomplete: string | undefined;
@@ -137,7 +139,7 @@ export class Explorer {
     }
     const fp = this.footprints.footprints;
     return {
-      seed, violation, incomplete,
+      seed, policy, violation, incomplete,
       choices: k.choices.slice(this.snapChoices),
       points: this.gate.points.map((p, i) => (fp[i] === undefined ? { ...p } : { ...p, footprint: fp[i] })),
       preemptions: this.gate.preemptions,

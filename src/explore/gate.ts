@@ -16,10 +16,21 @@
 // Everything else comes from `background`, an Rng seeded per run, so a run is a deterministic function
 // of its seed and the strategy's answers.
 //
-// Each relevant decision has a default, the answer that makes no "preemption": the next CPU after the
-// one that ran last (round robin, so a spinning host thread never starves the CPU it waits for), an
-// interrupt arriving now, a byte's newest value. Any other answer counts as one preemption (DFS bounds
-// their number; shrinking minimizes it).
+// Each relevant decision has a default, the answer that makes no "preemption"; any other answer counts
+// as one preemption (DFS bounds their number; shrinking minimizes it). Which answers are the defaults
+// is the run's default policy, and a bug is shallow (a few preemptions) relative to one of them:
+//   - 'fair': the next CPU after the one that ran last (round robin: every host-thread step of the
+//     protocol alternates with a slice of each other CPU, so a CPU acts *during* a multi-step write:
+//     an NMI striking a CPU spinning in stop_machine, a fetch between two stores), an interrupt
+//     arriving now, a byte's newest value. random, pct and their shrinking use it;
+//   - 'lazy': the CPU that ran last runs on (CHESS's non-preemptive default, Musuvathi and Qadeer
+//     2007) until it waits (a host thread yielding WAIT: a sync waiting for IPIs, stop_machine waiting
+//     for CPUs) or has run SPIN slices in a row (a guest CPU may spin without saying so), then the next
+//     one that is not waiting; a byte's oldest value in the fetching CPU's window. A CPU is delayed
+//     across a whole phase of the protocol with one preemption (a #BP handler overtaken by the rest of
+//     the batch, a CPU running on with stale text past a missing sync), which under 'fair' takes one
+//     preemption per step of the other CPU.
+// dfs explores the bounded tree around each policy it is given (dfs.ts).
 
 import { Rng, type Chooser, type ChoiceContext, type ChoiceKind, type Snapshotable } from '../machine/chooser.js';
 import type { Footprint } from './footprint.js';
@@ -59,6 +70,18 @@ export interface Decider {
 /** Always the default: the run without preemptions. */
 export const DEFAULT_DECIDER: Decider = { decide: (_i, _k, _n, dflt) => dflt };
 
+/** The default answers of a run (see the header). */
+export type DefaultPolicy = 'fair' | 'lazy';
+
+export const DEFAULT_POLICIES: readonly DefaultPolicy[] = ['fair', 'lazy'];
+
+/**
+ * 'cpu' decisions in a row after which the 'lazy' policy moves on (the CPU may be spinning). 16 slices
+ * of a guest CPU are a few hundred instructions: enough to reach a hot call site, few enough that a
+ * run has ~400 relevant decisions at 2 sites (64: ~850, and fewer bugs found at one preemption).
+ */
+export const SPIN = 16;
+
 /** A run made more decisions than any finishing run does: a CPU spins forever (the strategy starved the one it waits for). */
 export class DecisionLimit extends Error {}
 
@@ -74,6 +97,10 @@ export class GateChooser implements Chooser, Snapshotable<null> {
   private background: Rng;
   private decider: Decider | null = null;
   private lastCpu = -1;
+  /** 'cpu' decisions in a row that chose lastCpu. */
+  private streak = 0;
+  /** The run's default policy (see the header). */
+  private policy: DefaultPolicy = 'fair';
   /** Told of every decision while a run is on (null: nobody). */
   observer: GateObserver | null = null;
 
@@ -85,14 +112,16 @@ export class GateChooser implements Chooser, Snapshotable<null> {
     this.background = new Rng(bootSeed);
   }
 
-  /** Start a run: fresh background schedule from `seed`, relevant decisions to `decider`. */
-  begin(seed: number, decider: Decider): void {
+  /** Start a run: fresh background schedule from `seed`, relevant decisions to `decider`, defaults by `policy`. */
+  begin(seed: number, decider: Decider, policy: DefaultPolicy = 'fair'): void {
+    this.policy = policy;
     this.background = new Rng(seed);
     this.decider = decider;
     this.made = 0;
     this.points.length = 0;
     this.preemptions = 0;
     this.lastCpu = -1;
+    this.streak = 0;
   }
 
   /** Stop handing decisions to the strategy (between runs). */
@@ -109,7 +138,7 @@ export class GateChooser implements Chooser, Snapshotable<null> {
     if (kind === 'cpu' && d !== null && at >= MAX_RUN_DECISIONS) throw new DecisionLimit(`the run made ${MAX_RUN_DECISIONS} decisions without finishing (a CPU spinning forever?)`);
     let answer: number;
     if (d === null || kind === 'quantum' || (kind !== 'fetch' && !this.inWindow() && !(kind === 'preempt' && this.inUpdate()))) {
-      answer = kind === 'fetch' ? n - 1 : kind === 'preempt' ? 0 : this.background.below(n);
+      answer = kind === 'fetch' ? n - 1 : kind === 'preempt' || kind === 'nmi-strike' ? 0 : this.background.below(n);
     } else {
       const dflt = this.defaultAnswer(kind, n, ctx);
       const i = this.points.length;
@@ -120,22 +149,45 @@ export class GateChooser implements Chooser, Snapshotable<null> {
       this.points.push({ at, kind, n, dflt, answer, cpu, candidates: ctx.candidates, addr: ctx.addr, vector: ctx.vector });
       this.observer?.onPoint(i, kind, cpu);
     }
-    if (kind === 'cpu' && ctx.candidates !== undefined) this.lastCpu = ctx.candidates[answer];
+    if (kind === 'cpu' && ctx.candidates !== undefined) {
+      const c = ctx.candidates[answer];
+      this.streak = c === this.lastCpu ? this.streak + 1 : 1;
+      this.lastCpu = c;
+    }
     return answer;
   }
 
-  /** The no-preemption answer: round robin for CPUs, arrival now for interrupts, the newest value for a fetch. */
+  /** The no-preemption answer under the run's policy (see the header); interrupts arrive now under both. */
   defaultAnswer(kind: ChoiceKind, n: number, ctx: ChoiceContext): number {
     switch (kind) {
       case 'cpu': {
         const c = ctx.candidates;
         if (c === undefined) return 0;
-        for (let i = 0; i < c.length; i++) if (c[i] > this.lastCpu) return i;
-        return 0;
+        if (this.policy === 'lazy') {
+          // after SPIN slices in a row the CPU may spin on one that waits: plain round robin
+          if (this.streak >= SPIN) return this.after(c);
+          const w = ctx.waiting;
+          const k = c.indexOf(this.lastCpu);
+          if (k >= 0 && w?.[this.lastCpu] !== true) return k;
+          // the first CPU after the last one that is not a waiting host thread (every one waits: the next)
+          const from = k >= 0 ? k + 1 : this.after(c);
+          for (let j = 0; j < c.length; j++) {
+            const i = (from + j) % c.length;
+            if (w?.[c[i]] !== true) return i;
+          }
+          return from % c.length;
+        }
+        return this.after(c);
       }
-      case 'fetch': return n - 1;
+      case 'fetch': return this.policy === 'lazy' ? 0 : n - 1;
       default: return 0;
     }
+  }
+
+  /** Round robin: the first candidate after the CPU that ran last. */
+  private after(c: readonly number[]): number {
+    for (let i = 0; i < c.length; i++) if (c[i] > this.lastCpu) return i;
+    return 0;
   }
 
   // the gate's state is set per run by begin(); a snapshot keeps nothing of it

@@ -123,7 +123,7 @@ export function writeReplay(path: string, r: ReplayFile): void {
   }
 }
 
-const KINDS: ReadonlySet<string> = new Set<ChoiceKind>(['cpu', 'quantum', 'nmi', 'irq', 'fetch', 'preempt']);
+const KINDS: ReadonlySet<string> = new Set<ChoiceKind>(['cpu', 'quantum', 'nmi', 'irq', 'fetch', 'preempt', 'nmi-strike']);
 
 export function readReplay(path: string): ReplayFile {
   let text: string;

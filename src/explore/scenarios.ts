@@ -26,7 +26,7 @@ export interface Scenario {
   readonly nmiRate?: number;
   readonly timerHz?: number;
   /** Scheduler options beyond the defaults. */
-  readonly sched?: { preemptAtSites?: boolean };
+  readonly sched?: { preemptAtSites?: boolean; nmiAnyTime?: boolean };
   /** The functions whose sites the scenario patches; `limit` = --sites (undefined: its default). */
   sites(x: Explorer, limit: number | undefined): string[];
   prepare(x: Explorer): ScenarioRun;
@@ -184,6 +184,7 @@ const SCENARIOS: Scenario[] = [
     name: 'nmi-during-patch',
     summary: 'as enable-function-tracer, with NMIs (50 per million cycles per CPU) whose handler calls traced functions arriving at any instruction',
     nmiRate: 50,
+    sched: { nmiAnyTime: true },
     sites: (x, limit) => {
       const p = hotFunctions(x.cfg, 50);
       const first = ['nmi_handler', ...p.nmi.filter((n) => n !== 'nmi_handler')];

@@ -92,7 +92,7 @@ export function shrink(original: RunRecord, replay: (seed: number, d: Decider) =
   }
   if (hi < forced.length) forced = forcedOf(best);
   // whole kinds at once: often the CPU switches were noise and one stale fetch is the bug
-  for (const kind of ['cpu', 'irq', 'nmi', 'preempt', 'fetch'] as const) {
+  for (const kind of ['cpu', 'irq', 'nmi', 'nmi-strike', 'preempt', 'fetch'] as const) {
     if (tries >= budget || !forced.some((f) => f[1] === kind) || forced.every((f) => f[1] === kind)) continue;
     const r = attempt(forced.filter((f) => f[1] !== kind));
     if (r !== null) { best = r; forced = forcedOf(r); }

@@ -1,7 +1,7 @@
 // How the explorer picks its runs: the strategy interface, the shard a strategy works on, and the `random` strategy (pct.ts and dfs.ts hold the others).
 
 import { Rng } from '../machine/chooser.js';
-import type { Decider, RelevantPoint } from './gate.js';
+import type { Decider, DefaultPolicy, RelevantPoint } from './gate.js';
 
 /** A deterministic share of the work: this is shard `index` (0-based) of `count`. */
 export interface Shard {
@@ -18,6 +18,8 @@ export interface PlannedRun {
   /** Seed of the run's background schedule (see gate.ts). */
   seed: number;
   decider: Decider;
+  /** The defaults of its relevant decisions (gate.ts; default 'fair'). */
+  policy?: DefaultPolicy;
 }
 
 /** What a strategy learns from a run it planned. */
@@ -48,7 +50,14 @@ export function* shardIndices(runs: number, shard: Shard): Generator<number> {
   for (let i = shard.index; i < runs; i += shard.count) yield i;
 }
 
-/** `random`: every relevant decision uniformly at random, from a seed per run. */
+/**
+ * How rarely `random` lets an NMI strike at a slice start where the scenario allows one anywhere
+ * ('nmi-strike'): one in STRIKE. Uniform (one in two) would be an NMI storm that starves the patching
+ * CPU's host thread until the run hits its decision limit.
+ */
+const STRIKE = 8;
+
+/** `random`: every relevant decision uniformly at random (an NMI strike: one in STRIKE), from a seed per run. */
 export class RandomStrategy implements Strategy {
   readonly name = 'random';
   readonly exhausted = false;
@@ -64,7 +73,7 @@ export class RandomStrategy implements Strategy {
     const index = it.value;
     const seed = runSeed(this.seed, index);
     const rng = new Rng(seed ^ 0x5bd1e995);
-    return { index, seed, decider: { decide: (_i, _kind, n) => rng.below(n) } };
+    return { index, seed, decider: { decide: (_i, kind, n) => (kind === 'nmi-strike' ? (rng.below(STRIKE) === 0 ? 1 : 0) : rng.below(n)) } };
   }
 
   record(): void {}

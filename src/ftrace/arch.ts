@@ -1,6 +1,6 @@
 // The interface between the generic ftrace core and an architecture's byte-level backend: the hooks kernel/trace/ftrace.c calls and arch/x86/kernel/ftrace.c implements.
 
-import type { HostThread } from '../machine/scheduler.js';
+import type { HostThread, HostYield } from '../machine/scheduler.js';
 import type { DynFtrace } from './record.js';
 import type { FtraceOps, TraceFunc } from './ops.js';
 
@@ -36,7 +36,7 @@ export interface BatchFault extends FtraceFault {
 }
 
 /** Live work the arch does while other CPUs run: a host thread (each yield is one step) with a result. */
-export type ArchThread<T> = Generator<void, T, void>;
+export type ArchThread<T> = Generator<HostYield, T, void>;
 
 /**
  * What the core needs from an architecture. Addresses are guest addresses. Every operation that

@@ -19,6 +19,7 @@ import {
   TRACE_FTRACE_START, TRACE_LIST_START,
   type FtraceCallback, type FtraceHash, type TraceFunc,
 } from './ops.js';
+import { WAIT, type HostYield } from '../machine/scheduler.js';
 import { matchRecords } from './filter.js';
 import { errnoName, formatFtraceBug, type BugType } from './bug.js';
 export type { BugType } from './bug.js';
@@ -33,7 +34,7 @@ export const FTRACE_STOP_FUNC_RET = 1 << 4;
 /** ftrace_check_record's verdict for one site. */
 export type UpdateKind = 'ignore' | 'make_call' | 'make_nop' | 'modify_call';
 /** A result of a generator-shaped kernel call that may sleep (take the lock, patch live text). */
-export type FtraceCall<T> = Generator<void, T, void>;
+export type FtraceCall<T> = Generator<HostYield, T, void>;
 
 export interface FtraceCoreOptions {
   /** Where printk lines go (the ftrace bug report); each call is one complete text ending in "\n". */
@@ -470,7 +471,7 @@ export class FtraceCore {
   // ---------------------------------------------------------------- the update engine
 
   private *lock(): FtraceCall<void> {
-    while (this.locked) yield;
+    while (this.locked) yield WAIT;
     this.locked = true;
   }
 

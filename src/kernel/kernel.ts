@@ -36,6 +36,8 @@ export interface KernelOptions {
   visibleSlices?: boolean;
   /** Offer a tick at instruction boundaries inside call sites (see SchedulerOptions.preemptAtSites). */
   preemptAtSites?: boolean;
+  /** Offer an NMI at every slice start (see SchedulerOptions.nmiAnyTime). */
+  nmiAnyTime?: boolean;
   /** Check call/ret integrity (invariant 3). */
   flowMonitor?: boolean;
   /** Model cross-modifying instruction fetch (invariant 1). */
@@ -113,7 +115,7 @@ export class Kernel {
     this.clock = machine.clock;
     this.symbolize = opts.symbolize ?? ((a) => hex(a));
     const sym = (a: number): string => this.symbolize(numToAddr(a));
-    this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer, visibleSlices: opts.visibleSlices, preemptAtSites: opts.preemptAtSites });
+    this.scheduler = new Scheduler(machine, opts.chooser, { maxQuantum: opts.maxQuantum, nmiRate: opts.nmiRate, maxDefer: opts.maxDefer, visibleSlices: opts.visibleSlices, preemptAtSites: opts.preemptAtSites, nmiAnyTime: opts.nmiAnyTime });
     this.fetch = opts.fetchModel === false ? null : machine.attachFetchModel(this.scheduler.chooser);
     this.flow = opts.flowMonitor === false ? null : new FlowIntegrity(this.cpus.length, sym, {
       lifetimes: machine.lifetimes, clock: machine.clock,

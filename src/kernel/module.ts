@@ -24,7 +24,7 @@ import type { SymbolTable } from '../loader/symbols.js';
 import { PERM_R, PERM_W, PERM_X, addrToNum, hex } from '../machine/memory.js';
 import { Asm, RAX, RBP, RSP, RDI, RSI, RDX, RCX, R8, R9, R10, R11 } from '../machine/x86/encoder.js';
 import { RDI as CPU_RDI, RSI as CPU_RSI, RSP as CPU_RSP, RAX as CPU_RAX, type Cpu } from '../machine/x86/cpu.js';
-import type { HostThread } from '../machine/scheduler.js';
+import type { HostThread, HostYield } from '../machine/scheduler.js';
 import { HC_INIT_MODULE, HC_DELETE_MODULE, HC_MODULE_CALL_DONE, HC_MODULE_GET, HC_MODULE_PUT } from './hypercalls.js';
 import { MODULES_VADDR, PAGE_SIZE } from './layout.js';
 import { VmallocError, type VmPart } from './vmalloc.js';
@@ -96,8 +96,8 @@ export interface ModuleSiteSymbol {
 /** The ftrace hooks load_module and delete_module call (FtraceCore provides them). */
 export interface ModuleFtraceHooks {
   ftraceModuleInit(mod: string, sites: readonly bigint[], resolve: (ip: bigint) => ModuleSiteSymbol | undefined): number;
-  ftraceModuleEnable(mod: string): Generator<void, number, void>;
-  ftraceReleaseMod(mod: string): Generator<void, number, void>;
+  ftraceModuleEnable(mod: string): Generator<HostYield, number, void>;
+  ftraceReleaseMod(mod: string): Generator<HostYield, number, void>;
 }
 
 export interface KernelModulesOptions {
@@ -395,7 +395,7 @@ export class KernelModules {
   }
 
   /** Steps 4-5: ftrace_module_init (sites to the nop, records DISABLED), then ftrace_module_enable. */
-  private *formation(mod: KernelModule): Generator<void, void, void> {
+  private *formation(mod: KernelModule): Generator<HostYield, void, void> {
     const ft = this.ftrace;
     if (!ft || mod.sites.length === 0) return;
     const syms = this.opts.symbols;
@@ -408,7 +408,7 @@ export class KernelModules {
   }
 
   /** ftrace_release_mod, then free_module: memory and symbols go; the module leaves the list. */
-  private *release(mod: KernelModule): Generator<void, void, void> {
+  private *release(mod: KernelModule): Generator<HostYield, void, void> {
     mod.state = 'going';
     if (this.ftrace && mod.sites.length > 0) yield* this.ftrace.ftraceReleaseMod(mod.name);
     this.opts.symbols.removeRange(mod.base, mod.base + BigInt(mod.size));

@@ -17,7 +17,7 @@
 // Negative controls: 'ipi_only' stops after the rude IPI round; 'none' does not wait at all.
 
 import type { Cpu } from '../machine/x86/cpu.js';
-import type { HostThread } from '../machine/scheduler.js';
+import { WAIT, type HostThread } from '../machine/scheduler.js';
 import { addrToNum } from '../machine/memory.js';
 import type { Kernel, Task } from './kernel.js';
 
@@ -78,7 +78,7 @@ export class RcuTasks {
             `in the text being freed, queued on this CPU, and the caller cannot sleep (run the update from a task)`);
         }
       }
-      yield;
+      yield WAIT;
     }
   }
 }

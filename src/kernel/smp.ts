@@ -1,7 +1,7 @@
 // Cross-CPU function calls, on_each_cpu, sync_core on every CPU, stop_machine, and bringing up the secondary CPUs (kernel/smp.c, kernel/stop_machine.c).
 
 import type { Machine } from '../machine/machine.js';
-import type { Scheduler, HostThread } from '../machine/scheduler.js';
+import { WAIT, type Scheduler, type HostThread } from '../machine/scheduler.js';
 import { RAX, type Cpu } from '../machine/x86/cpu.js';
 import { CALL_FUNCTION_VECTOR } from './layout.js';
 import { HC_SMP_BOOT, HC_STOP_POLL } from './hypercalls.js';
@@ -87,7 +87,7 @@ export class Smp {
     }
     fn(self);
     yield;
-    if (wait) while (entries.some((e) => !e.done && !this.machine.cpus[e.cpu].halted)) yield;
+    if (wait) while (entries.some((e) => !e.done && !this.machine.cpus[e.cpu].halted)) yield WAIT;
   }
 
   /** sync_core(): a serializing instruction on this CPU (IRET-to-self / SERIALIZE). */
@@ -113,11 +113,11 @@ export class Smp {
       this.callQueue[c.id].push(e);
       this.sched.sendIpi(c.id, CALL_FUNCTION_VECTOR);
     }
-    while (others.some((c) => !entered[c.id] && !c.halted)) yield;
+    while (others.some((c) => !entered[c.id] && !c.halted)) yield WAIT;
     yield* fn();
     for (const c of others) { this.leftStop[c.id] = false; this.stopping[c.id] = false; }
     // as multi_cpu_stop's last state: every CPU has left before the next stop_machine may begin
-    while (others.some((c) => !this.leftStop[c.id] && !c.halted)) yield;
+    while (others.some((c) => !this.leftStop[c.id] && !c.halted)) yield WAIT;
   }
 
   save(): { smpBooted: boolean } {

@@ -7,7 +7,8 @@ export type ChoiceKind =
   | 'nmi' // binary: does the NMI due at ctx.cpu arrive now (0) or at its next slice boundary (1)
   | 'irq' // binary: does interrupt ctx.vector (timer, IPI) due at ctx.cpu arrive now (0) or later (1)
   | 'fetch' // which of the values a text byte (ctx.addr) held in ctx.cpu's window it observes (0: the oldest)
-  | 'preempt'; // binary: does the tick strike ctx.cpu now, at an instruction boundary inside a call site (1) or not (0)
+  | 'preempt' // binary: does the tick strike ctx.cpu now, at an instruction boundary inside a call site (1) or not (0)
+  | 'nmi-strike'; // binary: does an NMI strike ctx.cpu now, besides those its NMI source makes due (1) or not (0)
 
 /** The context of a decision, for strategies that reason about it (PCT priorities, partial-order reduction). */
 export interface ChoiceContext {
@@ -15,6 +16,8 @@ export interface ChoiceContext {
   cpu?: number;
   /** For 'cpu': the CPU ids answer i stands for. */
   candidates?: readonly number[];
+  /** For 'cpu': by CPU id, whether that CPU's host thread is waiting for another CPU (its last step was `yield WAIT`). */
+  waiting?: readonly boolean[];
   /** For 'irq' and 'nmi': the interrupt vector. */
   vector?: number;
   /** For 'fetch': the guest address of the byte (signed-double form). */
@@ -143,6 +146,7 @@ const KIND_WORDS: Record<ChoiceKind, string> = {
   irq: 'whether an interrupt arrives',
   fetch: 'which value a CPU fetches for a byte being rewritten',
   preempt: 'whether the tick strikes inside a call site',
+  'nmi-strike': 'whether an NMI strikes at any instruction',
 };
 
 /** A decision in words: "decision #12 (which CPU runs next, one of 3)". */

@@ -5,8 +5,14 @@ import { CpuFault, MachineViolation, RSP, type Cpu } from './x86/cpu.js';
 import { FetchViolation } from './fetch.js';
 import type { Machine } from './machine.js';
 
-/** Code running on a CPU in place of its guest context, written in TypeScript: each `yield` is one step. */
-export type HostThread = Generator<void, void, void>;
+/** Code running on a CPU in place of its guest context, written in TypeScript: each `yield` is one step; `yield WAIT` says the thread is waiting for another CPU (it made no progress of its own). */
+export type HostThread = Generator<HostYield, void, void>;
+
+/** What a host-thread step yields: nothing, or WAIT. */
+export type HostYield = void | typeof WAIT;
+
+/** What a host thread yields while it waits for another CPU (see Scheduler.hostWaiting). */
+export const WAIT = 'wait' as const;
 
 /** Why the run stopped. */
 export type StopReason = 'halted' | 'max-steps' | 'fault' | 'violation' | 'deadlock' | 'host-error';
@@ -44,6 +50,12 @@ export interface SchedulerOptions {
    * explorer's way of preempting a task at any instruction boundary that can matter (default false).
    */
   preemptAtSites?: boolean;
+  /**
+   * At the start of each slice of a CPU not already in or about to take an NMI, ask whether an NMI
+   * strikes right there ('nmi-strike'), besides those its NMI source makes due: the explorer's way of
+   * letting an NMI arrive at any instruction (default false).
+   */
+  nmiAnyTime?: boolean;
 }
 
 /** The NMI's slot in the per-CPU arrival tables (vectors 0..255 are maskable interrupts; the NMI is vector 2 but not maskable). */
@@ -90,6 +102,8 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   /** Steps (cycles of all CPUs, host-thread steps included) run so far. */
   steps = 0;
   private readonly hostThreads: (HostThread | null)[];
+  /** Per CPU: its host thread's last step was a wait (`yield WAIT`); given to the chooser with each 'cpu' decision. */
+  readonly hostWaiting: boolean[];
   /** Per CPU and slot: the interrupt is due (sent, or its timer expired) but has not arrived. */
   private readonly due: Uint8Array;
   /** Per CPU: how many slots are due. */
@@ -107,6 +121,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
   private readonly maxDefer: number;
   private readonly visibleSlices: boolean;
   private readonly preemptAtSites: boolean;
+  private readonly nmiAnyTime: boolean;
   private pruneAt = 0;
   private stopped: SchedOutcome | null = null;
   private readonly runnable: number[] = [];
@@ -122,6 +137,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     this.cpus = machine.cpus;
     const n = this.cpus.length;
     this.hostThreads = new Array<HostThread | null>(n).fill(null);
+    this.hostWaiting = new Array<boolean>(n).fill(false);
     this.due = new Uint8Array(n * SLOTS);
     this.deferred = new Uint8Array(n * SLOTS);
     this.dueCount = new Uint16Array(n);
@@ -132,6 +148,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     this.maxDefer = opts.maxDefer ?? 4;
     this.visibleSlices = opts.visibleSlices ?? true;
     this.preemptAtSites = opts.preemptAtSites ?? false;
+    this.nmiAnyTime = opts.nmiAnyTime ?? false;
     const rate = opts.nmiRate ?? 0;
     this.nmiPeriod = rate > 0 ? Math.max(1, Math.round(1_000_000 / rate)) : Infinity;
     this.nmiNext = new Float64Array(n).fill(this.nmiPeriod);
@@ -181,6 +198,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     if (this.hostThreads[cpu] !== null) throw new Error(`CPU ${cpu} already runs a host thread`);
     this.endCarry();
     this.hostThreads[cpu] = t;
+    this.hostWaiting[cpu] = false;
     const c = this.cpus[cpu];
     c.waiting = false;
     // started by a hypercall of the running CPU: its guest context stops right here, even in a
@@ -235,7 +253,7 @@ export class Scheduler implements Snapshotable<SchedulerState> {
       }
       if (this.steps >= maxSteps) return { reason: 'max-steps', steps: this.steps };
       const alone = runnable.length === 1 && this.hostThreads[runnable[0]] === null;
-      const id = runnable.length === 1 ? runnable[0] : runnable[this.chooser.choose('cpu', runnable.length, { candidates: runnable })];
+      const id = runnable.length === 1 ? runnable[0] : runnable[this.chooser.choose('cpu', runnable.length, { candidates: runnable, waiting: this.hostWaiting })];
       const cpu = cpus[id];
       this.arrivals(cpu, alone);
       const ht = this.hostThreads[id];
@@ -325,16 +343,19 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     const cpu = this.cpus[id];
     let done: boolean | undefined;
     try {
-      done = ht.next().done;
+      const r = ht.next();
+      done = r.done;
+      this.hostWaiting[id] = r.done !== true && r.value === WAIT;
     } catch (e) {
       this.hostThreads[id] = null;
+      this.hostWaiting[id] = false;
       this.stopped = { reason: 'host-error', steps: this.steps, cpu: id, error: `host thread on CPU ${id} failed: ${e instanceof Error ? e.message : String(e)}` };
       return 0;
     }
     this.machine.clock.now++;
     cpu.cycles++;
     cpu.idleCycles++;
-    if (done) this.hostThreads[id] = null;
+    if (done) { this.hostThreads[id] = null; this.hostWaiting[id] = false; }
     return 1;
   }
 
@@ -356,6 +377,8 @@ export class Scheduler implements Snapshotable<SchedulerState> {
     }
     if (this.preemptAtSites && !alone && this.timerPeriod[id] > 0 && this.insideSite(cpu)
       && this.chooser.choose('preempt', 2, { cpu: id, vector: this.timerVector[id] }) === 1) this.markDue(id, this.timerVector[id]);
+    if (this.nmiAnyTime && !alone && !cpu.nmiPending && !cpu.nmiBlocked && this.due[base + NMI_SLOT] === 0
+      && this.chooser.choose('nmi-strike', 2, { cpu: id, vector: 2 }) === 1) this.markDue(id, NMI_SLOT);
     const due = this.due;
     if (this.dueCount[id] === 0) return;
     for (let s = 0; s < SLOTS; s++) {

@@ -4,7 +4,7 @@ import type { Cpu } from '../../machine/x86/cpu.js';
 import { RAX, RCX, RDI, RDX, RSI, RSP, IF } from '../../machine/x86/cpu.js';
 import { R11 } from '../../machine/x86/encoder.js';
 import { PERM_X, addrToNum, numToAddr, hex } from '../../machine/memory.js';
-import type { HostThread } from '../../machine/scheduler.js';
+import type { HostThread, HostYield } from '../../machine/scheduler.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import { PtRegs, PT } from '../../kernel/ptregs.js';
 import { int3Context, int3EmulateCall, int3EmulateJmp } from '../../kernel/text_patching.js';
@@ -227,7 +227,7 @@ export class X86Ftrace implements FtraceArch {
   }
 
   /** One batch of the protocol in force over 5-byte instructions, sorted by address; returns the first that did not stick. */
-  private *pokeBatch(sites: PatchSite[]): Generator<void, number, void> {
+  private *pokeBatch(sites: PatchSite[]): Generator<HostYield, number, void> {
     const sorted = [...sites].sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : 0));
     this.stats.batches++;
     yield* this.protocol.apply(this.kernel, this.patchCpu, sorted);
@@ -253,7 +253,7 @@ export class X86Ftrace implements FtraceArch {
   }
 
   /** Move a patchable call/jmp inside the callers from `from` to `to`, checking first. */
-  private *retarget(addrs: bigint[], from: bigint, to: bigint, opcode: number): Generator<void, number, void> {
+  private *retarget(addrs: bigint[], from: bigint, to: bigint, opcode: number): Generator<HostYield, number, void> {
     if (from === to) return 0;
     for (const a of addrs) {
       const cur = this.readSite(a);
@@ -354,7 +354,7 @@ export class X86Ftrace implements FtraceArch {
     for (;;) {
       this.patchCpu = cpu;
       this.sleepOk = true;
-      let r: IteratorResult<void, void>;
+      let r: IteratorResult<HostYield, void>;
       try {
         r = live.call.next();
       } finally {
@@ -370,7 +370,7 @@ export class X86Ftrace implements FtraceArch {
         live.state = 'sleeping';
         return;
       }
-      yield;
+      yield r.value;
     }
   }
 
@@ -380,7 +380,7 @@ export class X86Ftrace implements FtraceArch {
    * which runs the call as a host thread there while the task's guest context waits at a point that
    * holds no lock; when the call is done the task exits. Returns the task's pid.
    */
-  startLiveTask<T>(cpu: number, call: Generator<void, T, void>, done?: (result: T) => void): number {
+  startLiveTask<T>(cpu: number, call: Generator<HostYield, T, void>, done?: (result: T) => void): number {
     if (this.liveTaskStub === 0n) {
       this.liveTaskStub = this.kernel.vm.moduleAlloc(64, 'ftrace writer task');
       const code = buildLiveTaskStub(this.liveTaskStub);
@@ -428,7 +428,7 @@ export class X86Ftrace implements FtraceArch {
   private nextLiveCall = 0;
 
   /** Run a live ftrace call (register, unregister, set_filter...) as a host thread on `cpu`, at whatever point its guest context is (boot, tests). */
-  startLive<T>(cpu: number, call: Generator<void, T, void>, done?: (result: T) => void): void {
+  startLive<T>(cpu: number, call: Generator<HostYield, T, void>, done?: (result: T) => void): void {
     this.patchCpu = this.kernel.cpus[cpu];
     const self = this;
     this.kernel.startHostThread(cpu, (function* (): HostThread {

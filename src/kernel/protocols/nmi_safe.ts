@@ -19,7 +19,7 @@
 // was) the model reports the stale fetches such an NMI may make.
 
 import type { Cpu } from '../../machine/x86/cpu.js';
-import type { HostThread } from '../../machine/scheduler.js';
+import { WAIT, type HostThread } from '../../machine/scheduler.js';
 import type { Kernel } from '../kernel.js';
 import type { PatchProtocol, PatchSite } from '../patch_protocol.js';
 
@@ -34,7 +34,7 @@ export interface NmiSafeState {
   readonly inNmi: Uint8Array;
   modCodeIp: bigint;
   modCodeNewcode: Uint8Array;
-  /** A batch is in flight (stop_machine held). */
+  /** A batch is in flight (from its first write until the stopped CPUs have left stop_machine). */
   batch: boolean;
   /** ftrace_nmi_enter serializes its CPU during a batch (the model's addition, see above). */
   serialize: boolean;
@@ -84,7 +84,7 @@ function* doFtraceModCode(kernel: Kernel, s: NmiSafeState, self: Cpu, site: Patc
   s.modCodeNewcode = site.bytes;
   // wait_for_nmi_and_set_mod_flag: cmpxchg(&nmi_running, 0, MOD_CODE_WRITE_FLAG)
   if (s.nmiRunning !== 0) {
-    while (s.nmiRunning !== 0) yield;
+    while (s.nmiRunning !== 0) yield WAIT;
     s.nmiWaitCount++;
   }
   s.nmiRunning = MOD_CODE_WRITE_FLAG;
@@ -93,7 +93,7 @@ function* doFtraceModCode(kernel: Kernel, s: NmiSafeState, self: Cpu, site: Patc
   // clear_mod_flag, then wait_for_nmi
   s.nmiRunning &= ~MOD_CODE_WRITE_FLAG;
   if (s.nmiRunning !== 0) {
-    while (s.nmiRunning !== 0) yield;
+    while (s.nmiRunning !== 0) yield WAIT;
     s.nmiWaitCount++;
   }
 }
@@ -114,15 +114,18 @@ function* nmiSafeBatch(kernel: Kernel, self: Cpu, sites: readonly PatchSite[], s
   // hooks were installed, or the machine may have been restored to a snapshot since the last batch)
   for (let c = 0; c < s.inNmi.length; c++) s.inNmi[c] = kernel.traps.nmiRunningOn(c) ? 1 : 0;
   s.nmiRunning = s.inNmi.reduce((a, x) => a + x, 0);
-  yield* kernel.stopMachine(self, function* (): HostThread {
-    s.batch = true;
-    s.serialize = serialize;
-    try {
+  // the model's sync_core in ftrace_nmi_enter stays on until every stopped CPU has left stop_machine
+  // (through IRET, serializing): an NMI between the last write and that release would otherwise run
+  // the sites written before it with no serialization (found by dfs around the lazy default)
+  try {
+    yield* kernel.stopMachine(self, function* (): HostThread {
+      s.batch = true;
+      s.serialize = serialize;
       for (const site of sites) yield* doFtraceModCode(kernel, s, self, site);
-    } finally {
-      s.batch = false;
-    }
-  });
+    });
+  } finally {
+    s.batch = false;
+  }
 }
 
 export const nmiSafe: PatchProtocol = nmiSafeProtocol();
