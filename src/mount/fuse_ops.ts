@@ -64,7 +64,7 @@ export interface FuseOpsOptions {
   running: () => boolean;
   /** Whether the machine has stopped for good: a parked read then ends (end of file), as the model's own wait does. */
   stopped: () => boolean;
-  /** The time the files show (the mount's start). */
+  /** The time the files show (default: the epoch, the machine's time 0). */
   time?: Date;
 }
 
@@ -80,7 +80,8 @@ export class TracefsFuseOps {
   private readonly time: Date;
 
   constructor(readonly fs: Tracefs, private readonly o: FuseOpsOptions) {
-    this.time = o.time ?? new Date();
+    // the machine's clock starts at 0: its files were made then (`ftsim shell`'s ls -l shows the same)
+    this.time = o.time ?? new Date(0);
   }
 
   /** Open descriptors (for tests and the stress check). */
@@ -219,6 +220,12 @@ export class TracefsFuseOps {
   releaseAll(): void {
     this.endParked();
     for (const fh of [...this.handles.keys()]) this.release(fh, () => {});
+  }
+
+  /** open(O_CREAT) of a name that does not exist: tracefs directories have no ->create (-EACCES from the VFS). */
+  create(path: string, cb: (err: number) => void): void {
+    const at = this.parent(path);
+    cb(typeof at === 'number' ? at : -EACCES);
   }
 
   mkdir(path: string, cb: (err: number) => void): void {

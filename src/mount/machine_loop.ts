@@ -10,6 +10,8 @@ export const CYCLES_PER_SECOND = 1_000_000_000;
 const RUN_CHUNK = 20_000;
 /** Host milliseconds one slice may take before it gives the event loop back. */
 const SLICE_MS = 8;
+/** Steps of one kernel.run call of ftsim/run: the shell's `run` chunk, so both advance the machine alike. */
+const RUN_CONTROL_CHUNK = 250_000;
 /** How long a paced machine that is ahead of its time sleeps. */
 const IDLE_MS = 4;
 
@@ -111,20 +113,28 @@ export class MachineLoop {
 /**
  * ftsim/run, a file the kernel does not have: writing a duration (`10ms`, `500us`, `1s` of simulated
  * time on every CPU, or a bare number of steps) lets the machine run that long before the write returns,
- * as the shell's `run` builtin does; -EINVAL for anything else, -EIO when the machine has stopped.
- * Reading it says how the machine runs and where its clock stands.
+ * as the shell's `run` builtin does; -EINVAL for anything else, -EIO when the machine has stopped on a
+ * fault or a violation. Reading it says how the machine runs, where its clock stands and, after a run
+ * that ended early, why (`last run: every CPU has halted, after N steps`).
  */
 export function runControlFile(loop: MachineLoop): FileNode {
   const k = loop.kernel;
+  /** What the last write's run came to, in the words of the shell's `run` (empty: it ran its full duration). */
+  let last = '';
   const show = (): string => {
     const speed = loop.speed === 0 ? 'paused' : Number.isFinite(loop.speed) ? `speed ${loop.speed}` : 'speed max';
     const state = loop.outcome === null ? 'running' : `stopped (${loop.outcome.reason})`;
-    return `${speed}, ${state}, time ${(loop.simCycles() / CYCLES_PER_SECOND).toFixed(9)} s, steps ${k.steps}\n`;
+    return `${speed}, ${state}, time ${(loop.simCycles() / CYCLES_PER_SECOND).toFixed(9)} s, steps ${k.steps}\n${last === '' ? '' : `last run: ${last}\n`}`;
   };
   const store = (text: string): number => {
     const d = parseDuration(text.trim());
     if (d === undefined) return -EINVAL;
-    if (loop.stopped) return -EIO;
+    if (loop.stopped && loop.outcome?.reason !== 'halted') return -EIO;
+    if (loop.stopped || (k.cpus.some((c) => c.retired > 0) && k.cpus.every((c) => c.halted))) {
+      last = 'every CPU has halted: nothing runs any more';
+      return 0;
+    }
+    last = '';
     const startSteps = k.steps;
     const target = k.cpus.map((c) => c.cycles + ('cycles' in d ? d.cycles : 0));
     for (;;) {
@@ -136,7 +146,12 @@ export function runControlFile(loop: MachineLoop): FileNode {
         steps = need * Math.max(1, live.length);
       }
       if (steps <= 0) break;
-      if (loop.run(Math.min(steps, 250_000)).reason !== 'max-steps') break;
+      const o = loop.run(Math.min(steps, RUN_CONTROL_CHUNK));
+      if (o.reason === 'halted') {
+        last = `every CPU has halted, after ${k.steps - startSteps} steps`;
+        break;
+      }
+      if (o.reason !== 'max-steps') return -EIO;
     }
     return 0;
   };

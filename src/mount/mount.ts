@@ -42,6 +42,7 @@ function fuseCallbacks(ops: TracefsFuseOps): object {
     release: (_p: string, fd: number, cb: (e: number) => void) => ops.release(fd, cb),
     // a truncate(2) of a tracefs file changes nothing (simple_setattr on an inode without size); opens carry O_TRUNC
     truncate: (_p: string, _size: number, cb: (e: number) => void) => cb(0),
+    create: later((path: string, _mode: number, cb: (e: number) => void) => ops.create(path, cb)),
     mkdir: later((path: string, _mode: number, cb: (e: number) => void) => ops.mkdir(path, cb)),
     rmdir: later((path: string, cb: (e: number) => void) => ops.rmdir(path, cb)),
   };
