@@ -12,14 +12,14 @@ export interface FuseInstance {
 export type FuseClass = new (mnt: string, ops: object, opts: object) => FuseInstance;
 
 /** Why FUSE cannot be used here (one line), or null when it can. */
-export function fuseUnavailable(): string | null {
+export function fuseUnavailable(device = '/dev/fuse'): string | null {
   try {
-    accessSync('/dev/fuse', fsConstants.R_OK | fsConstants.W_OK);
+    accessSync(device, fsConstants.R_OK | fsConstants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT'
-      ? '/dev/fuse is absent: this machine (or container) has no FUSE device'
-      : `/dev/fuse cannot be opened (${code ?? 'error'}): FUSE needs root or the device's permissions`;
+      ? `${device} is absent: this machine (or container) has no FUSE device`
+      : `${device} cannot be opened (${code ?? 'error'}): FUSE needs root or the device's permissions`;
   }
   const r = loadFuse();
   return typeof r === 'string' ? r : null;

@@ -8,8 +8,12 @@ import { parseDuration } from '../cli/shell_main.js';
 export const CYCLES_PER_SECOND = 1_000_000_000;
 /** Steps of one kernel.run call: small enough that a slice ends close to its time budget. */
 const RUN_CHUNK = 20_000;
+/** The same while FUSE requests come in: a request waits for at most this much machine time. */
+const BUSY_CHUNK = 4_000;
 /** Host milliseconds one slice may take before it gives the event loop back. */
 const SLICE_MS = 8;
+/** For this long after a FUSE request, a slice is one chunk: a reader or writer waits well under a millisecond. */
+const BUSY_MS = 50;
 /** Steps of one kernel.run call of ftsim/run: the shell's `run` chunk, so both advance the machine alike. */
 const RUN_CONTROL_CHUNK = 250_000;
 /** How long a paced machine that is ahead of its time sleeps. */
@@ -22,6 +26,8 @@ export interface MachineLoopOptions {
   onSlice: () => void;
   /** Called once when the machine stops for good (every CPU halted, a fault, a violation). */
   onStop: (o: RunOutcome) => void;
+  /** Called before each slice: the FUSE requests waiting for the event loop are served first. */
+  beforeSlice?: () => void;
   /** Host clock in ms (tests pass their own). */
   now?: () => number;
 }
@@ -36,9 +42,16 @@ export class MachineLoop {
   /** Real time and simulated cycles when pacing started. */
   private t0 = 0;
   private c0 = 0;
+  /** Until when requests are coming in (host ms): slices stay short. */
+  private busyUntil = 0;
 
   constructor(readonly kernel: Kernel, private readonly o: MachineLoopOptions) {
     this.now = o.now ?? (() => performance.now());
+  }
+
+  /** A FUSE request came in: keep slices short for a while. */
+  poke(): void {
+    this.busyUntil = this.now() + BUSY_MS;
   }
 
   get speed(): number {
@@ -92,10 +105,13 @@ export class MachineLoop {
   private slice(): void {
     this.timer = null;
     if (!this.running || this.stopped) return;
+    this.o.beforeSlice?.();
+    if (!this.running || this.stopped) return;
     const start = this.now();
+    const budget = start < this.busyUntil ? 0 : SLICE_MS;
     const paced = Number.isFinite(this.o.speed);
     let ahead = false;
-    while (this.now() - start < SLICE_MS) {
+    for (let first = true; first || this.now() - start < budget; first = false) {
       if (paced) {
         const target = this.c0 + ((this.now() - this.t0) / 1000) * this.o.speed * CYCLES_PER_SECOND;
         if (this.simCycles() >= target) {
@@ -103,7 +119,7 @@ export class MachineLoop {
           break;
         }
       }
-      if (this.run(RUN_CHUNK).reason !== 'max-steps') break;
+      if (this.run(budget === 0 ? BUSY_CHUNK : RUN_CHUNK).reason !== 'max-steps') break;
     }
     this.o.onSlice();
     if (!this.stopped) this.schedule(ahead ? IDLE_MS : 0);

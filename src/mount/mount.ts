@@ -29,9 +29,39 @@ export interface Mounted {
   unmount(): Promise<void>;
 }
 
-/** The fuse-native callbacks over the model. Requests other than release wait for the event loop's check phase, so a release already delivered is handled before a later open (the kernel sends FUSE_RELEASE asynchronously). */
-function fuseCallbacks(ops: TracefsFuseOps): object {
-  const later = <A extends unknown[]>(f: (...a: A) => void) => (...a: A): void => { setImmediate(() => f(...a)); };
+/**
+ * Requests waiting to be served. The kernel sends FUSE_RELEASE asynchronously, and libfuse's threads hand
+ * requests to the event loop in no particular order within one turn: so releases are served at once and
+ * every other request once the turn's releases are in (before the machine's next slice, or in the check
+ * phase), and a close followed by an open is seen in that order.
+ */
+class RequestQueue {
+  private q: (() => void)[] = [];
+  private scheduled = false;
+  constructor(readonly onRequest: () => void) {}
+  later<A extends unknown[]>(f: (...a: A) => void): (...a: A) => void {
+    return (...a: A): void => {
+      this.onRequest();
+      this.q.push(() => f(...a));
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.drain());
+      }
+    };
+  }
+  drain(): void {
+    this.scheduled = false;
+    while (this.q.length > 0) {
+      const batch = this.q;
+      this.q = [];
+      for (const f of batch) f();
+    }
+  }
+}
+
+/** The fuse-native callbacks over the model. */
+function fuseCallbacks(ops: TracefsFuseOps, rq: RequestQueue): object {
+  const later = rq.later.bind(rq);
   return {
     getattr: later((path: string, cb: (e: number, st?: object) => void) => ops.getattr(path, cb)),
     fgetattr: later((path: string, _fd: number, cb: (e: number, st?: object) => void) => ops.getattr(path, cb)),
@@ -39,7 +69,7 @@ function fuseCallbacks(ops: TracefsFuseOps): object {
     open: later((path: string, flags: number, cb: (e: number, fd?: number) => void) => ops.open(path, flags, cb)),
     read: later((_p: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => ops.read(fd, buf, len, pos, cb)),
     write: later((_p: string, fd: number, buf: Buffer, len: number, _pos: number, cb: (n: number) => void) => ops.write(fd, buf, len, cb)),
-    release: (_p: string, fd: number, cb: (e: number) => void) => ops.release(fd, cb),
+    release: (_p: string, fd: number, cb: (e: number) => void) => { rq.onRequest(); ops.release(fd, cb); },
     // a truncate(2) of a tracefs file changes nothing (simple_setattr on an inode without size); opens carry O_TRUNC
     truncate: (_p: string, _size: number, cb: (e: number) => void) => cb(0),
     create: later((path: string, _mode: number, cb: (e: number) => void) => ops.create(path, cb)),
@@ -88,21 +118,25 @@ export async function mountTracefs(o: MountOptions): Promise<Mounted> {
     if (byte === 10 || pending.length >= 4096) flushConsole();
   });
   let ops: TracefsFuseOps | null = null;
+  let loopRef: MachineLoop | null = null;
+  const rq = new RequestQueue(() => loopRef?.poke());
   const loop = new MachineLoop(ctx.b.kernel, {
     speed: o.speed,
     onSlice: () => { flushConsole(); ops?.retryParked(); },
+    beforeSlice: () => rq.drain(),
     onStop: (r) => {
       flushConsole();
       log(`ftsim mount: the machine stopped (${r.reason}${r.error ? `: ${r.error}` : r.violation ? `: ${r.violation.summary}` : ''}); its tracefs stays mounted`);
       ops?.retryParked();
     },
   });
+  loopRef = loop;
   // every run of the machine, by the clock, a blocking read (paused machine) or a kernel call, goes through the loop
   ctx.run = (steps) => loop.run(steps);
   const fs = buildTracefs(ctx, top);
   (fs.root as StaticDir).dir('ftsim').add('run', runControlFile(loop));
   ops = new TracefsFuseOps(fs, { running: () => loop.speed !== 0, stopped: () => loop.stopped });
-  const fuse: FuseInstance = new Fuse(dir, fuseCallbacks(ops), { fsname: 'tracefs', subtype: 'tracefs', timeout: false });
+  const fuse: FuseInstance = new Fuse(dir, fuseCallbacks(ops, rq), { fsname: 'tracefs', subtype: 'tracefs', timeout: false });
   await new Promise<void>((res, rej) => fuse.mount((err) => (err ? rej(new MountError(`${dir}: cannot mount: ${err.message}`)) : res())));
   loop.start();
   let down: Promise<void> | null = null;
