@@ -2,12 +2,13 @@
 
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EAGAIN, EINVAL, StaticDir, Tracefs, roFile, type FileNode } from '../src/trace/tracefs/fs.js';
 import { TracefsFuseOps, openFlags, O_APPEND, O_NONBLOCK, O_RDWR, O_TRUNC, O_WRONLY } from '../src/mount/fuse_ops.js';
 import { fuseUnavailable } from '../src/mount/fuse.js';
+import { killedReaders } from '../src/mount/killed_readers.js';
 import { parseSpeed } from '../src/cli/mount.js';
 import { bash, mounted, noFuse, runShellScript, startMount, type RunningMount } from './helpers/mount.js';
 import { ftsimIn, noStackTrace, root } from './helpers/cli.js';
@@ -167,6 +168,20 @@ describe.skipIf(noFuse !== null)('a running mount (2 CPUs, as fast as the host a
     expect(out).toMatch(/tracing_mark_write: hello-from-bash\n$/);
   });
 
+  it('a reader killed while it waits on trace_pipe dies at once (not stuck in D state); O_NONBLOCK is EAGAIN', async () => {
+    expect(bash('echo 0 > tracing_on', m.dir).code).toBe(0);
+    const reader = spawn('cat', [join(m.dir, 'trace_pipe')], { stdio: 'ignore' });
+    const done = new Promise<NodeJS.Signals | null>((res) => reader.on('exit', (_c, sig) => res(sig)));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reader.exitCode).toBeNull();
+    reader.kill('SIGTERM');
+    const t0 = Date.now();
+    expect(await done).toBe('SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const r = bash('dd if=trace_pipe iflag=nonblock status=none; echo $?; echo 1 > tracing_on', m.dir);
+    expect(r.out).toBe("dd: error reading 'trace_pipe': Resource temporarily unavailable\n1\n");
+  });
+
   it('chunked reads return the same bytes as cat; O_TRUNC clears, O_APPEND does not', () => {
     const r = bash([
       'echo nop > current_tracer; echo > trace; for i in $(seq 30); do echo "marker $i" > trace_marker; done; echo 0 > tracing_on',
@@ -216,6 +231,24 @@ describe.skipIf(noFuse !== null)('a running mount (2 CPUs, as fast as the host a
     const marks = (a + b).split('\n').map((l) => /tracing_mark_write: (m\d+)$/.exec(l)?.[1]).filter((x) => x !== undefined);
     expect(marks.length).toBe(n);
     expect(new Set(marks).size).toBe(n);
+  });
+});
+
+describe('killed readers are found in /proc (a fake /proc tree)', () => {
+  it('lists a task with SIGKILL pending in a read of a file under the mount, and nothing else', () => {
+    const proc = mkdtempSync(join(tmpdir(), 'ftsim-proc-'));
+    const task = (pid: number, sigpnd: string, syscall: string, fdTarget: string): void => {
+      mkdirSync(join(proc, String(pid), 'fd'), { recursive: true });
+      writeFileSync(join(proc, String(pid), 'status'), `Name:\tcat\nState:\tD (disk sleep)\nSigPnd:\t${sigpnd}\nShdPnd:\t0000000000004000\n`);
+      writeFileSync(join(proc, String(pid), 'syscall'), syscall + '\n');
+      symlinkSync(fdTarget, join(proc, String(pid), 'fd', '3'));
+    };
+    task(10, '0000000000000100', '0 0x3 0x7f0 0x20000', '/mnt/t/trace_pipe');
+    task(11, '0000000000000000', '0 0x3 0x7f0 0x20000', '/mnt/t/trace_pipe'); // no fatal signal
+    task(12, '0000000000000100', '0 0x3 0x7f0 0x20000', '/elsewhere/trace_pipe'); // not ours
+    task(13, '0000000000000100', '1 0x3 0x7f0 0x20000', '/mnt/t/trace_marker'); // a write
+    task(14, '0000000000000100', '17 0x3 0x7f0 0x20000', '/mnt/t/per_cpu/cpu1/trace_pipe_raw');
+    expect(killedReaders('/mnt/t', proc).sort()).toEqual(['/per_cpu/cpu1/trace_pipe_raw', '/trace_pipe']);
   });
 });
 

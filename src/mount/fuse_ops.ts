@@ -1,7 +1,7 @@
 // The FUSE operations of `ftsim mount` over the tracefs model: each FUSE request becomes the VFS call the kernel would make on tracefs (fs/tracefs/inode.c, fs/fuse/file.c's view of open/read/write/release), so the mount and `ftsim shell` serve one model.
 
 import {
-  EACCES, EAGAIN, EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, EPERM,
+  EACCES, EAGAIN, EBADF, EINTR, EINVAL, EISDIR, ENOENT, ENOTDIR, EPERM,
   type DirNode, type Node, type OpenFile, type OpenFlags, type Tracefs,
 } from '../trace/tracefs/fs.js';
 
@@ -196,6 +196,27 @@ export class TracefsFuseOps {
       else keep.push(r);
     }
     this.parked = keep;
+  }
+
+  /** The paths (inside the mount) that parked reads wait on, one per read. */
+  parkedPaths(): string[] {
+    return this.parked.map((r) => this.handles.get(r.fh)?.path ?? '');
+  }
+
+  /**
+   * Readers of these paths were killed while they waited (one path per reader): end one parked read of
+   * each with -EINTR, as a fatal signal ends the kernel's wait in tracing_wait_pipe.
+   */
+  interruptReaders(paths: string[]): number {
+    let ended = 0;
+    for (const path of paths) {
+      const i = this.parked.findIndex((r) => this.handles.get(r.fh)?.path === path);
+      if (i < 0) continue;
+      const [r] = this.parked.splice(i, 1);
+      r.cb(-EINTR);
+      ended++;
+    }
+    return ended;
   }
 
   write(fh: number, buf: Buffer, len: number, cb: (n: number) => void): void {

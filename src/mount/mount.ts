@@ -7,6 +7,7 @@ import { buildTracefs } from '../trace/tracefs/index.js';
 import { StaticDir, type Tracefs } from '../trace/tracefs/fs.js';
 import { TracefsFuseOps } from './fuse_ops.js';
 import { MachineLoop, runControlFile } from './machine_loop.js';
+import { killedReaders } from './killed_readers.js';
 import { cleanStaleMount, fuseUnavailable, loadFuse, type FuseInstance } from './fuse.js';
 
 export interface MountOptions extends ShellMachineOptions {
@@ -16,6 +17,9 @@ export interface MountOptions extends ShellMachineOptions {
   /** Lines about the mount (mounted, stale mount cleaned, stopped, unmounted); default stderr. */
   log?: (line: string) => void;
 }
+
+/** How often the readers waiting on the mount are checked for a fatal signal. */
+const KILL_WATCH_MS = 100;
 
 /** A user-facing failure of `ftsim mount`: one line, exit 1. */
 export class MountError extends Error {}
@@ -139,10 +143,16 @@ export async function mountTracefs(o: MountOptions): Promise<Mounted> {
   const fuse: FuseInstance = new Fuse(dir, fuseCallbacks(ops, rq), { fsname: 'tracefs', subtype: 'tracefs', timeout: false });
   await new Promise<void>((res, rej) => fuse.mount((err) => (err ? rej(new MountError(`${dir}: cannot mount: ${err.message}`)) : res())));
   loop.start();
+  // a reader killed while it waits would stay in D state until answered: look for such readers while any wait
+  const killWatch = setInterval(() => {
+    if (ops!.parkedCount > 0) ops!.interruptReaders(killedReaders(dir));
+  }, KILL_WATCH_MS);
+  killWatch.unref();
   let down: Promise<void> | null = null;
   const unmount = (): Promise<void> => {
     down ??= new Promise<void>((res) => {
       loop.stop();
+      clearInterval(killWatch);
       ops!.releaseAll();
       flushConsole();
       fuse.unmount(() => res());
