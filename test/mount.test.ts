@@ -182,6 +182,26 @@ describe.skipIf(noFuse !== null)('a running mount (2 CPUs, as fast as the host a
     expect(r.out).toBe("dd: error reading 'trace_pipe': Resource temporarily unavailable\n1\n");
   });
 
+  it('trace_pipe_raw blocks too, then returns a page of the CPU\'s buffer; ftsim/run takes durations only', async () => {
+    expect(bash('echo nop > current_tracer; echo 1 > tracing_on; echo > trace', m.dir).code).toBe(0);
+    const raw = join(m.dir, 'per_cpu', 'cpu0', 'trace_pipe_raw');
+    const reader = spawn('dd', [`if=${raw}`, 'bs=4096', 'count=1', 'status=none'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let bytes = 0;
+    reader.stdout.on('data', (b: Buffer) => { bytes += b.length; });
+    const done = new Promise<number | null>((res) => reader.on('exit', (c) => res(c)));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(reader.exitCode).toBeNull();
+    // the marker lands in the buffer of the CPU that writes it: write from CPU 0's side until the reader has it
+    expect(bash('for i in $(seq 20); do echo raw-$i > trace_marker; done', m.dir).code).toBe(0);
+    const t = setTimeout(() => reader.kill('SIGTERM'), 5000);
+    const code = await done;
+    clearTimeout(t);
+    expect(code).toBe(0);
+    expect(bytes).toBe(4096);
+    const r = bash('echo soon > ftsim/run; echo 1ms > ftsim/run && echo ran', m.dir);
+    expect(r.out.replace(/^bash: line \d+: /gm, '')).toBe('echo: write error: Invalid argument\nran\n');
+  });
+
   it('chunked reads return the same bytes as cat; O_TRUNC clears, O_APPEND does not', () => {
     const r = bash([
       'echo nop > current_tracer; echo > trace; for i in $(seq 30); do echo "marker $i" > trace_marker; done; echo 0 > tracing_on',
@@ -249,6 +269,25 @@ describe('killed readers are found in /proc (a fake /proc tree)', () => {
     task(13, '0000000000000100', '1 0x3 0x7f0 0x20000', '/mnt/t/trace_marker'); // a write
     task(14, '0000000000000100', '17 0x3 0x7f0 0x20000', '/mnt/t/per_cpu/cpu1/trace_pipe_raw');
     expect(killedReaders('/mnt/t', proc).sort()).toEqual(['/per_cpu/cpu1/trace_pipe_raw', '/trace_pipe']);
+  });
+});
+
+describe.skipIf(noFuse !== null)('--speed paces the clock', () => {
+  it('a machine at 0.002 simulated s per real s is never ahead of that', async () => {
+    const m = await startMount(['--cpus', '2', '--console', '/dev/null', '--speed', '0.002']);
+    try {
+      const time = (): number => Number(/time (\d+\.\d+) s/.exec(readFileSync(join(m.dir, 'ftsim', 'run'), 'utf8'))![1]);
+      const t0 = time();
+      const h0 = Date.now();
+      await new Promise((r) => setTimeout(r, 1000));
+      const advanced = time() - t0;
+      const allowed = ((Date.now() - h0) / 1000) * 0.002;
+      expect(readFileSync(join(m.dir, 'ftsim', 'run'), 'utf8')).toMatch(/^speed 0\.002, running, /);
+      expect(advanced).toBeGreaterThan(0);
+      expect(advanced).toBeLessThanOrEqual(allowed * 1.05 + 0.0002); // one chunk of slack
+    } finally {
+      expect(await m.stop()).toBe(0);
+    }
   });
 });
 
