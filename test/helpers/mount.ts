@@ -54,6 +54,9 @@ export async function startMount(args: string[], dir?: string): Promise<RunningM
     stop: async (sig = 'SIGTERM') => {
       if (proc.exitCode === null) proc.kill(sig);
       const code = await exited;
+      // a server that died without unmounting leaves a stale mount: take it away (not after a SIGKILL,
+      // whose stale mount is what the caller wants to see)
+      if (sig !== 'SIGKILL' && mounted(d)) spawnSync('fusermount', ['-uz', d]);
       if (dir === undefined && !mounted(d)) rmSync(d, { recursive: true, force: true });
       return code;
     },
