@@ -238,6 +238,19 @@ describe.skipIf(noFuse !== null)('a running mount (2 CPUs, as fast as the host a
     ].join('\n'));
   });
 
+  it('a release lands before the next command\'s open (FUSE sends releases after close returns)', () => {
+    const r = bash([
+      'for i in $(seq 10); do',
+      '  dd if=trace_pipe iflag=nonblock status=none > /dev/null 2>&1',
+      '  echo function > current_tracer || echo busy', // a trace_pipe reader still open would make this EBUSY
+      '  echo nop > current_tracer',
+      '  echo "schedule" > set_ftrace_filter; [ "$(cat set_ftrace_filter)" = schedule ] || echo not-installed',
+      '  echo > set_ftrace_filter',
+      'done; echo done',
+    ].join('\n'), m.dir);
+    expect(r.out).toBe('done\n');
+  });
+
   it('concurrent readers of trace_pipe share the entries: each once, none lost', async () => {
     const n = 200;
     expect(bash(`echo nop > current_tracer; echo > trace; for i in $(seq ${n}); do echo m$i > trace_marker; done`, m.dir).code).toBe(0);
