@@ -1,4 +1,4 @@
-// Benchmarks: guest instructions per second on the bundled kernel's workload, the slowdown against native, the ftrace figures (bench/ftrace.ts) and the explorer's (bench/explorer.ts). `node dist/bench/run.js explorer` runs only the explorer's.
+// Benchmarks: guest instructions per second on the bundled kernel's workload, the slowdown against native, the ftrace figures (bench/ftrace.ts), the explorer's (bench/explorer.ts) and the FUSE mount's (bench/mount.ts). `node dist/bench/run.js explorer` (or `mount`) runs only those.
 
 import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { boot } from '../src/runner.js';
 import { ftraceBench } from './ftrace.js';
 import { explorerBench } from './explorer.js';
+import { mountBench } from './mount.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
@@ -63,6 +64,10 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ node: process.version, explorer: await explorerBench(kernelPath) }, null, 2) + '\n');
     return;
   }
+  if (process.argv[2] === 'mount') {
+    process.stdout.write(JSON.stringify({ node: process.version, mount: await mountBench(kernelPath) }, null, 2) + '\n');
+    return;
+  }
   const iterations = Number(process.env.FTSIM_BENCH_ITERATIONS ?? 20000);
   // single CPU: only the single-CPU workload (the SMP phase off), as the native build runs it
   const single = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
   }
   result.ftrace = ftraceBench(Number(process.env.FTSIM_BENCH_FTRACE_ITERATIONS ?? 2000));
   result.explorer = await explorerBench(kernelPath);
+  result.mount = await mountBench(kernelPath);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 

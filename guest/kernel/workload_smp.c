@@ -37,6 +37,13 @@ struct smp_worker {
 	struct new_utsname uts;
 } __aligned(64);
 
+/*
+ * Boot option: set (by the host, before boot, as smp_workload_iterations is)
+ * to keep every worker going until the machine stops, so that a kernel whose
+ * tracefs is mounted has live activity to trace.  The report then never comes.
+ */
+volatile unsigned long smp_workload_loop;
+
 static struct smp_worker smp_workers[SMP_MAX_WORKERS];
 static unsigned int nr_smp_workers;
 static atomic_t smp_workers_running;
@@ -281,7 +288,7 @@ static int smp_worker_fn(void *arg)
 	unsigned long step, steps = smp_workload_iterations;
 
 	setup_thread_info(w->task, w->cpu);
-	for (step = 0; step < steps; step++) {
+	for (step = 0; smp_workload_loop || step < steps; step++) {
 		w->steps++;
 		smp_worker_step(w);
 		smp_think(w);
@@ -324,8 +331,12 @@ void __init smp_workload_start(unsigned int ncpus)
 	unlock_kernel();
 	nr_smp_workers = n;
 	atomic_set(&smp_workers_running, n);
-	pr_info("smp: starting %u workers on %u CPUs, %lu steps each\n", n, ncpus,
-		smp_workload_iterations);
+	if (smp_workload_loop)
+		pr_info("smp: starting %u workers on %u CPUs, looping until the machine stops\n",
+			n, ncpus);
+	else
+		pr_info("smp: starting %u workers on %u CPUs, %lu steps each\n", n, ncpus,
+			smp_workload_iterations);
 
 	/* Natively each one runs to completion right here. */
 	for (i = 0; i < n; i++) {

@@ -1,4 +1,4 @@
-// ftsim command-line interface: run (boot an image), shell (its tracefs), check (explore a patching protocol), disasm (objdump-style listing).
+// ftsim command-line interface: run (boot an image), shell (its tracefs), mount (its tracefs through FUSE), check (explore a patching protocol), disasm (objdump-style listing).
 
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, openSync, writeSync, closeSync, existsSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ import { applyBootLivepatches, livepatchSummary, parseLivepatchSpecs, type Livep
 import { FTRACE_RETFUNC_DEPTH } from '../ftrace/fgraph.js';
 import { shellMain } from './shell_main.js';
 import { registerCheck } from './check.js';
+import { registerMount } from './mount.js';
 import { DEFAULT_PATCH_PROTOCOL, PATCH_PROTOCOL_NAMES } from '../kernel/patch_protocol.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
@@ -537,6 +538,10 @@ export function buildProgram(): Command {
     .action((file: string, symbol: string | undefined) => {
       process.stdout.write(disasmCommand(readInput(file), displayName(resolve(file)), symbol));
     });
+  registerMount(program, {
+    UsageError, intOption, displayName, readInput, defaultKernel: DEFAULT_KERNEL,
+    ranges: { cpus: CONFIG_RANGES.cpus, seed: CONFIG_RANGES.seed, nmiRate: CONFIG_RANGES.nmiRate },
+  });
   registerCheck(program, {
     UsageError, intOption, displayName, readInput, defaultKernel: DEFAULT_KERNEL, color: pc,
     exit: { ok: EXIT_OK, badInput: EXIT_BAD_INPUT, violation: EXIT_VIOLATION },

@@ -18,6 +18,8 @@ export interface ShellMachineOptions {
   modules: { file: string; bytes: Uint8Array }[];
   /** Where the guest console goes (an open file), instead of stdout. */
   consoleFd?: number;
+  /** Variables of the image set before it boots (`ftsim mount` sets the bundled kernel's smp_workload_loop). */
+  pokeSymbols?: Record<string, bigint>;
 }
 
 /** Cycles per unit of `run`'s durations: the CPUs run at 1 GHz. */
@@ -112,7 +114,7 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void, interr
 
 /** Boot the machine and build its tracefs; throws BootError (or ElfError) for what the user must fix. */
 export function bootShellMachine(o: ShellMachineOptions, consoleSink: (b: number) => void): { ctx: TracefsContext; top: TraceArray } {
-  const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, nmiRate: o.nmiRate, modules: o.modules }, consoleSink);
+  const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, nmiRate: o.nmiRate, modules: o.modules, pokeSymbols: o.pokeSymbols }, consoleSink);
   if (b.ftrace === undefined) throw new BootError(`${o.file} has no __mcount_loc: no dynamic ftrace, no tracefs to show`);
   const ctx: TracefsContext = { b, run: (steps) => b.kernel.run(b.kernel.steps + steps) };
   // no ftrace= on this command line: the top-level buffer starts at its boot minimum (tracer_alloc_buffers)

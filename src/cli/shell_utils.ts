@@ -34,7 +34,11 @@ export function print(x: Exec, data: string, name: string): number {
 }
 
 /** Read a whole file the way cat does (open, read in 128 KiB calls until an empty read, close). */
-export function readFile(x: Exec, path: string): { data: string; err?: number } {
+/**
+ * Read a whole file as cat does; with `enough`, in reads of BUFSIZ (8192) bytes as GNU head does, and stop
+ * as soon as `enough` says the text so far is enough (head -n N of trace_pipe consumes only what its reads took).
+ */
+export function readFile(x: Exec, path: string, enough?: (data: string) => boolean): { data: string; err?: number } {
   const n = x.fs.lookup(path, x.cwd);
   if (typeof n === 'number') return { data: '', err: n };
   if (n.kind === 'dir') return { data: '', err: -EISDIR };
@@ -45,11 +49,12 @@ export function readFile(x: Exec, path: string): { data: string; err?: number } 
   try {
     if (f.read === undefined) return { data: '', err: -22 };
     for (;;) {
-      const r = f.read(pos, 131072);
+      const r = f.read(pos, enough ? 8192 : 131072);
       if (typeof r === 'number') return { data: parts.join(''), err: r };
       if (r.length === 0) break;
       parts.push(text(r));
       pos += r.length;
+      if (enough?.(parts.join(''))) break;
     }
   } finally {
     f.release?.();
@@ -66,12 +71,12 @@ function lines(s: string): string[] {
 }
 
 /** Inputs of a filter command: its file operands, or stdin. Calls `each` with (name, text), '-' is stdin. */
-function inputs(x: Exec, files: string[], each: (name: string, data: string, err?: number) => void): void {
+function inputs(x: Exec, files: string[], each: (name: string, data: string, err?: number) => void, enough?: (data: string) => boolean): void {
   if (files.length === 0) files = ['-'];
   for (const f of files) {
     if (f === '-') each('(standard input)', x.stdin ?? '');
     else {
-      const r = readFile(x, f);
+      const r = readFile(x, f, enough);
       each(f, r.data, r.err);
     }
   }
@@ -337,7 +342,7 @@ function headTail(name: 'head' | 'tail', args: string[], x: Exec): number {
     if (many) out += `${first ? '' : '\n'}==> ${file} <==\n`;
     first = false;
     out += sel.join('');
-  });
+  }, name === 'head' && m[1] !== '-' ? (d) => (d.match(/\n/g)?.length ?? 0) >= k : undefined);
   if (print(x, out, name)) return 1;
   return status;
 }

@@ -91,6 +91,7 @@ function tracePipeFile(ctx: TracefsContext, tr: TraceArray, cpu?: number): FileN
         read: (_pos, len) => {
           if (pending.length === 0 && !fill(len)) {
             if (f.nonblock) return -EAGAIN;
+            if (f.deferWait) return !tracingIsOn(tr) && readSomething ? new Uint8Array(0) : -EAGAIN;
             let waited = 0;
             for (;;) {
               if (!tracingIsOn(tr) && readSomething) return new Uint8Array(0);

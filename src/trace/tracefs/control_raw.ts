@@ -41,6 +41,7 @@ function rawFile(ctx: TracefsContext, tr: TraceArray, cpu: number, buffer: () =>
             if (!got) {
               if (f.nonblock) return -EAGAIN;
               if (!live) return new Uint8Array(0);
+              if (f.deferWait) return tracingIsOn(tr) ? -EAGAIN : new Uint8Array(0);
               for (let waited = 0; !got; waited += PIPE_WAIT_CHUNK) {
                 if (waited >= PIPE_WAIT_STEPS || !tracingIsOn(tr)) return new Uint8Array(0);
                 const o = ctx.run(PIPE_WAIT_CHUNK);

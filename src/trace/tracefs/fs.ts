@@ -45,6 +45,13 @@ export interface OpenFlags {
   trunc: boolean;
   append: boolean;
   nonblock?: boolean;
+  /**
+   * The caller does the waiting (the FUSE mount, whose machine runs on its own): a read that would block
+   * returns -EAGAIN, as under O_NONBLOCK, but only where the kernel would go to sleep; where it would
+   * return end of file instead (tracing off after something was read), it does. Without it, a blocking
+   * read lets the machine run itself until something comes (`ftsim shell`, whose machine is paused).
+   */
+  deferWait?: boolean;
 }
 
 export const O_RDONLY: OpenFlags = { read: true, write: false, trunc: false, append: false };
