@@ -172,6 +172,8 @@ struct task_struct *kthread_create(int (*threadfn)(void *data), void *data, cons
 	if (pid < 0)
 		return ERR_PTR(pid);
 	p = find_task_by_pid(pid);
+	if (!p)
+		return ERR_PTR(-ESRCH);
 	p->state = TASK_INTERRUPTIBLE;
 	return p;
 }
@@ -188,6 +190,8 @@ int kthreadd(void *unused)
 void kthreadd_init(pid_t pid)
 {
 	kthreadd_task = find_task_by_pid(pid);
+	if (!kthreadd_task)
+		panic("kthreadd: pid %d is nowhere", pid);
 	kthreadd_task->state = TASK_INTERRUPTIBLE;
 }
 
@@ -243,14 +247,16 @@ static void schedule_host(struct task_struct *prev)
 
 /*
  * The scheduler proper.  notrace, as in the kernel: the function tracer
- * sees the way in (schedule(), preempt_schedule_irq()), not the switch.
+ * sees the way in (schedule()), not the switch.
  */
-static notrace noinline void __schedule(bool preempt)
+#define SM_NONE		0
+
+static notrace noinline void __schedule(unsigned int sched_mode)
 {
 	struct task_struct *prev = current;
 	struct task_struct *next;
 
-	(void)preempt;
+	(void)sched_mode;
 	if (prev->flags & PF_HOST_SCHED) {
 		schedule_host(prev);
 		return;
@@ -267,16 +273,15 @@ static notrace noinline void __schedule(bool preempt)
 	context_switch(prev, next);
 }
 
-/* A task gives up the CPU: it sleeps, yields, or was asked to (need_resched). */
-void schedule(void)
+/*
+ * A task gives up the CPU: it sleeps, yields, or was asked to (need_resched,
+ * on its way back to user mode).  This kernel has no kernel preemption: no
+ * preempt_schedule_irq() on the way back to kernel mode.  Never inlined:
+ * every caller goes through it (and its fentry site), as in the kernel.
+ */
+noinline void schedule(void)
 {
-	__schedule(false);
-}
-
-/* Return from an interrupt that asked for a reschedule: the task is preempted. */
-void preempt_schedule_irq(void)
-{
-	__schedule(true);
+	__schedule(SM_NONE);
 }
 
 int wake_up_process(struct task_struct *p)

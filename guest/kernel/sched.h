@@ -151,7 +151,6 @@ extern unsigned long nr_context_switches;
 /* kernel/sched/core.c */
 void __init sched_init(void);
 void schedule(void);
-void preempt_schedule_irq(void);
 void sched_fork(struct task_struct *p, int nice);
 void set_user_nice(struct task_struct *p, long nice);
 bool sched_has_room(void);

@@ -479,9 +479,9 @@ void workload_run(unsigned long steps)
 
 		if (step % STEPS_PER_TICK == STEPS_PER_TICK - 1) {
 			tick_handler(NULL);
-			/* Return from interrupt: preempt if the tick asked for it. */
+			/* Return from the interrupt to user mode: reschedule if the tick asked for it. */
 			if (current->need_resched)
-				preempt_schedule_irq();
+				schedule();
 		}
 		if (step % STEPS_PER_NMI == STEPS_PER_NMI - 1)
 			nmi_handler(NULL);
@@ -499,6 +499,9 @@ u32 workload_report(unsigned long steps)
 	for (i = 0; i < ARRAY_SIZE(programs); i++) {
 		struct user_program *prog = &programs[i];
 
+		/* A run of a step or two ends before init has forked them all. */
+		if (!prog->task)
+			continue;
 		pr_info("init: %-4s pid %d: %6lu steps %5lu rounds, read %7llu bytes, wrote %7llu bytes, %5lu errors, crc32 %08x\n",
 			prog->name, prog->task->pid, prog->steps, prog->round,
 			prog->bytes_read, prog->bytes_written, prog->errors, prog->crc);
