@@ -489,7 +489,7 @@ static void call_console_drivers(const char *text, size_t len)
  * console_unlock() flushes when the console lock's holder lets it go; here
  * the consoles are serialised by logbuf_lock, which the caller holds.
  */
-void console_unlock(void)
+noinline void console_unlock(void)
 {
 	if (list_empty(&console_drivers))
 		return;
