@@ -40,7 +40,7 @@ describe('ftsim run --live', () => {
     expect(lines.length).toBe(entries);
     // entries come from more than one CPU, and each names a function and its caller
     expect(new Set(lines.map((l) => /\[(\d{3})\]/.exec(l)?.[1])).size).toBeGreaterThan(1);
-    for (const l of lines) expect(l).toMatch(/^ +\S+-\d+ +\[\d{3}\] [.dD][.nNpP][.hHsSzZ][.0-9a-f][.0-9a-f] +\d+\.\d{6}: \w+ <-\S+$/);
+    for (const l of lines) expect(l).toMatch(/^ +\S+-\d+ +\[\d{3}\] [.dDb][.nNpP][.hHsSzZ][.0-9a-f][.0-9a-f] +\d+\.\d{6}: \w+ <-\S+$/);
   });
 
   it('tells what it does on stderr: the switch each way, the counts, and an excerpt of the trace', () => {

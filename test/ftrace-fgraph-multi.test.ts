@@ -234,7 +234,7 @@ describe('fgraph with several users', () => {
     expect(v).toEqual({ graphDepth: 1, irqBit: false });
   });
 
-  it('end to end under nofuncgraph-irqs: rcu_note_quiescent_state as the set_graph_function root, entered from the timer interrupt, is traced with its callees in hardirq; with no root (the control) nothing in hardirq is', () => {
+  it('end to end under nofuncgraph-irqs: rcu_sched_clock_irq as the set_graph_function root, entered from the timer interrupt, is traced with its callees in hardirq; with no root (the control) nothing in hardirq is', () => {
     const run = (root: string | null): { hardirqRoots: number; hardirqChildren: number; all: number } => {
       const b = boot(image, 'vmlinux', { cpus: 1, seed: 1 });
       const m = withTracefs(b);
@@ -260,7 +260,7 @@ describe('fgraph with several users', () => {
       }
       return { hardirqRoots, hardirqChildren, all };
     };
-    const r = run('rcu_note_quiescent_state');
+    const r = run('rcu_sched_clock_irq');
     expect(r.hardirqRoots).toBeGreaterThan(0);
     expect(r.hardirqChildren).toBeGreaterThan(0);
     expect(r.hardirqChildren).toBeLessThan(1000);

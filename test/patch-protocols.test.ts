@@ -125,6 +125,9 @@ describe('naive: one plain write per site while the other CPU runs', () => {
   });
 });
 
+/** A site on the guest's NMI path: nmi_handler, or an NMI action it calls (guest/kernel/nmi.c). */
+const NMI_PATH = /<(nmi_handler|perf_event_nmi_handler|watchdog_overflow_callback)>/;
+
 describe('stop_machine: the other CPU spins with interrupts off while one writes', () => {
   it('stays clean without NMIs (every site, both ways)', () => {
     const n = SITES();
@@ -137,17 +140,18 @@ describe('stop_machine: the other CPU spins with interrupts off while one writes
 
   it('with NMIs whose handler calls traced code: an NMI on the stopped CPU runs a site being written (invariant 1)', () => {
     let found: { seed: number; o: Outcome } | undefined;
-    for (let seed = 1; seed <= 8 && !found; seed++) {
+    // (the first seed that catches it depends on the image's layout: 9 for the bundled kernel now)
+    for (let seed = 1; seed <= 16 && !found; seed++) {
       const o = functionTracerRun('stop_machine', seed, 50);
       if (o.violation) found = { seed, o };
     }
-    expect(found, 'no seed in 1..8').toBeDefined();
+    expect(found, 'no seed in 1..16').toBeDefined();
     const v = found!.o.violation!;
     expect(v.invariant).toBe(1);
     expect(['torn', 'stale']).toContain(v.kind);
-    // the stopped CPU, inside its NMI: the guest's nmi_handler is traced
+    // the stopped CPU, inside its NMI: the guest's nmi_handler and the NMI actions it calls are traced
     expect(v.cpu).toBe(1);
-    expect(v.summary).toMatch(/<nmi_handler>/);
+    expect(v.summary).toMatch(NMI_PATH);
     expect(report(v)).toMatch(/by CPU 0/);
     console.log(`stop_machine + NMIs: ${v.kind} found with seed ${found!.seed} (switch ${found!.o.at}): ${v.summary}`);
   });
@@ -168,7 +172,7 @@ describe('nmi_safe: NMIs write the pending code themselves (2008)', () => {
     for (let seed = 1; seed <= 4 && !found; seed++) found = functionTracerRun(nmiSafeProtocol({ serializeInNmi: false }), seed, 50).violation;
     expect(found).toBeDefined();
     expect(found!.invariant).toBe(1);
-    expect(found!.summary).toMatch(/<nmi_handler>/);
+    expect(found!.summary).toMatch(NMI_PATH);
   });
 });
 

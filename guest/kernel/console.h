@@ -18,6 +18,7 @@ struct console {
 };
 
 void register_console(struct console *newcon);
+void console_unlock(void);
 unsigned long console_bytes_written(void);
 int vprintk_emit(const char *fmt, va_list args);
 

@@ -153,7 +153,22 @@ static long __x64_sys_gettid(const struct pt_regs *regs)
 static long __x64_sys_ni_syscall(const struct pt_regs *regs)
 {
 	(void)regs;
-	return -ENOSYS;
+	return sys_ni_syscall();
+}
+
+/* setpriority(PRIO_PROCESS, pid, nice): renice a task (0: the caller). */
+static long __x64_sys_setpriority(const struct pt_regs *regs)
+{
+	pid_t who = (pid_t)regs->si;
+	struct task_struct *p;
+
+	if ((int)regs->di != PRIO_PROCESS)
+		return -EINVAL;
+	p = who ? find_task_by_pid(who) : current;
+	if (!p)
+		return -ESRCH;
+	set_user_nice(p, (long)(int)regs->dx);
+	return 0;
 }
 
 /* The syscall table as a switch, as the kernel has done since 6.9. */
@@ -174,6 +189,8 @@ long x64_sys_call(const struct pt_regs *regs, unsigned int nr)
 	case __NR_sched_yield:	return __x64_sys_sched_yield(regs);
 	case __NR_dup:		return __x64_sys_dup(regs);
 	case __NR_getpid:	return __x64_sys_getpid(regs);
+	case __NR_fork:		return __x64_sys_fork(regs);
+	case __NR_execve:	return __x64_sys_execve(regs);
 	case __NR_uname:	return __x64_sys_newuname(regs);
 	case __NR_fsync:	return __x64_sys_fsync(regs);
 	case __NR_ftruncate:	return __x64_sys_ftruncate(regs);
@@ -184,6 +201,7 @@ long x64_sys_call(const struct pt_regs *regs, unsigned int nr)
 	case __NR_unlink:	return __x64_sys_unlink(regs);
 	case __NR_getuid:	return __x64_sys_getuid(regs);
 	case __NR_getppid:	return __x64_sys_getppid(regs);
+	case __NR_setpriority:	return __x64_sys_setpriority(regs);
 	case __NR_gettid:	return __x64_sys_gettid(regs);
 	default:		return __x64_sys_ni_syscall(regs);
 	}
@@ -207,6 +225,8 @@ static const char *syscall_name(unsigned int nr)
 	case __NR_sched_yield:	return "sched_yield";
 	case __NR_dup:		return "dup";
 	case __NR_getpid:	return "getpid";
+	case __NR_fork:		return "fork";
+	case __NR_execve:	return "execve";
 	case __NR_uname:	return "uname";
 	case __NR_fsync:	return "fsync";
 	case __NR_ftruncate:	return "ftruncate";
@@ -217,6 +237,7 @@ static const char *syscall_name(unsigned int nr)
 	case __NR_unlink:	return "unlink";
 	case __NR_getuid:	return "getuid";
 	case __NR_getppid:	return "getppid";
+	case __NR_setpriority:	return "setpriority";
 	case __NR_gettid:	return "gettid";
 	default:		return "?";
 	}

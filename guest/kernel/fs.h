@@ -152,6 +152,7 @@ struct inode {
 	struct super_block *i_sb;
 	const struct inode_operations *i_op;
 	const struct file_operations *i_fop;
+	void		*i_private;	/* the file system's own (procfs: the proc_dir_entry) */
 	struct hlist_node i_hash;
 	struct list_head i_sb_list;
 	struct list_head i_io_list;
@@ -296,6 +297,8 @@ struct filename *getname(const char __user *filename);
 struct filename *getname_kernel(const char *filename);
 void putname(struct filename *name);
 int path_lookup(const char *name, unsigned int flags, struct nameidata *nd);
+int kernel_execve(const char *kernel_filename);
+int __init proc_interrupts_init(void);
 void path_put(struct nameidata *nd);
 struct dentry *lookup_one(struct dentry *base, struct qstr *last);
 struct file *do_filp_open(int dfd, struct filename *pathname, const struct open_flags *op);

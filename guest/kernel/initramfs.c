@@ -16,10 +16,11 @@ static int __init init_mknod(const char *path, umode_t mode, unsigned int dev)
 	return do_mknodat(AT_FDCWD, getname_kernel(path), mode, dev);
 }
 
-/* Write len bytes at offset pos of path (created if need be). */
-static int __init write_file_at(const char *path, const void *data, size_t len, loff_t pos)
+/* Write len bytes at offset pos of path (created with mode if need be, as cpio's do_name()). */
+static int __init write_file_at(const char *path, const void *data, size_t len, loff_t pos,
+				umode_t mode)
 {
-	struct file *file = filp_open(path, O_WRONLY | O_CREAT, 0644);
+	struct file *file = filp_open(path, O_WRONLY | O_CREAT, mode);
 	ssize_t written;
 
 	if (IS_ERR(file))
@@ -35,7 +36,7 @@ static int __init write_file_at(const char *path, const void *data, size_t len, 
 static int __init write_file(const char *path, const char *text)
 {
 	initramfs_entries++;
-	return write_file_at(path, text, strlen(text), 0);
+	return write_file_at(path, text, strlen(text), 0, 0644);
 }
 
 static char __initdata scratch[PAGE_SIZE];
@@ -53,7 +54,7 @@ static int __init make_notes(const char *path, unsigned int lines)
 				    "note %03u: the quick brown fox jumps over the lazy dog %08x\n",
 				    i, jhash(&i, sizeof(i), 0x5eed));
 
-		err = write_file_at(path, scratch, len, pos);
+		err = write_file_at(path, scratch, len, pos, 0644);
 		if (err)
 			return err;
 		pos += len;
@@ -61,7 +62,7 @@ static int __init make_notes(const char *path, unsigned int lines)
 	return 0;
 }
 
-/* A "binary": bytes from a 64-bit LCG. */
+/* A "binary": bytes from a 64-bit LCG, executable. */
 static int __init make_binary(const char *path, size_t size, u64 seed, loff_t pos)
 {
 	u64 x = seed;
@@ -77,7 +78,7 @@ static int __init make_binary(const char *path, size_t size, u64 seed, loff_t po
 			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 			scratch[i] = (char)(x >> 56);
 		}
-		err = write_file_at(path, scratch, chunk, pos + done);
+		err = write_file_at(path, scratch, chunk, pos + done, 0755);
 		if (err)
 			return err;
 		done += chunk;
@@ -136,6 +137,8 @@ int __init populate_rootfs(void)
 		err = make_binary("/sbin/init", 3000, 1, 0);
 	if (!err)
 		err = make_binary("/bin/sh", 9000, 2, 0);
+	if (!err)
+		err = make_binary("/bin/cat", 1500, 4, 0);
 	/* Sparse: a hole of five pages, then data. */
 	if (!err)
 		err = make_binary("/bin/busybox", 700, 3, 5 * PAGE_SIZE + 100);

@@ -41,6 +41,7 @@ static struct inode *alloc_inode(struct super_block *sb)
 
 	inode->i_sb = sb;
 	inode->i_op = &empty_iops;
+	inode->i_private = NULL;
 	inode->i_count = 1;
 	inode->i_nlink = 1;
 	inode->i_generation = (u32)hash_32((u32)nr_inodes + 1, 32);

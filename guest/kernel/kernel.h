@@ -40,6 +40,7 @@ typedef _Bool			bool;
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
 #define barrier()	asm volatile("" : : : "memory")
+#define _RET_IP_	((unsigned long)__builtin_return_address(0))
 #define READ_ONCE(x)	(*(const volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, val)	do { *(volatile typeof(x) *)&(x) = (val); } while (0)
 
@@ -65,6 +66,7 @@ typedef _Bool			bool;
 #define EBADF		9
 #define EAGAIN		11
 #define ENOMEM		12
+#define EACCES		13
 #define EFAULT		14
 #define EBUSY		16
 #define EEXIST		17

@@ -50,6 +50,7 @@ static initcall_t __initdata initcalls[] = {
 	spawn_ksoftirqd,	/* early_initcall */
 	default_bdi_init,	/* subsys_initcall */
 	populate_rootfs,	/* rootfs_initcall */
+	proc_interrupts_init,	/* fs_initcall, once /proc exists */
 	crc32_selftest,		/* late_initcall */
 };
 
@@ -96,16 +97,8 @@ static void __init vfs_caches_init(void)
 
 static int run_init_process(const char *init_filename)
 {
-	struct nameidata nd;
-	int err = path_lookup(init_filename, 0, &nd);
-
-	if (err)
-		return err;
-	path_put(&nd);
 	pr_info("Run %s as init process\n", init_filename);
-	/* "exec": the task takes the program's name. */
-	strscpy(current->comm, "init", sizeof(current->comm));
-	return 0;
+	return kernel_execve(init_filename);
 }
 
 struct fs_walk_state {
@@ -151,11 +144,12 @@ static u32 __init show_rootfs(void)
 	return ws.hash;
 }
 
-static void __init kernel_init(void)
+static int __init kernel_init(void *unused)
 {
 	unsigned long steps = workload_iterations;
 	u32 digest[8];
 
+	(void)unused;
 	do_initcalls();
 	if (run_init_process("/sbin/init"))
 		panic("No working init found.");
@@ -185,19 +179,23 @@ static void __init kernel_init(void)
 	digest[6] = (u32)workload_nmi.nmis;
 	digest[7] = (u32)printk_records_stored;
 	pr_info("ftsim: workload checksum %08x\n", jhash2(digest, ARRAY_SIZE(digest), 0));
+	return 0;
 }
 
-static void __init rest_init(void)
+static noinline void __init rest_init(void)
 {
-	struct task_struct *init;
+	pid_t pid;
 
 	/* pid 1 becomes init; kthreadd is pid 2. */
-	init = copy_process("swapper/0", 0, &init_task, 0);
-	if (IS_ERR(init))
-		panic("rest_init: cannot create init");
-	kthreadd_init();
+	pid = user_mode_thread(kernel_init, NULL, CLONE_FS);
+	if (pid < 0)
+		panic("rest_init: cannot create init (%d)", pid);
+	pid = kernel_thread(kthreadd, NULL, "kthreadd", CLONE_FS | CLONE_FILES);
+	if (pid < 0)
+		panic("rest_init: cannot create kthreadd (%d)", pid);
+	kthreadd_init(pid);
 	schedule();		/* the boot task becomes idle; pid 1 runs */
-	kernel_init();
+	kernel_init(NULL);
 }
 
 /*
@@ -217,6 +215,7 @@ void __init start_kernel(void)
 	pr_notice("Kernel command line: %s\n", boot_command_line);
 	mm_core_init();
 	sched_init();
+	fork_init();
 	rcu_init();
 	init_timers();
 	softirq_init();

@@ -484,8 +484,12 @@ static void call_console_drivers(const char *text, size_t len)
 	}
 }
 
-/* Print every record the consoles have not seen yet. */
-static void console_unlock(void)
+/*
+ * Print every record the consoles have not seen yet.  The kernel's
+ * console_unlock() flushes when the console lock's holder lets it go; here
+ * the consoles are serialised by logbuf_lock, which the caller holds.
+ */
+noinline void console_unlock(void)
 {
 	if (list_empty(&console_drivers))
 		return;

@@ -1,4 +1,4 @@
-/* rcu.c: kernel/rcu/{tiny,tree}.c-alike: call_rcu callbacks; grace periods by a kthread on one CPU, by quiescent-state masks on SMP */
+/* rcu.c: kernel/rcu/{tiny,tree}.c-alike: call_rcu callbacks; grace periods by a kthread on one CPU, by quiescent-state masks on SMP, reported from RCU_SOFTIRQ */
 #include "fs.h"
 #include "sched.h"
 
@@ -21,7 +21,11 @@ unsigned long rcu_callbacks_invoked;
  * After smp_init(), classic RCU: a grace period ends once every online CPU
  * has passed a quiescent state (the end of a system call, or a tick: ticks
  * only reach a CPU outside system calls, and readers only live inside them).
- * rcu_state_lock guards the mask; ticks take it from interrupt context.
+ * Neither reports it on the spot: both leave it to RCU_SOFTIRQ, whose
+ * handler (the kernel's rcu_core()) clears the CPU's bit under
+ * rcu_state_lock, a lock only softirqs take.  A tick's softirq runs on the
+ * way out of the interrupt; a system call's, raised with BHs disabled, runs
+ * when it enables them again (local_bh_enable() -> do_softirq()).
  * The callback lists stay under the BKL: call_rcu() and
  * rcu_process_callbacks() only run in system calls.
  */
@@ -92,37 +96,73 @@ void rcu_barrier(void)
 	rcu_gp_advance();
 }
 
+/* Before the softirq reports anything: nobody else takes the lock yet. */
 void rcu_smp_init(unsigned long online_mask)
 {
-	unsigned long flags;
-
-	spin_lock_irqsave(&rcu_state_lock, flags);
+	spin_lock(&rcu_state_lock);
 	rcu_online_mask = online_mask;
 	rcu_qs_pending = online_mask;
 	rcu_gp_seq = 0;
 	rcu_wait_gp_seq = 2;
-	spin_unlock_irqrestore(&rcu_state_lock, flags);
+	spin_unlock(&rcu_state_lock);
 	WRITE_ONCE(rcu_smp, true);
 }
 
-/* This CPU is outside any read-side critical section: report it. */
-void rcu_note_quiescent_state(void)
+/* Does this CPU still owe the current grace period a quiescent state? */
+static bool rcu_qs_owed(unsigned long bit)
 {
-	unsigned long bit, flags;
+	return READ_ONCE(rcu_smp) && (READ_ONCE(rcu_qs_pending) & bit);
+}
 
-	if (!READ_ONCE(rcu_smp))
+/* Under rcu_state_lock: this CPU has passed a quiescent state. */
+static void rcu_report_qs(unsigned long bit)
+{
+	if (!(rcu_qs_pending & bit))
 		return;
-	bit = 1UL << smp_processor_id();
-	if (!(READ_ONCE(rcu_qs_pending) & bit))
-		return;
-	spin_lock_irqsave(&rcu_state_lock, flags);
 	rcu_qs_pending &= ~bit;
 	if (!rcu_qs_pending) {
 		/* The grace period is over; the next one starts at once. */
 		WRITE_ONCE(rcu_gp_seq, rcu_gp_seq + 1);
 		rcu_qs_pending = rcu_online_mask;
 	}
-	spin_unlock_irqrestore(&rcu_state_lock, flags);
+}
+
+/*
+ * The end of a system call (process context, interrupts on): this CPU is
+ * outside any read-side critical section.  If the grace period waits for
+ * it, RCU_SOFTIRQ reports that, at once: raised with BHs off, it runs when
+ * they come back on.
+ */
+void rcu_note_quiescent_state(void)
+{
+	if (!rcu_qs_owed(1UL << smp_processor_id()))
+		return;
+	local_bh_disable();
+	raise_softirq(RCU_SOFTIRQ);
+	local_bh_enable();
+}
+
+/*
+ * The tick (interrupt context): it struck outside any reader, so this CPU
+ * is quiescent; if the grace period still waits for it, have RCU_SOFTIRQ
+ * report that (invoke_rcu_core()).
+ */
+void rcu_sched_clock_irq(void)
+{
+	if (rcu_qs_owed(1UL << smp_processor_id()))
+		raise_softirq(RCU_SOFTIRQ);
+}
+
+/* RCU_SOFTIRQ (rcu_core_si()): the only taker of rcu_state_lock, and softirqs do not nest. */
+static void rcu_core_si(void)
+{
+	unsigned long bit = 1UL << smp_processor_id();
+
+	if (!rcu_qs_owed(bit))
+		return;
+	spin_lock(&rcu_state_lock);
+	rcu_report_qs(bit);
+	spin_unlock(&rcu_state_lock);
 }
 
 /*
@@ -162,6 +202,7 @@ int __init rcu_spawn_gp_kthread(void)
 
 void __init rcu_init(void)
 {
+	open_softirq(RCU_SOFTIRQ, rcu_core_si);
 	timer_setup(&rcu_gp_timer, rcu_gp_kick, "rcu_gp_kick");
 	mod_timer(&rcu_gp_timer, jiffies + RCU_GP_INTERVAL);
 	pr_info("rcu: Hierarchical RCU implementation.\n");

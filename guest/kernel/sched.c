@@ -1,4 +1,4 @@
-/* sched.c: kernel/sched/core.c + fair.c + kernel/fork.c + kthread.c-alike: tasks, the boot CPU's round-robin scheduler, host-scheduled SMP tasks */
+/* sched.c: kernel/sched/core.c + fair.c + kernel/kthread.c-alike: the boot CPU's round-robin scheduler, kthreads, host-scheduled SMP tasks */
 #include "fs.h"
 #include "sched.h"
 #include "div64.h"
@@ -24,8 +24,6 @@ static unsigned long nr_yields;
 /* The run queue: a plain array walked round-robin. */
 static struct task_struct *runqueue[NR_TASKS];
 static unsigned int nr_tasks;
-static pid_t last_pid;
-static struct kmem_cache *task_struct_cachep;
 static struct task_struct *kthreadd_task;
 
 /* Load weight per nice level: each level is worth about 1.25x the next. */
@@ -79,8 +77,6 @@ static u64 min_vruntime(void)
 void __init sched_init(void)
 {
 	init_prio_weights();
-	task_struct_cachep = kmem_cache_create("task_struct", sizeof(struct task_struct),
-					       L1_CACHE_BYTES, SLAB_PANIC | SLAB_ACCOUNT, NULL);
 	init_task.rq_index = nr_tasks;
 	runqueue[nr_tasks++] = &init_task;
 	list_add_tail(&init_task.tasks, &task_list);
@@ -88,72 +84,39 @@ void __init sched_init(void)
 		NR_TASKS, SCHED_SLICE_TICKS, HZ);
 }
 
-/* dup_task_struct() and the rest of copy_process() that does not touch the run queue. */
-static struct task_struct *dup_task_struct(const char *comm, unsigned int flags,
-					   struct task_struct *parent, int nice)
+/* sched_fork(): a new task's share of the CPU, from its nice level. */
+void sched_fork(struct task_struct *p, int nice)
 {
-	struct task_struct *p = kmem_cache_alloc(task_struct_cachep, GFP_KERNEL);
-
-	if (!p)
-		return ERR_PTR(-ENOMEM);
-
-	/* Start as a copy of the parent, then make it our own. */
-	*p = *parent;
-	p->need_resched = 0;
-	p->utime = p->stime = 0;
-	p->nvcsw = p->nivcsw = 0;
-	p->nr_syscalls = p->nr_wakeups = 0;
-	p->sum_exec_runtime = 0;
-	p->ioac = (struct task_io_accounting){ 0 };
-	p->files = NULL;
-	p->pwd = NULL;
-	p->threadfn = NULL;
-	p->data = NULL;
-	p->program = NULL;
-	p->flags = flags;
-	p->pid = p->tgid = ++last_pid;
-	p->real_parent = parent;
-	strscpy(p->comm, comm, sizeof(p->comm));
 	p->nice = nice;
 	p->load_weight = nice_to_weight(nice);
 	p->time_slice = sched_slice(p);
 	p->vruntime = min_vruntime();
 	p->state = TASK_RUNNING;
-	if (!(flags & PF_KTHREAD)) {
-		p->files = alloc_files();
-		if (!p->files) {
-			kmem_cache_free(task_struct_cachep, p);
-			return ERR_PTR(-ENOMEM);
-		}
-		p->pwd = dget(parent->pwd);
-	}
-	list_add_tail(&p->tasks, &task_list);
-	return p;
 }
 
-struct task_struct *copy_process(const char *comm, unsigned int flags,
-				 struct task_struct *parent, int nice)
+/* set_user_nice(): a new weight, and the slice that goes with it. */
+void set_user_nice(struct task_struct *p, long nice)
 {
-	struct task_struct *p;
+	if (nice < MIN_NICE)
+		nice = MIN_NICE;
+	if (nice > MAX_NICE)
+		nice = MAX_NICE;
+	p->nice = nice;
+	p->load_weight = nice_to_weight(nice);
+	p->time_slice = sched_slice(p);
+}
 
-	if (nr_tasks >= NR_TASKS)
-		return ERR_PTR(-EAGAIN);
-	p = dup_task_struct(comm, flags, parent, nice);
-	if (IS_ERR(p))
-		return p;
+/* A slot on the boot CPU's run queue: false when every one is taken. */
+bool sched_has_room(void)
+{
+	return nr_tasks < NR_TASKS;
+}
+
+/* wake_up_new_task(): onto the run queue; it runs when its turn comes. */
+void wake_up_new_task(struct task_struct *p)
+{
 	p->rq_index = nr_tasks;
 	runqueue[nr_tasks++] = p;
-	return p;
-}
-
-/*
- * A task of its own for the machine to run (an SMP worker): not on the boot
- * CPU's round-robin queue; the host schedules it, and it never migrates.
- * Its host task calls setup_thread_info() with it when it starts.
- */
-struct task_struct *create_host_task(const char *comm, struct task_struct *parent)
-{
-	return dup_task_struct(comm, PF_HOST_SCHED, parent, 0);
 }
 
 struct task_struct *find_task_by_pid(pid_t pid)
@@ -189,22 +152,34 @@ void check_stack_end(void)
 		      ti->task ? ti->task->comm : "?", ti->task ? ti->task->pid : -1);
 }
 
-/* A new kthread sleeps until someone wakes it. */
+/*
+ * A new kthread sleeps until someone wakes it.  kthreadd forks it
+ * (kernel_thread()); here the request is served at once, on kthreadd's
+ * behalf, instead of queued for it.
+ */
 struct task_struct *kthread_create(int (*threadfn)(void *data), void *data, const char *name)
 {
-	struct task_struct *parent = kthreadd_task ? kthreadd_task : &init_task;
-	struct task_struct *p = copy_process(name, PF_KTHREAD, parent, 0);
+	struct thread_info *ti = current_thread_info();
+	struct task_struct *requester = ti->task;
+	struct task_struct *p;
+	pid_t pid;
 
-	if (IS_ERR(p))
-		return p;
-	p->threadfn = threadfn;
-	p->data = data;
+	/* create_kthread(), run as kthreadd: it is the new thread's parent. */
+	if (kthreadd_task)
+		ti->task = kthreadd_task;
+	pid = kernel_thread(threadfn, data, name, CLONE_FS | CLONE_FILES | SIGCHLD);
+	ti->task = requester;
+	if (pid < 0)
+		return ERR_PTR(pid);
+	p = find_task_by_pid(pid);
+	if (!p)
+		return ERR_PTR(-ESRCH);
 	p->state = TASK_INTERRUPTIBLE;
 	return p;
 }
 
 /* kthreadd only ever sleeps here: threads are created synchronously. */
-static int kthreadd(void *unused)
+int kthreadd(void *unused)
 {
 	(void)unused;
 	set_current_state(TASK_INTERRUPTIBLE);
@@ -212,10 +187,11 @@ static int kthreadd(void *unused)
 	return 0;
 }
 
-void kthreadd_init(void)
+void kthreadd_init(pid_t pid)
 {
-	kthreadd_task = copy_process("kthreadd", PF_KTHREAD, &init_task, 0);
-	kthreadd_task->threadfn = kthreadd;
+	kthreadd_task = find_task_by_pid(pid);
+	if (!kthreadd_task)
+		panic("kthreadd: pid %d is nowhere", pid);
 	kthreadd_task->state = TASK_INTERRUPTIBLE;
 }
 
@@ -269,11 +245,18 @@ static void schedule_host(struct task_struct *prev)
 	reacquire_kernel_lock();
 }
 
-void schedule(void)
+/*
+ * The scheduler proper.  notrace, as in the kernel: the function tracer
+ * sees the way in (schedule()), not the switch.
+ */
+#define SM_NONE		0
+
+static notrace noinline void __schedule(unsigned int sched_mode)
 {
 	struct task_struct *prev = current;
 	struct task_struct *next;
 
+	(void)sched_mode;
 	if (prev->flags & PF_HOST_SCHED) {
 		schedule_host(prev);
 		return;
@@ -288,6 +271,17 @@ void schedule(void)
 	else
 		prev->nivcsw++;
 	context_switch(prev, next);
+}
+
+/*
+ * A task gives up the CPU: it sleeps, yields, or was asked to (need_resched,
+ * on its way back to user mode).  This kernel has no kernel preemption: no
+ * preempt_schedule_irq() on the way back to kernel mode.  Never inlined:
+ * every caller goes through it (and its fentry site), as in the kernel.
+ */
+noinline void schedule(void)
+{
+	__schedule(SM_NONE);
 }
 
 int wake_up_process(struct task_struct *p)

@@ -4,6 +4,7 @@
 
 #include "list.h"
 #include "spinlock.h"
+#include "mutex.h"
 
 struct files_struct;
 struct dentry;
@@ -90,6 +91,7 @@ struct task_struct {
 	void			*data;
 	void			*program;	/* user program state (init/workload.c) */
 	struct list_head	tasks;
+	struct mutex		cred_guard_mutex;	/* exec against ptrace (signal_struct's) */
 };
 
 /*
@@ -149,6 +151,10 @@ extern unsigned long nr_context_switches;
 /* kernel/sched/core.c */
 void __init sched_init(void);
 void schedule(void);
+void sched_fork(struct task_struct *p, int nice);
+void set_user_nice(struct task_struct *p, long nice);
+bool sched_has_room(void);
+void wake_up_new_task(struct task_struct *p);
 void scheduler_tick(void);
 int wake_up_process(struct task_struct *p);
 void set_current_state(long state);
@@ -157,11 +163,30 @@ long do_sched_yield(void);
 void sched_show_tasks(void);
 
 /* kernel/fork.c, kernel/kthread.c */
-struct task_struct *copy_process(const char *comm, unsigned int flags,
-				 struct task_struct *parent, int nice);
+#define CLONE_VM	0x00000100
+#define CLONE_FS	0x00000200
+#define CLONE_FILES	0x00000400
+#define CLONE_UNTRACED	0x00800000
+#define SIGCHLD		17
+
+struct kernel_clone_args {
+	u64		flags;
+	int		exit_signal;
+	const char	*name;		/* a kernel thread's */
+	int		(*fn)(void *);	/* what a kernel thread or init runs */
+	void		*fn_arg;
+	unsigned int	kthread:1;
+};
+
+void __init fork_init(void);
+pid_t kernel_clone(struct kernel_clone_args *args);
+pid_t kernel_thread(int (*fn)(void *), void *arg, const char *name, unsigned long flags);
+pid_t user_mode_thread(int (*fn)(void *), void *arg, unsigned long flags);
+extern unsigned long total_forks;
 struct task_struct *kthread_create(int (*threadfn)(void *data), void *data,
 				   const char *name);
-void kthreadd_init(void);
+int kthreadd(void *unused);
+void kthreadd_init(pid_t pid);
 struct task_struct *create_host_task(const char *comm, struct task_struct *parent);
 struct task_struct *find_task_by_pid(pid_t pid);
 
@@ -195,17 +220,24 @@ enum { HI_SOFTIRQ, TIMER_SOFTIRQ, NET_TX_SOFTIRQ, NET_RX_SOFTIRQ, BLOCK_SOFTIRQ,
        NR_SOFTIRQS };
 void open_softirq(int nr, void (*action)(void));
 void raise_softirq(unsigned int nr);
+void raise_softirq_irqoff(unsigned int nr);
 void irq_enter(void);
 void irq_exit(void);
 void __init softirq_init(void);
 void softirq_show_stats(void);
 int __init spawn_ksoftirqd(void);
-extern unsigned long softirq_counts[NR_SOFTIRQS];
+void do_softirq(void);
+void __local_bh_enable_ip(unsigned long ip, unsigned int cnt);
 #define preempt_count()	(current_thread_info()->preempt_count)
 #define SOFTIRQ_OFFSET	0x100UL
+#define SOFTIRQ_DISABLE_OFFSET	(2 * SOFTIRQ_OFFSET)
 #define HARDIRQ_OFFSET	0x10000UL
 #define NMI_OFFSET	0x100000UL
-#define in_interrupt()	(preempt_count() != 0)
+#define SOFTIRQ_MASK	0x0000ff00UL
+#define HARDIRQ_MASK	0x000f0000UL
+#define NMI_MASK	0x00f00000UL
+/* Hardirq, softirq (running or BHs disabled) or NMI: not the preemption count. */
+#define in_interrupt()	(preempt_count() & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_MASK))
 
 /* arch/x86/kernel/nmi.c */
 #define NMI_HANDLED	1
@@ -241,6 +273,7 @@ extern struct nmi_stats workload_nmi;
  */
 struct cpu_data {
 	u32		softirq_pending;
+	unsigned long	softirq_counts[NR_SOFTIRQS];	/* kstat: softirqs run here */
 	int		in_nmi;
 	unsigned long	timer_ticks;		/* local timer interrupts taken */
 	unsigned long	idle_ticks;		/* ... of which hit the idle loop */
@@ -257,6 +290,24 @@ static __always_inline struct cpu_data *this_cpu_data(void)
 
 #define local_softirq_pending()	(this_cpu_data()->softirq_pending)
 
+/*
+ * include/linux/bottom_half.h: a section where softirqs do not run on this
+ * CPU.  A softirq raised inside (or by an interrupt that strikes inside: it
+ * sees in_interrupt()) stays pending, and local_bh_enable() runs it at the
+ * end.  Interrupts must be on at local_bh_enable(), as lockdep asserts.
+ */
+static __always_inline void local_bh_disable(void)
+{
+	preempt_count() += SOFTIRQ_DISABLE_OFFSET;
+	barrier();
+}
+
+static __always_inline void local_bh_enable(void)
+{
+	barrier();
+	__local_bh_enable_ip(_RET_IP_, SOFTIRQ_DISABLE_OFFSET);
+}
+
 /* kernel/smp.c */
 extern unsigned int nr_cpu_ids;
 extern unsigned long cpu_online_mask;
@@ -265,6 +316,7 @@ unsigned int __init smp_init(void);
 /* kernel/rcu/ (the SMP part) */
 void rcu_smp_init(unsigned long online_mask);
 void rcu_note_quiescent_state(void);
+void rcu_sched_clock_irq(void);
 void rcu_process_callbacks(void);
 
 /* init/workload.c: the user programs init runs */

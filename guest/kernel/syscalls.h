@@ -17,6 +17,8 @@
 #define __NR_sched_yield	24
 #define __NR_dup		32
 #define __NR_getpid		39
+#define __NR_fork		57
+#define __NR_execve		59
 #define __NR_uname		63
 #define __NR_fsync		74
 #define __NR_ftruncate		77
@@ -27,7 +29,10 @@
 #define __NR_unlink		87
 #define __NR_getuid		102
 #define __NR_getppid		110
+#define __NR_setpriority	141
 #define __NR_gettid		186
+
+#define PRIO_PROCESS		0
 
 #define NR_syscalls		335
 
@@ -43,6 +48,12 @@ struct new_utsname {
 };
 
 extern struct new_utsname init_uts_ns;
+
+/* The handlers that live outside the dispatcher's file. */
+struct pt_regs;
+long __x64_sys_fork(const struct pt_regs *regs);		/* kernel/fork.c */
+long __x64_sys_execve(const struct pt_regs *regs);	/* fs/exec.c */
+long sys_ni_syscall(void);				/* kernel/sys_ni.c */
 extern const char linux_banner[];
 
 #endif /* _SYSCALLS_H */

@@ -173,7 +173,7 @@ static void local_timer_interrupt(struct pt_regs *regs)
 	 * Interrupts are on only outside system calls, and RCU readers live
 	 * inside them: wherever this tick struck, the CPU is quiescent.
 	 */
-	rcu_note_quiescent_state();
+	rcu_sched_clock_irq();
 }
 
 /*

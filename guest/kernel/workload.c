@@ -14,8 +14,11 @@
 struct user_program {
 	const char	*name;
 	void		(*step)(struct user_program *prog);
+	void		(*main)(struct user_program *prog);	/* what it runs once exec'd */
+	const char	*exec_path;
 	struct task_struct *task;
 	unsigned int	pc;
+	unsigned int	spawned;	/* init: children started so far */
 	unsigned int	seed;
 	unsigned long	round;
 	unsigned long	steps;
@@ -43,11 +46,11 @@ static unsigned long kthread_steps;
 
 static const char *const errno_names[NR_ERRNO] = {
 	[EPERM] = "EPERM", [ENOENT] = "ENOENT", [EBADF] = "EBADF",
-	[ENOMEM] = "ENOMEM", [EFAULT] = "EFAULT", [EEXIST] = "EEXIST",
+	[ENOMEM] = "ENOMEM", [EACCES] = "EACCES", [EFAULT] = "EFAULT", [EEXIST] = "EEXIST",
 	[ENOTDIR] = "ENOTDIR", [EISDIR] = "EISDIR", [EINVAL] = "EINVAL",
 	[EMFILE] = "EMFILE", [EFBIG] = "EFBIG", [ENOSPC] = "ENOSPC",
 	[ESPIPE] = "ESPIPE", [ERANGE] = "ERANGE", [ENAMETOOLONG] = "ENAMETOOLONG",
-	[ENOSYS] = "ENOSYS", [ENXIO] = "ENXIO", [EOVERFLOW] = "EOVERFLOW",
+	[ENOSYS] = "ENOSYS", [ENXIO] = "ENXIO", [EOVERFLOW] = "EOVERFLOW", [EIO] = "EIO",
 };
 
 /* ---------------------------------------------------- the "C library" */
@@ -335,7 +338,26 @@ static void sh_step(struct user_program *prog)
 		ret_check(prog, u_close(prog->fd));
 		prog->pc = 13;
 		break;
+	case 13:
+		/* Every fourth round: echo > /proc/interrupts (it has no write method: EIO). */
+		if (r % 4 == 2) {
+			ret = ret_check(prog, u_open("/proc/interrupts", O_WRONLY | O_CREAT | O_TRUNC,
+						     0644));
+			prog->fd = ret;
+			prog->pc = ret < 0 ? 16 : 14;
+			break;
+		}
+		goto last;
+	case 14:
+		ret_check(prog, u_write(prog->fd, "\n", 1));
+		prog->pc = 15;
+		break;
+	case 15:
+		ret_check(prog, u_close(prog->fd));
+		prog->pc = 16;
+		break;
 	default:
+	last:
 		switch (r % 4) {
 		case 0:
 			ret = syscall4(__NR_sched_yield, 0, 0, 0, 0);
@@ -369,28 +391,76 @@ static void program_init(struct user_program *prog, const char *name,
 {
 	prog->name = name;
 	prog->step = step;
+	prog->main = step;
 	prog->task = task;
 	prog->seed = seed;
 	prog->fd = prog->fd2 = prog->fd3 = -1;
 	task->program = prog;
 }
 
-/* Called as init (pid 1): start the programs, then run `steps` steps. */
+/* A forked child's first step: exec its program. */
+static void exec_step(struct user_program *prog)
+{
+	long ret = syscall4(__NR_execve, UARG(prog->exec_path), 0, 0, 0);
+
+	if (ret < 0)
+		panic("%s: cannot exec %s (%ld)", prog->name, prog->exec_path, ret);
+	prog->step = prog->main;
+}
+
+/*
+ * What a forked child runs: the parent's program, which execs path at
+ * once (the child's side of fork() + execve()).
+ */
+static void program_fork_init(struct user_program *prog, const char *name, const char *path,
+			      void (*main)(struct user_program *), pid_t pid, unsigned int seed)
+{
+	struct task_struct *child = find_task_by_pid(pid);
+
+	if (!child)
+		panic("init: forked pid %d is nowhere", pid);
+	program_init(prog, name, main, child, seed);
+	prog->exec_path = path;
+	prog->step = exec_step;
+}
+
+/* init's first steps: fork sh, fork cat, renice cat; then it reads files. */
+static void init_step(struct user_program *prog)
+{
+	long pid;
+
+	switch (prog->spawned++) {
+	case 0:
+		pid = syscall4(__NR_fork, 0, 0, 0, 0);
+		if (pid < 0)
+			panic("init: cannot fork sh (%ld)", pid);
+		program_fork_init(&programs[1], "sh", "/bin/sh", sh_step, pid, 1);
+		break;
+	case 1:
+		pid = syscall4(__NR_fork, 0, 0, 0, 0);
+		if (pid < 0)
+			panic("init: cannot fork cat (%ld)", pid);
+		program_fork_init(&programs[2], "cat", "/bin/cat", cat_step, pid, 2);
+		break;
+	default:
+		/* nice -n 5 cat */
+		if (syscall4(__NR_setpriority, PRIO_PROCESS, programs[2].task->pid, 5, 0))
+			panic("init: cannot renice cat");
+		prog->step = reader_step;
+		break;
+	}
+}
+
+/* Called as init (pid 1): run `steps` steps; init's first ones start the other programs. */
 void workload_run(unsigned long steps)
 {
-	struct task_struct *sh, *cat;
 	unsigned long step, i;
 
 	for (i = 0; i < sizeof(sh_data); i++)
 		sh_data[i] = 'a' + (char)(i % 26);
 
-	sh = copy_process("sh", 0, current, 0);
-	cat = copy_process("cat", 0, current, 5);
-	if (IS_ERR(sh) || IS_ERR(cat))
-		panic("init: cannot start programs");
 	program_init(&programs[0], "init", reader_step, current, 0);
-	program_init(&programs[1], "sh", sh_step, sh, 1);
-	program_init(&programs[2], "cat", cat_step, cat, 2);
+	programs[0].step = init_step;
 
 	for (step = 0; step < steps; step++) {
 		struct task_struct *p = current;
@@ -409,7 +479,7 @@ void workload_run(unsigned long steps)
 
 		if (step % STEPS_PER_TICK == STEPS_PER_TICK - 1) {
 			tick_handler(NULL);
-			/* Return from interrupt: preempt if the tick asked for it. */
+			/* Return from the interrupt to user mode: reschedule if the tick asked for it. */
 			if (current->need_resched)
 				schedule();
 		}
@@ -429,6 +499,9 @@ u32 workload_report(unsigned long steps)
 	for (i = 0; i < ARRAY_SIZE(programs); i++) {
 		struct user_program *prog = &programs[i];
 
+		/* A run of a step or two ends before init has forked them all. */
+		if (!prog->task)
+			continue;
 		pr_info("init: %-4s pid %d: %6lu steps %5lu rounds, read %7llu bytes, wrote %7llu bytes, %5lu errors, crc32 %08x\n",
 			prog->name, prog->task->pid, prog->steps, prog->round,
 			prog->bytes_read, prog->bytes_written, prog->errors, prog->crc);

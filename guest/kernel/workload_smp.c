@@ -215,11 +215,33 @@ static void smp_worker_step(struct smp_worker *w)
 		smp_account_stat(w, ret);
 		w->pc = 11;
 		break;
+	case 11:
+		/* Every fourth round: poke /proc/interrupts, which refuses writes (EIO). */
+		if (r % 4 == 1) {
+			ret = smp_ret(w, u_open("/proc/interrupts", O_WRONLY, 0));
+			w->fd = ret;
+			w->pc = ret < 0 ? 14 : 12;
+			break;
+		}
+		goto last;
+	case 12:
+		smp_ret(w, u_write(w->fd, "\n", 1));
+		w->pc = 13;
+		break;
+	case 13:
+		smp_ret(w, u_close(w->fd));
+		w->fd = -1;
+		w->pc = 14;
+		break;
 	default:
+	last:
 		switch (r % 8) {
 		case 0:
-		case 4:
 			ret = syscall4(__NR_getpid, 0, 0, 0, 0);
+			break;
+		case 4:
+			/* A helper process: every task slot is taken, so EAGAIN. */
+			ret = syscall4(__NR_fork, 0, 0, 0, 0);
 			break;
 		case 1:
 			ret = syscall4(__NR_getppid, 0, 0, 0, 0);

@@ -158,7 +158,7 @@ export class TraceArray {
    * - hardirq 'h': the HARDIRQ bits of the guest's preempt_count (irq_enter in tick_handler). The
    *   interrupt's own handler runs before its irq_enter and shows none, as 4.x smp_apic_timer_interrupt did;
    * - softirq 's' ('H' with hardirq): in_serving_softirq(), __do_softirq's SOFTIRQ_OFFSET;
-   * - BH-off 'b' ('D' with irqs-off): local_bh_disable's count in preempt_count (the guest never disables BHs);
+   * - BH-off 'b' ('D' with irqs-off): local_bh_disable's count in preempt_count (the guest's syscall exit disables BHs around raising RCU_SOFTIRQ);
    * - need-resched 'n': current->need_resched (TIF_NEED_RESCHED) of the guest task whose thread_info is at
    *   the base of the stack; the guest has no folded PREEMPT_NEED_RESCHED bit, so 'N' and 'p' never show,
    *   and a stack with no task yet (ti->task == NULL) shows none;

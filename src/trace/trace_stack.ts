@@ -148,7 +148,10 @@ export class StackTracer {
       let v = this.u64(r, p);
       if (v === null) break;
       if (v === rth) {
-        const e = retStack[retStack.length - 1 - hooked++];
+        // ftrace_graph_ret_addr: the next saved return down the task's return stack, past the frames whose
+        // saved return is return_to_handler itself (a traced function another one tail-called: one slot)
+        let e = retStack[retStack.length - 1 - hooked++];
+        while (e !== undefined && numToAddr(e.ret) === rth) e = retStack[retStack.length - 1 - hooked++];
         if (e !== undefined) {
           v = numToAddr(e.ret);
           this.stats.graphRets++;

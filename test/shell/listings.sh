@@ -6,7 +6,7 @@
 grep -c . available_filter_functions
 grep '^vfs_read$' available_filter_functions
 grep -c '^no_such_function$' available_filter_functions
-head -n 1 dyn_ftrace_total_info | grep -c '^277 pages:'
+head -n 1 dyn_ftrace_total_info | grep -c '^311 pages:'
 tail -n 2 dyn_ftrace_total_info
 cat enabled_functions
 cat touched_functions
