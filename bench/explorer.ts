@@ -1,4 +1,4 @@
-// The explorer's figures for bench/run.ts: runs and relevant decisions per second (one worker and two), and the time random exploration takes to find the first violation of each broken protocol, with the shrunk counterexample's size.
+// The explorer's figures for bench/run.ts: runs and relevant decisions per second (random with one worker and two, dfs), the time random exploration takes to find the first violation of each broken protocol with the shrunk counterexample's size, and the same for dfs with one preemption around its two default schedules.
 
 import { readFileSync } from 'node:fs';
 import { Explorer, type CheckConfig } from '../src/explore/engine.js';
@@ -94,6 +94,62 @@ function toViolation(kernel: CheckConfig['kernel'], scenario: string, protocol: 
   return out;
 }
 
+interface DfsRate {
+  sites: number | 'all';
+  runs: number;
+  runsPerSecond: number;
+  decisionsPerSecond: number;
+  /** Of the runs made, around each default: the trees are explored fair first, then lazy. */
+  policies: Record<string, number>;
+}
+
+/** dfs (one preemption, around fair then lazy) over enable-function-tracer under int3_emulate: the first `runs` runs, one worker. */
+function dfsThroughput(kernel: CheckConfig['kernel'], sites: number | undefined, runs: number): DfsRate {
+  const cfg: CheckConfig = { kernel, scenario: 'enable-function-tracer', protocol: 'int3_emulate', cpus: 2, sites };
+  const x = new Explorer(cfg);
+  const s = makeStrategy({ ...options(0, 1), strategy: 'dfs', preemptions: 1 });
+  const policies: Record<string, number> = {};
+  let n = 0;
+  let points = 0;
+  const t0 = performance.now();
+  for (let p = s.next(); p !== null && n < runs; p = s.next()) {
+    const r = x.run(p.seed, p.decider, p.policy);
+    s.record({ index: p.index, points: r.points, violation: r.violation !== undefined });
+    if (r.violation !== undefined) throw new Error('bench: the clean scenario found a violation');
+    n++;
+    points += r.points.length;
+    policies[r.policy] = (policies[r.policy] ?? 0) + 1;
+  }
+  const t = performance.now() - t0;
+  return { sites: sites ?? 'all', runs: n, runsPerSecond: per(n, t), decisionsPerSecond: Math.round(per(points, t)), policies };
+}
+
+interface DfsToViolation {
+  scenario: string;
+  protocol: string;
+  mutate?: string;
+  /** Runs and milliseconds (boot excluded) until the first violation, null when the bounded trees hold none. */
+  runsToFirst: number | null;
+  msToFirst: number | null;
+  /** The default schedule around which it was found, and the counterexample: forced decisions, relevant decisions up to the violation. */
+  policy?: string;
+  forced?: number;
+  length?: number;
+  kind?: string;
+}
+
+/** dfs with one preemption around fair then lazy, background seed 1: how long until the first violation, and how short it is. */
+function dfsToViolation(kernel: CheckConfig['kernel'], scenario: string, protocol: string, mutate: string | undefined): DfsToViolation {
+  const cfg: CheckConfig = { kernel, scenario, protocol, mutate, cpus: 2, sites: 2 };
+  const x = new Explorer(cfg);
+  const t0 = performance.now();
+  const s = explore(cfg, { ...options(0, 1), strategy: 'dfs', preemptions: 1, shrinkBudget: 0 }, x);
+  const t = performance.now() - t0;
+  const v = s.violation;
+  if (v === undefined) return { scenario, protocol, mutate, runsToFirst: null, msToFirst: null };
+  return { scenario, protocol, mutate, runsToFirst: s.runs, msToFirst: ms(t), policy: v.policy, forced: v.forced.length, length: v.length, kind: v.kind };
+}
+
 export async function explorerBench(kernelPath: string): Promise<Record<string, unknown>> {
   const kernel = { file: 'vmlinux', bytes: readFileSync(kernelPath) };
   const t0 = performance.now();
@@ -110,10 +166,17 @@ export async function explorerBench(kernelPath: string): Promise<Record<string, 
     ['livepatch-then-trace', 'int3_skip', undefined],
   ];
   const firstViolation = cases.map(([s, p, m]) => toViolation(kernel, s, p, m, budget));
+  const dfsRuns = Number(process.env.FTSIM_BENCH_EXPLORER_DFS_RUNS ?? 40);
+  const dfs = {
+    preemptions: 1, defaults: ['fair', 'lazy'],
+    throughput: { sites4: dfsThroughput(kernel, 4, dfsRuns), allSites: dfsThroughput(kernel, undefined, Math.ceil(dfsRuns / 2)) },
+    firstViolation: { cpus: 2, sites: 2, cases: [...cases, ['module-load', 'naive', undefined] as [string, string, undefined]].map(([s, p, m]) => dfsToViolation(kernel, s, p, m)) },
+  };
   return {
     strategy: 'random',
     throughput: { scenario: 'enable-function-tracer', protocol: 'int3_emulate', cpus: 2, sites4, allSites },
     firstViolation: { cpus: 2, sites: 2, runBudget: budget, cases: firstViolation },
+    dfs,
     benchMs: ms(performance.now() - t0),
   };
 }
