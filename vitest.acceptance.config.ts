@@ -1,5 +1,6 @@
 // vitest configuration for `npm run acceptance`: the long runs (soak tests over many seeds) that `npm test` leaves out.
 
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
@@ -9,6 +10,9 @@ export default defineConfig({
     globalSetup: base.test?.globalSetup,
     setupFiles: base.test?.setupFiles,
     include: ['test/acceptance/**/*.test.ts'],
+    // one file per core (vitest's own default leaves one core idle)
+    maxWorkers: Math.max(1, availableParallelism()),
+    minWorkers: Math.max(1, availableParallelism()),
     testTimeout: 1_800_000,
     hookTimeout: 120_000,
   },

@@ -58,3 +58,30 @@ describe('dfs finds every row with one preemption, 2 CPUs', () => {
     expect(s.exhausted).toBe(true);
   });
 });
+
+/**
+ * At 4 CPUs the trees are larger (no-sync-3's fair tree alone takes minutes): each row is searched around
+ * the one default that finds it with one preemption, over one background. no-sync-2's fair trees of
+ * backgrounds 1 and 2 are exhausted clean (3,148 runs) and that of background 3 holds it: the test
+ * starts there.
+ */
+const DFS_4: Record<string, { defaults: ('fair' | 'lazy')[]; seed: number }> = {
+  'int3_emulate/no-sync-3': { defaults: ['lazy'], seed: 1 },
+  'int3_emulate/no-sync-2': { defaults: ['fair'], seed: 3 },
+};
+
+describe('dfs finds every row with one preemption, 4 CPUs', () => {
+  for (const [scenario, protocol, mutate, invariant] of MUST_FIND) {
+    const o = DFS_4[`${protocol}/${mutate}`] ?? { defaults: ['fair'], seed: 1 };
+    it(`${protocol}${mutate ? ` --mutate ${mutate}` : ''} in ${scenario}, around ${o.defaults.join(' and ')}, background ${o.seed}`, () => {
+      const cfg = cfgOf(scenario, protocol, 4, mutate);
+      const x = new Explorer(cfg);
+      const s = explore(cfg, opts({ strategy: 'dfs', preemptions: 1, ...o }), x);
+      const v = s.violation;
+      expect(v, `no violation in ${s.runs} runs`).toBeDefined();
+      expect(v!.invariant, v!.summary).toBe(invariant);
+      expect(x.run(v!.seed, forcedDecider(v!.forced), v!.policy).violation?.summary).toBe(v!.summary);
+      console.log(`dfs K=1, 4 CPUs: ${protocol}${mutate ? `/${mutate}` : ''} in ${scenario}: run ${v!.run + 1} (around ${v!.policy}, background ${v!.seed}), ${v!.kind}; shrunk to ${v!.forced.length} in ${v!.length}`);
+    });
+  }
+});
