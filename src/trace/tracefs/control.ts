@@ -2,6 +2,7 @@
 
 import { releaseTraceEvents, writeStackTrace } from '../trace_events.js';
 import { setFuncCommandHooks } from './ftrace_files_probes.js';
+import { releaseFtraceFiles } from './ftrace_files.js';
 import { TraceArray } from '../trace_functions.js';
 import { TracePipe, formatStats, renderTrace } from '../trace_output.js';
 import {
@@ -427,6 +428,7 @@ export class InstancesDir implements DirNode {
       if (r < 0) return r;
     }
     releaseTraceEvents(inst.tr); // its tracepoint hooks go with it (event_trace_del_tracer)
+    releaseFtraceFiles(inst.tr); // and its place in the module-load hooks (ftrace_trace_arrays)
     inst.tr.setFunctionFork(false); // and its fork/exit hook
     this.instances.delete(name);
     return 0;
