@@ -114,7 +114,7 @@ describe('the FUSE operations over the model (no FUSE needed)', () => {
 });
 
 /** Scripts of test/shell run by bash against a paused mount (the rest run in the acceptance suite). */
-const QUICK_SCRIPTS = ['bytes', 'errors-sizes', 'errors-tracefs', 'globs', 'listings', 'quoting', 'raw', 'readme', 'root', 'buffers'];
+const QUICK_SCRIPTS = ['bytes', 'errors-sizes', 'errors-tracefs', 'globs', 'listings', 'quoting', 'raw', 'readme', 'root', 'buffers', 'marker-split'];
 
 describe.skipIf(noFuse !== null)('test/shell scripts run by real bash against a paused mount, against the same *.out', () => {
   for (const name of QUICK_SCRIPTS) {

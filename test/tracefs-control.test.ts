@@ -7,7 +7,7 @@ import { boot, type Booted } from '../src/runner.js';
 import { FunctionTracer, TraceArray } from '../src/trace/trace_functions.js';
 import { buildTracefs } from '../src/trace/tracefs/index.js';
 import {
-  EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM, O_RDONLY, text,
+  EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT, ENOMEM, EPERM, O_RDONLY, O_WRONLY_TRUNC, text,
   type DirNode, type OpenFile, type Tracefs,
 } from '../src/trace/tracefs/fs.js';
 import { logError } from '../src/trace/tracefs/control.js';
@@ -310,7 +310,12 @@ describe('trace_marker', () => {
     expect(s.fs.write('options/markers', '1')).toBe(0);
     expect(s.fs.write('trace_marker', 'x'.repeat(2000))).toBe(0);
     const long = body(read(s.fs, 'trace')).pop()!;
-    expect(long.endsWith(': tracing_mark_write: ' + 'x'.repeat(1024))).toBe(true);
+    expect(long.endsWith(': tracing_mark_write: ' + 'x'.repeat(2000))).toBe(true);
+    // one write(2) takes at most the largest event less the print entry (4072 - 18) and says so
+    const w = open(s.fs, 'trace_marker', O_WRONLY_TRUNC);
+    expect(w.write!(new TextEncoder().encode('y'.repeat(5000)))).toBe(4054);
+    w.release?.();
+    expect(body(read(s.fs, 'trace')).pop()!.endsWith(': tracing_mark_write: ' + 'y'.repeat(4054))).toBe(true);
     expect(s.fs.read('trace_marker')).toBe(-EINVAL); // root opens it; read(2) without .read is -EINVAL
     const m = open(s.fs, 'trace_marker');
     expect(m.read).toBeUndefined();

@@ -94,6 +94,10 @@ export class MachineLoop {
   /** Run `steps` more steps (all CPUs together); the outcome, and the machine marked stopped if it ended. */
   run(steps: number): RunOutcome {
     const o = this.kernel.run(this.kernel.steps + steps);
+    // the mount neither records nor replays its run: the decisions the scheduler logs for `ftsim run
+    // --record` (one per multi-way choice, some ten a microsecond of machine time) would grow without
+    // end and exhaust the heap within minutes, so each run's are dropped once it returns
+    this.kernel.choices.length = 0;
     if (o.reason !== 'max-steps' && this.outcome === null) {
       this.outcome = o;
       this.stop();

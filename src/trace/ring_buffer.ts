@@ -19,6 +19,8 @@ export const PAGE_SIZE = 4096;
 export const BUF_PAGE_HDR_SIZE = 16;
 /** Bytes of events per page. */
 export const BUF_PAGE_SIZE = PAGE_SIZE - BUF_PAGE_HDR_SIZE;
+/** The largest event payload a page takes (ring_buffer_max_event_size: the page less a big event's two header words). */
+export const RB_MAX_DATA_SIZE = BUF_PAGE_SIZE - 2 * 4;
 /** trace_buf_size's default, in KB per CPU (buffer_size_kb). */
 export const TRACE_BUF_SIZE_DEFAULT_KB = 1408;
 
@@ -361,10 +363,10 @@ export class RingBuffer {
     return true;
   }
 
-  /** A print event (trace_marker's tracing_mark_write, trace_printk). Text that would not fit in a page is cut. */
+  /** A print event (trace_marker's tracing_mark_write, trace_printk). Text that would not fit in the largest event is cut. */
   writePrint(cpu: number, ts: number, pid: number, flags: number, pc: number, ip: number, text: string): boolean {
     let bytes = byteStrBytes(text);
-    const room = BUF_PAGE_SIZE - 16 - PRINT_HDR_PAYLOAD - 1;
+    const room = RB_MAX_DATA_SIZE - PRINT_HDR_PAYLOAD - 1;
     if (bytes.length > room) bytes = bytes.subarray(0, room);
     const b = this.writer(cpu);
     if (b === undefined) return false;

@@ -2,11 +2,12 @@
 
 import { releaseTraceEvents, writeStackTrace } from '../trace_events.js';
 import { setFuncCommandHooks } from './ftrace_files_probes.js';
+import { releaseFtraceFiles } from './ftrace_files.js';
 import { TraceArray } from '../trace_functions.js';
 import { TracePipe, formatStats, renderTrace } from '../trace_output.js';
 import {
   EAGAIN, EBADF, EBUSY, EEXIST, EINVAL, ENODEV, ENOENT,
-  StaticDir, TRACEFS_DIR_MODE, bytes, roFile, rwFile, textReader, woFile,
+  StaticDir, TRACEFS_DIR_MODE, bytes, roFile, rwFile, text, textReader,
   type DirNode, type FileNode, type Node, type OpenFile,
 } from './fs.js';
 import { runKernelCall, type InstanceRegistrar, type TracefsContext } from './index.js';
@@ -19,14 +20,17 @@ import { PID_MAX_DEFAULT } from '../trace_cmdlines.js';
 import { README_TEXT, formatCpumask, formatErrorLog, parseCpumask } from './control_util.js';
 import { kstrtoul } from './fs.js';
 import { registerRawFiles } from './control_raw.js';
+import { PRINT_HDR_PAYLOAD, RB_MAX_DATA_SIZE } from '../ring_buffer.js';
 import { showBufferSizeKb, showBufferTotalSizeKb, tracingResizeRingBuffer, tracingUpdateBuffers } from '../trace_buffers.js';
 
 export { logError, setTracingOn, tracingIsOn, controlState } from './control_state.js';
 
 /** MAX_TRACER_SIZE: a current_tracer write is cut to this many bytes. */
 const MAX_TRACER_SIZE = 100;
-/** TRACE_BUF_SIZE: a trace_marker write is cut to this many bytes. */
-const TRACE_BUF_SIZE = 1024;
+/** TRACE_MARKER_MAX_SIZE: a trace_marker write takes at most this many bytes at a time. */
+const TRACE_MARKER_MAX_SIZE = 4096;
+/** The print event's room besides the text: struct print_entry (trace_entry, ip) and the '\n' and NUL tracing_mark_write adds. */
+const MARKER_META_SIZE = PRINT_HDR_PAYLOAD + 2;
 /** A trace_pipe read returns at most a page less one byte (tracing_read_pipe). */
 const PIPE_READ_MAX = 4095;
 /** Steps a blocking trace_pipe read lets the machine run at a time while it waits, and in all. */
@@ -165,14 +169,20 @@ function writeClock(tr: TraceArray, text: string): number {
 }
 
 /**
- * tracing_mark_write: one print event shown as `tracing_mark_write: text`, from the task running on CPU 0
- * (ftsim's shell has no task of its own); a newline is added when missing, the text is cut at 1 KB.
- * -EINVAL under nomarkers, -EBADF when the buffer refuses it (tracing off, CPU masked out, full).
+ * tracing_mark_write (write_marker_to_buffer): one print event shown as `tracing_mark_write: text`, from
+ * the task running on CPU 0 (ftsim's shell has no task of its own), a newline added when missing. A write
+ * takes at most TRACE_MARKER_MAX_SIZE bytes, and no more than the largest event the ring buffer holds
+ * (ring_buffer_max_event_size) less the print entry: the write returns how many bytes it took, so a
+ * longer text is a short write and the writer's next write(2) (echo, dd, the shell's) becomes the next
+ * event, each on its own line. -EINVAL under nomarkers, -EBADF when the buffer refuses it (tracing off,
+ * CPU masked out, full).
  */
 function writeMarker(tr: TraceArray, text: string, top: boolean): number {
   if (!controlState(tr).markers) return -EINVAL;
   if (text === '') return 0;
-  let t = text.slice(0, TRACE_BUF_SIZE);
+  let cnt = Math.min(text.length, TRACE_MARKER_MAX_SIZE);
+  if (cnt + MARKER_META_SIZE > RB_MAX_DATA_SIZE) cnt = RB_MAX_DATA_SIZE - MARKER_META_SIZE;
+  let t = text.slice(0, cnt);
   if (!t.endsWith('\n')) t += '\n';
   // the top level's trace_marker writes into every trace array with copy_trace_marker set (the top's own
   // buffer only while its option is on), -ENODEV when none has it; an instance's writes into its own
@@ -184,7 +194,15 @@ function writeMarker(tr: TraceArray, text: string, top: boolean): number {
     x.saveCmdline(task.pid, task.name);
     if (x.buffer.writePrint(0, traceClockNow(x), task.pid, 0, 0, 0, t)) written = true;
   }
-  return written ? 0 : -EBADF;
+  return written ? cnt : -EBADF;
+}
+
+/** trace_marker (0220): each write(2) is one tracing_mark_write, which may take fewer bytes than given. */
+function markerFile(tr: TraceArray, top: boolean): FileNode {
+  return {
+    kind: 'file', mode: 0o220,
+    open: (f) => ({ write: f.write ? (data) => writeMarker(tr, text(data), top) : undefined }),
+  };
 }
 
 /** tracing_cpumask: a hex mask; clearing a CPU's bit stops recording on it, setting it restarts. */
@@ -305,7 +323,7 @@ export function registerControlFiles(dir: StaticDir, ctx: TracefsContext, tr: Tr
   dir.add('buffer_size_kb', rwFile(() => showBufferSizeKb(tr), (t) => resizeBuffer(tr, t)));
   dir.add('buffer_total_size_kb', roFile(() => showBufferTotalSizeKb(tr)));
   dir.add('free_buffer', freeBufferFile(tr));
-  dir.add('trace_marker', woFile((t) => writeMarker(tr, t, top), 0o220));
+  dir.add('trace_marker', markerFile(tr, top));
   dir.add('trace_clock', rwFile(() => showClock(tr), (t) => writeClock(tr, t)));
   dir.add('tracing_on', rwFile(() => (tracingIsOn(tr) ? '1\n' : '0\n'), (t) => {
     const v = kstrtoul(t);
@@ -410,6 +428,7 @@ export class InstancesDir implements DirNode {
       if (r < 0) return r;
     }
     releaseTraceEvents(inst.tr); // its tracepoint hooks go with it (event_trace_del_tracer)
+    releaseFtraceFiles(inst.tr); // and its place in the module-load hooks (ftrace_trace_arrays)
     inst.tr.setFunctionFork(false); // and its fork/exit hook
     this.instances.delete(name);
     return 0;

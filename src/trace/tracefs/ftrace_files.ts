@@ -238,6 +238,22 @@ function totalInfo(core: FtraceCore): string {
  * touched_functions, dyn_ftrace_total_info and the graph files only at the top level, as
  * ftrace_init_dyn_tracefs and init_graph_tracefs make them. Nothing without dynamic ftrace.
  */
+/** Each trace array's hook in core.moduleEnableHooks (process_cached_mods walks ftrace_trace_arrays). */
+const moduleHooks = new WeakMap<TraceArray, (mod: string) => void>();
+
+/**
+ * An instance goes (__remove_instance): it leaves the trace arrays a module load looks at for cached
+ * `:mod:` filters, so nothing keeps it (and its ring buffer) alive.
+ */
+export function releaseFtraceFiles(tr: TraceArray): void {
+  const hook = moduleHooks.get(tr);
+  if (hook === undefined) return;
+  moduleHooks.delete(tr);
+  const hooks = tr.core.moduleEnableHooks;
+  const i = hooks.indexOf(hook);
+  if (i >= 0) hooks.splice(i, 1);
+}
+
 export function registerFtraceFiles(dir: StaticDir, ctx: TracefsContext, tr: TraceArray, top: boolean): void {
   const ft = ctx.b.ftrace;
   if (ft === undefined) return;
@@ -250,7 +266,9 @@ export function registerFtraceFiles(dir: StaticDir, ctx: TracefsContext, tr: Tra
   }
   const ops = functionOpsOf(tr);
   if (ops !== null) {
-    core.moduleEnableHooks.push((mod) => processCachedMods(core, ops, mod));
+    const hook = (mod: string): void => processCachedMods(core, ops, mod);
+    core.moduleEnableHooks.push(hook);
+    moduleHooks.set(tr, hook);
     dir.add('set_ftrace_filter', regexFile(ctx, tr, core, ops, true));
     dir.add('set_ftrace_notrace', regexFile(ctx, tr, core, ops, false));
   }
