@@ -14,9 +14,11 @@
 //
 // One addition the fetch model needs: the 2008 code assumed a CPU fetches a completed write coherently
 // (SDM 8.1.3 asks the executing CPU to serialize; the kernel never did on the stopped CPUs). Here
-// ftrace_nmi_enter runs sync_core() while a batch is in flight, so an NMI also sees the sites already
-// written before it arrived; without it (`nmiSafeProtocol({ serializeInNmi: false })`, the code as it
-// was) the model reports the stale fetches such an NMI may make.
+// ftrace_nmi_enter runs sync_core() while a batch is in flight and whenever its CPU has not serialized
+// since the scheme's last write (a stopped CPU leaves stop_machine some instructions before its IRET:
+// an NMI in between must not run the sites from before the writes), so an NMI also sees the sites
+// already written before it arrived; without it (`nmiSafeProtocol({ serializeInNmi: false })`, the
+// code as it was) the model reports the stale and torn fetches such an NMI may make.
 
 import type { Cpu } from '../../machine/x86/cpu.js';
 import { WAIT, type HostThread } from '../../machine/scheduler.js';
@@ -34,8 +36,12 @@ export interface NmiSafeState {
   readonly inNmi: Uint8Array;
   modCodeIp: bigint;
   modCodeNewcode: Uint8Array;
-  /** A batch is in flight (from its first write until the stopped CPUs have left stop_machine). */
+  /** A batch is in flight (stop_machine held). */
   batch: boolean;
+  /** Machine time the current batch began (-1: none yet); state older than the clock's rewind to a snapshot is void. */
+  batchStart: number;
+  /** Machine time of the batch's last completed site write (-1: none). */
+  lastWrite: number;
   /** ftrace_nmi_enter serializes its CPU during a batch (the model's addition, see above). */
   serialize: boolean;
   /** nmi_wait_count and nmi_update_count (ftrace_arch_read_dyn_info printed both). */
@@ -51,7 +57,7 @@ export function nmiSafeState(kernel: Kernel): NmiSafeState {
   if (st !== undefined) return st;
   const s: NmiSafeState = {
     nmiRunning: 0, inNmi: new Uint8Array(kernel.cpus.length), modCodeIp: 0n, modCodeNewcode: new Uint8Array(0),
-    batch: false, serialize: true, nmiWaitCount: 0, nmiUpdateCount: 0,
+    batch: false, batchStart: -1, lastWrite: -1, serialize: true, nmiWaitCount: 0, nmiUpdateCount: 0,
   };
   st = s;
   states.set(kernel, s);
@@ -62,7 +68,9 @@ export function nmiSafeState(kernel: Kernel): NmiSafeState {
       ftraceModCode(kernel, s, cpu);
       s.nmiUpdateCount++;
     }
-    if (s.batch && s.serialize) kernel.syncCore(cpu);
+    // a restored snapshot rewinds the clock: a batch that began after "now" belongs to an abandoned run
+    const current = s.batchStart >= 0 && s.batchStart <= kernel.machine.clock.now;
+    if (current && s.serialize && (s.batch || cpu.serialTime <= s.lastWrite)) kernel.syncCore(cpu);
   });
   // ftrace_nmi_exit
   kernel.traps.nmiExitHooks.push((cpu) => {
@@ -90,6 +98,7 @@ function* doFtraceModCode(kernel: Kernel, s: NmiSafeState, self: Cpu, site: Patc
   s.nmiRunning = MOD_CODE_WRITE_FLAG;
   // the write itself, store by store: an NMI arriving meanwhile writes the whole code first
   yield* kernel.poke.textPoke(self, site.addr, site.bytes, 'byte', { addr: site.addr, len: site.bytes.length });
+  s.lastWrite = kernel.machine.clock.now;
   // clear_mod_flag, then wait_for_nmi
   s.nmiRunning &= ~MOD_CODE_WRITE_FLAG;
   if (s.nmiRunning !== 0) {
@@ -114,18 +123,20 @@ function* nmiSafeBatch(kernel: Kernel, self: Cpu, sites: readonly PatchSite[], s
   // hooks were installed, or the machine may have been restored to a snapshot since the last batch)
   for (let c = 0; c < s.inNmi.length; c++) s.inNmi[c] = kernel.traps.nmiRunningOn(c) ? 1 : 0;
   s.nmiRunning = s.inNmi.reduce((a, x) => a + x, 0);
-  // the model's sync_core in ftrace_nmi_enter stays on until every stopped CPU has left stop_machine
-  // (through IRET, serializing): an NMI between the last write and that release would otherwise run
-  // the sites written before it with no serialization (found by dfs around the lazy default)
-  try {
-    yield* kernel.stopMachine(self, function* (): HostThread {
-      s.batch = true;
-      s.serialize = serialize;
+  // the model's sync_core in ftrace_nmi_enter goes on past the batch for a CPU that has not serialized
+  // since the last write: an NMI after the writes and before the stopped CPU's IRET would otherwise
+  // run the sites from before them (found by dfs around the lazy default, and by random NMI strikes)
+  s.batchStart = kernel.machine.clock.now;
+  s.lastWrite = -1;
+  s.serialize = serialize;
+  yield* kernel.stopMachine(self, function* (): HostThread {
+    s.batch = true;
+    try {
       for (const site of sites) yield* doFtraceModCode(kernel, s, self, site);
-    });
-  } finally {
-    s.batch = false;
-  }
+    } finally {
+      s.batch = false;
+    }
+  });
 }
 
 export const nmiSafe: PatchProtocol = nmiSafeProtocol();
