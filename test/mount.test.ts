@@ -10,7 +10,7 @@ import { TracefsFuseOps, openFlags, O_APPEND, O_NONBLOCK, O_RDWR, O_TRUNC, O_WRO
 import { fuseUnavailable } from '../src/mount/fuse.js';
 import { killedReaders } from '../src/mount/killed_readers.js';
 import { parseSpeed } from '../src/cli/mount.js';
-import { bash, mounted, noFuse, runShellScript, startMount, type RunningMount } from './helpers/mount.js';
+import { bash, expectScriptOnMount, mounted, noFuse, startMount, type RunningMount } from './helpers/mount.js';
 import { ftsimIn, noStackTrace, root } from './helpers/cli.js';
 
 /** A pipe file of a fake tree: reads return what `queue` holds, -EAGAIN when empty under deferWait. */
@@ -120,16 +120,7 @@ describe.skipIf(noFuse !== null)('test/shell scripts run by real bash against a 
   for (const name of QUICK_SCRIPTS) {
     it(name, async () => {
       const file = join(root, 'test', 'shell', `${name}.sh`);
-      const script = readFileSync(file, 'utf8');
-      const extra = /^# args: (.*)$/m.exec(script)?.[1].trim().split(/\s+/) ?? [];
-      const m = await startMount(['--speed', '0', ...extra]);
-      try {
-        const r = runShellScript(file, m.dir);
-        expect(r.out).toBe(readFileSync(file.replace(/\.sh$/, '.out'), 'utf8'));
-        expect(r.code).toBe(Number(/^# exit: (\d+)$/m.exec(script)?.[1] ?? 0));
-      } finally {
-        expect(await m.stop()).toBe(0);
-      }
+      await expectScriptOnMount(file);
     });
   }
 });

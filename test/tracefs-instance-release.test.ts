@@ -8,12 +8,16 @@ import type { DirNode } from '../src/trace/tracefs/fs.js';
 import { root } from './helpers/cli.js';
 import { withTracefs } from './helpers/tracefs.js';
 
+/** The bundled kernel's tracefs: its module-load hooks, its instances/ directory, and how many hooks there are before any instance. */
+function booted(): { hooks: unknown[]; inst: DirNode; before: number } {
+  const m = withTracefs(boot(readFileSync(join(root, 'fixtures', 'vmlinux')), 'vmlinux', { cpus: 1, seed: 1 }), 64);
+  const hooks = m.b.ftrace!.core.moduleEnableHooks;
+  return { hooks, inst: m.fs.lookup('instances') as DirNode, before: hooks.length };
+}
+
 describe('instances/: rmdir releases the instance', () => {
   it('mkdir adds a module-load hook (the negative control: what rmdir must take back), rmdir removes it', () => {
-    const m = withTracefs(boot(readFileSync(join(root, 'fixtures', 'vmlinux')), 'vmlinux', { cpus: 1, seed: 1 }), 64);
-    const hooks = m.b.ftrace!.core.moduleEnableHooks;
-    const inst = m.fs.lookup('instances') as DirNode;
-    const before = hooks.length;
+    const { hooks, inst, before } = booted();
     expect(inst.mkdir!('a')).toBe(0);
     expect(hooks.length).toBe(before + 1);
     expect(inst.rmdir!('a')).toBe(0);
@@ -26,10 +30,7 @@ describe('instances/: rmdir releases the instance', () => {
   });
 
   it('the hook of an instance still there keeps working for the others: rmdir of one leaves the other\'s', () => {
-    const m = withTracefs(boot(readFileSync(join(root, 'fixtures', 'vmlinux')), 'vmlinux', { cpus: 1, seed: 1 }), 64);
-    const hooks = m.b.ftrace!.core.moduleEnableHooks;
-    const inst = m.fs.lookup('instances') as DirNode;
-    const before = hooks.length;
+    const { hooks, inst, before } = booted();
     expect(inst.mkdir!('a')).toBe(0);
     expect(inst.mkdir!('b')).toBe(0);
     const bHook = hooks[before + 1];

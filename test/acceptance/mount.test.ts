@@ -2,9 +2,9 @@
 
 import { describe, it, expect } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { bash, noFuse, runShellScript, startMount } from '../helpers/mount.js';
+import { bash, expectScriptOnMount, noFuse, startMount } from '../helpers/mount.js';
 import { root } from '../helpers/cli.js';
 
 /** Scripts about the shell itself rather than tracefs: its view of / and /sys (navigate, errors) and its `run` builtin's console (run). */
@@ -15,16 +15,7 @@ describe.skipIf(noFuse !== null)('every tracefs script of test/shell, by real ba
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.sh') && !SHELL_ONLY.has(x)).sort()) {
     it(f, async () => {
       const file = join(dir, f);
-      const script = readFileSync(file, 'utf8');
-      const extra = /^# args: (.*)$/m.exec(script)?.[1].trim().split(/\s+/) ?? [];
-      const m = await startMount(['--speed', '0', ...extra]);
-      try {
-        const r = runShellScript(file, m.dir);
-        expect(r.out).toBe(readFileSync(file.replace(/\.sh$/, '.out'), 'utf8'));
-        expect(r.code).toBe(Number(/^# exit: (\d+)$/m.exec(script)?.[1] ?? 0));
-      } finally {
-        expect(await m.stop()).toBe(0);
-      }
+      await expectScriptOnMount(file);
     });
   }
 });

@@ -1,5 +1,6 @@
 // mount.ts — test helpers for `ftsim mount`: start the command as a user does, wait for its FUSE mount, run real bash against it, and take it down; the reason FUSE cannot be used here, for skipIf.
 
+import { expect } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -90,3 +91,18 @@ export function runShellScript(file: string, dir: string): { out: string; code: 
   const out = r.out.replace(/^bash: line \d+: /gm, 'ftsim: ').split(dir).join('/sys/kernel/tracing');
   return { out, code: r.code };
 }
+
+/** Run test/shell script `file` by bash against a fresh paused mount (with the script's `# args:`): its *.out and its `# exit:` code. */
+export async function expectScriptOnMount(file: string): Promise<void> {
+  const script = readFileSync(file, 'utf8');
+  const extra = /^# args: (.*)$/m.exec(script)?.[1].trim().split(/\s+/) ?? [];
+  const m = await startMount(['--speed', '0', ...extra]);
+  try {
+    const r = runShellScript(file, m.dir);
+    expect(r.out).toBe(readFileSync(file.replace(/\.sh$/, '.out'), 'utf8'));
+    expect(r.code).toBe(Number(/^# exit: (\d+)$/m.exec(script)?.[1] ?? 0));
+  } finally {
+    expect(await m.stop()).toBe(0);
+  }
+}
+
