@@ -1,7 +1,8 @@
 // explore-dfs-clean.test.ts (acceptance) — every clean cell of the explorer's table exhausted clean by dfs at 2 CPUs and 2 sites with at most one preemption, around both default schedules (fair and lazy); K=2 (thousands of runs a cell) is left to ftsim check --strategy dfs --preemptions 2.
 
 import { describe, expect, it } from 'vitest';
-import { explore, type ExploreOptions } from '../../src/explore/check.js';
+import type { ExploreOptions } from '../../src/explore/check.js';
+import { exploreParallel } from '../../src/explore/workers.js';
 import { MUST_STAY_CLEAN, cellConfig } from '../helpers/table.js';
 
 const opts = (o: Partial<ExploreOptions>): ExploreOptions =>
@@ -9,8 +10,10 @@ const opts = (o: Partial<ExploreOptions>): ExploreOptions =>
 
 describe('dfs exhausts the clean cells clean, 2 CPUs, 2 sites', () => {
   for (const [scenario, protocol] of MUST_STAY_CLEAN) {
-    it(`${protocol} in ${scenario}, at most 1 preemption, around fair and lazy`, () => {
-      const s = explore(cellConfig(scenario, protocol, 2, 2), opts({}));
+    // on two worker threads: a cell takes up to two minutes, and a test thread that blocked that long
+    // would leave vitest's own messages unanswered ("Timeout calling onTaskUpdate")
+    it(`${protocol} in ${scenario}, at most 1 preemption, around fair and lazy`, async () => {
+      const s = await exploreParallel(cellConfig(scenario, protocol, 2, 2), opts({}), 2);
       expect(s.violation?.summary ?? '').toBe('');
       expect(s.exhausted).toBe(true);
       expect(s.incomplete).toBe(0);
