@@ -35,6 +35,17 @@ export function parseDuration(arg: string): { cycles: number } | { steps: number
   return cycles > 0 && Number.isSafeInteger(cycles) ? { cycles } : undefined;
 }
 
+/**
+ * The steps a `run DURATION` still has to make: a step count less the steps run since `start`, or, for
+ * a duration, enough for every running CPU to reach its `target` cycle count (CPUs run in turn).
+ */
+export function runStepsLeft(k: Kernel, d: { cycles: number } | { steps: number }, start: number, target: readonly number[]): number {
+  if ('steps' in d) return d.steps - (k.steps - start);
+  const live = k.cpus.filter((c) => !c.halted);
+  const need = Math.max(0, ...live.map((c) => target[c.id] - c.cycles));
+  return need * Math.max(1, live.length);
+}
+
 /** At most this many rounds of a `run`: each round runs every live CPU up to its target at least once. */
 const MAX_ROUNDS = 10_000;
 
@@ -72,13 +83,7 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void, interr
     let outcome = { reason: 'max-steps' as string, error: undefined as string | undefined, summary: undefined as string | undefined };
     let stopped = false;
     for (let round = 0; round < MAX_ROUNDS && !stopped; round++) {
-      let steps: number;
-      if ('steps' in d) steps = d.steps - (k.steps - start);
-      else {
-        const live = k.cpus.filter((c) => !c.halted);
-        const need = Math.max(0, ...live.map((c) => target[c.id] - c.cycles));
-        steps = need * Math.max(1, live.length);
-      }
+      const steps = runStepsLeft(k, d, start, target);
       if (steps <= 0) break;
       // in chunks of a fixed size, so a ^C is seen between two; a stop at a chunk's end and a later run
       // go on exactly as one long run in the same chunks would

@@ -2,7 +2,7 @@
 
 import type { Kernel, RunOutcome } from '../kernel/kernel.js';
 import { EINVAL, EIO, rwFile, type FileNode } from '../trace/tracefs/fs.js';
-import { parseDuration } from '../cli/shell_main.js';
+import { parseDuration, runStepsLeft } from '../cli/shell_main.js';
 
 /** The CPUs run at 1 GHz: cycles per simulated second. */
 export const CYCLES_PER_SECOND = 1_000_000_000;
@@ -158,13 +158,7 @@ export function runControlFile(loop: MachineLoop): FileNode {
     const startSteps = k.steps;
     const target = k.cpus.map((c) => c.cycles + ('cycles' in d ? d.cycles : 0));
     for (;;) {
-      let steps: number;
-      if ('steps' in d) steps = d.steps - (k.steps - startSteps);
-      else {
-        const live = k.cpus.filter((c) => !c.halted);
-        const need = Math.max(0, ...live.map((c) => target[c.id] - c.cycles));
-        steps = need * Math.max(1, live.length);
-      }
+      const steps = runStepsLeft(k, d, startSteps, target);
       if (steps <= 0) break;
       const o = loop.run(Math.min(steps, RUN_CONTROL_CHUNK));
       if (o.reason === 'halted') {
