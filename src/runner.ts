@@ -1,5 +1,6 @@
 // Boot-and-run facade: loads an ELF image into a fresh machine and kernel, runs it, and reports what happened.
 
+import type { Tier } from './machine/tier.js';
 import { createHash } from 'node:crypto';
 import { parseElf, ElfError } from './loader/elf.js';
 import { SymbolTable, type SymbolTableState } from './loader/symbols.js';
@@ -24,6 +25,8 @@ export interface RunOptions {
   maxSteps?: number;
   /** Number of CPUs (default 1; `ftsim run` defaults to 4). */
   cpus?: number;
+  /** Execution tier (default: FTSIM_TIER from the environment, else the fastest; see src/machine/tier.ts). */
+  tier?: Tier;
   /** Seed of the random chooser (default 1). Ignored when `chooser` is given. */
   seed?: number;
   /** Make every nondeterministic decision through this chooser (e.g. a ReplayChooser). */
@@ -139,7 +142,7 @@ export function boot(image: Uint8Array, file: string, options: RunOptions = {}, 
   if (!Number.isInteger(ncpus) || ncpus < 1 || ncpus > 64) throw new BootError(`--cpus must be between 1 and 64, got ${ncpus}`);
   const img = parseElf(image, file);
   const symbols = SymbolTable.fromImage(img);
-  const machine = new Machine({ cpus: ncpus, onConsole: consoleSink });
+  const machine = new Machine({ cpus: ncpus, tier: options.tier, onConsole: consoleSink });
   bootImage(machine, img);
   for (const [name, value] of Object.entries(options.pokeSymbols ?? {})) {
     const at = symbols.lookup(name);

@@ -8,6 +8,7 @@ import { x86FetchPolicy } from './x86/fetch-policy.js';
 import type { Chooser } from './chooser.js';
 import { TextLifetimes } from './lifetimes.js';
 import type { MachineEvents } from './events.js';
+import { defaultTier, type Tier } from './tier.js';
 
 /** I/O port of the debug console (QEMU's debugcon convention). */
 export const CONSOLE_PORT = 0xe9;
@@ -26,6 +27,8 @@ export class HypercallError extends Error {}
 
 export interface MachineOptions {
   cpus?: number;
+  /** Execution tier of every CPU (default: defaultTier(), FTSIM_TIER or the fastest). */
+  tier?: Tier;
   /** Receives every byte written to the console port. */
   onConsole?: (byte: number) => void;
 }
@@ -57,7 +60,12 @@ export class Machine implements CpuBus {
   /** Create the CPUs; call after memory is mapped. */
   createCpus(): void {
     const n = this.opts.cpus ?? 1;
-    for (let i = 0; i < n; i++) this.cpus.push(new Cpu(i, this.mem, this, this.clock));
+    const tier = this.opts.tier ?? defaultTier();
+    for (let i = 0; i < n; i++) {
+      const c = new Cpu(i, this.mem, this, this.clock);
+      c.tier = tier;
+      this.cpus.push(c);
+    }
   }
 
   /** Model cross-modifying instruction fetch on every CPU, with `chooser` picking observed byte values. */

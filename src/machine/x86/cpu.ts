@@ -14,6 +14,7 @@ import { execShift, execShiftDouble } from './shift.js';
 import { execImulN, execMul1, execDiv } from './muldiv.js';
 import { execBt, execBitScan, execBswap } from './bits.js';
 import { execString } from './string.js';
+import { defaultTier, type Tier } from '../tier.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -160,6 +161,8 @@ export class Cpu {
   fetchModel: FetchModel | null = null;
   /** Control-flow integrity monitor (null: off). */
   flow: FlowMonitor | null = null;
+  /** Execution tier: the interpreter alone, or with hot code compiled (see tier.ts). */
+  tier: Tier = defaultTier();
   /** The loop runs while cycles < limit; lowering it ends the current stretch early. */
   private limit = 0;
   /** Machine time and cycle count when the current stretch started. */
