@@ -1,11 +1,15 @@
 // Guest physical/virtual memory: regions with permissions, decoded-instruction caches for text, text-write notification.
 
 import type { Insn } from './x86/insn.js';
+import type { Unit } from './x86/jit.js';
 import { MachineEvents } from './events.js';
 
 export const PERM_R = 4;
 export const PERM_W = 2;
 export const PERM_X = 1;
+
+/** Compiled units are registered under text lines of 1 << LINE_SHIFT bytes. */
+export const LINE_SHIFT = 6;
 
 /** Largest x86 instruction; a write at byte b can change instructions that start up to 14 bytes before b. */
 const MAX_INSN = 15;
@@ -38,6 +42,8 @@ export class Region {
    */
   readonly sites = new Map<number, PatchSite>();
   readonly siteInterior = new Map<number, PatchSite>();
+  /** Compiled units over this region's text, by line (offset >> LINE_SHIFT): a write to a line kills them (jit tier). */
+  jitLines: Map<number, Unit[]> | null = null;
 
   /** Size in bytes; 0 once the region is unmapped. */
   size: number;
@@ -64,6 +70,15 @@ export class Region {
       }
     }
     for (let i = from; i < to; i++) ic[i] = null;
+    const jl = this.jitLines;
+    if (jl !== null) {
+      for (let l = from >> LINE_SHIFT, e = (to - 1) >> LINE_SHIFT; l <= e; l++) {
+        const us = jl.get(l);
+        if (us === undefined) continue;
+        for (const u of us) u.kill();
+        jl.delete(l);
+      }
+    }
   }
 
   /** The patch site holding byte `off`, if any. */

@@ -15,6 +15,7 @@ import { execImulN, execMul1, execDiv } from './muldiv.js';
 import { execBt, execBitScan, execBswap } from './bits.js';
 import { execString } from './string.js';
 import { defaultTier, type Tier } from '../tier.js';
+import { HOT, compileUnit, jitStats, type Unit } from './jit.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -172,7 +173,10 @@ export class Cpu {
   private noInsn = false;
   /** The last RECENT instructions executed, as a ring (violation reports show them). */
   private readonly recentRing = new Float64Array(RECENT).fill(NaN);
-  private recentPos = 0;
+  /** Position of the newest entry in the ring (internal: compiled units keep it too). */
+  recentPos = 0;
+  /** A compiled unit is running (its fault handler has left cycles and recentPos exact). */
+  private inUnit = false;
   /** The ring as it was when the last exception was delivered (reports of unexpected faults). */
   private readonly exceptionRing = new Float64Array(RECENT).fill(NaN);
   private exceptionPos = 0;
@@ -426,6 +430,14 @@ export class Cpu {
     return d;
   }
 
+  /** Compile the unit entered at `d` (jit tier), when `d` is the decoded-cache entry for its address. */
+  private compileAt(d: Insn): Unit | null {
+    const r = this.code;
+    const off = d.addr - r.start;
+    if (r.icache === null || r.icache[off] !== d) return null;
+    return compileUnit(r, off, (x, o) => { x.handler = selectHandler(x, r.sites.get(o), r.siteInterior.has(o)); });
+  }
+
   /** Fetch the instruction at rip, from the decoded cache when possible. */
   fetch(cyc: number = this.cycles): Insn {
     let r = this.code;
@@ -499,11 +511,15 @@ export class Cpu {
       const ring = this.recentRing;
       let pos = this.recentPos;
       try {
-        while (cyc < lim) {
+        if (this.tier === 'jit') {
+          this.cycles = cyc; this.recentPos = pos;
+          this.jitLoop(lim);
+          lim = this.limit; cyc = this.cycles; pos = this.recentPos;
+        } else while (cyc < lim) {
           const d = this.fetch(cyc);
           ring[pos = (pos + 1) & (RECENT - 1)] = d.addr;
           const h = d.handler;
-          if (h !== null) h(this, d);
+          if (h !== null) { this.cycles = cyc; h(this, d); }
           else {
             this.cycles = cyc;
             if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
@@ -520,6 +536,8 @@ export class Cpu {
         this.recentPos = pos;
         if (this.endSlice) { this.endSlice = false; break; }
       } catch (e) {
+        // the jit tier's loop left the cycle count and ring position of the faulting instruction
+        if (this.tier === 'jit') { cyc = this.cycles; pos = this.recentPos; }
         this.cycles = cyc;
         this.recentPos = pos;
         this.noInsn = false;
@@ -543,6 +561,58 @@ export class Cpu {
         }
       }
     }
+  }
+
+  /**
+   * The interpreter's loop for the jit tier: the same steps, but where a compiled unit has a block
+   * starting at rip, the unit runs instead when the fetch model would have nothing to say about its
+   * bytes (see jit.ts); an instruction interpreted HOT times becomes the entry of a new unit. Leaves cycles and recentPos in the fields, also
+   * when an instruction faults.
+   */
+  private jitLoop(lim: number): void {
+    let cyc = this.cycles, pos = this.recentPos;
+    const ring = this.recentRing;
+    try {
+      while (cyc < lim) {
+        const d = this.fetch(cyc);
+        {
+          let u = d.unit;
+          if (u !== null && !u.alive) { d.unit = u = null; d.heat = 0; }
+          if (u === null && ++d.heat === HOT) u = this.compileAt(d);
+          if (u !== null && (this.code.dirtyTime <= this.serialTime || u.fresh(this.serialTime))) {
+            this.cycles = cyc; this.recentPos = pos; this.inUnit = true;
+            u.fn(this, u, d.unitPc, lim, ring);
+            this.inUnit = false;
+            if (this.cycles !== cyc) {
+              jitStats.entries++;
+              jitStats.instructions += this.cycles - cyc;
+              cyc = this.cycles; pos = this.recentPos;
+              continue;
+            }
+          }
+        }
+        ring[pos = (pos + 1) & (RECENT - 1)] = d.addr;
+        const h = d.handler;
+        if (h !== null) { this.cycles = cyc; h(this, d); }
+        else {
+          this.cycles = cyc;
+          if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
+          this.exec(d);
+          lim = this.limit;
+          if (this.sliceAtVisible && isVisible(d)) {
+            lim = cyc + 1;
+            this.endSlice = true;
+          }
+        }
+        cyc++;
+      }
+    } catch (e) {
+      // a fault inside a compiled unit: the unit has left the cycle count and ring position of the faulting instruction
+      if (this.inUnit) this.inUnit = false;
+      else { this.cycles = cyc; this.recentPos = pos; }
+      throw e;
+    }
+    this.cycles = cyc; this.recentPos = pos;
   }
 
   /** The architectural and bookkeeping state, as plain data (snapshots). */

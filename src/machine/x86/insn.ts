@@ -1,5 +1,7 @@
 // Decoded x86-64 instruction: the shape shared by the decoder, the interpreter and the AT&T formatter.
 
+import type { Unit } from './jit.js';
+
 /** Operation the interpreter performs. Mnemonic-level detail lives in `opcode`/`ext`. */
 export const enum Op {
   INVALID, // opcode outside the supported subset (decoder error recorded in `error`)
@@ -54,6 +56,11 @@ export class Insn {
   atSite = false;
   /** Address of the next instruction (addr + len). */
   next = 0;
+  /** The compiled unit that has a block starting here (jit tier), and that block's number in it. */
+  unit: Unit | null = null;
+  unitPc = 0;
+  /** Entries here as a block head while no unit starts here (jit tier: compiled at HOT). */
+  heat = 0;
   /** Operand size in bytes: 1, 2, 4 or 8. */
   size = 4;
   /** The reg operand (ModRM.reg with REX.R, or the register encoded in the opcode); NO_REG when none. */

@@ -1,4 +1,34 @@
 // Tier 2: compiles hot x86 code into JS functions that run where the interpreter would skip the fetch model (see cpu.ts run loop).
+//
+// A unit is the code reachable from a hot entry through direct jumps and fallthrough (a loop nest, the
+// body of a function), cut at calls, returns, indirect jumps and anything the compiler leaves to the
+// interpreter. It is compiled to one JS function: its basic blocks are the cases of a switch, jumps
+// inside the unit stay inside the function. Each instruction calls the same executor the
+// interpreter would (a fast handler or the generic one), with the instruction's decoded form as a
+// constant, so that results, lazy flags and faults are the interpreter's own; what the compiled form
+// saves is the fetch, the dispatch and the loop around them.
+//
+// Exactness: a unit runs only when every byte it covers was written (text_poke) no later than the
+// CPU's last serialization, which is when the interpreter's fetch model would return the cached
+// instruction without asking the chooser; a block runs only when all of it fits in the slice's budget,
+// so instruction counts, interrupts and chooser decisions are the interpreter's; any write into a
+// unit's lines kills it (Region.invalidate), and a unit that stores into its own code stops after
+// that store; the recent-instructions ring and the cycle count are kept per instruction, so a fault
+// inside a unit reports what the interpreter would.
+
+import { Op, Pfx, type Insn } from './insn.js';
+import { decode } from './decode.js';
+import { isVisible } from './handlers.js';
+import { LINE_SHIFT, type Region } from '../memory.js';
+import * as ALU from './alu.js';
+import * as MOV from './mov.js';
+import * as STACK from './stack.js';
+import * as BRANCH from './branch.js';
+import * as FLAGS from './flags.js';
+import * as SHIFT from './shift.js';
+import * as MULDIV from './muldiv.js';
+import * as BITS from './bits.js';
+import * as STRING from './string.js';
 
 /** Figures of the compiler, for benchmarks and tests (process-wide, since compiled units are shared through the cache). */
 export interface JitStats {
@@ -12,6 +42,7 @@ export interface JitStats {
   instructions: number;
   /** Entries into compiled units. */
   entries: number;
+  sourceChars?: number;
 }
 
 export const jitStats: JitStats = { unitsCompiled: 0, unitsReused: 0, compileMs: 0, instructions: 0, entries: 0 };
@@ -19,4 +50,503 @@ export const jitStats: JitStats = { unitsCompiled: 0, unitsReused: 0, compileMs:
 /** Reset the figures (benchmarks measure one run at a time). */
 export function resetJitStats(): void {
   jitStats.unitsCompiled = 0; jitStats.unitsReused = 0; jitStats.compileMs = 0; jitStats.instructions = 0; jitStats.entries = 0;
+}
+
+/** Entries into a block head (a jump target, a return point) before its unit is compiled. */
+export const HOT = Number(process.env.FTSIM_JIT_HOT ?? 64);
+/** Largest unit, in instructions. */
+const MAX_UNIT = Number(process.env.FTSIM_JIT_MAX ?? 600);
+/** How far from its entry a unit reaches, in bytes (a function's extent, about). */
+const REACH = 8192;
+
+/** The CPU as compiled code sees it (cpu.ts passes itself). */
+export interface JitCpu {
+  cycles: number;
+  recentPos: number;
+  rip: number;
+}
+
+/** A compiled unit's code: runs from block `pc` until an exit or the budget `lim`, keeping cycles, ring position and rip in the CPU. */
+export type UnitFn = (c: JitCpu, u: Unit, pc: number, lim: number, ring: Float64Array) => void;
+
+/** A compiled unit placed in a region: its code, its instructions, and whether it still stands for what memory holds. */
+export class Unit {
+  alive = true;
+  /** The latest text-write time of any byte it covers (refreshed while above a CPU's serialization time). */
+  lastWrite: number;
+  constructor(
+    readonly fn: UnitFn,
+    /** The decoded instructions its code executes, by index (the interpreter's own objects). */
+    readonly D: Insn[],
+    readonly region: Region,
+    /** [offset, length] of every instruction, for the fetch-model check. */
+    readonly spans: Int32Array,
+    readonly lines: number[],
+    readonly entry: number,
+  ) {
+    this.lastWrite = this.scanLastWrite();
+  }
+
+  scanLastWrite(): number {
+    const lw = this.region.lastWrite;
+    if (lw === null) return 0;
+    let m = 0;
+    const s = this.spans;
+    for (let i = 0; i < s.length; i += 2) {
+      for (let o = s[i], e = s[i] + s[i + 1]; o < e; o++) if (lw[o] > m) m = lw[o];
+    }
+    return m;
+  }
+
+  /** Would the interpreter's fetch model hand a CPU serialized at S the cached instructions, without a choice? */
+  fresh(S: number): boolean {
+    if (this.lastWrite <= S) return true;
+    this.lastWrite = this.scanLastWrite(); // a write in progress may have ended since (its bytes then stand settled)
+    return this.lastWrite <= S;
+  }
+
+  kill(): void {
+    this.alive = false;
+  }
+}
+
+// ---- what can be compiled -------------------------------------------------------------
+
+/** The executors compiled code may call, by the name the generated source uses. */
+const MODULES: Record<string, Record<string, unknown>> = { ALU, MOV, STACK, BRANCH, FLAGS, SHIFT, MULDIV, BITS, STRING };
+let fnNames: Map<unknown, string> | null = null;
+
+/** Name of an executor function in the generated source ("MOV.hLoad64"), built on first use (the modules import cpu.ts). */
+function nameOf(f: unknown): string | undefined {
+  if (fnNames === null) {
+    fnNames = new Map();
+    for (const [m, ns] of Object.entries(MODULES)) for (const [k, v] of Object.entries(ns)) if (typeof v === 'function') fnNames.set(v, `${m}.${k}`);
+  }
+  return fnNames.get(f);
+}
+
+/** The generic executor of an instruction without a fast handler that compiled code may run (null: the interpreter keeps it). */
+function genericOf(d: Insn): string | null {
+  switch (d.op) {
+    case Op.MOV: return 'MOV.execMov';
+    case Op.ADD: case Op.OR: case Op.ADC: case Op.SBB: case Op.AND: case Op.SUB: case Op.XOR: case Op.CMP: case Op.TEST: return 'ALU.execAlu';
+    case Op.LEA: return 'MOV.execLea';
+    case Op.MOVZX: return 'MOV.execMovzx';
+    case Op.MOVSX: case Op.MOVSXD: return 'MOV.execMovsx';
+    case Op.PUSH: return 'STACK.execPush';
+    case Op.POP: return 'STACK.execPop';
+    case Op.PUSH_IMM: return 'STACK.execPushImm';
+    case Op.CALL_IND: return 'BRANCH.execCallInd';
+    case Op.JMP_IND: return 'BRANCH.execJmpInd';
+    case Op.SETCC: return 'FLAGS.execSetcc';
+    case Op.CMOVCC: return 'FLAGS.execCmovcc';
+    case Op.INC: case Op.DEC: return 'ALU.execIncDec';
+    case Op.NOT: case Op.NEG: return 'ALU.execNotNeg';
+    case Op.XCHG: return d.hasMem ? null : 'MOV.execXchg';
+    case Op.XADD: return 'ALU.execXadd';
+    case Op.BSWAP: return 'BITS.execBswap';
+    case Op.CBW: return 'MOV.execCbw';
+    case Op.CWD: return 'MOV.execCwd';
+    case Op.LEAVE: return 'STACK.execLeave';
+    case Op.SHIFT: return 'SHIFT.execShift';
+    case Op.SHLD: case Op.SHRD: return 'SHIFT.execShiftDouble';
+    case Op.IMUL2: case Op.IMUL3: return 'MULDIV.execImulN';
+    case Op.MUL1: case Op.IMUL1: return 'MULDIV.execMul1';
+    case Op.DIV: case Op.IDIV: return 'MULDIV.execDiv';
+    case Op.BT: return 'BITS.execBt';
+    case Op.BSF: case Op.BSR: case Op.TZCNT: case Op.LZCNT: case Op.POPCNT: return 'BITS.execBitScan';
+    case Op.MOVS: case Op.STOS: case Op.LODS: case Op.CMPS: case Op.SCAS: return 'STRING.execString';
+    case Op.SAHF: return 'FLAGS.execSahf';
+    case Op.LAHF: return 'FLAGS.execLahf';
+    case Op.CLC: return 'FLAGS.execClc';
+    case Op.STC: return 'FLAGS.execStc';
+    case Op.CMC: return 'FLAGS.execCmc';
+    default: return null; // cycles, interrupt state, ports, hypercalls, traps, serialization: the interpreter's
+  }
+}
+
+/** Nothing to execute but rip. */
+function isNop(d: Insn): boolean {
+  return d.op === Op.NOP || d.op === Op.PAUSE || d.op === Op.MFENCE;
+}
+
+/** May store to memory (after it, a unit checks that it has not overwritten itself). */
+function mayStore(d: Insn): boolean {
+  switch (d.op) {
+    case Op.PUSH: case Op.PUSH_IMM: case Op.CALL: case Op.CALL_IND: case Op.MOVS: case Op.STOS: return true;
+    case Op.CMP: case Op.TEST: case Op.LEA: return false;
+    case Op.BT: return d.hasMem && d.ext !== 0;
+    default: return d.hasMem && (d.rmIsDst || d.op === Op.XADD || d.op === Op.XCHG);
+  }
+}
+
+/** The instruction at `off` of `r` as the interpreter has it decoded (decoding and caching it when it has not yet). */
+function insnAt(r: Region, off: number, select: (d: Insn, off: number) => void): Insn | null {
+  const ic = r.icache!;
+  let d = ic[off];
+  if (d === null) {
+    d = decode(r.bytes, off, r.size - off, r.start + off);
+    if (d.op === Op.INVALID) return null;
+    select(d, off);
+    ic[off] = d;
+  }
+  return d;
+}
+
+/** Compilable: no patch site, nothing another CPU observes, an executor compiled code can call. */
+function compilable(r: Region, off: number, d: Insn): boolean {
+  if (d.atSite || d.midSite || r.sites.has(off) || r.siteInterior.has(off)) return false;
+  if (isVisible(d) || d.op === Op.INVALID || d.op === Op.NOEXEC) return false;
+  if ((d.prefixes & Pfx.LOCK) !== 0) return false;
+  if (d.op === Op.JCC || d.op === Op.JMP || d.op === Op.CALL || d.op === Op.RET || d.op === Op.RET_IMM || isNop(d)) return true;
+  if (d.handler !== null) return nameOf(d.handler) !== undefined;
+  return genericOf(d) !== null;
+}
+
+// ---- planning -------------------------------------------------------------------------
+
+interface Block {
+  start: number; // region offset
+  insns: number[]; // offsets
+}
+
+/**
+ * The unit reachable from `entry` (an offset of `r`): its instructions, and the blocks they form.
+ * Null when there is too little to compile.
+ */
+function plan(r: Region, entry: number, select: (d: Insn, off: number) => void): { blocks: Block[]; insns: Map<number, Insn> } | null {
+  const insns = new Map<number, Insn>();
+  const leaders = new Set<number>([entry]);
+  const work = [entry];
+  const lo = Math.max(0, entry - REACH), hi = Math.min(r.size, entry + REACH);
+  const inRange = (o: number): boolean => o >= lo && o < hi;
+  while (work.length > 0 && insns.size < MAX_UNIT) {
+    let off = work.pop()!;
+    while (insns.size < MAX_UNIT && inRange(off) && !insns.has(off)) {
+      const d = insnAt(r, off, select);
+      if (d === null || !compilable(r, off, d)) break;
+      // code another unit already enters here stays that unit's: this one exits to it
+      if (off !== entry && d.unit !== null && d.unit.alive) break;
+      insns.set(off, d);
+      const next = off + d.len;
+      if (d.op === Op.JCC || d.op === Op.JMP) {
+        const t = d.target - r.start;
+        if (inRange(t)) { leaders.add(t); work.push(t); }
+        if (d.op === Op.JMP) break;
+        leaders.add(next);
+      } else if (d.op === Op.CALL) {
+        leaders.add(next); // where the callee returns to: an entry of this unit
+        work.push(next);
+        break;
+      } else if (d.op === Op.RET || d.op === Op.RET_IMM || d.op === Op.JMP_IND) {
+        break;
+      } else if (d.op === Op.CALL_IND) {
+        leaders.add(next);
+        work.push(next);
+        break;
+      }
+      off = next;
+    }
+  }
+  // blocks: from each leader that was reached, up to the next leader or the end of what was reached
+  const blocks: Block[] = [];
+  for (const l of [...leaders].sort((a, b) => a - b)) {
+    if (!insns.has(l)) continue;
+    const b: Block = { start: l, insns: [] };
+    let off = l;
+    for (;;) {
+      const d = insns.get(off)!;
+      b.insns.push(off);
+      if (endsBlock(d)) break;
+      off += d.len;
+      if (!insns.has(off) || leaders.has(off)) break;
+    }
+    blocks.push(b);
+  }
+  if (insns.size < 2) return null;
+  return { blocks, insns };
+}
+
+function endsBlock(d: Insn): boolean {
+  switch (d.op) {
+    case Op.JCC: case Op.JMP: case Op.CALL: case Op.CALL_IND: case Op.JMP_IND: case Op.RET: case Op.RET_IMM: return true;
+    default: return false;
+  }
+}
+
+// ---- code generation ------------------------------------------------------------------
+
+const TWO32 = 4294967296;
+
+/** Lazy-flag kinds (flags.ts Lazy) the templates leave. */
+const K_ADD = 1, K_SUB = 2, K_LOGIC = 3;
+
+/** The flags a template left in the unit's locals fa*, fb*, fr* (a following jcc reads them there). */
+interface Fused { kind: number; size: number }
+
+/**
+ * Source computing the effective address of d's memory operand into `A` (as Cpu.ea does, exactly),
+ * or null when it needs the CPU (a segment base).
+ */
+function eaSrc(d: Insn, j: number): string {
+  if (d.prefixes & (Pfx.FS | Pfx.GS)) return `const A = c.ea(D[${j}]);`;
+  if (d.base < 0 && d.index < 0) return `const A = ${(d.dispHi | 0) * TWO32 + d.dispLo};`;
+  return `${addrSrc(d)} const A = (ah | 0) * ${TWO32} + al;`;
+}
+
+/** Source of Cpu.lea's computation: base + index * scale + disp, exact modulo 2^64, into al (low, unsigned) and ah (high). */
+function addrSrc(d: Insn): string {
+  let lo = `${d.dispLo}`, hi = `${d.dispHi}`;
+  if (d.base >= 0) { lo += ` + lo[${d.base}]`; hi += ` + hi[${d.base}]`; }
+  if (d.index >= 0) { lo += ` + lo[${d.index}] * ${d.scale}`; hi += ` + Math.imul(hi[${d.index}], ${d.scale})`; }
+  return `let al = ${lo}, ah = ${hi}; if (al >= ${TWO32}) { const q = Math.floor(al / ${TWO32}); al -= q * ${TWO32}; ah += q; }`;
+}
+
+/** Source reading a 4- or 8-byte operand into fa0/fa1 (or fb0/fb1): a register, memory at A, or an immediate. */
+function readSrc(v: string, size: number, kind: 'reg' | 'mem' | 'imm', d: Insn, r: number): string {
+  if (kind === 'imm') return size === 8 ? `${v}0 = ${d.immLo}; ${v}1 = ${d.immHi};` : `${v}0 = ${d.immLo >>> 0}; ${v}1 = 0;`;
+  if (kind === 'mem') return size === 8 ? `${v}0 = c.rd(A, 8); ${v}1 = c.tHi;` : `${v}0 = c.rd(A, 4); ${v}1 = 0;`;
+  return size === 8 ? `${v}0 = lo[${r}]; ${v}1 = hi[${r}];` : `${v}0 = lo[${r}]; ${v}1 = 0;`;
+}
+
+/**
+ * Inline source for the commonest forms (what the fast handlers and alu() do, with the operands
+ * known), or null: the instruction's executor is called instead. `fused` is updated: the flags a
+ * template computed stay in locals until something else may touch them.
+ */
+function inline(d: Insn, j: number, st: { fused: Fused | null }): string | null {
+  const size = d.size;
+  const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
+  const N = `c.rip = ${d.next};`;
+  switch (d.op) {
+    case Op.MOV: {
+      if (size < 4) return null;
+      if (d.hasMem) {
+        if (d.rmIsDst) {
+          const v = d.reg === NO_REG_ ? `${d.immLo}, ${d.immHi}` : `lo[${d.reg}], hi[${d.reg}]`;
+          return `{ ${N} ${eaSrc(d, j)} c.wr(A, ${size}, ${v}); }`;
+        }
+        return size === 8 ? `{ ${N} ${eaSrc(d, j)} lo[${d.reg}] = c.rd(A, 8); hi[${d.reg}] = c.tHi; }`
+          : `{ ${N} ${eaSrc(d, j)} lo[${d.reg}] = c.rd(A, 4); hi[${d.reg}] = 0; }`;
+      }
+      if (d.reg === NO_REG_) return `lo[${d.rm}] = ${d.immLo}; hi[${d.rm}] = ${size === 8 ? d.immHi : 0};`;
+      const src = d.rmIsDst ? d.reg : d.rm, dst = d.rmIsDst ? d.rm : d.reg;
+      return size === 8 ? `lo[${dst}] = lo[${src}]; hi[${dst}] = hi[${src}];` : `lo[${dst}] = lo[${src}]; hi[${dst}] = 0;`;
+    }
+    case Op.LEA: {
+      if (size < 4 || seg) return null;
+      if (size !== 8) return null;
+      if (d.base < 0 && d.index < 0) return `lo[${d.reg}] = ${d.dispLo}; hi[${d.reg}] = ${d.dispHi | 0};`;
+      return `{ ${addrSrc(d)} lo[${d.reg}] = al; hi[${d.reg}] = ah | 0; }`;
+    }
+    case Op.MOVZX:
+      if (!d.hasMem || size < 4) return null;
+      return `{ ${N} ${eaSrc(d, j)} lo[${d.reg}] = c.rd(A, ${d.srcSize}); hi[${d.reg}] = 0; }`;
+    case Op.PUSH:
+      if (d.reg === NO_REG_ || size !== 8) return null;
+      return `{ ${N} const v0 = lo[${d.reg}], v1 = hi[${d.reg}]; let s0 = lo[4] - 8, s1 = hi[4]; if (s0 < 0) { s0 += ${TWO32}; s1 = (s1 - 1) | 0; } c.wr(s1 * ${TWO32} + s0, 8, v0, v1); lo[4] = s0; hi[4] = s1; }`;
+    case Op.POP:
+      if (d.reg === NO_REG_ || size !== 8) return null;
+      return `{ ${N} const s0 = lo[4], s1 = hi[4]; const v = c.rd(s1 * ${TWO32} + s0, 8), vh = c.tHi; const n0 = s0 + 8; if (n0 >= ${TWO32}) { lo[4] = n0 - ${TWO32}; hi[4] = (s1 + 1) | 0; } else lo[4] = n0; lo[${d.reg}] = v; hi[${d.reg}] = vh; }`;
+    case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR: {
+      if (size < 4) return null;
+      const mem = d.rm === NO_REG_;
+      let code = `{ ${mem ? N + ' ' + eaSrc(d, j) + ' ' : ''}`;
+      let dst: 'reg' | 'mem', dstReg: number;
+      if (d.rmIsDst || d.op === Op.TEST) {
+        dst = mem ? 'mem' : 'reg'; dstReg = d.rm;
+        code += readSrc('fa', size, dst, d, d.rm) + ' ' + readSrc('fb', size, d.reg !== NO_REG_ ? 'reg' : 'imm', d, d.reg);
+      } else {
+        dst = 'reg'; dstReg = d.reg;
+        code += readSrc('fa', size, 'reg', d, d.reg) + ' ' + readSrc('fb', size, mem ? 'mem' : 'reg', d, d.rm);
+      }
+      let kind: number;
+      switch (d.op) {
+        case Op.ADD: code += ` fr0 = fa0 + fb0; fr1 = (fa1 + fb1 + (fr0 >= ${TWO32} ? 1 : 0)) | 0;`; kind = K_ADD; break;
+        case Op.SUB: case Op.CMP: code += ' fr0 = fa0 - fb0; fr1 = (fa1 - fb1 - (fr0 < 0 ? 1 : 0)) | 0;'; kind = K_SUB; break;
+        case Op.AND: case Op.TEST: code += ' fr0 = fa0 & fb0; fr1 = fa1 & fb1;'; kind = K_LOGIC; break;
+        case Op.OR: code += ' fr0 = fa0 | fb0; fr1 = fa1 | fb1;'; kind = K_LOGIC; break;
+        default: code += ' fr0 = fa0 ^ fb0; fr1 = fa1 ^ fb1;'; kind = K_LOGIC; break;
+      }
+      code += size === 8 ? ' fr0 >>>= 0;' : ' fr0 >>>= 0; fr1 = 0;';
+      code += ` c.lk = ${kind}; c.lsz = ${size}; c.rLo = fr0; c.rHi = fr1; c.aLo = fa0; c.aHi = fa1; c.bLo = fb0; c.bHi = fb1; c.tHi = fr1;`;
+      if (d.op !== Op.CMP && d.op !== Op.TEST) {
+        if (dst === 'mem') code += ` c.wr(A, ${size}, fr0, fr1);`;
+        else code += size === 8 ? ` lo[${dstReg}] = fr0; hi[${dstReg}] = fr1;` : ` lo[${dstReg}] = fr0; hi[${dstReg}] = 0;`;
+      }
+      st.fused = { kind, size };
+      return code + ' }';
+    }
+    default:
+      return null;
+  }
+}
+
+/** Flag-neutral templates: the fused flags survive them. */
+function keepsFlags(d: Insn): boolean {
+  return d.op === Op.MOV || d.op === Op.LEA || d.op === Op.MOVZX || d.op === Op.PUSH || d.op === Op.POP || isNop(d);
+}
+
+/** A jcc's condition from the fused flags, or null (the CPU's cond() evaluates it). */
+function condSrc(cc: number, f: Fused): string | null {
+  const s8 = f.size === 8;
+  const ZF = s8 ? '(fr0 === 0 && fr1 === 0)' : '(fr0 === 0)';
+  const SF = s8 ? '(fr1 < 0)' : '(fr0 >= 2147483648)';
+  let e: string | null = null;
+  const k = cc >> 1;
+  if (f.kind === K_SUB) {
+    const CF = s8 ? '((fa1 >>> 0) < (fb1 >>> 0) || (fa1 === fb1 && fa0 < fb0))' : '(fa0 < fb0)';
+    const LT = s8 ? '(fa1 < fb1 || (fa1 === fb1 && fa0 < fb0))' : '((fa0 | 0) < (fb0 | 0))';
+    e = k === 1 ? CF : k === 2 ? ZF : k === 3 ? `(${CF} || ${ZF})` : k === 4 ? SF : k === 6 ? LT : k === 7 ? `(${LT} || ${ZF})` : null;
+  } else if (f.kind === K_LOGIC) {
+    e = k === 0 || k === 1 ? 'false' : k === 2 || k === 3 ? ZF : k === 4 || k === 6 ? SF : k === 7 ? `(${ZF} || ${SF})` : null;
+  } else {
+    e = k === 2 ? ZF : k === 4 ? SF : null;
+  }
+  if (e === null) return null;
+  return cc & 1 ? `!${e}` : e;
+}
+
+const NO_REG_ = -1;
+
+/** JS source of a unit: a switch over its blocks inside a loop; `D` holds its instructions by index. */
+function generate(r: Region, blocks: Block[], insns: Map<number, Insn>): { src: string; D: Insn[] } {
+  const D: Insn[] = [];
+  const index = new Map<number, number>(); // block start offset -> case number
+  blocks.forEach((b, i) => index.set(b.start, i));
+  const out: string[] = [];
+  const used = new Set<string>();
+  const call = (name: string, j: number): string => { used.add(name); return `${name.replace('.', '_')}(c, D[${j}]);`; };
+  const jumpTo = (targetOff: number, addr: number): string => {
+    const k = index.get(targetOff);
+    return k !== undefined ? `{ pc = ${k}; continue; }` : `{ c.rip = ${addr}; break; }`;
+  };
+  blocks.forEach((b, i) => {
+    out.push(`case ${i}:`);
+    out.push(`if (cyc + ${b.insns.length} > lim) { c.rip = ${r.start + b.start}; break; }`);
+    const st: { fused: Fused | null } = { fused: null };
+    let fell = true;
+    for (const off of b.insns) {
+      const d = insns.get(off)!;
+      const j = D.length;
+      D.push(d);
+      out.push(`ring[pos = (pos + 1) & 31] = ${d.addr};`);
+      switch (d.op) {
+        case Op.JCC: {
+          const e = st.fused !== null ? condSrc(d.cond, st.fused) : null;
+          let test: string;
+          if (e !== null) test = e;
+          else { used.add('FLAGS.cond'); test = `FLAGS_cond(c, ${d.cond})`; }
+          out.push(`cyc++; if (${test}) ${jumpTo(d.target - r.start, d.target)} ${jumpTo(off + d.len, d.next)}`);
+          fell = false;
+          continue;
+        }
+        case Op.JMP:
+          out.push(`cyc++; ${jumpTo(d.target - r.start, d.target)}`);
+          fell = false;
+          continue;
+        case Op.CALL: case Op.CALL_IND:
+          // the call/ret monitor reads the CPU's time: the interpreter has it exact at each handler call
+          out.push('c.cycles = cyc; ' + call(d.op === Op.CALL ? 'BRANCH.hCall' : 'BRANCH.execCallInd', j));
+          out.push('cyc++; break;');
+          fell = false;
+          continue;
+        case Op.RET: case Op.RET_IMM: case Op.JMP_IND:
+          out.push('c.cycles = cyc; ' + call(d.op === Op.JMP_IND ? 'BRANCH.execJmpInd' : 'BRANCH.hRet', j));
+          out.push('cyc++; break;');
+          fell = false;
+          continue;
+        default:
+          break;
+      }
+      const before = st.fused;
+      st.fused = null;
+      const t = isNop(d) ? `c.rip = ${d.next};` : inline(d, j, st);
+      if (t !== null) {
+        out.push(t);
+        if (st.fused === null && keepsFlags(d)) st.fused = before;
+      } else if (d.handler !== null) out.push(call(nameOf(d.handler)!, j));
+      else out.push(`c.rip = ${d.next}; ` + call(genericOf(d)!, j));
+      out.push('cyc++;');
+      if (mayStore(d)) out.push(`if (!u.alive) break;`);
+    }
+    if (fell) {
+      const last = insns.get(b.insns[b.insns.length - 1])!;
+      const nextOff = b.insns[b.insns.length - 1] + last.len;
+      out.push(jumpTo(nextOff, last.next));
+    }
+  });
+  const prologue = [...used].map((n) => `const ${n.replace('.', '_')} = M.${n};`).join('\n');
+  const src = `${prologue}
+return function unit(c, u, pc, lim, ring) {
+  const D = u.D, lo = c.lo, hi = c.hi;
+  let cyc = c.cycles, pos = c.recentPos;
+  let fa0 = 0, fa1 = 0, fb0 = 0, fb1 = 0, fr0 = 0, fr1 = 0;
+  try {
+    for (;;) {
+      switch (pc) {
+${out.join('\n')}
+      }
+      break;
+    }
+  } catch (e) { c.cycles = cyc; c.recentPos = pos; throw e; }
+  c.cycles = cyc; c.recentPos = pos;
+};`;
+  return { src, D };
+}
+
+/** Compiled code by source and bytes: repeated boots and restored snapshots find their units here. */
+const cache = new Map<string, UnitFn>();
+
+/** Compiled units a region holds, by text line (Region.invalidate kills them). */
+function register(r: Region, u: Unit): void {
+  let m = r.jitLines;
+  if (m === null) m = r.jitLines = new Map();
+  for (const l of u.lines) {
+    const a = m.get(l);
+    if (a === undefined) m.set(l, [u]); else a.push(u);
+  }
+}
+
+/**
+ * Compile the unit entered at offset `entry` of `r` and link it to the instructions that start its
+ * blocks (Insn.unit). `select` gives a freshly decoded instruction its fast handler, as the
+ * interpreter would. Returns the unit, or null when there is nothing worth compiling there.
+ */
+export function compileUnit(r: Region, entry: number, select: (d: Insn, off: number) => void): Unit | null {
+  const t0 = performance.now();
+  const p = plan(r, entry, select);
+  if (p === null) return null;
+  const { src, D } = generate(r, p.blocks, p.insns);
+  const spans = new Int32Array(D.length * 2);
+  const lines = new Set<number>();
+  let bytes = '';
+  D.forEach((d, i) => {
+    const off = d.addr - r.start;
+    spans[2 * i] = off; spans[2 * i + 1] = d.len;
+    for (let o = off; o < off + d.len; o++) { lines.add(o >> LINE_SHIFT); bytes += String.fromCharCode(r.bytes[o]); }
+  });
+  const key = `${src}\n${bytes}`;
+  let fn = cache.get(key);
+  if (fn === undefined) {
+    fn = new Function('M', src)(MODULES) as UnitFn;
+    jitStats.sourceChars = (jitStats.sourceChars ?? 0) + src.length;
+    cache.set(key, fn);
+    jitStats.unitsCompiled++;
+  } else {
+    jitStats.unitsReused++;
+  }
+  const u = new Unit(fn, D, r, spans, [...lines], entry);
+  register(r, u);
+  p.blocks.forEach((b, i) => {
+    const d = p.insns.get(b.start)!;
+    if (d.unit === null || !d.unit.alive) { d.unit = u; d.unitPc = i; }
+  });
+  jitStats.compileMs += performance.now() - t0;
+  return u;
+}
+
+/** Forget every compiled unit (tests measuring compilation from nothing). */
+export function clearJitCache(): void {
+  cache.clear();
 }
