@@ -10,6 +10,7 @@ import { NMI_VECTOR } from '../../src/kernel/layout.js';
 import { RandomChooser, type Chooser } from '../../src/machine/chooser.js';
 import { PtRegs } from '../../src/kernel/ptregs.js';
 import type { Cpu } from '../../src/machine/x86/cpu.js';
+import type { Tier } from '../../src/machine/tier.js';
 
 export const TEXT = 0xffffffff81000000n;
 export const DATA = 0xffffffff81100000n;
@@ -162,7 +163,7 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
 }
 
 /** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a 4 KiB scratch page. */
-export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; nmiRepeat?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint> } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
+export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; nmiRepeat?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint>; tier?: Tier } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
   const a = new Asm(TEXT);
   build(a);
   const code = a.finish();
@@ -174,13 +175,14 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
     visibleSlices: opts.visibleSlices,
     nmiRepeat: opts.nmiRepeat,
     guestHandlers: opts.guestHandlers?.(a),
+    tier: opts.tier,
   });
   return { kernel, machine, asm: a };
 }
 
 /** Map `code` at TEXT (4 KiB, read-only and executable) and a scratch page at DATA, start at TEXT, add the kernel. */
-function bootTiny(code: Uint8Array, kopts: KernelOptions & { cpus: number }): { machine: Machine; kernel: Kernel } {
-  const machine = new Machine({ cpus: kopts.cpus });
+function bootTiny(code: Uint8Array, kopts: KernelOptions & { cpus: number; tier?: Tier }): { machine: Machine; kernel: Kernel } {
+  const machine = new Machine({ cpus: kopts.cpus, tier: kopts.tier });
   bootRaw(machine, [
     { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
     { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },

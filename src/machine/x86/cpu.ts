@@ -608,7 +608,7 @@ export class Cpu {
       }
     } catch (e) {
       // a fault inside a compiled unit: the unit has left the cycle count and ring position of the faulting instruction
-      if (this.inUnit) this.inUnit = false;
+      if (this.inUnit) { this.inUnit = false; jitStats.entries++; jitStats.instructions += this.cycles - cyc; }
       else { this.cycles = cyc; this.recentPos = pos; }
       throw e;
     }

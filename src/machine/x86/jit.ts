@@ -52,6 +52,19 @@ export function resetJitStats(): void {
   jitStats.unitsCompiled = 0; jitStats.unitsReused = 0; jitStats.compileMs = 0; jitStats.instructions = 0; jitStats.entries = 0;
 }
 
+/**
+ * Deliberately broken variants of the compiler, for the tests' negative controls (a check that was
+ * never seen failing proves nothing). Never set outside tests.
+ */
+export const jitBroken = {
+  /** Units run even where the fetch model would have had a say (bytes written since the CPU serialized). */
+  ignoreFetchModel: false,
+  /** A write into a unit's text leaves it alive. */
+  keepKilled: false,
+  /** A jcc fused with a cmp/sub takes the opposite branch for l/ge. */
+  invertSignedJcc: false,
+};
+
 /** Entries into a block head (a jump target, a return point) before its unit is compiled. */
 export const HOT = Number(process.env.FTSIM_JIT_HOT ?? 64);
 /** Largest unit, in instructions. */
@@ -100,12 +113,13 @@ export class Unit {
 
   /** Would the interpreter's fetch model hand a CPU serialized at S the cached instructions, without a choice? */
   fresh(S: number): boolean {
-    if (this.lastWrite <= S) return true;
+    if (this.lastWrite <= S || jitBroken.ignoreFetchModel) return true;
     this.lastWrite = this.scanLastWrite(); // a write in progress may have ended since (its bytes then stand settled)
     return this.lastWrite <= S;
   }
 
   kill(): void {
+    if (jitBroken.keepKilled) return;
     this.alive = false;
   }
 }
@@ -314,7 +328,7 @@ function readSrc(v: string, size: number, kind: 'reg' | 'mem' | 'imm', d: Insn, 
  * known), or null: the instruction's executor is called instead. `fused` is updated: the flags a
  * template computed stay in locals until something else may touch them.
  */
-function inline(d: Insn, j: number, st: { fused: Fused | null }): string | null {
+function inline(d: Insn, j: number, st: GenState): string | null {
   const size = d.size;
   const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
   const N = `c.rip = ${d.next};`;
@@ -369,16 +383,44 @@ function inline(d: Insn, j: number, st: { fused: Fused | null }): string | null 
         default: code += ' fr0 = fa0 ^ fb0; fr1 = fa1 ^ fb1;'; kind = K_LOGIC; break;
       }
       code += size === 8 ? ' fr0 >>>= 0;' : ' fr0 >>>= 0; fr1 = 0;';
-      code += ` c.lk = ${kind}; c.lsz = ${size}; c.rLo = fr0; c.rHi = fr1; c.aLo = fa0; c.aHi = fa1; c.bLo = fb0; c.bHi = fb1; c.tHi = fr1;`;
+      st.fused = { kind, size };
+      st.pending = true;
       if (d.op !== Op.CMP && d.op !== Op.TEST) {
-        if (dst === 'mem') code += ` c.wr(A, ${size}, fr0, fr1);`;
+        // the store may fault: the flags must then be in the CPU already, as alu() leaves them
+        if (dst === 'mem') { code += ' ' + flushSrc(st) + ` c.wr(A, ${size}, fr0, fr1);`; }
         else code += size === 8 ? ` lo[${dstReg}] = fr0; hi[${dstReg}] = fr1;` : ` lo[${dstReg}] = fr0; hi[${dstReg}] = 0;`;
       }
-      st.fused = { kind, size };
       return code + ' }';
     }
     default:
       return null;
+  }
+}
+
+/** What the generator knows of the flags inside a block. */
+interface GenState {
+  /** The flags are in the locals fa*, fb*, fr* as this operation left them. */
+  fused: Fused | null;
+  /** ...and not yet in the CPU's lazy-flag fields (stored before anything that may fault or leave). */
+  pending: boolean;
+}
+
+/** Store the fused flags into the CPU's lazy-flag fields, as alu() does. */
+function flushSrc(st: GenState): string {
+  const f = st.fused!;
+  st.pending = false;
+  return `c.lk = ${f.kind}; c.lsz = ${f.size}; c.rLo = fr0; c.rHi = fr1; c.aLo = fa0; c.aHi = fa1; c.bLo = fb0; c.bHi = fb1; c.tHi = fr1;`;
+}
+
+/** Templates that neither fault nor call out: pending flags may stay in locals across them. */
+function faultFree(d: Insn): boolean {
+  if (isNop(d)) return true;
+  if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || d.size < 4) return false;
+  switch (d.op) {
+    case Op.MOV: return !d.hasMem;
+    case Op.LEA: return d.size === 8;
+    case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR: return d.rm !== NO_REG_;
+    default: return false;
   }
 }
 
@@ -398,6 +440,7 @@ function condSrc(cc: number, f: Fused): string | null {
     const CF = s8 ? '((fa1 >>> 0) < (fb1 >>> 0) || (fa1 === fb1 && fa0 < fb0))' : '(fa0 < fb0)';
     const LT = s8 ? '(fa1 < fb1 || (fa1 === fb1 && fa0 < fb0))' : '((fa0 | 0) < (fb0 | 0))';
     e = k === 1 ? CF : k === 2 ? ZF : k === 3 ? `(${CF} || ${ZF})` : k === 4 ? SF : k === 6 ? LT : k === 7 ? `(${LT} || ${ZF})` : null;
+    if (k === 6 && jitBroken.invertSignedJcc) e = `!${LT}`;
   } else if (f.kind === K_LOGIC) {
     e = k === 0 || k === 1 ? 'false' : k === 2 || k === 3 ? ZF : k === 4 || k === 6 ? SF : k === 7 ? `(${ZF} || ${SF})` : null;
   } else {
@@ -424,13 +467,14 @@ function generate(r: Region, blocks: Block[], insns: Map<number, Insn>): { src: 
   blocks.forEach((b, i) => {
     out.push(`case ${i}:`);
     out.push(`if (cyc + ${b.insns.length} > lim) { c.rip = ${r.start + b.start}; break; }`);
-    const st: { fused: Fused | null } = { fused: null };
+    const st: GenState = { fused: null, pending: false };
     let fell = true;
     for (const off of b.insns) {
       const d = insns.get(off)!;
       const j = D.length;
       D.push(d);
       out.push(`ring[pos = (pos + 1) & 31] = ${d.addr};`);
+      if (st.pending && !faultFree(d)) out.push(flushSrc(st));
       switch (d.op) {
         case Op.JCC: {
           const e = st.fused !== null ? condSrc(d.cond, st.fused) : null;
@@ -459,17 +503,18 @@ function generate(r: Region, blocks: Block[], insns: Map<number, Insn>): { src: 
         default:
           break;
       }
-      const before = st.fused;
-      st.fused = null;
+      const before = st.fused, wasPending = st.pending;
+      st.fused = null; st.pending = false;
       const t = isNop(d) ? `c.rip = ${d.next};` : inline(d, j, st);
       if (t !== null) {
         out.push(t);
-        if (st.fused === null && keepsFlags(d)) st.fused = before;
+        if (st.fused === null && keepsFlags(d)) { st.fused = before; st.pending = wasPending; }
       } else if (d.handler !== null) out.push(call(nameOf(d.handler)!, j));
       else out.push(`c.rip = ${d.next}; ` + call(genericOf(d)!, j));
       out.push('cyc++;');
       if (mayStore(d)) out.push(`if (!u.alive) break;`);
     }
+    if (st.pending) out.push(flushSrc(st));
     if (fell) {
       const last = insns.get(b.insns[b.insns.length - 1])!;
       const nextOff = b.insns[b.insns.length - 1] + last.len;

@@ -1,0 +1,244 @@
+// jit.test.ts — the compiler for hot code against the interpreter: lockstep state at random stops, code written under a compiled loop, faults inside units, and the broken variants those checks must catch.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boot } from '../src/runner.js';
+import { jitBroken, jitStats, resetJitStats } from '../src/machine/x86/jit.js';
+import type { Machine } from '../src/machine/machine.js';
+import { RecordingChooser, RandomChooser, type Chooser } from '../src/machine/chooser.js';
+import { RAX, RCX, RDI, RDX, RSI, R12 } from '../src/machine/x86/encoder.js';
+import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../src/kernel/hypercalls.js';
+import { tinyKernel, DATA } from './helpers/tiny.js';
+import { buildGuest, corpusFiles, hasGcc } from './helpers/gcc.js';
+import type { Tier } from '../src/machine/tier.js';
+
+afterEach(() => {
+  jitBroken.ignoreFetchModel = false;
+  jitBroken.keepKilled = false;
+  jitBroken.invertSignedJcc = false;
+});
+
+/** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
+function stateOf(m: Machine): string {
+  const cpus = m.cpus.map((c) => {
+    const s = c.save();
+    return [Array.from(s.lo).join(','), Array.from(s.hi).join(','), s.rip, s.flags, s.cycles, s.idleCycles, s.halted, s.waiting,
+      s.fault?.detail ?? '', Array.from(s.recentRing).join(','), s.recentPos].join('|');
+  });
+  let h = 0x811c9dc5;
+  for (const r of m.mem.regions) {
+    const w = new Int32Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length >> 2);
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i], 0x01000193);
+  }
+  return cpus.join('\n') + `\nmem ${h >>> 0}`;
+}
+
+/** A small deterministic PRNG for the stopping points. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+}
+
+/**
+ * Run an image under both tiers side by side, stopping both at the same random step counts and
+ * comparing their whole state at each stop (a stop falls anywhere: inside a unit's loop, at its exit,
+ * in interpreted code). Returns the first stop where they differ, or null.
+ */
+function lockstep(image: Uint8Array, file: string, seed: number, maxChunk: number): { stops: number; differs: string | null; jitInstructions: number } {
+  const boots = (['interp', 'jit'] as Tier[]).map((tier) => boot(image, file, { cpus: 1, seed: 1, tier }, () => undefined));
+  const next = prng(seed);
+  resetJitStats();
+  let steps = 0, stops = 0;
+  for (;;) {
+    steps += 1 + (next() % maxChunk);
+    const outs = boots.map((b) => b.kernel.run(steps));
+    stops++;
+    const [a, b] = boots.map((x) => stateOf(x.machine));
+    if (a !== b) {
+      const la = a.split('\n'), lb = b.split('\n');
+      const i = la.findIndex((l, k) => l !== lb[k]);
+      return { stops, differs: `stop ${stops} (step ${steps}): interp ${la[i].slice(0, 300)}\n  jit    ${lb[i].slice(0, 300)}`, jitInstructions: jitStats.instructions };
+    }
+    if (outs[0].reason !== 'max-steps' || outs[1].reason !== 'max-steps') {
+      expect(outs[1].reason).toBe(outs[0].reason);
+      return { stops, differs: null, jitInstructions: jitStats.instructions };
+    }
+  }
+}
+
+describe.skipIf(!hasGcc())('the compiler against the interpreter, in lockstep (skipped without gcc)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ftsim-jit-'));
+  const programs = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'];
+  const images = new Map<string, Uint8Array>();
+  const imageOf = (name: string): Uint8Array => {
+    let img = images.get(name);
+    if (img === undefined) {
+      const src = corpusFiles().find((f) => f.endsWith(`/${name}.c`));
+      if (src === undefined) throw new Error(`no corpus program ${name}`);
+      img = readFileSync(buildGuest([src], join(dir, `${name}.elf`)));
+      images.set(name, img);
+    }
+    return img;
+  };
+
+  for (const name of programs) {
+    it(`${name}: the same registers, flags, counts, recent instructions and memory at every stop`, () => {
+      const r = lockstep(imageOf(name), name, 7, 20_000);
+      expect(r.differs).toBeNull();
+      expect(r.stops).toBeGreaterThan(10);
+      // the check means something only if compiled code did most of the work
+      expect(r.jitInstructions).toBeGreaterThan(0);
+    });
+  }
+
+  it('negative control: a compiled jl taking the wrong branch is caught at a stop', () => {
+    jitBroken.invertSignedJcc = true;
+    const found = programs.map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
+    expect(found, 'no program showed the broken jcc').toBeDefined();
+  });
+
+  it('cleans up', () => { rmSync(dir, { recursive: true, force: true }); });
+});
+
+/**
+ * Two CPUs: CPU 1 runs a hot loop adding an immediate to a counter (compiled after a few rounds); a
+ * host thread on CPU 0 rewrites that immediate with text_poke halfway. Returns the counter, the
+ * chooser's decisions and the CPUs' counts.
+ */
+function pokeUnderLoop(tier: Tier, seed: number, protocol: 'int3' | 'naive' = 'int3', newest = false): { counter: number; decisions: string; cycles: string; outcome: string; units: number } {
+  const random = new RandomChooser(seed);
+  // newest: every fetch sees the newest bytes its window allows (the explorer's fair default), so a
+  // CPU that has not serialized runs the new code without a violation, through the fetch model
+  const inner: Chooser = newest ? { choose: (kind, n) => (kind === 'fetch' ? n - 1 : random.choose(kind, n)) } : random;
+  const chooser = new RecordingChooser(inner);
+  resetJitStats();
+  const { kernel, machine, asm } = tinyKernel((a) => {
+    a.label('start');
+    a.movImm32(RAX, HC_SMP_BOOT).vmcall();
+    a.movLabel(RDI, 'reader').movImm32(RSI, 0).movImm32(RDX, 1).movImm32(RAX, HC_SPAWN).vmcall();
+    a.movImm32(RAX, HC_EXIT).vmcall().ud2();
+    a.align(16);
+    a.label('reader');
+    a.movImm32(R12, 60_000);
+    a.movImm64(RSI, DATA);
+    a.label('loop');
+    a.label('add');
+    a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
+    a.movImm32(RCX, 3);
+    a.label('spin');
+    a.subImm(RCX, 1);
+    a.jccLabel(5, 'spin');
+    a.subImm(R12, 1);
+    a.jccLabel(5, 'loop');
+    a.ret();
+  }, { cpus: 2, chooser, timerHz: 20_000, tier });
+  const imm = asm.addressOf('add') + 3n;
+  // the boot task spawns the reader and exits before the writer takes CPU 0
+  let o = kernel.run(10_000);
+  while (o.reason === 'max-steps' && kernel.tasks.some((t) => t.pid === 1 && t.state !== 'dead')) o = kernel.run(kernel.steps + 10_000);
+  kernel.startHostThread(0, (function* () {
+    while (machine.cpus[1].retired < 300_000) yield; // the loop is hot and compiled by now
+    const self = kernel.cpus[0];
+    if (protocol === 'naive') yield* kernel.textPoke(self, imm, [0x02]);
+    else yield* kernel.poke.textPokeBp(self, [{ addr: asm.addressOf('add'), bytes: new Uint8Array([0x48, 0x83, 0x06, 0x02]) }], { sync: (c) => kernel.syncCoreAll(c) });
+  })());
+  o = kernel.run(kernel.steps + 200_000);
+  while (o.reason === 'max-steps' && kernel.steps < 20_000_000) o = kernel.run(kernel.steps + 200_000);
+  expect(o.error).toBeUndefined();
+  const counter = Number(machine.mem.readU64(DATA));
+  return {
+    counter, outcome: `${o.reason} ${o.violation?.summary ?? ''}`,
+    decisions: chooser.log.map((c) => c.join(':')).join(' '),
+    cycles: machine.cpus.map((c) => c.cycles).join(','),
+    units: jitStats.unitsCompiled + jitStats.unitsReused,
+  };
+}
+
+describe('code written under a compiled loop on another CPU', () => {
+  it('is seen (text_poke_bp): the counter, the decisions and the counts are the interpreter\'s', () => {
+    for (const seed of [1, 2, 3]) {
+      const i = pokeUnderLoop('interp', seed);
+      const j = pokeUnderLoop('jit', seed);
+      expect(j.units, 'the loop was compiled').toBeGreaterThan(0);
+      expect(i.outcome).toMatch(/^halted/);
+      // the new immediate took effect partway: some rounds added 1, later ones 2
+      expect(i.counter).toBeGreaterThan(60_000);
+      expect(i.counter).toBeLessThan(120_000);
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.counter).toBe(i.counter);
+      expect(j.cycles).toBe(i.cycles);
+      expect(j.decisions).toBe(i.decisions);
+    }
+  });
+
+  it('a plain text_poke of the immediate under the running loop: the same violations, decisions and counts in both tiers', () => {
+    let violations = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      const i = pokeUnderLoop('interp', seed, 'naive');
+      const j = pokeUnderLoop('jit', seed, 'naive');
+      if (/^violation CPU 1 executed a (stale|torn) instruction/.test(i.outcome)) violations++;
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.decisions).toBe(i.decisions);
+      expect(j.cycles).toBe(i.cycles);
+    }
+    expect(violations).toBeGreaterThan(0);
+  });
+
+  it('a CPU that has not serialized since the write runs the loop through the fetch model, not compiled: the same decisions', () => {
+    const i = pokeUnderLoop('interp', 1, 'naive', true);
+    const j = pokeUnderLoop('jit', 1, 'naive', true);
+    expect(i.outcome).toMatch(/^halted/);
+    expect(i.decisions.split(' ').filter((x) => x.startsWith('fetch')).length, 'fetches with a choice').toBeGreaterThan(64);
+    expect(j.decisions).toBe(i.decisions);
+    expect(j.counter).toBe(i.counter);
+    expect(j.cycles).toBe(i.cycles);
+  });
+
+  it('negative control: a unit left alive after the write keeps adding the old immediate', () => {
+    const i = pokeUnderLoop('interp', 1);
+    jitBroken.keepKilled = true;
+    const j = pokeUnderLoop('jit', 1);
+    expect(j.counter).not.toBe(i.counter);
+  });
+
+  it('negative control: a unit run before the CPU serialized hides the fetch model\'s finding', () => {
+    const i = pokeUnderLoop('interp', 1, 'naive', true);
+    jitBroken.ignoreFetchModel = true;
+    const j = pokeUnderLoop('jit', 1, 'naive', true);
+    expect(`${j.outcome} ${j.cycles} ${j.decisions}`).not.toBe(`${i.outcome} ${i.cycles} ${i.decisions}`);
+  });
+});
+
+describe('faults inside compiled code', () => {
+  /** A hot loop walking a pointer up through the data page until it reads past its end (#PF, no handler: the CPU stops). */
+  function walkOff(tier: Tier): { state: string; fault: string; recent: string } {
+    const { kernel, machine } = tinyKernel((a) => {
+      a.movImm64(RSI, DATA);
+      a.movImm32(RAX, 0);
+      a.label('loop');
+      a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
+      a.addImm(RSI, 8);
+      a.cmpImm(RAX, -1);
+      a.jccLabel(5, 'loop');
+      a.ud2();
+    }, { cpus: 1, tier });
+    const o = kernel.run(1_000_000);
+    expect(o.reason).not.toBe('max-steps');
+    const c = machine.cpus[0];
+    const v = o.violation;
+    return { state: stateOf(machine), fault: `${o.reason} ${v?.summary ?? ''} ${v?.details.join('\n') ?? ''}`, recent: c.recent().map((d) => d.addr).join(',') };
+  }
+
+  it('reports the instruction, registers, flags and recent instructions the interpreter reports (here the kernel\'s #PF report)', () => {
+    resetJitStats();
+    const j = walkOff('jit');
+    expect(jitStats.instructions, 'the loop ran compiled').toBeGreaterThan(0);
+    const i = walkOff('interp');
+    expect(i.fault).toMatch(/#PF/);
+    expect(j.fault).toBe(i.fault);
+    expect(j.recent).toBe(i.recent);
+    expect(j.state).toBe(i.state);
+  });
+});
