@@ -67,7 +67,7 @@ export function execAlu(c: Cpu, d: Insn): void {
   }
 }
 
-/** Fast path of execAlu: 32- or 64-bit registers, or a register and an immediate (no memory, no lock). */
+/** Fast path of execAlu: 32- or 64-bit registers, or a register and an immediate (no memory). */
 export function hAluReg(c: Cpu, d: Insn): void {
   c.rip = d.next;
   let dst: number, bLo: number, bHi: number;
@@ -81,6 +81,54 @@ export function hAluReg(c: Cpu, d: Insn): void {
   const size = d.size;
   const lo = alu(c, d.op, size, c.lo[dst], c.hi[dst], bLo, bHi);
   if (d.op !== Op.CMP && d.op !== Op.TEST) { c.lo[dst] = lo; c.hi[dst] = c.tHi; }
+}
+
+/** Fast path of execAlu: a 1- or 2-byte register (ah..bh too) with a register or an immediate. */
+export function hAluRegSmall(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const size = d.size, op = d.op;
+  let dst: number, bLo: number;
+  if (d.rmIsDst || op === Op.TEST) {
+    dst = d.rm;
+    bLo = d.reg !== NO_REG ? c.rdReg(d.reg, size) : (d.immLo & MASK[size]) >>> 0;
+  } else {
+    dst = d.reg;
+    bLo = c.rdReg(d.rm, size);
+  }
+  const r = alu(c, op, size, c.rdReg(dst, size), 0, bLo, 0); // below 8 bytes alu ignores the high halves
+  if (op !== Op.CMP && op !== Op.TEST) c.wrReg(dst, size, r, 0);
+}
+
+/** Fast path of execAlu: a 32- or 64-bit register combined with memory into the register (`xor (%rdi),%eax`). */
+export function hAluLoad(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const size = d.size, reg = d.reg;
+  const bLo = c.rd(c.ea(d), size);
+  const r = alu(c, d.op, size, c.lo[reg], c.hi[reg], bLo, c.tHi);
+  if (d.op !== Op.CMP) { c.lo[reg] = r; c.hi[reg] = c.tHi; }
+}
+
+/**
+ * Fast path of execAlu: any other memory form (not locked: those stay generic), at any width: memory
+ * with a register or an immediate into memory, test and cmp against memory, a small register from memory.
+ */
+export function hAluMem(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const size = d.size, op = d.op;
+  const addr = c.ea(d);
+  if (d.rmIsDst || op === Op.TEST) {
+    const aLo = c.rd(addr, size), aHi = c.tHi;
+    let bLo: number, bHi: number;
+    if (d.reg !== NO_REG) { bLo = c.rdReg(d.reg, size); bHi = c.tHi; }
+    else { bLo = size >= 4 ? d.immLo : (d.immLo & MASK[size]) >>> 0; bHi = d.immHi; }
+    const r = alu(c, op, size, aLo, aHi, bLo, bHi); // flags are pending before a write that faults, as in execAlu
+    if (op !== Op.CMP && op !== Op.TEST) c.wr(addr, size, r, c.tHi);
+  } else {
+    const aLo = c.rdReg(d.reg, size), aHi = c.tHi;
+    const bLo = c.rd(addr, size);
+    const r = alu(c, op, size, aLo, aHi, bLo, c.tHi);
+    if (op !== Op.CMP) c.wrReg(d.reg, size, r, c.tHi);
+  }
 }
 
 /** inc, dec: add or sub 1, keeping CF. */
@@ -97,6 +145,18 @@ export function execIncDec(c: Cpu, d: Insn): void {
   c.lk = d.op === Op.INC ? Lazy.INC : Lazy.DEC;
   c.cin = cf;
   if (mem) c.wr(addr, size, r, rh); else c.wrReg(d.rm, size, r, rh);
+}
+
+/** Fast path of execIncDec: a 32- or 64-bit register. */
+export function hIncDecReg(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const r = d.rm;
+  const cf = getCF(c);
+  const inc = d.op === Op.INC;
+  const v = alu(c, inc ? Op.ADD : Op.SUB, d.size, c.lo[r], c.hi[r], 1, 0);
+  c.lk = inc ? Lazy.INC : Lazy.DEC;
+  c.cin = cf;
+  c.lo[r] = v; c.hi[r] = c.tHi;
 }
 
 /** not (flags untouched), neg (0 - x, as sub). */

@@ -165,6 +165,20 @@ export function execCmovcc(c: Cpu, d: Insn): void {
   else if (size === 4) c.hi[d.reg] = 0; // 32-bit cmov zero-extends even when false
 }
 
+/** Fast path of execSetcc: a byte register (ah..bh too). */
+export function hSetccReg(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  c.wrReg(d.rm, 1, cond(c, d.cond) ? 1 : 0, 0);
+}
+
+/** Fast path of execCmovcc: 32- or 64-bit registers. */
+export function hCmovReg(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const dst = d.reg;
+  if (cond(c, d.cond)) { c.lo[dst] = c.lo[d.rm]; c.hi[dst] = d.size === 8 ? c.hi[d.rm] : 0; }
+  else if (d.size === 4) c.hi[dst] = 0; // 32-bit cmov zero-extends even when false
+}
+
 export function execSahf(c: Cpu, d: Insn): void {
   c.rip = d.next;
   materialize(c);

@@ -96,6 +96,13 @@ export function hLoadZx(c: Cpu, d: Insn): void {
   c.hi[d.reg] = 0;
 }
 
+/** Fast path: movzx from a register (ah..bh too) into a 32/64-bit register. */
+export function hMovzxReg(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  c.lo[d.reg] = c.rdReg(d.rm, d.srcSize);
+  c.hi[d.reg] = 0;
+}
+
 /** movsx, movsxd */
 export function execMovsx(c: Cpu, d: Insn): void {
   c.rip = d.next;
@@ -103,6 +110,16 @@ export function execMovsx(c: Cpu, d: Insn): void {
   const sh = 32 - d.srcSize * 8;
   v = sh ? (v << sh) >> sh : v | 0;
   c.wrReg(d.reg, d.size, v >>> 0, v < 0 ? -1 : 0);
+}
+
+/** Fast path: movsxd or movsx from a register into a 64-bit register. */
+export function hMovsxReg64(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const sh = 32 - d.srcSize * 8;
+  const v = c.rdReg(d.rm, d.srcSize);
+  const s = sh ? (v << sh) >> sh : v | 0;
+  c.lo[d.reg] = s >>> 0;
+  c.hi[d.reg] = s < 0 ? -1 : 0;
 }
 
 export function execXchg(c: Cpu, d: Insn): void {

@@ -22,14 +22,31 @@ export function execShift(c: Cpu, d: Insn): void {
   }
   const mem = d.rm === NO_REG;
   const addr = mem ? c.ea(d) : 0;
-  let lo = mem ? c.rd(addr, size) : c.rdReg(d.rm, size);
-  let hi = size === 8 ? c.tHi : 0;
+  const lo = mem ? c.rd(addr, size) : c.rdReg(d.rm, size);
+  const r = shiftValue(c, d.ext, size, cnt, lo, size === 8 ? c.tHi : 0);
+  if (mem) c.wr(addr, size, r, c.tHi); else c.wrReg(d.rm, size, r, c.tHi);
+}
+
+/** Fast path of execShift: a 32- or 64-bit register. */
+export function hShiftReg(c: Cpu, d: Insn): void {
+  c.rip = d.next;
+  const size = d.size, rm = d.rm;
+  const cnt = shiftCount(c, d, size);
+  if (cnt === 0) { if (size === 4) c.hi[rm] = 0; return; }
+  c.lo[rm] = shiftValue(c, d.ext, size, cnt, c.lo[rm], size === 8 ? c.hi[rm] : 0);
+  c.hi[rm] = size === 8 ? c.tHi : 0;
+}
+
+/**
+ * Shift or rotate (`op` as ModRM.reg: 0 rol .. 7 sar) a `size`-byte value by a masked, nonzero count:
+ * returns the low 32 bits of the result, the high 32 in `c.tHi`, and sets the flags (materialized).
+ */
+function shiftValue(c: Cpu, op: number, size: number, cnt: number, lo: number, hi: number): number {
   const bits = size * 8;
   materialize(c);
   let f = c.flags;
   let cf = 0, of = 0;
   // Work on the value as a BigInt-free pair: for size<8, hi is 0 and lo holds the value.
-  const op = d.ext;
   if (op === 4 || op === 6 || op === 5 || op === 7) {
     // shl/sal, shr, sar
     let rlo: number, rhi: number;
@@ -126,7 +143,8 @@ export function execShift(c: Cpu, d: Insn): void {
     f = (f & ~(F.CF | F.OF)) | cf | (of ? F.OF : 0); // OF is defined for count 1 only; we compute it the same way for all counts
   }
   c.flags = f;
-  if (mem) c.wr(addr, size, lo, hi); else c.wrReg(d.rm, size, lo, hi);
+  c.tHi = hi;
+  return lo;
 }
 
 /** shld, shrd: shift the destination, filling from the source register. */
