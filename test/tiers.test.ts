@@ -4,7 +4,7 @@ import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootAndRun, type Booted, type RunOptions } from '../src/runner.js';
+import { boot, bootAndRun, type Booted, type RunOptions } from '../src/runner.js';
 import { RandomChooser, RecordingChooser, ReplayChooser, type Choice } from '../src/machine/chooser.js';
 import { TIERS, type Tier } from '../src/machine/tier.js';
 import type { Machine } from '../src/machine/machine.js';
@@ -132,6 +132,26 @@ describe('interp and jit: the same run', () => {
     const graph = runUnder('jit', { ...WORKLOADS[1], tracer: 'function_graph' });
     expect(differences(one, graph)).toContain('trace');
   }, 60_000);
+});
+
+describe('the test suite\'s tier mode', () => {
+  it('a machine booted without a tier runs under FTSIM_TIER (npm run test:interp), else jit; a tier given wins', () => {
+    const tiersOf = (o: RunOptions): Tier[] => boot(image, 'fixtures/vmlinux', { cpus: 2, ...o }).machine.cpus.map((c) => c.tier);
+    const suite = (process.env.FTSIM_TIER || 'jit') as Tier;
+    expect(tiersOf({})).toEqual([suite, suite]);
+    for (const t of TIERS) expect(tiersOf({ tier: t })).toEqual([t, t]);
+    // negative control: the environment really is what decides (the check above is not true of any tier)
+    const saved = process.env.FTSIM_TIER;
+    try {
+      for (const t of TIERS) {
+        process.env.FTSIM_TIER = t;
+        expect(tiersOf({})).toEqual([t, t]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.FTSIM_TIER;
+      else process.env.FTSIM_TIER = saved;
+    }
+  });
 });
 
 // ---- the explorer: `ftsim check`-style runs, violations and their replay files across tiers ----------------
