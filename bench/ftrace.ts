@@ -7,6 +7,8 @@ import { boot, type Booted } from '../src/runner.js';
 import { startBootTracing, TraceArray } from '../src/trace/trace_functions.js';
 import type { FtraceCall } from '../src/ftrace/ftrace.js';
 import { buildTracefs, runKernelCall } from '../src/trace/tracefs/index.js';
+import type { Tier } from '../src/machine/tier.js';
+import { tierFigures, timedUnder } from './tiers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const image = readFileSync(join(root, 'fixtures', 'vmlinux'));
@@ -20,16 +22,17 @@ interface TracedRun {
   tracedCalls: number;
 }
 
-function bootKernel(cpus: number, poke: Record<string, bigint>): Booted {
-  return boot(image, 'fixtures/vmlinux', { cpus, seed: 1, pokeSymbols: poke }, () => undefined);
+function bootKernel(cpus: number, poke: Record<string, bigint>, tier: Tier = 'jit'): Booted {
+  return boot(image, 'fixtures/vmlinux', { cpus, seed: 1, pokeSymbols: poke, tier }, () => undefined);
 }
 
-/** The single-CPU workload to the end with `tracer` on every function from boot. */
-function tracedRun(tracer: 'nop' | 'function' | 'function_graph', poke: Record<string, bigint>): TracedRun {
-  const b = bootKernel(1, poke);
+/** The single-CPU workload to the end with `tracer` on every function from boot, under `tier`; `start` is called just before the timed run. */
+function tracedRun(tracer: 'nop' | 'function' | 'function_graph', poke: Record<string, bigint>, tier: Tier = 'jit', start: () => void = () => {}): TracedRun {
+  const b = bootKernel(1, poke, tier);
   const ft = b.ftrace!;
   let err = '';
   const tr = startBootTracing(b.kernel, ft.core, ft.arch, { tracer }, (e, what) => { if (e) err = what; });
+  start();
   const t0 = process.hrtime.bigint();
   const o = b.kernel.run(1e12);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -158,9 +161,12 @@ function fullFilterWrite(): Record<string, number> {
 /** All ftrace figures, for bench/run.ts. */
 export function ftraceBench(iterations: number): Record<string, unknown> {
   const poke = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
-  tracedRun('function', { workload_iterations: 50n, smp_workload_iterations: 0n }); // warm up V8
+  tracedRun('function', { workload_iterations: 50n, smp_workload_iterations: 0n }, 'interp'); // warm up V8
   const off = tracedRun('nop', poke);
-  const fn = tracedRun('function', poke);
+  // the function tracer on every function under both tiers, in this process (its figures without a tier prefix: the tiered run)
+  const fnInterp = tracedRun('function', poke, 'interp');
+  const fnTiered = timedUnder('jit', (t, start) => tracedRun('function', poke, t, start));
+  const { jit: _j, ...fn } = fnTiered;
   const graph = tracedRun('function_graph', poke);
   const per = (r: TracedRun): number => round((r.instructions - off.instructions) / r.tracedCalls, 1);
   return {
@@ -168,7 +174,7 @@ export function ftraceBench(iterations: number): Record<string, unknown> {
     tracingOff: off,
     // instructionsPerSecondVsOff: simulator speed with the tracer on (1.0 = unchanged);
     // wallTimeVsOff: how much longer the same workload takes to finish
-    function: { ...fn, guestInstructionsPerTracedCall: per(fn), instructionsPerSecondVsOff: round(fn.instructionsPerSecond / off.instructionsPerSecond, 3), wallTimeVsOff: round(fn.seconds / off.seconds, 2) },
+    function: { ...fn, ...tierFigures(fnInterp, fnTiered, 'ftrace.function'), guestInstructionsPerTracedCall: per(fn), instructionsPerSecondVsOff: round(fn.instructionsPerSecond / off.instructionsPerSecond, 3), wallTimeVsOff: round(fn.seconds / off.seconds, 2) },
     functionGraph: { ...graph, guestInstructionsPerTracedCall: per(graph), instructionsPerSecondVsOff: round(graph.instructionsPerSecond / off.instructionsPerSecond, 3), wallTimeVsOff: round(graph.seconds / off.seconds, 2) },
     liveEnableDisableOn4Cpus: livePatching(5),
     protocolHostCost: protocolCost(20),

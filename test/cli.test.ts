@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ftsimIn, noStackTrace, type Ran } from './helpers/cli.js';
+import { ftsimEnv } from './helpers/shards.js';
 import { hasGcc, hasObjdump, buildGuest, objdump } from './helpers/gcc.js';
 import { parseInteger } from '../src/cli/main.js';
 
@@ -245,6 +246,55 @@ describe('ftsim run on the bundled kernel', () => {
     expect(r.stdout).toMatch(/--max-steps <n>[\s\S]*\(default:\s+2_000_000_000\)/);
     expect(r.stdout).toMatch(/--cpus <n>[\s\S]*\(default: 4\)/);
     expect(r.stdout).toMatch(/Numbers: a decimal integer/);
+  });
+});
+
+describe('ftsim --tier', () => {
+  /** A run's --json without the figures of the host (time, speed) and of the tier itself. */
+  const guestOf = (stdout: string): Record<string, unknown> => {
+    const { wallMs: _w, instructionsPerSecond: _i, tier: _t, ...rest } = JSON.parse(stdout);
+    return rest;
+  };
+
+  it('run --tier interp and --tier jit: the same run (console, every CPU, memory, decisions), the tier in --json; without --tier, FTSIM_TIER or jit', () => {
+    const args = ['run', '--kernel', vmlinux, '--json', '--cpus', '2', '--max-steps', '3_000_000'];
+    const interp = ftsim(...args, '--tier', 'interp');
+    const jit = ftsim(...args, '--tier', 'jit');
+    expect(interp.code).toBe(4);
+    expect(jit.code).toBe(4);
+    expect(JSON.parse(interp.stdout).tier).toBe('interp');
+    expect(JSON.parse(jit.stdout).tier).toBe('jit');
+    expect(guestOf(jit.stdout)).toEqual(guestOf(interp.stdout));
+    // negative control: the comparison sees a different run (another seed)
+    const other = ftsim(...args, '--tier', 'jit', '--seed', '2');
+    expect(guestOf(other.stdout)).not.toEqual(guestOf(interp.stdout));
+    // the environment reaches the command (the test suite's tier mode), and --tier wins over it
+    const bare = ftsim(...args);
+    expect(JSON.parse(bare.stdout).tier).toBe(process.env.FTSIM_TIER || 'jit');
+    expect(JSON.parse(ftsimEnv(dir, { FTSIM_TIER: 'interp' }, ...args).stdout).tier).toBe('interp');
+    expect(JSON.parse(ftsimEnv(dir, { FTSIM_TIER: 'interp' }, ...args, '--tier', 'jit').stdout).tier).toBe('jit');
+  });
+
+  it('every command that runs the machine takes --tier and refuses a bad one (or a bad FTSIM_TIER) with one line and exit 1', () => {
+    for (const cmd of [['run', '--kernel', vmlinux], ['shell'], ['mount', dir], ['check', '--scenario', 'enable-function-tracer', '--protocol', 'naive']]) {
+      for (const bad of ['fast', 'JIT', '']) {
+        const r = ftsim(...cmd, '--tier', bad);
+        expect(r.code, `${cmd[0]} --tier '${bad}'`).toBe(1);
+        expect(r.stderr.trim()).toBe(`ftsim: --tier must be one of interp, jit, got '${bad}'`);
+        noStackTrace(r.stderr);
+      }
+      const help = ftsim(cmd[0], '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/--tier <name>\s+execution tier \(interp, jit\)/);
+    }
+    for (const cmd of [['run', '--kernel', vmlinux, '--max-steps', '1000'], ['check', '--scenario', 'enable-function-tracer', '--protocol', 'naive', '--runs', '1', '--workers', '1']]) {
+      const r = ftsimEnv(dir, { FTSIM_TIER: 'turbo' }, ...cmd);
+      expect(r.code, cmd[0]).toBe(1);
+      expect(r.stderr.trim()).toBe("ftsim: FTSIM_TIER must be one of interp, jit, got 'turbo'");
+      noStackTrace(r.stderr);
+    }
+    // negative control: a good tier runs (the refusal above is the tier's, not the command line's)
+    expect(ftsim('run', '--kernel', vmlinux, '--max-steps', '1000', '--tier', 'interp').code).toBe(4);
   });
 });
 

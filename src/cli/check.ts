@@ -18,6 +18,8 @@ import { INVARIANTS } from '../explore/report.js';
 import type { Shard } from '../explore/strategy.js';
 import { ElfError } from '../loader/elf.js';
 import { BootError } from '../runner.js';
+import { TierError, type Tier } from '../machine/tier.js';
+import { tierOf, tierOption } from './tier.js';
 
 export interface CheckCliOptions {
   scenario?: string;
@@ -42,6 +44,7 @@ export interface CheckCliOptions {
   merge?: boolean;
   list?: boolean;
   record?: string;
+  tier?: Tier;
 }
 
 /** What the CLI's main module lends this command (kept there so every command shares it). */
@@ -127,7 +130,7 @@ function configOf(o: CheckCliOptions, kit: CliKit): CheckConfig {
   if (o.protocol === undefined) throw new kit.UsageError('check: --protocol NAME is required (ftsim check --list shows the protocols)');
   const cfg: CheckConfig = {
     kernel: { file: kit.displayName(resolve(o.kernel)), bytes: kit.readInput(o.kernel) },
-    scenario: o.scenario, protocol: o.protocol, mutate: o.mutate, cpus: o.cpus, sites: o.sites, nmiRate: o.nmiRate,
+    scenario: o.scenario, protocol: o.protocol, mutate: o.mutate, cpus: o.cpus, sites: o.sites, nmiRate: o.nmiRate, tier: tierOf(o.tier),
   };
   resolveProtocol(cfg.protocol, cfg.mutate);
   if (!scenarioList().some((s) => s.name === cfg.scenario)) {
@@ -229,7 +232,7 @@ function replayCommand(o: CheckCliOptions, kit: CliKit): number {
   if (sha256(bytes) !== r.kernelSha256) {
     throw new CheckInputError(`--replay ${o.replay}: recorded on kernel ${r.kernel} (sha256 ${r.kernelSha256.slice(0, 12)}...), but ${kit.displayName(resolve(o.kernel))} differs; give --kernel FILE`);
   }
-  const cfg: CheckConfig = { kernel: { file: kit.displayName(resolve(o.kernel)), bytes }, scenario: r.scenario, protocol: r.protocol, mutate: r.mutate, cpus: r.cpus, sites: r.sites, nmiRate: r.nmiRate };
+  const cfg: CheckConfig = { kernel: { file: kit.displayName(resolve(o.kernel)), bytes }, scenario: r.scenario, protocol: r.protocol, mutate: r.mutate, cpus: r.cpus, sites: r.sites, nmiRate: r.nmiRate, tier: tierOf(o.tier) };
   const x = new Explorer(cfg);
   const a = accountOf(x, r.seed, r.forced, r.policy ?? 'fair');
   const div = replayDivergence(r.choices, a.run);
@@ -271,12 +274,13 @@ export function registerCheck(program: Command, kit: CliKit): void {
     .option('--record <file>', `where the violation's replay file goes (default ${DEFAULT_CHECK_REPLAY})`)
     .option('--replay <file>', 'reproduce a violation from its replay file, with its account')
     .option('--json', 'print one JSON object')
+    .addOption(tierOption())
     .addHelpText('after', `\nExit codes: ${kit.exit.ok} clean, ${kit.exit.violation} a violation was found (or replayed), ${kit.exit.badInput} bad input.`)
     .action(async (files: string[], o: CheckCliOptions) => {
       try {
         process.exitCode = await checkCommand(o, files, kit);
       } catch (e) {
-        if (e instanceof CheckInputError || e instanceof CheckReplayError || e instanceof MergeError || e instanceof ElfError || e instanceof BootError) {
+        if (e instanceof CheckInputError || e instanceof CheckReplayError || e instanceof MergeError || e instanceof ElfError || e instanceof BootError || e instanceof TierError) {
           process.stderr.write(kit.color.red(`ftsim: ${e.message}`) + '\n');
           process.exitCode = kit.exit.badInput;
         } else if (e instanceof kit.UsageError) {

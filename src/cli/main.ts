@@ -31,6 +31,8 @@ import { shellMain } from './shell_main.js';
 import { registerCheck } from './check.js';
 import { registerMount } from './mount.js';
 import { DEFAULT_PATCH_PROTOCOL, PATCH_PROTOCOL_NAMES } from '../kernel/patch_protocol.js';
+import { TierError, type Tier } from '../machine/tier.js';
+import { tierOf, tierOption } from './tier.js';
 
 /** The tracers `--tracer` accepts (available_tracers). */
 const TRACERS = ['function_graph', 'function', 'nop'];
@@ -129,6 +131,7 @@ interface RunCliOptions {
   livepatch: string[];
   module: string[];
   protocol?: string;
+  tier?: Tier;
 }
 
 /** Where each option's value came from: the command line, or its default. */
@@ -280,6 +283,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
     cpus: opts.cpus, seed: opts.seed, timerHz: opts.timerHz, nmiRate: opts.nmiRate, maxQuantum: opts.maxQuantum, maxSteps: opts.maxSteps,
   };
   const limitSource = replay ? 'replay' : given('maxSteps') ? 'option' : 'default';
+  const tier = tierOf(opts.tier);
   let fd = -1;
   const pending: number[] = [];
   const flush = (): void => {
@@ -317,6 +321,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       timerHz: config.timerHz,
       nmiRate: config.nmiRate,
       maxQuantum: config.maxQuantum,
+      tier,
       modules,
       ...(opts.protocol !== undefined ? { ftrace: { protocol: opts.protocol } } : {}),
       onConsole: (b) => {
@@ -411,6 +416,7 @@ function runCommand(opts: RunCliOptions, given: GivenFn): number {
       wallMs: Math.round(result.wallMs * 1000) / 1000,
       instructionsPerSecond: result.wallMs > 0 ? Math.round(result.steps / (result.wallMs / 1000)) : null,
       memorySha256: result.memoryHash,
+      tier,
       decisions: result.choices.length,
       ...(recorded ? { replayFile: recorded } : {}),
       ...(recordError ? { replayError: recordError } : {}),
@@ -501,6 +507,7 @@ export function buildProgram(): Command {
     .option('--protocol <name>', `the live text-patching protocol every ftrace update goes through (${PATCH_PROTOCOL_NAMES.join(', ')}; int3_emulate is text_poke_bp; default ${DEFAULT_PATCH_PROTOCOL})`)
     .option('--livepatch <old=new>', 'live-patch function OLD with function NEW of the image, at boot before the entry point runs (an IPMODIFY ftrace ops sets regs->ip; repeatable); the end summary says how many calls each patch redirected', collect, [])
     .option('--module <file>', 'load this kernel module (an object from gcc -c -pg -mfentry -mrecord-mcount -mcmodel=kernel) at boot, after ftrace_init and before any CPU runs; its init_module runs in an insmod task on CPU 0 (repeatable)', collect, [])
+    .addOption(tierOption())
     .addHelpText('after', `\n${NUMBERS_HELP}\n\n${EXIT_CODES_HELP}`)
     .action((opts: RunCliOptions, cmd: Command) => {
       process.exitCode = runCommand(opts, (k) => cmd.getOptionValueSource(k) === 'cli');
@@ -515,7 +522,9 @@ export function buildProgram(): Command {
     .option('--nmi-rate <n>', `NMIs per million cycles on each CPU (${range('nmiRate')})`, intOption('--nmi-rate', CONFIG_RANGES.nmiRate), 0)
     .option('--module <file>', 'load this kernel module at boot, before any CPU runs (repeatable)', collect, [])
     .option('--console <file>', 'write the guest console (port 0xE9) to this file instead of stdout')
-    .action((opts: { kernel: string; cpus: number; seed: number; nmiRate: number; module: string[]; console?: string }) => {
+    .addOption(tierOption())
+    .action((opts: { kernel: string; cpus: number; seed: number; nmiRate: number; module: string[]; console?: string; tier?: Tier }) => {
+      const tier = tierOf(opts.tier);
       const modules = opts.module.map((m) => ({ file: displayName(resolve(m)), bytes: readInput(m) }));
       const image = readInput(opts.kernel);
       let consoleFd: number | undefined;
@@ -526,7 +535,7 @@ export function buildProgram(): Command {
           throw new UsageError(`--console ${opts.console}: cannot open for writing: ${describeFsError(e)}`);
         }
       }
-      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, nmiRate: opts.nmiRate, modules, consoleFd })
+      void shellMain({ image, file: displayName(resolve(opts.kernel)), cpus: opts.cpus, seed: opts.seed, nmiRate: opts.nmiRate, modules, consoleFd, tier })
         .then((code) => { process.exitCode = code; });
     });
 
@@ -558,7 +567,7 @@ export function main(argv: string[]): number {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (e instanceof UsageError || e instanceof ElfError || e instanceof BootError) {
+    if (e instanceof UsageError || e instanceof ElfError || e instanceof BootError || e instanceof TierError) {
       process.stderr.write(pc.red(`ftsim: ${e.message}`) + '\n');
       return e instanceof UsageError ? e.exitCode : EXIT_BAD_INPUT;
     }

@@ -7,6 +7,8 @@ import { ElfError, parseElf } from '../loader/elf.js';
 import { BootError } from '../runner.js';
 import { SymbolTable } from '../loader/symbols.js';
 import { MountError, mountMain } from '../mount/mount.js';
+import type { Tier } from '../machine/tier.js';
+import { tierOf, tierOption } from './tier.js';
 
 /** The bundled kernel's boot option: its SMP workers loop until the machine stops (guest/kernel/workload_smp.c). */
 export const LOOP_SYMBOL = 'smp_workload_loop';
@@ -40,7 +42,9 @@ export function registerMount(program: Command, d: MountDeps): void {
     .option('--speed <x>', 'simulated seconds per real second (max: as fast as the host allows; 0: paused, advanced by writing a duration such as 10ms to ftsim/run)', 'max')
     .option('--module <file>', 'load this kernel module at boot, before any CPU runs (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .option('--console <file>', 'write the guest console (port 0xE9) to this file instead of stdout')
-    .action((dir: string, opts: { kernel: string; cpus: number; seed: number; nmiRate: number; speed: string; module: string[]; console?: string }) => {
+    .addOption(tierOption())
+    .action((dir: string, opts: { kernel: string; cpus: number; seed: number; nmiRate: number; speed: string; module: string[]; console?: string; tier?: Tier }) => {
+      const tier = tierOf(opts.tier);
       const speed = parseSpeed(opts.speed);
       if (speed === undefined) throw new d.UsageError(`--speed: expected a non-negative number or 'max', got '${opts.speed}'`);
       const modules = opts.module.map((m) => ({ file: d.displayName(resolve(m)), bytes: d.readInput(m) }));
@@ -58,7 +62,7 @@ export function registerMount(program: Command, d: MountDeps): void {
       // machine runs only when told, and its workers end as in `ftsim shell`)
       const pokeSymbols: Record<string, bigint> = {};
       if (speed !== 0 && SymbolTable.fromImage(parseElf(image, file)).lookup(LOOP_SYMBOL) !== undefined) pokeSymbols[LOOP_SYMBOL] = 1n;
-      mountMain({ dir, image, file, cpus: opts.cpus, seed: opts.seed, nmiRate: opts.nmiRate, modules, consoleFd, pokeSymbols, speed })
+      mountMain({ dir, image, file, cpus: opts.cpus, seed: opts.seed, nmiRate: opts.nmiRate, modules, consoleFd, pokeSymbols, speed, tier })
         .then((code) => { process.exitCode = code; })
         .catch((e: unknown) => {
           if (e instanceof MountError || e instanceof BootError || e instanceof ElfError) {

@@ -7,6 +7,7 @@ import { TraceArray } from '../trace/trace_functions.js';
 import { buildTracefs, type TracefsContext } from '../trace/tracefs/index.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { MOUNT, Shell, type Command, type ShellIO } from './shell.js';
+import type { Tier } from '../machine/tier.js';
 
 export interface ShellMachineOptions {
   image: Uint8Array;
@@ -20,6 +21,8 @@ export interface ShellMachineOptions {
   consoleFd?: number;
   /** Variables of the image set before it boots (`ftsim mount` sets the bundled kernel's smp_workload_loop). */
   pokeSymbols?: Record<string, bigint>;
+  /** Execution tier (undefined: FTSIM_TIER, else jit). */
+  tier?: Tier;
 }
 
 /** Cycles per unit of `run`'s durations: the CPUs run at 1 GHz. */
@@ -119,7 +122,7 @@ export function runBuiltin(ctx: TracefsContext, flushConsole: () => void, interr
 
 /** Boot the machine and build its tracefs; throws BootError (or ElfError) for what the user must fix. */
 export function bootShellMachine(o: ShellMachineOptions, consoleSink: (b: number) => void): { ctx: TracefsContext; top: TraceArray } {
-  const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, nmiRate: o.nmiRate, modules: o.modules, pokeSymbols: o.pokeSymbols }, consoleSink);
+  const b = boot(o.image, o.file, { cpus: o.cpus, seed: o.seed, nmiRate: o.nmiRate, modules: o.modules, pokeSymbols: o.pokeSymbols, tier: o.tier }, consoleSink);
   if (b.ftrace === undefined) throw new BootError(`${o.file} has no __mcount_loc: no dynamic ftrace, no tracefs to show`);
   const ctx: TracefsContext = { b, run: (steps) => b.kernel.run(b.kernel.steps + steps) };
   // no ftrace= on this command line: the top-level buffer starts at its boot minimum (tracer_alloc_buffers)

@@ -11,6 +11,7 @@ import type { Choice } from '../machine/chooser.js';
 import type { PatchProtocol } from '../kernel/patch_protocol.js';
 import { CheckInputError } from './mutants.js';
 import { FootprintRecorder } from './footprint.js';
+import type { Tier } from '../machine/tier.js';
 
 /** What names an exploration besides its kernel: scenario, protocol, machine. */
 export interface Exploration {
@@ -23,6 +24,8 @@ export interface Exploration {
   sites?: number;
   /** NMIs per million cycles on each CPU; undefined: the scenario's own rate (0 except nmi-during-patch). */
   nmiRate?: number;
+  /** Execution tier of the explorer's machines, its workers' included (undefined: FTSIM_TIER, else jit); every tier gives the same runs. */
+  tier?: Tier;
 }
 
 /** What one `ftsim check` explores: the exploration, on which kernel. */
@@ -93,6 +96,7 @@ export class Explorer {
       ftrace: { protocol: protocol.bootName },
       pokeSymbols: { workload_iterations: 50n, smp_workload_iterations: 1_000_000n },
       sched: this.scenario.sched,
+      tier: cfg.tier,
     });
     this.b = b;
     if (b.ftrace === undefined) throw new CheckInputError(`${cfg.kernel.file}: the kernel has no ftrace call sites (__mcount_loc): nothing to patch`);

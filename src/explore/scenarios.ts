@@ -45,11 +45,11 @@ export function untilEveryCpuRuns(k: Kernel, step: () => void): boolean {
 const profiles = new Map<string, { all: string[]; nmi: string[] }>();
 
 export function hotFunctions(cfg: CheckConfig, nmiRate: number): { all: string[]; nmi: string[] } {
-  const key = `${sha256(cfg.kernel.bytes)}:${cfg.cpus}:${nmiRate}`;
+  const key = `${sha256(cfg.kernel.bytes)}:${cfg.cpus}:${nmiRate}:${cfg.tier ?? ''}`;
   const hit = profiles.get(key);
   if (hit !== undefined) return hit;
   const b = boot(cfg.kernel.bytes, cfg.kernel.file, {
-    cpus: cfg.cpus, seed: 1, nmiRate: nmiRate || 50, maxQuantum: 200,
+    cpus: cfg.cpus, seed: 1, nmiRate: nmiRate || 50, maxQuantum: 200, tier: cfg.tier,
     pokeSymbols: { workload_iterations: 50n, smp_workload_iterations: 1_000_000n },
   });
   const ft = b.ftrace;
