@@ -1,6 +1,7 @@
 // tiers.test.ts — the interpreter alone and the interpreter with the compiler give the same runs: per-CPU instructions and cycles, every memory region, console, trace text, the chooser's decisions, explorer violations and their replay files across tiers.
 
-import { describe, it, expect } from 'vitest';
+import { afterAll, beforeAll, describe, it, expect } from 'vitest';
+import { jitConfig } from '../src/machine/x86/jit.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,6 +90,11 @@ const WORKLOADS: Workload[] = [
   { name: 'the SMP workload on 4 CPUs, function_graph on every function from boot', cpus: 4, tracer: 'function_graph', options: { pokeSymbols: { workload_iterations: 200n, smp_workload_iterations: 40n }, seed: 3 } },
   { name: 'the SMP workload on 4 CPUs, the function tracer switched on and off live (every site patched under running CPUs)', cpus: 4, liveSteps: 1_000_000 },
 ];
+
+// compile early, so that most of what these workloads run under 'jit' is compiled code
+const defaultHot = jitConfig.hot;
+beforeAll(() => { jitConfig.hot = 64; });
+afterAll(() => { jitConfig.hot = defaultHot; });
 
 describe('interp and jit: the same run', () => {
   for (const w of WORKLOADS) {

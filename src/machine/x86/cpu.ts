@@ -15,7 +15,7 @@ import { execImulN, execMul1, execDiv } from './muldiv.js';
 import { execBt, execBitScan, execBswap } from './bits.js';
 import { execString } from './string.js';
 import { defaultTier, type Tier } from '../tier.js';
-import { HOT, compileUnit, jitStats, type Unit } from './jit.js';
+import { jitConfig, compileUnit, jitStats, type Unit } from './jit.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -566,7 +566,7 @@ export class Cpu {
   /**
    * The interpreter's loop for the jit tier: the same steps, but where a compiled unit has a block
    * starting at rip, the unit runs instead when the fetch model would have nothing to say about its
-   * bytes (see jit.ts); an instruction interpreted HOT times becomes the entry of a new unit. Leaves cycles and recentPos in the fields, also
+   * bytes (see jit.ts); an instruction interpreted jitConfig.hot times becomes the entry of a new unit. Leaves cycles and recentPos in the fields, also
    * when an instruction faults.
    */
   private jitLoop(lim: number): void {
@@ -578,7 +578,7 @@ export class Cpu {
         {
           let u = d.unit;
           if (u !== null && !u.alive) { d.unit = u = null; d.heat = 0; }
-          if (u === null && ++d.heat === HOT) u = this.compileAt(d);
+          if (u === null && ++d.heat === jitConfig.hot) u = this.compileAt(d);
           if (u !== null && (this.code.dirtyTime <= this.serialTime || u.fresh(this.serialTime))) {
             this.cycles = cyc; this.recentPos = pos; this.inUnit = true;
             u.fn(this, u, d.unitPc, lim, ring);

@@ -59,7 +59,7 @@ export class Insn {
   /** The compiled unit that has a block starting here (jit tier), and that block's number in it. */
   unit: Unit | null = null;
   unitPc = 0;
-  /** Entries here as a block head while no unit starts here (jit tier: compiled at HOT). */
+  /** Times the interpreter ran it while no unit starts here (jit tier: compiled at jitConfig.hot). */
   heat = 0;
   /** Operand size in bytes: 1, 2, 4 or 8. */
   size = 4;

@@ -42,14 +42,15 @@ export interface JitStats {
   instructions: number;
   /** Entries into compiled units. */
   entries: number;
-  sourceChars?: number;
+  /** Characters of JS source generated (what V8 parses and compiles). */
+  sourceChars: number;
 }
 
-export const jitStats: JitStats = { unitsCompiled: 0, unitsReused: 0, compileMs: 0, instructions: 0, entries: 0 };
+export const jitStats: JitStats = { unitsCompiled: 0, unitsReused: 0, compileMs: 0, instructions: 0, entries: 0, sourceChars: 0 };
 
 /** Reset the figures (benchmarks measure one run at a time). */
 export function resetJitStats(): void {
-  jitStats.unitsCompiled = 0; jitStats.unitsReused = 0; jitStats.compileMs = 0; jitStats.instructions = 0; jitStats.entries = 0;
+  jitStats.unitsCompiled = 0; jitStats.unitsReused = 0; jitStats.compileMs = 0; jitStats.instructions = 0; jitStats.entries = 0; jitStats.sourceChars = 0;
 }
 
 /**
@@ -65,10 +66,25 @@ export const jitBroken = {
   invertSignedJcc: false,
 };
 
-/** Entries into a block head (a jump target, a return point) before its unit is compiled. */
-export const HOT = Number(process.env.FTSIM_JIT_HOT ?? 64);
-/** Largest unit, in instructions. */
-const MAX_UNIT = Number(process.env.FTSIM_JIT_MAX ?? 600);
+/**
+ * When to compile: an instruction the interpreter has run `hot` times becomes the entry of a unit
+ * of at most `maxUnit` instructions. A high threshold keeps V8's own compile and warm-up cost (each
+ * unit is a new JS function for it to optimize) below what compiled code saves on a single boot;
+ * tests lower it to run nearly everything compiled. FTSIM_JIT_HOT sets it from the environment.
+ */
+export const jitConfig = {
+  hot: envInt('FTSIM_JIT_HOT', 20_000),
+  maxUnit: envInt('FTSIM_JIT_MAX', 600),
+};
+
+function envInt(name: string, dflt: number): number {
+  const v = typeof process !== 'undefined' ? process.env[name] : undefined;
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
 /** How far from its entry a unit reaches, in bytes (a function's extent, about). */
 const REACH = 8192;
 
@@ -234,11 +250,14 @@ function plan(r: Region, entry: number, select: (d: Insn, off: number) => void):
   const work = [entry];
   const lo = Math.max(0, entry - REACH), hi = Math.min(r.size, entry + REACH);
   const inRange = (o: number): boolean => o >= lo && o < hi;
-  while (work.length > 0 && insns.size < MAX_UNIT) {
+  while (work.length > 0 && insns.size < jitConfig.maxUnit) {
     let off = work.pop()!;
-    while (insns.size < MAX_UNIT && inRange(off) && !insns.has(off)) {
+    while (insns.size < jitConfig.maxUnit && inRange(off) && !insns.has(off)) {
       const d = insnAt(r, off, select);
       if (d === null || !compilable(r, off, d)) break;
+      // code the interpreter never ran stays out (a cold path is an exit): smaller units, and no
+      // compiled code without type feedback for V8 to deoptimize on
+      if (off !== entry && d.heat === 0) break;
       // code another unit already enters here stays that unit's: this one exits to it
       if (off !== entry && d.unit !== null && d.unit.alive) break;
       insns.set(off, d);
@@ -316,10 +335,28 @@ function addrSrc(d: Insn): string {
   return `let al = ${lo}, ah = ${hi}; if (al >= ${TWO32}) { const q = Math.floor(al / ${TWO32}); al -= q * ${TWO32}; ah += q; }`;
 }
 
+/**
+ * Source of Cpu.rd's fast path inline (the CPU's most recent data region holds the bytes), else the
+ * call: the same bytes, the same region caches. Sets `lv` (and `hv` for 8 bytes).
+ */
+function rdSrc(size: number, lv: string, hv: string | null): string {
+  const get = size === 8 ? `${lv} = R.dv.getUint32(o, true);${hv !== null ? ` ${hv} = R.dv.getInt32(o + 4, true);` : ''}`
+    : size === 4 ? `${lv} = R.dv.getUint32(o, true);` : size === 2 ? `${lv} = R.dv.getUint16(o, true);` : `${lv} = R.bytes[o];`;
+  const slow = `${lv} = c.rd(A, ${size});${hv !== null && size === 8 ? ` ${hv} = c.tHi;` : ''}`;
+  return `{ const R = c.data, o = A - R.start; if (o >= 0 && o + ${size} <= R.size) { ${get} } else { ${slow} } }`;
+}
+
+/** Source of Cpu.wr's fast path inline (a writable most recent data region), else the call. */
+function wrSrc(size: number, lv: string, hv: string): string {
+  const set = size === 8 ? `R.dv.setUint32(o, ${lv}, true); R.dv.setInt32(o + 4, ${hv}, true);`
+    : size === 4 ? `R.dv.setUint32(o, ${lv}, true);` : size === 2 ? `R.dv.setUint16(o, ${lv}, true);` : `R.bytes[o] = ${lv};`;
+  return `{ const R = c.data, o = A - R.start; if (o >= 0 && o + ${size} <= R.size && (R.perm & 2) !== 0) { ${set} if (R.icache !== null) R.invalidate(o, ${size}); } else c.wr(A, ${size}, ${lv}, ${hv}); }`;
+}
+
 /** Source reading a 4- or 8-byte operand into fa0/fa1 (or fb0/fb1): a register, memory at A, or an immediate. */
 function readSrc(v: string, size: number, kind: 'reg' | 'mem' | 'imm', d: Insn, r: number): string {
   if (kind === 'imm') return size === 8 ? `${v}0 = ${d.immLo}; ${v}1 = ${d.immHi};` : `${v}0 = ${d.immLo >>> 0}; ${v}1 = 0;`;
-  if (kind === 'mem') return size === 8 ? `${v}0 = c.rd(A, 8); ${v}1 = c.tHi;` : `${v}0 = c.rd(A, 4); ${v}1 = 0;`;
+  if (kind === 'mem') return size === 8 ? rdSrc(8, `${v}0`, `${v}1`) : `${rdSrc(4, `${v}0`, null)} ${v}1 = 0;`;
   return size === 8 ? `${v}0 = lo[${r}]; ${v}1 = hi[${r}];` : `${v}0 = lo[${r}]; ${v}1 = 0;`;
 }
 
@@ -337,11 +374,11 @@ function inline(d: Insn, j: number, st: GenState): string | null {
       if (size < 4) return null;
       if (d.hasMem) {
         if (d.rmIsDst) {
-          const v = d.reg === NO_REG_ ? `${d.immLo}, ${d.immHi}` : `lo[${d.reg}], hi[${d.reg}]`;
-          return `{ ${N} ${eaSrc(d, j)} c.wr(A, ${size}, ${v}); }`;
+          const [vl, vh] = d.reg === NO_REG_ ? [`${d.immLo}`, `${d.immHi}`] : [`lo[${d.reg}]`, `hi[${d.reg}]`];
+          return `{ ${N} ${eaSrc(d, j)} ${wrSrc(size, vl, vh)} }`;
         }
-        return size === 8 ? `{ ${N} ${eaSrc(d, j)} lo[${d.reg}] = c.rd(A, 8); hi[${d.reg}] = c.tHi; }`
-          : `{ ${N} ${eaSrc(d, j)} lo[${d.reg}] = c.rd(A, 4); hi[${d.reg}] = 0; }`;
+        return size === 8 ? `{ ${N} ${eaSrc(d, j)} let v0 = 0, v1 = 0; ${rdSrc(8, 'v0', 'v1')} lo[${d.reg}] = v0; hi[${d.reg}] = v1; }`
+          : `{ ${N} ${eaSrc(d, j)} let v0 = 0; ${rdSrc(4, 'v0', null)} lo[${d.reg}] = v0; hi[${d.reg}] = 0; }`;
       }
       if (d.reg === NO_REG_) return `lo[${d.rm}] = ${d.immLo}; hi[${d.rm}] = ${size === 8 ? d.immHi : 0};`;
       const src = d.rmIsDst ? d.reg : d.rm, dst = d.rmIsDst ? d.rm : d.reg;
@@ -355,13 +392,13 @@ function inline(d: Insn, j: number, st: GenState): string | null {
     }
     case Op.MOVZX:
       if (!d.hasMem || size < 4) return null;
-      return `{ ${N} ${eaSrc(d, j)} lo[${d.reg}] = c.rd(A, ${d.srcSize}); hi[${d.reg}] = 0; }`;
+      return `{ ${N} ${eaSrc(d, j)} let v0 = 0; ${rdSrc(d.srcSize, 'v0', null)} lo[${d.reg}] = v0; hi[${d.reg}] = 0; }`;
     case Op.PUSH:
       if (d.reg === NO_REG_ || size !== 8) return null;
-      return `{ ${N} const v0 = lo[${d.reg}], v1 = hi[${d.reg}]; let s0 = lo[4] - 8, s1 = hi[4]; if (s0 < 0) { s0 += ${TWO32}; s1 = (s1 - 1) | 0; } c.wr(s1 * ${TWO32} + s0, 8, v0, v1); lo[4] = s0; hi[4] = s1; }`;
+      return `{ ${N} const v0 = lo[${d.reg}], v1 = hi[${d.reg}]; let s0 = lo[4] - 8, s1 = hi[4]; if (s0 < 0) { s0 += ${TWO32}; s1 = (s1 - 1) | 0; } const A = s1 * ${TWO32} + s0; ${wrSrc(8, 'v0', 'v1')} lo[4] = s0; hi[4] = s1; }`;
     case Op.POP:
       if (d.reg === NO_REG_ || size !== 8) return null;
-      return `{ ${N} const s0 = lo[4], s1 = hi[4]; const v = c.rd(s1 * ${TWO32} + s0, 8), vh = c.tHi; const n0 = s0 + 8; if (n0 >= ${TWO32}) { lo[4] = n0 - ${TWO32}; hi[4] = (s1 + 1) | 0; } else lo[4] = n0; lo[${d.reg}] = v; hi[${d.reg}] = vh; }`;
+      return `{ ${N} const s0 = lo[4], s1 = hi[4]; const A = s1 * ${TWO32} + s0; let v = 0, vh = 0; ${rdSrc(8, 'v', 'vh')} const n0 = s0 + 8; if (n0 >= ${TWO32}) { lo[4] = n0 - ${TWO32}; hi[4] = (s1 + 1) | 0; } else lo[4] = n0; lo[${d.reg}] = v; hi[${d.reg}] = vh; }`;
     case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR: {
       if (size < 4) return null;
       const mem = d.rm === NO_REG_;
@@ -387,7 +424,7 @@ function inline(d: Insn, j: number, st: GenState): string | null {
       st.pending = true;
       if (d.op !== Op.CMP && d.op !== Op.TEST) {
         // the store may fault: the flags must then be in the CPU already, as alu() leaves them
-        if (dst === 'mem') { code += ' ' + flushSrc(st) + ` c.wr(A, ${size}, fr0, fr1);`; }
+        if (dst === 'mem') { code += ' ' + flushSrc(st) + ' ' + wrSrc(size, 'fr0', 'fr1'); }
         else code += size === 8 ? ` lo[${dstReg}] = fr0; hi[${dstReg}] = fr1;` : ` lo[${dstReg}] = fr0; hi[${dstReg}] = 0;`;
       }
       return code + ' }';
@@ -575,7 +612,7 @@ export function compileUnit(r: Region, entry: number, select: (d: Insn, off: num
   let fn = cache.get(key);
   if (fn === undefined) {
     fn = new Function('M', src)(MODULES) as UnitFn;
-    jitStats.sourceChars = (jitStats.sourceChars ?? 0) + src.length;
+    jitStats.sourceChars += src.length;
     cache.set(key, fn);
     jitStats.unitsCompiled++;
   } else {
