@@ -1,0 +1,216 @@
+// JIT prototype driver: profiles the kernel, forms units from the hottest blocks, validates the JS and wasm backends against the interpreter, measures them, prints JSON.
+
+import { resolve, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PERM_W, PERM_X, type Region } from '../../src/machine/memory.js';
+import type { Cpu, CpuState } from '../../src/machine/x86/cpu.js';
+import { profileKernel, type Profile } from './profile.js';
+import { formUnit, type Unit } from './unit.js';
+import { compileJs, jsSource, type UnitFn } from './js.js';
+import { compileWasm, runWasm, wasmBytes, WasmRuntime, type WasmFn } from './wasm.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const kernelPath = join(root, 'fixtures', 'vmlinux');
+const ITER = Number(process.env.JITP_ITERATIONS ?? 2000);
+const TOP = Number(process.env.JITP_TOP ?? 500);
+/** Instruction budget per call (loops leave at a back edge once they have run this many). */
+const BUDGET = 10000;
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e6; // ms
+
+/** One backend as the measurements see it: a way to compile a unit and to run it on a Cpu. */
+interface Backend<F> {
+  name: string;
+  compile(u: Unit): F;
+  run(f: F, c: Cpu, budget: number): number;
+  before?(): void; after?(): void;
+}
+
+interface Chosen { rank: number; unit: Unit; state: CpuState; blockInstructions: number }
+
+function writable(p: Profile): Region[] {
+  return p.machine.mem.regions.filter((r) => (r.perm & PERM_W) !== 0 && (r.perm & PERM_X) === 0 && r.size > 0);
+}
+
+function resetCpu(c: Cpu, s: CpuState): void {
+  c.restore(s);
+  c.pending.fill(0); c.pendingCount = 0; c.nmiPending = false; c.halted = false; c.waiting = false;
+}
+
+/** Cheap per-call reset for timing loops: registers, rip, flags. */
+function resetRegs(c: Cpu, s: CpuState): void {
+  c.lo.set(s.lo); c.hi.set(s.hi); c.rip = s.rip; c.setFlags(s.flags);
+}
+
+interface Outcome { lo: number[]; hi: number[]; rip: number; flags: number; mem: Uint8Array[]; n: number }
+
+function outcome(c: Cpu, regions: Region[], n: number): Outcome {
+  return { lo: [...c.lo], hi: [...c.hi], rip: c.rip, flags: c.getFlags(), mem: regions.map((r) => r.bytes.slice()), n };
+}
+
+/** Differences between two outcomes, as text (empty: equal). */
+export function diff(a: Outcome, b: Outcome, regions: Region[]): string[] {
+  const out: string[] = [];
+  for (let r = 0; r < 16; r++) if (a.lo[r] !== b.lo[r] || a.hi[r] !== b.hi[r]) out.push(`r${r}: ${a.hi[r]}:${a.lo[r]} vs ${b.hi[r]}:${b.lo[r]}`);
+  if (a.rip !== b.rip) out.push(`rip ${a.rip} vs ${b.rip}`);
+  if ((a.flags & 0x8d5) !== (b.flags & 0x8d5)) out.push(`flags ${a.flags.toString(16)} vs ${b.flags.toString(16)}`);
+  a.mem.forEach((m, i) => { if (Buffer.compare(m, b.mem[i]) !== 0) out.push(`memory differs in ${regions[i].name}`); });
+  return out;
+}
+
+/**
+ * Validate one backend on one unit: same start (registers, flags, memory), the backend runs, the
+ * interpreter runs as many instructions; registers, rip, arithmetic flags and writable memory must agree.
+ */
+function validate<F>(b: Backend<F>, f: F, ch: Chosen, cpu: Cpu, regions: Region[], base: Uint8Array[]): { ok: boolean; n: number; diff: string[]; error?: string } {
+  const restoreMem = (): void => regions.forEach((r, i) => r.bytes.set(base[i]));
+  restoreMem(); resetCpu(cpu, ch.state);
+  let n: number;
+  try { b.before?.(); n = b.run(f, cpu, BUDGET); b.after?.(); } catch (e) { return { ok: false, n: 0, diff: [], error: String((e as { detail?: string }).detail ?? e) }; }
+  const got = outcome(cpu, regions, n);
+  restoreMem(); resetCpu(cpu, ch.state);
+  const start = cpu.retired;
+  cpu.run(n);
+  const ref = outcome(cpu, regions, cpu.retired - start);
+  const d = diff(got, ref, regions);
+  if (ref.n !== n) d.push(`interpreter retired ${ref.n}, backend ${n}`);
+  restoreMem();
+  return { ok: d.length === 0, n, diff: d };
+}
+
+interface Timing { compileMs: number; firstCallMs: number; nsPerInsn: number; insnsPerCall: number; warm: { calls: string; nsPerInsn: number }[] }
+
+/** Compile, then time calls from the captured state: the first, 2-10, 11-100, 101-1000, then steady (batches until 20 ms). */
+function measure<F>(b: Backend<F>, ch: Chosen, cpu: Cpu, reset: (c: Cpu, s: CpuState) => void = resetRegs): Timing & { f: F } {
+  const t0 = now();
+  const f = b.compile(ch.unit);
+  const compileMs = now() - t0;
+  resetCpu(cpu, ch.state);
+  b.before?.();
+  const phase = (calls: number): { ms: number; insns: number } => {
+    let insns = 0;
+    const t = now();
+    for (let i = 0; i < calls; i++) { reset(cpu, ch.state); insns += b.run(f, cpu, BUDGET); }
+    return { ms: now() - t, insns };
+  };
+  const first = phase(1);
+  const warm = [[9, '2-10'], [90, '11-100'], [900, '101-1000']].map(([k, name]) => {
+    const p = phase(k as number);
+    return { calls: name as string, nsPerInsn: +(p.ms * 1e6 / p.insns).toFixed(2) };
+  });
+  let ms = 0, insns = 0, calls = 0;
+  while (ms < 20) { const p = phase(200); ms += p.ms; insns += p.insns; calls += 200; }
+  b.after?.();
+  return { f, compileMs, firstCallMs: first.ms, nsPerInsn: ms * 1e6 / insns, insnsPerCall: insns / calls, warm };
+}
+
+/** Time of the reset alone (subtracted from the per-call figures where noted). */
+function resetCost(cpu: Cpu, s: CpuState): number {
+  const t = now();
+  for (let i = 0; i < 200000; i++) resetRegs(cpu, s);
+  return (now() - t) * 1e6 / 200000;
+}
+
+function main(): void {
+  const prof = profileKernel(kernelPath, ITER);
+  const total = prof.total;
+  const blocks = prof.blocks.slice(0, TOP);
+  // states: the middle entry of each chosen block, in a second (identical) run
+  const capture = new Map<number, number>(blocks.map((b) => [b.start, Math.max(1, Math.floor(b.entries / 2))]));
+  const run2 = profileKernel(kernelPath, ITER, capture);
+  const cpu = run2.cpu, mem = run2.machine.mem;
+  const chosen: Chosen[] = [];
+  blocks.forEach((b, rank) => {
+    const u = formUnit(mem, b.start);
+    const s = run2.states.get(b.start);
+    if (u !== null && s !== undefined) chosen.push({ rank, unit: u, state: s, blockInstructions: b.instructions });
+  });
+  const regions = writable(run2);
+  const base = regions.map((r) => r.bytes.slice());
+  const data = regions.filter((r) => r.name.includes('.data')).sort((a, b) => b.size - a.size)[0] ?? null;
+
+  const rtImport = new WasmRuntime(null);
+  const rtRes = new WasmRuntime(data);
+  const js: Backend<UnitFn> = { name: 'js', compile: (u) => compileJs(u), run: (f, c, n) => f(c, n) };
+  const wImp: Backend<WasmFn> = { name: 'wasm-import', compile: (u) => compileWasm(u, rtImport), run: (f, c, n) => runWasm(rtImport, f, c, n) };
+  const wRes: Backend<WasmFn> = {
+    name: 'wasm-resident', compile: (u) => compileWasm(u, rtRes), run: (f, c, n) => runWasm(rtRes, f, c, n),
+    before: () => rtRes.pushMemory(), after: () => rtRes.pullMemory(),
+  };
+  const interp: Backend<null> = { name: 'interp', compile: () => null, run: (_f, c, n) => { const s = c.retired; c.run(n); return c.retired - s; } };
+
+  // validation, including the negative controls (deliberately broken add)
+  const backends = [js, wImp, wRes] as Backend<unknown>[];
+  const valid: Record<string, { ok: number; failed: number; errors: number; examples: string[] }> = {};
+  const okUnits = new Set<Chosen>();
+  for (const b of backends) {
+    const v = valid[b.name] = { ok: 0, failed: 0, errors: 0, examples: [] as string[] };
+    for (const ch of chosen) {
+      const f = b.compile(ch.unit);
+      const r = validate(b, f, ch, cpu, regions, base);
+      if (r.ok) { v.ok++; if (b === js) okUnits.add(ch); }
+      else if (r.error) { v.errors++; if (v.examples.length < 3) v.examples.push(`${(ch.unit.start >>> 0).toString(16)}: ${r.error}`); }
+      else { v.failed++; if (v.examples.length < 3) v.examples.push(`${(ch.unit.start >>> 0).toString(16)}: ${r.diff.slice(0, 3).join('; ')}`); }
+    }
+  }
+  const negative: Record<string, { caught: number; of: number }> = {};
+  const withAdd = chosen.filter((ch) => ch.unit.insns.some((i) => i.kind === 'alu' && i.d.op === 1 /* Op.ADD */));
+  const brokenJs: Backend<UnitFn> = { ...js, name: 'js-broken', compile: (u) => compileJs(u, { breakAdd: true }) };
+  const brokenW: Backend<WasmFn> = { ...wImp, name: 'wasm-broken', compile: (u) => compileWasm(u, rtImport, true) };
+  for (const b of [brokenJs, brokenW] as Backend<unknown>[]) {
+    let caught = 0;
+    for (const ch of withAdd) { const r = validate(b, b.compile(ch.unit), ch, cpu, regions, base); if (!r.ok) caught++; }
+    negative[b.name] = { caught, of: withAdd.length };
+  }
+
+  // measurements on units every backend validated
+  const measured = chosen.filter((ch) => okUnits.has(ch));
+  const perUnit: Record<string, unknown>[] = [];
+  const agg: Record<string, { top50: { compileMs: number; firstCallMs: number; w: number; t: number; extraMs: number }; top500: { compileMs: number; firstCallMs: number; w: number; t: number; extraMs: number } }> = {};
+  const all = [interp, js, wImp, wRes] as Backend<unknown>[];
+  for (const b of all) agg[b.name] = { top50: { compileMs: 0, firstCallMs: 0, w: 0, t: 0, extraMs: 0 }, top500: { compileMs: 0, firstCallMs: 0, w: 0, t: 0, extraMs: 0 } };
+  const reset = resetCost(cpu, chosen[0].state);
+  for (const ch of measured) {
+    const row: Record<string, unknown> = { rank: ch.rank, start: '0x' + (ch.unit.start >>> 0).toString(16), insns: ch.unit.insns.length, loop: [...ch.unit.labels].length > 0 && ch.unit.insns.some((i) => i.target >= 0 && i.target <= ch.unit.insns.indexOf(i)), blockShare: +(ch.blockInstructions / total).toFixed(4) };
+    for (const b of all) {
+      regions.forEach((r, i) => r.bytes.set(base[i]));
+      const m = measure(b, ch, cpu);
+      row[b.name] = { compileMs: +m.compileMs.toFixed(3), firstCallMs: +m.firstCallMs.toFixed(3), nsPerInsn: +m.nsPerInsn.toFixed(2), insnsPerCall: +m.insnsPerCall.toFixed(1), warm: m.warm };
+      for (const key of ['top50', 'top500'] as const) {
+        if (key === 'top50' && ch.rank >= 50) continue;
+        const a = agg[b.name][key];
+        a.compileMs += m.compileMs; a.firstCallMs += m.firstCallMs;
+        a.w += ch.blockInstructions; a.t += ch.blockInstructions * m.nsPerInsn;
+        // time the first 1000 calls took beyond what the steady state would have taken
+        const w = m.warm;
+        a.extraMs += Math.max(0, m.firstCallMs - m.nsPerInsn * m.insnsPerCall / 1e6) +
+          [9, 90, 900].reduce((s, k, i) => s + Math.max(0, (w[i].nsPerInsn - m.nsPerInsn) * m.insnsPerCall * k / 1e6), 0);
+      }
+    }
+    perUnit.push(row);
+  }
+  regions.forEach((r, i) => r.bytes.set(base[i]));
+  const summary: Record<string, unknown> = {};
+  for (const [name, a] of Object.entries(agg)) {
+    summary[name] = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, {
+      compileMs: +v.compileMs.toFixed(2), firstCallMs: +v.firstCallMs.toFixed(2), warmupExtraMs: +v.extraMs.toFixed(2),
+      weightedNsPerInsn: +(v.t / v.w).toFixed(2),
+    }]));
+  }
+  const crc = perUnit.find((r) => r.rank === 0);
+  const codeSize = (k: 'js' | 'wasm'): number => measured.reduce((s, ch) => s + (k === 'js' ? jsSource(ch.unit).length : wasmBytes(ch.unit, rtRes.mode()).length), 0);
+  const covered = (n: number): number => chosen.filter((c) => c.rank < n).reduce((s, c) => s + c.blockInstructions, 0) / total;
+  const out = {
+    node: process.version, note: 'shared 2-core machine; figures are one run, not best-of',
+    profile: { instructions: total, blocks: prof.blocks.length, top50Share: +(prof.blocks.slice(0, 50).reduce((s, b) => s + b.instructions, 0) / total).toFixed(3), top500Share: +(prof.blocks.slice(0, 500).reduce((s, b) => s + b.instructions, 0) / total).toFixed(3) },
+    interpreterWholeRun: { nsPerInsnWithProfiler: +(prof.seconds * 1e9 / total).toFixed(1) },
+    units: { formed: chosen.length, measured: measured.length, meanInsns: +(chosen.reduce((s, c) => s + c.unit.insns.length, 0) / chosen.length).toFixed(2), blocksWithUnitShareTop50: +covered(50).toFixed(3), blocksWithUnitShareTop500: +covered(500).toFixed(3), jsSourceBytes: codeSize('js'), wasmBytes: codeSize('wasm') },
+    residentRegion: data === null ? null : { name: data.name, bytes: data.size },
+    resetNsPerCall: +reset.toFixed(1),
+    validation: valid, negativeControls: negative,
+    summary, crc32: crc, perUnit: process.env.JITP_ALL ? perUnit : perUnit.slice(0, 12),
+  };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+main();
