@@ -3,6 +3,7 @@
 import { Op, NO_REG, type Insn } from '../../src/machine/x86/insn.js';
 import { Lazy, PARITY } from '../../src/machine/x86/flags.js';
 import type { Cpu } from '../../src/machine/x86/cpu.js';
+import type { Region } from '../../src/machine/memory.js';
 import { shiftCount, type Unit } from './unit.js';
 
 /** A compiled unit: runs from the unit's start with at most about `budget` instructions, returns the instructions retired. */
@@ -16,7 +17,11 @@ export function lazyKind(op: Op): Lazy {
 }
 
 /** Options that break the backend on purpose (the validator's negative control). */
-export interface JsOptions { breakAdd?: boolean }
+export interface JsOptions {
+  breakAdd?: boolean;
+  /** Access this (non-executable) region inline through its DataView, with a bounds check; other addresses go through Cpu.rd/wr. */
+  resident?: Region;
+}
 
 /** Generate the function body (exported for inspection). */
 export function jsSource(u: Unit, opt: JsOptions = {}): string {
@@ -36,9 +41,26 @@ export function jsSource(u: Unit, opt: JsOptions = {}): string {
   };
   const eaNum = (d: Insn): string => `${ea(d)} ea = (t2 | 0) * 4294967296 + t;`;
   /** Load the r/m operand of size s into vl/vh. */
+  const res = opt.resident;
+  const inRes = (s: number): string => `off = ea - ${res!.start}; if (off >= 0 && off <= ${res!.size - s})`;
+  const load = (s: number): string => {
+    const slow = `vl = c.rd(ea, ${s}); vh = ${s === 8 ? 'c.tHi' : '0'};`;
+    if (res === undefined) return slow;
+    const fast = s === 8 ? 'vl = DV.getUint32(off, true); vh = DV.getInt32(off + 4, true);'
+      : s === 4 ? 'vl = DV.getUint32(off, true); vh = 0;' : s === 2 ? 'vl = DV.getUint16(off, true); vh = 0;' : 'vl = BY[off]; vh = 0;';
+    return `${inRes(s)} { ${fast} } else { ${slow} }`;
+  };
+  /** Store vl/vh-style expressions at ea. */
+  const store = (s: number, lo: string, hi: string): string => {
+    const slow = `c.wr(ea, ${s}, ${lo}, ${hi});`;
+    if (res === undefined) return slow;
+    const fast = s === 8 ? `DV.setUint32(off, ${lo}, true); DV.setInt32(off + 4, ${hi}, true);`
+      : s === 4 ? `DV.setUint32(off, ${lo}, true);` : s === 2 ? `DV.setUint16(off, ${lo}, true);` : `BY[off] = ${lo};`;
+    return `${inRes(s)} { ${fast} } else { ${slow} }`;
+  };
   const rdRm = (d: Insn, s: number): string => d.rm !== NO_REG
     ? `vl = ${rdReg(d.rm, s)[0]}; vh = ${rdReg(d.rm, s)[1]};`
-    : `${eaNum(d)} vl = c.rd(ea, ${s}); vh = ${s === 8 ? 'c.tHi' : '0'};`;
+    : `${eaNum(d)} ${load(s)}`;
   const cond = (p: Insn, cc: number): string => {
     const k = lazyKind(p.op), s = p.size, s8 = s === 8;
     const ltu = (x: string, y: string): string => s8 ? `((f${x}h >>> 0) < (f${y}h >>> 0) || (f${x}h === f${y}h && f${x}l < f${y}l))` : `(f${x}l < f${y}l)`;
@@ -73,7 +95,7 @@ export function jsSource(u: Unit, opt: JsOptions = {}): string {
         if (d.rmIsDst) {
           const [vl, vh] = d.reg !== NO_REG ? rdReg(d.reg, s) : [`${d.immLo}`, `${d.immHi}`];
           if (d.rm !== NO_REG) L.push(wrReg(d.rm, s, vl, vh));
-          else L.push(`${eaNum(d)} c.wr(ea, ${s}, ${vl}, ${vh});`);
+          else L.push(`${eaNum(d)} ${store(s, vl, vh)}`);
         } else {
           L.push(rdRm(d, s), wrReg(d.reg, s, 'vl', 'vh'));
         }
@@ -118,7 +140,7 @@ export function jsSource(u: Unit, opt: JsOptions = {}): string {
         if (op !== Op.CMP && op !== Op.TEST) {
           if (dst === 'reg') L.push(wrReg(d.reg, s, 'rl', 'rh'));
           else if (d.rm !== NO_REG) L.push(wrReg(d.rm, s, 'rl', 'rh'));
-          else L.push(`c.wr(ea, ${s}, rl, rh);`);
+          else L.push(store(s, 'rl', 'rh'));
         }
         break;
       }
@@ -138,7 +160,7 @@ export function jsSource(u: Unit, opt: JsOptions = {}): string {
   const pro = [
     'const lo = c.lo, hi = c.hi;',
     ...regs.map((r) => `let l${r} = lo[${r}], h${r} = hi[${r}];`),
-    'let n = 0, pc = 0, rip = 0, t = 0, t2 = 0, ea = 0, vl = 0, vh = 0, al = 0, ah = 0, bl = 0, bh = 0, rl = 0, rh = 0;',
+    'let n = 0, pc = 0, rip = 0, t = 0, t2 = 0, ea = 0, off = 0, vl = 0, vh = 0, al = 0, ah = 0, bl = 0, bh = 0, rl = 0, rh = 0;',
     'let fk = -1, fs = 0, fal = 0, fah = 0, fbl = 0, fbh = 0, frl = 0, frh = 0;',
   ];
   const epi = [
@@ -149,8 +171,13 @@ export function jsSource(u: Unit, opt: JsOptions = {}): string {
   return [...pro, ...L, ...epi].join('\n');
 }
 
+/** Each compilation's source is made unique, so that V8's compilation cache cannot hand back earlier work (figures are from scratch). */
+let generation = 0;
+
 /** Compile a unit to a JS function (the code is parsed lazily by V8, compiled on first call). */
 export function compileJs(u: Unit, opt: JsOptions = {}): UnitFn {
-  const f = new Function('PARITY', `return function unit_${(u.start >>> 0).toString(16)}(c, budget) {\n${jsSource(u, opt)}\n};`);
-  return f(PARITY) as UnitFn;
+  const r = opt.resident;
+  if (r !== undefined && r.icache !== null) throw new Error('jit-proto: a resident region must not be executable (stores would skip the decoded-cache invalidation)');
+  const f = new Function('PARITY', 'DV', 'BY', `/* ${generation++} */ return function unit_${(u.start >>> 0).toString(16)}(c, budget) {\n${jsSource(u, opt)}\n};`);
+  return f(PARITY, r?.dv, r?.bytes) as UnitFn;
 }

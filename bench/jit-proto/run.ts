@@ -7,7 +7,7 @@ import type { Cpu, CpuState } from '../../src/machine/x86/cpu.js';
 import { profileKernel, type Profile } from './profile.js';
 import { formUnit, type Unit } from './unit.js';
 import { compileJs, jsSource, type UnitFn } from './js.js';
-import { compileWasm, runWasm, wasmBytes, WasmRuntime, type WasmFn } from './wasm.js';
+import { compileWasm, compileWasmMany, runWasm, wasmBytes, wasmBytesMany, WasmRuntime, type WasmFn } from './wasm.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
@@ -15,6 +15,8 @@ const ITER = Number(process.env.JITP_ITERATIONS ?? 2000);
 const TOP = Number(process.env.JITP_TOP ?? 500);
 /** Instruction budget per call (loops leave at a back edge once they have run this many). */
 const BUDGET = 10000;
+/** Passes of the replay (the first includes compilation and warm-up; the best of the others is taken as steady state). */
+const PASSES = Number(process.env.JITP_PASSES ?? 5);
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6; // ms
 
@@ -24,6 +26,8 @@ interface Backend<F> {
   compile(u: Unit): F;
   run(f: F, c: Cpu, budget: number): number;
   before?(): void; after?(): void;
+  /** Per-call state reset for the timing loops (default: the Cpu's registers, rip and flags). */
+  reset?(c: Cpu, s: CpuState): void;
 }
 
 interface Chosen { rank: number; unit: Unit; state: CpuState; blockInstructions: number }
@@ -78,10 +82,11 @@ function validate<F>(b: Backend<F>, f: F, ch: Chosen, cpu: Cpu, regions: Region[
   return { ok: d.length === 0, n, diff: d };
 }
 
-interface Timing { compileMs: number; firstCallMs: number; nsPerInsn: number; insnsPerCall: number; warm: { calls: string; nsPerInsn: number }[] }
+interface Timing { compileMs: number; firstCallMs: number; nsPerInsn: number; netNsPerInsn: number; insnsPerCall: number; warm: { calls: string; nsPerInsn: number }[] }
 
 /** Compile, then time calls from the captured state: the first, 2-10, 11-100, 101-1000, then steady (batches until 20 ms). */
-function measure<F>(b: Backend<F>, ch: Chosen, cpu: Cpu, reset: (c: Cpu, s: CpuState) => void = resetRegs): Timing & { f: F } {
+function measure<F>(b: Backend<F>, ch: Chosen, cpu: Cpu, budget: number, resetNs: number): Timing & { f: F } {
+  const reset = b.reset ?? resetRegs;
   const t0 = now();
   const f = b.compile(ch.unit);
   const compileMs = now() - t0;
@@ -90,7 +95,7 @@ function measure<F>(b: Backend<F>, ch: Chosen, cpu: Cpu, reset: (c: Cpu, s: CpuS
   const phase = (calls: number): { ms: number; insns: number } => {
     let insns = 0;
     const t = now();
-    for (let i = 0; i < calls; i++) { reset(cpu, ch.state); insns += b.run(f, cpu, BUDGET); }
+    for (let i = 0; i < calls; i++) { reset(cpu, ch.state); insns += b.run(f, cpu, budget); }
     return { ms: now() - t, insns };
   };
   const first = phase(1);
@@ -101,14 +106,22 @@ function measure<F>(b: Backend<F>, ch: Chosen, cpu: Cpu, reset: (c: Cpu, s: CpuS
   let ms = 0, insns = 0, calls = 0;
   while (ms < 20) { const p = phase(200); ms += p.ms; insns += p.insns; calls += 200; }
   b.after?.();
-  return { f, compileMs, firstCallMs: first.ms, nsPerInsn: ms * 1e6 / insns, insnsPerCall: insns / calls, warm };
+  return { f, compileMs, firstCallMs: first.ms, nsPerInsn: ms * 1e6 / insns, netNsPerInsn: (ms * 1e6 - calls * resetNs) / insns, insnsPerCall: insns / calls, warm };
 }
 
 /** Time of the reset alone (subtracted from the per-call figures where noted). */
-function resetCost(cpu: Cpu, s: CpuState): number {
+function resetCost(cpu: Cpu, s: CpuState, reset: (c: Cpu, s: CpuState) => void = resetRegs): number {
   const t = now();
-  for (let i = 0; i < 200000; i++) resetRegs(cpu, s);
+  for (let i = 0; i < 200000; i++) reset(cpu, s);
   return (now() - t) * 1e6 / 200000;
+}
+
+/** The replay's calls (a small function of its own: a hot loop inside main would run in whatever tier main deoptimizes to). */
+function replayLoop<F>(b: Backend<F>, fs: F[], seq: number[], states: CpuState[], budgets: number[], cpu: Cpu): number {
+  const reset = b.reset ?? resetRegs;
+  let insns = 0;
+  for (let k = 0; k < seq.length; k++) { const i = seq[k]; reset(cpu, states[i]); insns += b.run(fs[i], cpu, budgets[i]); }
+  return insns;
 }
 
 function main(): void {
@@ -132,23 +145,34 @@ function main(): void {
   const rtImport = new WasmRuntime(null);
   const rtRes = new WasmRuntime(data);
   const js: Backend<UnitFn> = { name: 'js', compile: (u) => compileJs(u), run: (f, c, n) => f(c, n) };
+  const jsRes: Backend<UnitFn> = { name: 'js-resident', compile: (u) => compileJs(u, data ? { resident: data } : {}), run: (f, c, n) => f(c, n) };
   const wImp: Backend<WasmFn> = { name: 'wasm-import', compile: (u) => compileWasm(u, rtImport), run: (f, c, n) => runWasm(rtImport, f, c, n) };
   const wRes: Backend<WasmFn> = {
     name: 'wasm-resident', compile: (u) => compileWasm(u, rtRes), run: (f, c, n) => runWasm(rtRes, f, c, n),
     before: () => rtRes.pushMemory(), after: () => rtRes.pullMemory(),
   };
-  const interp: Backend<null> = { name: 'interp', compile: () => null, run: (_f, c, n) => { const s = c.retired; c.run(n); return c.retired - s; } };
+  // the same code as wasm-resident with the registers living in wasm memory (no copy in and out per call):
+  // what a Cpu whose register file is a view on the wasm memory would pay; measured, not validated separately
+  const wNoGlue: Backend<WasmFn> = {
+    name: 'wasm-resident-noglue', compile: (u) => compileWasm(u, rtRes), run: (f, _c, n) => f(n),
+    before: () => rtRes.pushMemory(), after: () => rtRes.pullMemory(),
+    reset: (_c, st) => { const w = rtRes.u32; for (let r = 0; r < 16; r++) { w[r * 2] = st.lo[r]; w[r * 2 + 1] = st.hi[r]; } },
+  };
+  // (a replay's memory drifts from the captured one: a run that faulted or halted must not stop the next)
+  const interp: Backend<null> = { name: 'interp', compile: () => null, run: (_f, c, n) => { c.halted = false; c.waiting = false; c.fault = null; const s = c.retired; c.run(n); return c.retired - s; } };
 
   // validation, including the negative controls (deliberately broken add)
-  const backends = [js, wImp, wRes] as Backend<unknown>[];
+  const backends = [js, jsRes, wImp, wRes] as Backend<unknown>[];
   const valid: Record<string, { ok: number; failed: number; errors: number; examples: string[] }> = {};
-  const okUnits = new Set<Chosen>();
+  const okCount = new Map<Chosen, number>();
+  /** Instructions one call of the unit retires from its captured state (the validation run's count). */
+  const perCall = new Map<Chosen, number>();
   for (const b of backends) {
     const v = valid[b.name] = { ok: 0, failed: 0, errors: 0, examples: [] as string[] };
     for (const ch of chosen) {
       const f = b.compile(ch.unit);
       const r = validate(b, f, ch, cpu, regions, base);
-      if (r.ok) { v.ok++; if (b === js) okUnits.add(ch); }
+      if (r.ok) { v.ok++; okCount.set(ch, (okCount.get(ch) ?? 0) + 1); if (b === js) perCall.set(ch, r.n); }
       else if (r.error) { v.errors++; if (v.examples.length < 3) v.examples.push(`${(ch.unit.start >>> 0).toString(16)}: ${r.error}`); }
       else { v.failed++; if (v.examples.length < 3) v.examples.push(`${(ch.unit.start >>> 0).toString(16)}: ${r.diff.slice(0, 3).join('; ')}`); }
     }
@@ -163,28 +187,33 @@ function main(): void {
     negative[b.name] = { caught, of: withAdd.length };
   }
 
-  // measurements on units every backend validated
-  const measured = chosen.filter((ch) => okUnits.has(ch));
+  // per-unit measurements on units every backend validated (compiled afresh: the validation's code is not reused)
+  const measured = chosen.filter((ch) => okCount.get(ch) === backends.length);
+  const resetNs = resetCost(cpu, chosen[0].state);
+  const resetNoGlueNs = resetCost(cpu, chosen[0].state, wNoGlue.reset!);
+  const all = [js, jsRes, wImp, wRes, wNoGlue, interp] as Backend<unknown>[];
+  type Agg = { compileMs: number; firstCallMs: number; w: number; t: number; tNet: number; extraMs: number };
+  const agg: Record<string, Record<'top50' | 'top500', Agg>> = {};
+  for (const b of all) agg[b.name] = { top50: { compileMs: 0, firstCallMs: 0, w: 0, t: 0, tNet: 0, extraMs: 0 }, top500: { compileMs: 0, firstCallMs: 0, w: 0, t: 0, tNet: 0, extraMs: 0 } };
   const perUnit: Record<string, unknown>[] = [];
-  const agg: Record<string, { top50: { compileMs: number; firstCallMs: number; w: number; t: number; extraMs: number }; top500: { compileMs: number; firstCallMs: number; w: number; t: number; extraMs: number } }> = {};
-  const all = [interp, js, wImp, wRes] as Backend<unknown>[];
-  for (const b of all) agg[b.name] = { top50: { compileMs: 0, firstCallMs: 0, w: 0, t: 0, extraMs: 0 }, top500: { compileMs: 0, firstCallMs: 0, w: 0, t: 0, extraMs: 0 } };
-  const reset = resetCost(cpu, chosen[0].state);
-  for (const ch of measured) {
-    const row: Record<string, unknown> = { rank: ch.rank, start: '0x' + (ch.unit.start >>> 0).toString(16), insns: ch.unit.insns.length, loop: [...ch.unit.labels].length > 0 && ch.unit.insns.some((i) => i.target >= 0 && i.target <= ch.unit.insns.indexOf(i)), blockShare: +(ch.blockInstructions / total).toFixed(4) };
+  for (const ch of process.env.JITP_REPLAY_ONLY ? [] : measured) {
+    const loop = ch.unit.insns.some((x, i) => x.target >= 0 && x.target <= i);
+    const row: Record<string, unknown> = { rank: ch.rank, start: '0x' + (ch.unit.start >>> 0).toString(16), insns: ch.unit.insns.length, loop, blockShare: +(ch.blockInstructions / total).toFixed(4) };
+    let budget = BUDGET;
     for (const b of all) {
       regions.forEach((r, i) => r.bytes.set(base[i]));
-      const m = measure(b, ch, cpu);
-      row[b.name] = { compileMs: +m.compileMs.toFixed(3), firstCallMs: +m.firstCallMs.toFixed(3), nsPerInsn: +m.nsPerInsn.toFixed(2), insnsPerCall: +m.insnsPerCall.toFixed(1), warm: m.warm };
+      const m = measure(b, ch, cpu, budget, b === wNoGlue ? resetNoGlueNs : resetNs);
+      if (b === js) budget = perCall.get(ch)!; // the interpreter runs as many instructions as a compiled call
+      row[b.name] = { compileMs: +m.compileMs.toFixed(3), firstCallMs: +m.firstCallMs.toFixed(3), nsPerInsn: +m.nsPerInsn.toFixed(2), netNsPerInsn: +m.netNsPerInsn.toFixed(2), insnsPerCall: +m.insnsPerCall.toFixed(1), warm: m.warm };
       for (const key of ['top50', 'top500'] as const) {
         if (key === 'top50' && ch.rank >= 50) continue;
         const a = agg[b.name][key];
         a.compileMs += m.compileMs; a.firstCallMs += m.firstCallMs;
-        a.w += ch.blockInstructions; a.t += ch.blockInstructions * m.nsPerInsn;
+        a.w += ch.blockInstructions; a.t += ch.blockInstructions * m.nsPerInsn; a.tNet += ch.blockInstructions * m.netNsPerInsn;
         // time the first 1000 calls took beyond what the steady state would have taken
         const w = m.warm;
         a.extraMs += Math.max(0, m.firstCallMs - m.nsPerInsn * m.insnsPerCall / 1e6) +
-          [9, 90, 900].reduce((s, k, i) => s + Math.max(0, (w[i].nsPerInsn - m.nsPerInsn) * m.insnsPerCall * k / 1e6), 0);
+          [9, 90, 900].reduce((acc, k, i) => acc + Math.max(0, (w[i].nsPerInsn - m.nsPerInsn) * m.insnsPerCall * k / 1e6), 0);
       }
     }
     perUnit.push(row);
@@ -194,21 +223,75 @@ function main(): void {
   for (const [name, a] of Object.entries(agg)) {
     summary[name] = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, {
       compileMs: +v.compileMs.toFixed(2), firstCallMs: +v.firstCallMs.toFixed(2), warmupExtraMs: +v.extraMs.toFixed(2),
-      weightedNsPerInsn: +(v.t / v.w).toFixed(2),
+      weightedNsPerInsn: +(v.t / v.w).toFixed(2), weightedNetNsPerInsn: +(v.tNet / v.w).toFixed(2),
     }]));
   }
+
+  // batch compilation: all units of a set in one go (one wasm module; JS functions made, then each called once)
+  const batch: Record<string, unknown> = {};
+  for (const [key, n] of [['top50', 50], ['top500', 500]] as const) {
+    const set = measured.filter((ch) => ch.rank < n).map((ch) => ch.unit);
+    const t0 = now(); const jfs = set.map((u) => compileJs(u)); const t1 = now();
+    const w0 = now(); compileWasmMany(set, rtImport); const w1 = now();
+    const r0 = now(); compileWasmMany(set, rtRes); const r1 = now();
+    batch[key] = { units: set.length, jsNewFunctionMs: +(t1 - t0).toFixed(2), wasmImportModuleMs: +(w1 - w0).toFixed(2), wasmResidentModuleMs: +(r1 - r0).toFixed(2), wasmImportBytes: wasmBytesMany(set, rtImport.mode()).length };
+    void jfs;
+  }
+
+  // replay: the hot blocks' share of the workload, compiled from scratch, calls interleaved in a fixed
+  // pseudo-random order with each unit's calls proportional to its block's instructions in the profile
+  const seq: number[] = [];
+  measured.forEach((ch, i) => { const k = Math.max(1, Math.round(ch.blockInstructions / (perCall.get(ch) ?? 1))); for (let j = 0; j < k; j++) seq.push(i); });
+  let seed = 12345;
+  if (!process.env.JITP_NOSHUFFLE) for (let i = seq.length - 1; i > 0; i--) { seed = (seed * 1103515245 + 12345) & 0x7fffffff; const j = seed % (i + 1); [seq[i], seq[j]] = [seq[j], seq[i]]; }
+  const replay: Record<string, unknown> = {};
+  // the loop with the resets and no unit (the best of PASSES), subtracted in the per-instruction figures
+  const states = measured.map((ch) => ch.state), zeros = measured.map(() => 0);
+  const baseline = (r: (c: Cpu, st: CpuState) => void): number => {
+    const nop: Backend<null> = { name: 'none', compile: () => null, run: () => 0, reset: r };
+    let best = Infinity;
+    for (let p = 0; p < PASSES; p++) { const t = now(); replayLoop(nop, zeros.map(() => null), seq, states, zeros, cpu); best = Math.min(best, now() - t); }
+    return best;
+  };
+  const baseMs = baseline(resetRegs), baseNoGlueMs = baseline(wNoGlue.reset!);
+  replay.loopAndResetMs = { cpuRegisters: +baseMs.toFixed(1), wasmRegisterFile: +baseNoGlueMs.toFixed(1) };
+  for (const b of [interp, js, jsRes, wImp, wRes, wNoGlue] as Backend<unknown>[]) {
+    regions.forEach((r, i) => r.bytes.set(base[i]));
+    resetCpu(cpu, measured[0].state);
+    const t0 = now();
+    const fs: unknown[] = b === wImp ? compileWasmMany(measured.map((c) => c.unit), rtImport) : b === wRes || b === wNoGlue ? compileWasmMany(measured.map((c) => c.unit), rtRes) : measured.map((c) => b.compile(c.unit));
+    const tc = now();
+    b.before?.();
+    const budgets = measured.map((ch) => b === interp ? perCall.get(ch)! : BUDGET);
+    const passes: number[] = [];
+    let insns = 0;
+    for (let p = 0; p < PASSES; p++) {
+      const p0 = now();
+      insns = replayLoop(b, fs, seq, measured.map((ch) => ch.state), budgets, cpu);
+      passes.push(now() - p0);
+    }
+    b.after?.();
+    const base0 = b === wNoGlue ? baseNoGlueMs : baseMs;
+    const ns = (ms: number): number => +((ms - base0) * 1e6 / insns).toFixed(2);
+    replay[b.name] = {
+      compileMs: +(tc - t0).toFixed(1), calls: seq.length, instructionsPerPass: insns, passMs: passes.map((x) => +x.toFixed(1)),
+      firstPassNsPerInsnWithCompile: ns(passes[0] + tc - t0), steadyNsPerInsn: ns(Math.min(...passes.slice(1))),
+    };
+  }
+  regions.forEach((r, i) => r.bytes.set(base[i]));
+
   const crc = perUnit.find((r) => r.rank === 0);
-  const codeSize = (k: 'js' | 'wasm'): number => measured.reduce((s, ch) => s + (k === 'js' ? jsSource(ch.unit).length : wasmBytes(ch.unit, rtRes.mode()).length), 0);
-  const covered = (n: number): number => chosen.filter((c) => c.rank < n).reduce((s, c) => s + c.blockInstructions, 0) / total;
+  const codeSize = (k: 'js' | 'wasm'): number => measured.reduce((acc, ch) => acc + (k === 'js' ? jsSource(ch.unit).length : wasmBytes(ch.unit, rtRes.mode()).length), 0);
+  const covered = (n: number): number => chosen.filter((c) => c.rank < n).reduce((acc, c) => acc + c.blockInstructions, 0) / total;
   const out = {
     node: process.version, note: 'shared 2-core machine; figures are one run, not best-of',
-    profile: { instructions: total, blocks: prof.blocks.length, top50Share: +(prof.blocks.slice(0, 50).reduce((s, b) => s + b.instructions, 0) / total).toFixed(3), top500Share: +(prof.blocks.slice(0, 500).reduce((s, b) => s + b.instructions, 0) / total).toFixed(3) },
+    profile: { instructions: total, blocks: prof.blocks.length, top50Share: +(prof.blocks.slice(0, 50).reduce((acc, b) => acc + b.instructions, 0) / total).toFixed(3), top500Share: +(prof.blocks.slice(0, 500).reduce((acc, b) => acc + b.instructions, 0) / total).toFixed(3) },
     interpreterWholeRun: { nsPerInsnWithProfiler: +(prof.seconds * 1e9 / total).toFixed(1) },
-    units: { formed: chosen.length, measured: measured.length, meanInsns: +(chosen.reduce((s, c) => s + c.unit.insns.length, 0) / chosen.length).toFixed(2), blocksWithUnitShareTop50: +covered(50).toFixed(3), blocksWithUnitShareTop500: +covered(500).toFixed(3), jsSourceBytes: codeSize('js'), wasmBytes: codeSize('wasm') },
+    units: { formed: chosen.length, measured: measured.length, meanInsns: +(chosen.reduce((acc, c) => acc + c.unit.insns.length, 0) / chosen.length).toFixed(2), meanInsnsPerCall: +(measured.reduce((acc, c) => acc + (perCall.get(c) ?? 0), 0) / measured.length).toFixed(1), blockShareWithUnitTop50: +covered(50).toFixed(3), blockShareWithUnitTop500: +covered(500).toFixed(3), jsSourceBytes: codeSize('js'), wasmBytes: codeSize('wasm') },
     residentRegion: data === null ? null : { name: data.name, bytes: data.size },
-    resetNsPerCall: +reset.toFixed(1),
+    resetNsPerCall: +resetNs.toFixed(1), resetNoGlueNsPerCall: +resetNoGlueNs.toFixed(1),
     validation: valid, negativeControls: negative,
-    summary, crc32: crc, perUnit: process.env.JITP_ALL ? perUnit : perUnit.slice(0, 12),
+    summary, batchCompile: batch, replay, crc32: crc, perUnit: process.env.JITP_ALL ? perUnit : perUnit.slice(0, 12),
   };
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

@@ -60,22 +60,26 @@ export interface ModuleSpec {
   imports: { name: string; type: number }[];
   /** Import memory "e" "m" with this minimum page count. */
   memoryPages: number;
-  /** The one defined function: its type, locals (runs of one type), body (without the final end). */
-  func: { type: number; locals: [number, number][]; body: Code; export: string };
+  /** Bytes of a custom section "gen" (a counter makes every module distinct, so no cache can reuse a compilation). */
+  generation?: number;
+  /** The defined functions: type, locals (runs of one type), body (without the final end), export name. */
+  funcs: { type: number; locals: [number, number][]; body: Code; export: string }[];
 }
 
-/** Encode a module: types, imports (functions and a memory), one function, its export. */
+/** Encode a module: types, imports (functions and a memory), the functions and their exports. */
 export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
   const types = vec(m.types.map((t) => [0x60, ...vec(t.params.map((p) => [p])), ...vec(t.results.map((r) => [r]))]));
   const imports = vec([
     ...m.imports.map((i) => [...name('e'), ...name(i.name), 0x00, ...uleb(i.type)]),
     [...name('e'), ...name('m'), 0x02, 0x00, ...uleb(m.memoryPages)],
   ]);
-  const funcs = vec([uleb(m.func.type)]);
-  const exports = vec([[...name(m.func.export), 0x00, ...uleb(m.imports.length)]]);
-  const locals = vec(m.func.locals.map(([n, t]) => [...uleb(n), t]));
-  const body = [...locals, ...m.func.body.b, W.end];
-  const code = vec([[...uleb(body.length), ...body]]);
+  const funcs = vec(m.funcs.map((f) => uleb(f.type)));
+  const exports = vec(m.funcs.map((f, i) => [...name(f.export), 0x00, ...uleb(m.imports.length + i)]));
+  const code = vec(m.funcs.map((f) => {
+    const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body.b, W.end];
+    return [...uleb(body.length), ...body];
+  }));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code)]);
+    ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code),
+    ...(m.generation === undefined ? [] : section(0, [...name('gen'), ...uleb(m.generation)]))]);
 }

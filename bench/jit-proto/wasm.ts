@@ -27,8 +27,8 @@ export interface WasmMemoryMode { resident: { start: number; size: number } | nu
 
 const i64of = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
 
-/** Build the wasm module bytes for a unit. */
-export function wasmBytes(u: Unit, mode: WasmMemoryMode): Uint8Array<ArrayBuffer> {
+/** The function body of a unit. */
+function unitBody(u: Unit, mode: WasmMemoryMode): Code {
   const c = new Code();
   const used = new Set<number>();
   for (const { d } of u.insns) for (const r of [d.reg, d.rm, d.base, d.index]) if (r >= 0 && r < 16) used.add(r);
@@ -200,12 +200,25 @@ export function wasmBytes(u: Unit, mode: WasmMemoryMode): Uint8Array<ArrayBuffer
   c.i32(FK).get(FK_).mem(W.i32_store, 2, 0).i32(FS).get(FS_).mem(W.i32_store, 2, 0);
   c.i32(FA).get(FA_).mem(W.i64_store, 3, 0).i32(FB).get(FB_).mem(W.i64_store, 3, 0).i32(FR).get(FR_).mem(W.i64_store, 3, 0);
   c.get(N);
+  return c;
+}
+
+/** Build a wasm module with one exported function per unit (u0, u1, ...). */
+let generation = 0;
+
+export function wasmBytesMany(units: Unit[], mode: WasmMemoryMode): Uint8Array<ArrayBuffer> {
   return encodeModule({
+    generation: generation++,
     types: [{ params: [F64, I32], results: [I32] }, { params: [F64, I32, I32, I32], results: [] }, { params: [I32], results: [I32] }],
     imports: [{ name: 'rd', type: 0 }, { name: 'wr', type: 1 }],
     memoryPages: 1,
-    func: { type: 2, locals: [[23, I64], [4, I32], [1, F64]], body: c, export: 'run' },
+    funcs: units.map((u, i) => ({ type: 2, locals: [[23, I64], [4, I32], [1, F64]], body: unitBody(u, mode), export: `u${i}` })),
   });
+}
+
+/** Build the wasm module bytes for a unit. */
+export function wasmBytes(u: Unit, mode: WasmMemoryMode): Uint8Array<ArrayBuffer> {
+  return wasmBytesMany([u], mode);
 }
 
 /** The shared memory, the imports, and the glue that moves a Cpu's state in and out. */
@@ -256,7 +269,13 @@ export type WasmFn = (budget: number) => number;
 export function compileWasm(u: Unit, rt: WasmRuntime, breakAdd = false): WasmFn {
   const bytes = wasmBytes(u, { ...rt.mode(), breakAdd });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), rt.imports);
-  return inst.exports.run as WasmFn;
+  return inst.exports.u0 as WasmFn;
+}
+
+/** Compile many units as one module (how a production compiler would batch), returning their functions. */
+export function compileWasmMany(units: Unit[], rt: WasmRuntime): WasmFn[] {
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(wasmBytesMany(units, rt.mode())), rt.imports);
+  return units.map((_, i) => inst.exports[`u${i}`] as WasmFn);
 }
 
 /** Run a compiled unit on a Cpu: registers in, run, state out (what a production glue would do per entry). */
