@@ -133,3 +133,14 @@ describe('jit-proto wasm encoder', () => {
     expect(WebAssembly.validate(bad)).toBe(false);
   });
 });
+
+describe('jit-proto driver input', () => {
+  it.each([['JITP_TOP', 'abc'], ['JITP_PASSES', '0'], ['JITP_ITERATIONS', '-5']])('%s=%s: a one-line message and status 2, no stack trace', async (name, value) => {
+    const { spawnSync } = await import('node:child_process');
+    const script = new URL('../dist/bench/jit-proto/run.js', import.meta.url).pathname;
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', env: { ...process.env, [name]: value } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(`jit-proto: ${name} must be a positive integer, got '${value}'\n`);
+    expect(r.stdout).toBe('');
+  });
+});

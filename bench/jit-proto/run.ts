@@ -11,12 +11,19 @@ import { compileWasm, compileWasmMany, runWasm, wasmBytes, wasmBytesMany, WasmRu
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
-const ITER = Number(process.env.JITP_ITERATIONS ?? 2000);
-const TOP = Number(process.env.JITP_TOP ?? 500);
+/** A positive integer from the environment, or a precise message and exit status 2 (no stack trace). */
+function intEnv(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return dflt;
+  if (!/^[1-9][0-9]*$/.test(v)) { process.stderr.write(`jit-proto: ${name} must be a positive integer, got '${v}'\n`); process.exit(2); }
+  return Number(v);
+}
+const ITER = intEnv('JITP_ITERATIONS', 2000);
+const TOP = intEnv('JITP_TOP', 500);
 /** Instruction budget per call (loops leave at a back edge once they have run this many). */
 const BUDGET = 10000;
 /** Passes of the replay (the first includes compilation and warm-up; the best of the others is taken as steady state). */
-const PASSES = Number(process.env.JITP_PASSES ?? 5);
+const PASSES = Math.max(2, intEnv('JITP_PASSES', 5));
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6; // ms
 
