@@ -17,6 +17,8 @@ export default defineConfig({
     alias: [{ find: /^((?:\.\.?\/)+)src\/(.*)\.js$/, replacement: '$1dist/src/$2.js' }],
   },
   test: {
+    // the tier-2 prototype (bench/jit-proto) runs from dist/bench with its own relative imports of dist/src
+    server: { deps: { external: [/\/dist\/bench\//] } },
     globalSetup: ['./test/global-setup.ts'],
     // let each worker's event loop turn between tests (test/setup-yield.ts)
     setupFiles: ['./test/setup-yield.ts'],

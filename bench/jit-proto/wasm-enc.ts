@@ -1,0 +1,85 @@
+// JIT prototype: a tiny WebAssembly binary encoder (LEB128, the sections a one-function module needs, an instruction buffer).
+
+export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
+
+/** Opcodes used by the backend (names as in the spec's text format). */
+export const enum W {
+  block = 0x02, loop = 0x03, if_ = 0x04, else_ = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, br_table = 0x0e, call = 0x10,
+  local_get = 0x20, local_set = 0x21, local_tee = 0x22,
+  i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b, i64_load8_u = 0x31, i64_load16_u = 0x33, i64_load32_u = 0x35,
+  i32_store = 0x36, i64_store = 0x37, f64_store = 0x39, i64_store8 = 0x3c, i64_store16 = 0x3d, i64_store32 = 0x3e,
+  i32_const = 0x41, i64_const = 0x42, f64_const = 0x44,
+  i32_eqz = 0x45, i32_ne = 0x47, i32_lt_s = 0x48, i32_ge_s = 0x4e,
+  i64_eqz = 0x50, i64_ne = 0x52, i64_lt_s = 0x53, i64_lt_u = 0x54, i64_le_u = 0x58,
+  i32_add = 0x6a, i32_and = 0x71, i32_or = 0x72,
+  i64_popcnt = 0x7b, i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85,
+  i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
+  i32_wrap_i64 = 0xa7, i64_extend_i32_u = 0xad, f64_convert_i64_s = 0xb9,
+  i64_extend8_s = 0xc2, i64_extend16_s = 0xc3, i64_extend32_s = 0xc4,
+}
+
+export function uleb(n: number, out: number[] = []): number[] {
+  do { let b = n & 0x7f; n = Math.floor(n / 128); if (n !== 0) b |= 0x80; out.push(b); } while (n !== 0);
+  return out;
+}
+
+export function sleb(v: bigint, out: number[] = []): number[] {
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+
+/** An instruction stream for one function body. */
+export class Code {
+  readonly b: number[] = [];
+  op(...ops: number[]): this { this.b.push(...ops); return this; }
+  get(i: number): this { this.b.push(W.local_get); uleb(i, this.b); return this; }
+  set(i: number): this { this.b.push(W.local_set); uleb(i, this.b); return this; }
+  tee(i: number): this { this.b.push(W.local_tee); uleb(i, this.b); return this; }
+  i32(v: number): this { this.b.push(W.i32_const); sleb(BigInt(v | 0), this.b); return this; }
+  i64(v: bigint): this { this.b.push(W.i64_const); sleb(BigInt.asIntN(64, v), this.b); return this; }
+  f64(v: number): this { this.b.push(W.f64_const); const a = new Uint8Array(new Float64Array([v]).buffer); this.b.push(...a); return this; }
+  /** A load or store with its memarg (alignment log2, constant offset). */
+  mem(op: number, align: number, offset: number): this { this.b.push(op, align); uleb(offset, this.b); return this; }
+  br(op: number, depth: number): this { this.b.push(op); uleb(depth, this.b); return this; }
+  call(f: number): this { this.b.push(W.call); uleb(f, this.b); return this; }
+  brTable(depths: number[], dflt: number): this { this.b.push(W.br_table); uleb(depths.length, this.b); for (const d of depths) uleb(d, this.b); uleb(dflt, this.b); return this; }
+}
+
+function vec(items: number[][]): number[] { return [...uleb(items.length), ...items.flat()]; }
+function section(id: number, body: number[]): number[] { return [id, ...uleb(body.length), ...body]; }
+function name(s: string): number[] { const b = [...Buffer.from(s, 'utf8')]; return [...uleb(b.length), ...b]; }
+
+export interface FuncType { params: number[]; results: number[] }
+export interface ModuleSpec {
+  types: FuncType[];
+  /** Imported functions (module "e"), by type index; they take the first function indexes. */
+  imports: { name: string; type: number }[];
+  /** Import memory "e" "m" with this minimum page count. */
+  memoryPages: number;
+  /** Bytes of a custom section "gen" (a counter makes every module distinct, so no cache can reuse a compilation). */
+  generation?: number;
+  /** The defined functions: type, locals (runs of one type), body (without the final end), export name. */
+  funcs: { type: number; locals: [number, number][]; body: Code; export: string }[];
+}
+
+/** Encode a module: types, imports (functions and a memory), the functions and their exports. */
+export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
+  const types = vec(m.types.map((t) => [0x60, ...vec(t.params.map((p) => [p])), ...vec(t.results.map((r) => [r]))]));
+  const imports = vec([
+    ...m.imports.map((i) => [...name('e'), ...name(i.name), 0x00, ...uleb(i.type)]),
+    [...name('e'), ...name('m'), 0x02, 0x00, ...uleb(m.memoryPages)],
+  ]);
+  const funcs = vec(m.funcs.map((f) => uleb(f.type)));
+  const exports = vec(m.funcs.map((f, i) => [...name(f.export), 0x00, ...uleb(m.imports.length + i)]));
+  const code = vec(m.funcs.map((f) => {
+    const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body.b, W.end];
+    return [...uleb(body.length), ...body];
+  }));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code),
+    ...(m.generation === undefined ? [] : section(0, [...name('gen'), ...uleb(m.generation)]))]);
+}
