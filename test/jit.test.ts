@@ -1,7 +1,7 @@
 // jit.test.ts — the compiler for hot code against the interpreter: lockstep state at random stops, code written under a compiled loop, faults inside units, and the broken variants those checks must catch.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boot } from '../src/runner.js';
@@ -11,7 +11,12 @@ import { RecordingChooser, RandomChooser, type Chooser } from '../src/machine/ch
 import { RAX, RCX, RDI, RDX, RSI, R12 } from '../src/machine/x86/encoder.js';
 import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../src/kernel/hypercalls.js';
 import { tinyKernel, DATA } from './helpers/tiny.js';
-import { buildGuest, corpusFiles, hasGcc } from './helpers/gcc.js';
+import { buildGuest, corpusFiles, hasGcc, GUEST_CFLAGS } from './helpers/gcc.js';
+import { spawnSync } from 'node:child_process';
+
+/** zlib's examples/enough.c (Debian zlib1g-dev), the third-party program test/foreign.test.ts runs, with its minimal libc. */
+const ENOUGH = '/usr/share/doc/zlib1g-dev/examples/enough.c';
+const MINILIBC = join(__dirname, 'fixtures', 'foreign', 'minilibc.c');
 import type { Tier } from '../src/machine/tier.js';
 
 // compile early, so that nearly everything these programs run is compiled code
@@ -97,6 +102,16 @@ describe.skipIf(!hasGcc())('the compiler against the interpreter, in lockstep (s
       expect(r.jitInstructions).toBeGreaterThan(0);
     });
   }
+
+  it.skipIf(!existsSync(ENOUGH))(`the third-party program (${ENOUGH}): the same state at every stop`, () => {
+    const guest = join(dir, 'enough.elf');
+    const args = ['60', '8', '10'];
+    const cc = spawnSync('gcc', [...GUEST_CFLAGS, '-fno-builtin', `-DGUEST_ARGS=${args.map((a) => `"${a}"`).join(',')}`, ENOUGH, MINILIBC, '-o', guest], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const r = lockstep(readFileSync(guest), guest, 11, 20_000);
+    expect(r.differs).toBeNull();
+    expect(r.jitInstructions).toBeGreaterThan(0);
+  });
 
   it('negative control: a compiled jl taking the wrong branch is caught at a stop', () => {
     jitBroken.invertSignedJcc = true;
