@@ -504,8 +504,8 @@ export class Cpu {
       if (this.waiting || this.cycles >= end) { this.budgetStop = true; break; }
       // an interrupt pending behind the STI shadow is taken when the shadow ends, not at the budget's end
       this.limit = this.pendingCount > 0 && this.cycles < this.irqAllowedAt && this.irqAllowedAt < end ? this.irqAllowedAt : end;
-      // The hot loop keeps the cycle count in a local; the generic executor (the only code that
-      // reads cycles or moves the limit) gets it synchronized around each call.
+      // The hot loop keeps the cycle count in a local, synchronized before each executor call (the
+      // call/ret monitor reads the time; the generic executor may also move the limit).
       let cyc = this.cycles;
       let lim = this.limit;
       const ring = this.recentRing;
@@ -520,16 +520,7 @@ export class Cpu {
           ring[pos = (pos + 1) & (RECENT - 1)] = d.addr;
           const h = d.handler;
           if (h !== null) { this.cycles = cyc; h(this, d); }
-          else {
-            this.cycles = cyc;
-            if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
-            this.exec(d);
-            lim = this.limit;
-            if (this.sliceAtVisible && isVisible(d)) {
-              lim = cyc + 1;
-              this.endSlice = true;
-            }
-          }
+          else lim = this.execGeneric(d, cyc);
           cyc++;
         }
         this.cycles = cyc;
@@ -594,16 +585,7 @@ export class Cpu {
         ring[pos = (pos + 1) & (RECENT - 1)] = d.addr;
         const h = d.handler;
         if (h !== null) { this.cycles = cyc; h(this, d); }
-        else {
-          this.cycles = cyc;
-          if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
-          this.exec(d);
-          lim = this.limit;
-          if (this.sliceAtVisible && isVisible(d)) {
-            lim = cyc + 1;
-            this.endSlice = true;
-          }
-        }
+        else lim = this.execGeneric(d, cyc);
         cyc++;
       }
     } catch (e) {
@@ -613,6 +595,21 @@ export class Cpu {
       throw e;
     }
     this.cycles = cyc; this.recentPos = pos;
+  }
+
+  /**
+   * An instruction without a fast handler, at cycle `cyc`: the generic executor, which may move the
+   * loop's limit (returned); a visible operation ends the slice after it when the scheduler asks.
+   */
+  private execGeneric(d: Insn, cyc: number): number {
+    this.cycles = cyc;
+    if (d.atSite && this.mem.events.log) this.mem.events.siteExecs.push(d.addr);
+    this.exec(d);
+    if (this.sliceAtVisible && isVisible(d)) {
+      this.endSlice = true;
+      return cyc + 1;
+    }
+    return this.limit;
   }
 
   /** The architectural and bookkeeping state, as plain data (snapshots). */
