@@ -292,6 +292,11 @@ describe('ftsim --tier', () => {
       expect(r.code, cmd[0]).toBe(1);
       expect(r.stderr.trim()).toBe("ftsim: FTSIM_TIER must be one of interp, jit, got 'turbo'");
       noStackTrace(r.stderr);
+      // the compiler's threshold from the environment (a testing knob) is checked the same way
+      const h = ftsimEnv(dir, { FTSIM_JIT_HOT: '0' }, ...cmd);
+      expect(h.code, cmd[0]).toBe(1);
+      expect(h.stderr.trim()).toBe("ftsim: FTSIM_JIT_HOT must be a positive integer, got '0'");
+      noStackTrace(h.stderr);
     }
     // negative control: a good tier runs (the refusal above is the tier's, not the command line's)
     expect(ftsim('run', '--kernel', vmlinux, '--max-steps', '1000', '--tier', 'interp').code).toBe(4);

@@ -66,6 +66,9 @@ export const jitBroken = {
   invertSignedJcc: false,
 };
 
+/** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */
+export let jitEnvProblem: string | null = null;
+
 /**
  * When to compile: an instruction the interpreter has run `hot` times becomes the entry of a unit
  * of at most `maxUnit` instructions. A high threshold keeps V8's own compile and warm-up cost (each
@@ -81,7 +84,7 @@ function envInt(name: string, dflt: number): number {
   const v = typeof process !== 'undefined' ? process.env[name] : undefined;
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1) { jitEnvProblem = `${name} must be a positive integer, got '${v}'`; return dflt; }
   return n;
 }
 
