@@ -3,10 +3,12 @@
 // A unit is the code reachable from a hot entry through direct jumps and fallthrough (a loop nest, the
 // body of a function), cut at calls, returns, indirect jumps and anything the compiler leaves to the
 // interpreter. It is compiled to one JS function: its basic blocks are the cases of a switch, jumps
-// inside the unit stay inside the function. Each instruction calls the same executor the
-// interpreter would (a fast handler or the generic one), with the instruction's decoded form as a
-// constant, so that results, lazy flags and faults are the interpreter's own; what the compiled form
-// saves is the fetch, the dispatch and the loop around them.
+// inside the unit stay inside the function. The commonest forms (mov, lea, movzx, push, pop, the
+// 4/8-byte ALU operations, jcc) are inlined with their operands as constants, with the memory fast
+// path of Cpu.rd/wr and the lazy flags of alu.ts; a cmp or test feeds the following jcc from locals,
+// and its flags reach the CPU only before something that may fault or leave the block. Every other
+// instruction calls the executor the interpreter would (its fast handler or the generic one) with
+// its decoded form as a constant, so results, lazy flags and faults are the interpreter's own.
 //
 // Exactness: a unit runs only when every byte it covers was written (text_poke) no later than the
 // CPU's last serialization, which is when the interpreter's fetch model would return the cached
