@@ -275,3 +275,48 @@ describe('faults inside compiled code', () => {
     expect(j.state).toBe(i.state);
   });
 });
+
+describe('the index of compiled units (Region.jitLines)', () => {
+  /** A hot loop on one CPU, compiled; returns the text region with its units. */
+  function hotLoop(): { kernel: ReturnType<typeof tinyKernel>['kernel']; machine: Machine; loop: bigint } {
+    const t = tinyKernel((a) => {
+      a.movImm32(RCX, 200_000);
+      a.label('loop');
+      a.bytes(...new Array(70).fill(0x90)); // nops: the unit spans two 64-byte lines
+      a.subImm(RCX, 1);
+      a.jccLabel(5, 'loop');
+      a.movImm32(RAX, HC_EXIT).vmcall();
+    }, { cpus: 1, tier: 'jit' });
+    return { ...t, loop: t.asm.addressOf('loop') };
+  }
+  const units = (m: Machine): { live: number; dead: number } => {
+    const r = m.mem.find(Number(BigInt.asIntN(64, 0xffffffff81000000n)))!;
+    let live = 0, dead = 0;
+    for (const us of r.jitLines?.values() ?? []) for (const u of us) if (u.alive) live++; else dead++;
+    return { live, dead };
+  };
+
+  it('a write into a line kills the units over it and takes them out of every line they covered', () => {
+    const { kernel, machine, loop } = hotLoop();
+    kernel.run(100_000);
+    const before = units(machine);
+    expect(before.live, 'the loop was compiled').toBeGreaterThan(1);
+    machine.mem.textWrite(loop + 2n, new Uint8Array([0x90]), kernel.steps, 0);
+    const after = units(machine);
+    // the units over the written line are gone from the whole index; those wholly in other lines stay
+    expect(after.dead).toBe(0);
+    expect(after.live).toBeLessThan(before.live);
+  });
+
+  it('a snapshot restore that puts other text back drops every unit of the region', () => {
+    const { kernel, machine, loop } = hotLoop();
+    kernel.run(1_000);
+    const snap = kernel.snapshot();
+    machine.mem.textWrite(loop + 2n, new Uint8Array([0x66]), kernel.steps, 0); // a different byte (0x66 0x90 is a 2-byte nop)
+    kernel.run(kernel.steps + 100_000);
+    expect(units(machine).live).toBeGreaterThan(0);
+    kernel.restore(snap);
+    expect(units(machine)).toEqual({ live: 0, dead: 0 });
+  });
+});
+

@@ -75,9 +75,27 @@ export class Region {
       for (let l = from >> LINE_SHIFT, e = (to - 1) >> LINE_SHIFT; l <= e; l++) {
         const us = jl.get(l);
         if (us === undefined) continue;
-        for (const u of us) u.kill();
         jl.delete(l);
+        for (const u of us) {
+          u.kill();
+          // and out of the other lines it covers, so that the index holds only live units
+          for (const l2 of u.lines) {
+            const a = jl.get(l2);
+            const i = a === undefined ? -1 : a.indexOf(u);
+            if (i >= 0) { a!.splice(i, 1); if (a!.length === 0) jl.delete(l2); }
+          }
+        }
       }
+    }
+  }
+
+  /** Forget every decoded instruction and compiled unit (the text was replaced wholesale: a snapshot restore). */
+  forgetDecoded(): void {
+    if (this.icache !== null) this.icache.fill(null);
+    const jl = this.jitLines;
+    if (jl !== null) {
+      for (const us of jl.values()) for (const u of us) u.kill();
+      this.jitLines = null;
     }
   }
 

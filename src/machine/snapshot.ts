@@ -73,7 +73,7 @@ export function restoreMachine(m: Machine, s: MachineState): void {
     r.end = rs.start + rs.size;
     // a decode depends on the bytes and on the patch sites (an instruction that ends inside one ends a
     // slice): keep decoded instructions only where both are as they were
-    if (r.icache !== null && (!sameBytes(r.bytes, rs.bytes) || !sameSites(r, rs.sites))) r.icache.fill(null);
+    if (r.icache !== null && (!sameBytes(r.bytes, rs.bytes) || !sameSites(r, rs.sites))) r.forgetDecoded();
     r.bytes.set(rs.bytes);
     if (r.lastWrite !== null && rs.lastWrite !== null) r.lastWrite.set(rs.lastWrite);
     r.dirtyTime = rs.dirtyTime;
