@@ -557,8 +557,8 @@ export class Cpu {
   /**
    * The interpreter's loop for the jit tier: the same steps, but where a compiled unit has a block
    * starting at rip, the unit runs instead when the fetch model would have nothing to say about its
-   * bytes (see jit.ts); an instruction interpreted jitConfig.hot times becomes the entry of a new unit. Leaves cycles and recentPos in the fields, also
-   * when an instruction faults.
+   * bytes (see jit.ts); an instruction interpreted jitConfig.hot times becomes the entry of a new
+   * unit. Leaves cycles and recentPos in the fields, also when an instruction faults.
    */
   private jitLoop(lim: number): void {
     let cyc = this.cycles, pos = this.recentPos;
