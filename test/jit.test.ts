@@ -31,12 +31,13 @@ afterEach(() => {
 });
 
 /** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
-function stateOf(m: Machine): string {
+function stateOf(m: Machine, withMemory = true): string {
   const cpus = m.cpus.map((c) => {
     const s = c.save();
     return [Array.from(s.lo).join(','), Array.from(s.hi).join(','), s.rip, s.flags, s.cycles, s.idleCycles, s.halted, s.waiting,
       s.fault?.detail ?? '', Array.from(s.recentRing).join(','), s.recentPos].join('|');
   });
+  if (!withMemory) return cpus.join('\n');
   let h = 0x811c9dc5;
   for (const r of m.mem.regions) {
     const w = new Int32Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length >> 2);
@@ -56,16 +57,18 @@ function prng(seed: number): () => number {
  * comparing their whole state at each stop (a stop falls anywhere: inside a unit's loop, at its exit,
  * in interpreted code). Returns the first stop where they differ, or null.
  */
-function lockstep(image: Uint8Array, file: string, seed: number, maxChunk: number): { stops: number; differs: string | null; jitInstructions: number } {
+function lockstep(image: Uint8Array, file: string, seed: number, maxChunk: number, o: { until?: number; memoryEvery?: number } = {}): { stops: number; differs: string | null; jitInstructions: number } {
   const boots = (['interp', 'jit'] as Tier[]).map((tier) => boot(image, file, { cpus: 1, seed: 1, tier }, () => undefined));
   const next = prng(seed);
   resetJitStats();
   let steps = 0, stops = 0;
   for (;;) {
     steps += 1 + (next() % maxChunk);
+    if (o.until !== undefined && steps > o.until) return { stops, differs: null, jitInstructions: jitStats.instructions };
     const outs = boots.map((b) => b.kernel.run(steps));
     stops++;
-    const [a, b] = boots.map((x) => stateOf(x.machine));
+    const withMemory = stops % (o.memoryEvery ?? 1) === 0;
+    const [a, b] = boots.map((x) => stateOf(x.machine, withMemory));
     if (a !== b) {
       const la = a.split('\n'), lb = b.split('\n');
       const i = la.findIndex((l, k) => l !== lb[k]);
@@ -111,6 +114,15 @@ describe.skipIf(!hasGcc())('the compiler against the interpreter, in lockstep (s
     const r = lockstep(readFileSync(guest), guest, 11, 20_000);
     expect(r.differs).toBeNull();
     expect(r.jitInstructions).toBeGreaterThan(0);
+  });
+
+  it('stops every 1 to 8 instructions (so at nearly every block exit) over the first 400,000 steps of two programs: the same CPU state at each, memory every 64th', () => {
+    for (const name of ['crc_bignum', 'sort_hash']) {
+      const r = lockstep(imageOf(name), name, 3, 8, { until: 400_000, memoryEvery: 64 });
+      expect(r.differs).toBeNull();
+      expect(r.stops).toBeGreaterThan(50_000);
+      expect(r.jitInstructions).toBeGreaterThan(0);
+    }
   });
 
   it('negative control: a compiled jl taking the wrong branch is caught at a stop', () => {
