@@ -435,7 +435,7 @@ export class Cpu {
     const r = this.code;
     const off = d.addr - r.start;
     if (r.icache === null || r.icache[off] !== d) return null;
-    return compileUnit(r, off, (x, o) => { x.handler = selectHandler(x, r.sites.get(o), r.siteInterior.has(o)); });
+    return compileUnit(r, off);
   }
 
   /** Fetch the instruction at rip, from the decoded cache when possible. */

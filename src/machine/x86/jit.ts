@@ -19,7 +19,6 @@
 // inside a unit reports what the interpreter would.
 
 import { Op, Pfx, type Insn } from './insn.js';
-import { decode } from './decode.js';
 import { isVisible } from './handlers.js';
 import { LINE_SHIFT, type Region } from '../memory.js';
 import * as ALU from './alu.js';
@@ -215,19 +214,6 @@ function mayStore(d: Insn): boolean {
   }
 }
 
-/** The instruction at `off` of `r` as the interpreter has it decoded (decoding and caching it when it has not yet). */
-function insnAt(r: Region, off: number, select: (d: Insn, off: number) => void): Insn | null {
-  const ic = r.icache!;
-  let d = ic[off];
-  if (d === null) {
-    d = decode(r.bytes, off, r.size - off, r.start + off);
-    if (d.op === Op.INVALID) return null;
-    select(d, off);
-    ic[off] = d;
-  }
-  return d;
-}
-
 /** Compilable: no patch site, nothing another CPU observes, an executor compiled code can call. */
 function compilable(r: Region, off: number, d: Insn): boolean {
   if (d.atSite || d.midSite || r.sites.has(off) || r.siteInterior.has(off)) return false;
@@ -249,7 +235,7 @@ interface Block {
  * The unit reachable from `entry` (an offset of `r`): its instructions, and the blocks they form.
  * Null when there is too little to compile.
  */
-function plan(r: Region, entry: number, select: (d: Insn, off: number) => void): { blocks: Block[]; insns: Map<number, Insn> } | null {
+function plan(r: Region, entry: number): { blocks: Block[]; insns: Map<number, Insn> } | null {
   const insns = new Map<number, Insn>();
   const leaders = new Set<number>([entry]);
   const work = [entry];
@@ -258,11 +244,11 @@ function plan(r: Region, entry: number, select: (d: Insn, off: number) => void):
   while (work.length > 0 && insns.size < jitConfig.maxUnit) {
     let off = work.pop()!;
     while (insns.size < jitConfig.maxUnit && inRange(off) && !insns.has(off)) {
-      const d = insnAt(r, off, select);
-      if (d === null || !compilable(r, off, d)) break;
-      // code the interpreter never ran stays out (a cold path is an exit): smaller units, and no
-      // compiled code without type feedback for V8 to deoptimize on
-      if (off !== entry && d.heat === 0) break;
+      // only what the interpreter has decoded and run (a cold path is an exit): smaller units, no
+      // compiled code without type feedback for V8 to deoptimize on, and every decode stays the
+      // interpreter's own (with its mid-instruction check at patch sites)
+      const d = r.icache![off];
+      if (d === null || (off !== entry && d.heat === 0) || !compilable(r, off, d)) break;
       // code another unit already enters here stays that unit's: this one exits to it
       if (off !== entry && d.unit !== null && d.unit.alive) break;
       insns.set(off, d);
@@ -597,12 +583,11 @@ function register(r: Region, u: Unit): void {
 
 /**
  * Compile the unit entered at offset `entry` of `r` and link it to the instructions that start its
- * blocks (Insn.unit). `select` gives a freshly decoded instruction its fast handler, as the
- * interpreter would. Returns the unit, or null when there is nothing worth compiling there.
+ * blocks (Insn.unit). Returns the unit, or null when there is nothing worth compiling there.
  */
-export function compileUnit(r: Region, entry: number, select: (d: Insn, off: number) => void): Unit | null {
+export function compileUnit(r: Region, entry: number): Unit | null {
   const t0 = performance.now();
-  const p = plan(r, entry, select);
+  const p = plan(r, entry);
   if (p === null) return null;
   const { src, D } = generate(r, p.blocks, p.insns);
   const spans = new Int32Array(D.length * 2);
