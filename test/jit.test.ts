@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boot } from '../src/runner.js';
-import { jitBroken, jitConfig, jitStats, resetJitStats } from '../src/machine/x86/jit.js';
+import { jitBroken, jitConfig, jitStats, resetJitStats, type JitBackend } from '../src/machine/x86/jit.js';
 import type { Machine } from '../src/machine/machine.js';
 import { RecordingChooser, RandomChooser, type Chooser } from '../src/machine/chooser.js';
 import { RAX, RCX, RDI, RDX, RSI, R12 } from '../src/machine/x86/encoder.js';
@@ -81,254 +81,260 @@ function lockstep(image: Uint8Array, file: string, seed: number, maxChunk: numbe
   }
 }
 
-describe.skipIf(!hasGcc())('the compiler against the interpreter, in lockstep (skipped without gcc)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ftsim-jit-'));
-  const programs = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'];
-  const images = new Map<string, Uint8Array>();
-  const imageOf = (name: string): Uint8Array => {
-    let img = images.get(name);
-    if (img === undefined) {
-      const src = corpusFiles().find((f) => f.endsWith(`/${name}.c`));
-      if (src === undefined) throw new Error(`no corpus program ${name}`);
-      img = readFileSync(buildGuest([src], join(dir, `${name}.elf`)));
-      images.set(name, img);
-    }
-    return img;
-  };
+/** Both backends of the compiler run every check below. */
+const defaultBackend = jitConfig.backend;
+afterAll(() => { jitConfig.backend = defaultBackend; });
 
-  for (const name of programs) {
-    it(`${name}: the same registers, flags, counts, recent instructions and memory at every stop`, () => {
-      const r = lockstep(imageOf(name), name, 7, 20_000);
+for (const backend of ['wasm', 'js'] as JitBackend[]) describe(`the ${backend} backend`, () => {
+  beforeAll(() => { jitConfig.backend = backend; });
+  describe.skipIf(!hasGcc())(`${backend}: the compiler against the interpreter, in lockstep (skipped without gcc)`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftsim-jit-'));
+    const programs = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'];
+    const images = new Map<string, Uint8Array>();
+    const imageOf = (name: string): Uint8Array => {
+      let img = images.get(name);
+      if (img === undefined) {
+        const src = corpusFiles().find((f) => f.endsWith(`/${name}.c`));
+        if (src === undefined) throw new Error(`no corpus program ${name}`);
+        img = readFileSync(buildGuest([src], join(dir, `${name}.elf`)));
+        images.set(name, img);
+      }
+      return img;
+    };
+
+    for (const name of programs) {
+      it(`${name}: the same registers, flags, counts, recent instructions and memory at every stop`, () => {
+        const r = lockstep(imageOf(name), name, 7, 20_000);
+        expect(r.differs).toBeNull();
+        expect(r.stops).toBeGreaterThan(10);
+        // the check means something only if compiled code did most of the work
+        expect(r.jitInstructions).toBeGreaterThan(0);
+      });
+    }
+
+    it.skipIf(!existsSync(ENOUGH))(`the third-party program (${ENOUGH}): the same state at every stop`, () => {
+      const guest = join(dir, 'enough.elf');
+      const args = ['60', '8', '10'];
+      const cc = spawnSync('gcc', [...GUEST_CFLAGS, '-fno-builtin', `-DGUEST_ARGS=${args.map((a) => `"${a}"`).join(',')}`, ENOUGH, MINILIBC, '-o', guest], { encoding: 'utf8' });
+      expect(cc.status, cc.stderr).toBe(0);
+      const r = lockstep(readFileSync(guest), guest, 11, 20_000);
       expect(r.differs).toBeNull();
-      expect(r.stops).toBeGreaterThan(10);
-      // the check means something only if compiled code did most of the work
       expect(r.jitInstructions).toBeGreaterThan(0);
     });
+
+    it('stops every 1 to 8 instructions (so at nearly every block exit) over the first 400,000 steps of two programs: the same CPU state at each, memory every 64th', () => {
+      for (const name of ['crc_bignum', 'sort_hash']) {
+        const r = lockstep(imageOf(name), name, 3, 8, { until: 400_000, memoryEvery: 64 });
+        expect(r.differs).toBeNull();
+        expect(r.stops).toBeGreaterThan(50_000);
+        expect(r.jitInstructions).toBeGreaterThan(0);
+      }
+    });
+
+    it('negative control: a compiled jl taking the wrong branch is caught at a stop', () => {
+      jitBroken.invertSignedJcc = true;
+      const found = programs.map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
+      expect(found, 'no program showed the broken jcc').toBeDefined();
+    });
+
+    it('cleans up', () => { rmSync(dir, { recursive: true, force: true }); });
+  });
+
+  /**
+   * Two CPUs: CPU 1 runs a hot loop adding an immediate to a counter (compiled after a few rounds); a
+   * host thread on CPU 0 rewrites that immediate with text_poke halfway. Returns the counter, the
+   * chooser's decisions and the CPUs' counts.
+   */
+  function pokeUnderLoop(tier: Tier, seed: number, protocol: 'int3' | 'naive' = 'int3', newest = false, second = false): { counter: number; decisions: string; cycles: string; outcome: string; units: number } {
+    const random = new RandomChooser(seed);
+    // newest: every fetch sees the newest bytes its window allows (the explorer's fair default), so a
+    // CPU that has not serialized runs the new code without a violation, through the fetch model
+    const inner: Chooser = newest ? { choose: (kind, n) => (kind === 'fetch' ? n - 1 : random.choose(kind, n)) } : random;
+    const chooser = new RecordingChooser(inner);
+    resetJitStats();
+    const { kernel, machine, asm } = tinyKernel((a) => {
+      a.label('start');
+      a.movImm32(RAX, HC_SMP_BOOT).vmcall();
+      a.movLabel(RDI, 'reader').movImm32(RSI, 0).movImm32(RDX, 1).movImm32(RAX, HC_SPAWN).vmcall();
+      if (second) a.movLabel(RDI, 'second').movImm32(RSI, 0).movImm32(RDX, 2).movImm32(RAX, HC_SPAWN).vmcall();
+      a.movImm32(RAX, HC_EXIT).vmcall().ud2();
+      // second: waits for the write, serializes, then runs the same loop (its fetches see only the new bytes)
+      a.align(16);
+      a.label('second');
+      a.label('wait');
+      a.cmpbRip(DATA + 8n, 0);
+      a.jccLabel(4, 'wait');
+      a.cpuid();
+      a.movImm32(R12, 20_000);
+      a.movImm64(RSI, DATA);
+      a.jmpLabel('loop');
+      a.align(16);
+      a.label('reader');
+      a.movImm32(R12, 60_000);
+      a.movImm64(RSI, DATA);
+      a.label('loop');
+      a.label('add');
+      a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
+      a.movImm32(RCX, 3);
+      a.label('spin');
+      a.subImm(RCX, 1);
+      a.jccLabel(5, 'spin');
+      a.subImm(R12, 1);
+      a.jccLabel(5, 'loop');
+      a.ret();
+    }, { cpus: second ? 3 : 2, chooser, timerHz: 20_000, tier });
+    const imm = asm.addressOf('add') + 3n;
+    // the boot task spawns the reader and exits before the writer takes CPU 0
+    let o = kernel.run(10_000);
+    while (o.reason === 'max-steps' && kernel.tasks.some((t) => t.pid === 1 && t.state !== 'dead')) o = kernel.run(kernel.steps + 10_000);
+    kernel.startHostThread(0, (function* () {
+      while (machine.cpus[1].retired < 300_000) yield; // the loop is hot and compiled by now
+      const self = kernel.cpus[0];
+      if (protocol === 'naive') yield* kernel.textPoke(self, imm, [0x02]);
+      else yield* kernel.poke.textPokeBp(self, [{ addr: asm.addressOf('add'), bytes: new Uint8Array([0x48, 0x83, 0x06, 0x02]) }], { sync: (c) => kernel.syncCoreAll(c) });
+      machine.mem.writeU64(DATA + 8n, 1n); // the second reader may go
+    })());
+    o = kernel.run(kernel.steps + 200_000);
+    while (o.reason === 'max-steps' && kernel.steps < 20_000_000) o = kernel.run(kernel.steps + 200_000);
+    expect(o.error).toBeUndefined();
+    const counter = Number(machine.mem.readU64(DATA));
+    return {
+      counter, outcome: `${o.reason} ${o.violation?.summary ?? ''}`,
+      decisions: chooser.log.map((c) => c.join(':')).join(' '),
+      cycles: machine.cpus.map((c) => c.cycles).join(','),
+      units: jitStats.unitsCompiled + jitStats.unitsReused,
+    };
   }
 
-  it.skipIf(!existsSync(ENOUGH))(`the third-party program (${ENOUGH}): the same state at every stop`, () => {
-    const guest = join(dir, 'enough.elf');
-    const args = ['60', '8', '10'];
-    const cc = spawnSync('gcc', [...GUEST_CFLAGS, '-fno-builtin', `-DGUEST_ARGS=${args.map((a) => `"${a}"`).join(',')}`, ENOUGH, MINILIBC, '-o', guest], { encoding: 'utf8' });
-    expect(cc.status, cc.stderr).toBe(0);
-    const r = lockstep(readFileSync(guest), guest, 11, 20_000);
-    expect(r.differs).toBeNull();
-    expect(r.jitInstructions).toBeGreaterThan(0);
-  });
+  describe(`${backend}: code written under a compiled loop on another CPU`, () => {
+    it('is seen (text_poke_bp): the counter, the decisions and the counts are the interpreter\'s', () => {
+      for (const seed of [1, 2, 3]) {
+        const i = pokeUnderLoop('interp', seed);
+        const j = pokeUnderLoop('jit', seed);
+        expect(j.units, 'the loop was compiled').toBeGreaterThan(0);
+        expect(i.outcome).toMatch(/^halted/);
+        // the new immediate took effect partway: some rounds added 1, later ones 2
+        expect(i.counter).toBeGreaterThan(60_000);
+        expect(i.counter).toBeLessThan(120_000);
+        expect(j.outcome).toBe(i.outcome);
+        expect(j.counter).toBe(i.counter);
+        expect(j.cycles).toBe(i.cycles);
+        expect(j.decisions).toBe(i.decisions);
+      }
+    });
 
-  it('stops every 1 to 8 instructions (so at nearly every block exit) over the first 400,000 steps of two programs: the same CPU state at each, memory every 64th', () => {
-    for (const name of ['crc_bignum', 'sort_hash']) {
-      const r = lockstep(imageOf(name), name, 3, 8, { until: 400_000, memoryEvery: 64 });
-      expect(r.differs).toBeNull();
-      expect(r.stops).toBeGreaterThan(50_000);
-      expect(r.jitInstructions).toBeGreaterThan(0);
-    }
-  });
+    it('a plain text_poke of the immediate under the running loop: the same violations, decisions and counts in both tiers', () => {
+      let violations = 0;
+      for (const seed of [1, 2, 3, 4]) {
+        const i = pokeUnderLoop('interp', seed, 'naive');
+        const j = pokeUnderLoop('jit', seed, 'naive');
+        if (/^violation CPU 1 executed a (stale|torn) instruction/.test(i.outcome)) violations++;
+        expect(j.outcome).toBe(i.outcome);
+        expect(j.decisions).toBe(i.decisions);
+        expect(j.cycles).toBe(i.cycles);
+      }
+      expect(violations).toBeGreaterThan(0);
+    });
 
-  it('negative control: a compiled jl taking the wrong branch is caught at a stop', () => {
-    jitBroken.invertSignedJcc = true;
-    const found = programs.map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
-    expect(found, 'no program showed the broken jcc').toBeDefined();
-  });
-
-  it('cleans up', () => { rmSync(dir, { recursive: true, force: true }); });
-});
-
-/**
- * Two CPUs: CPU 1 runs a hot loop adding an immediate to a counter (compiled after a few rounds); a
- * host thread on CPU 0 rewrites that immediate with text_poke halfway. Returns the counter, the
- * chooser's decisions and the CPUs' counts.
- */
-function pokeUnderLoop(tier: Tier, seed: number, protocol: 'int3' | 'naive' = 'int3', newest = false, second = false): { counter: number; decisions: string; cycles: string; outcome: string; units: number } {
-  const random = new RandomChooser(seed);
-  // newest: every fetch sees the newest bytes its window allows (the explorer's fair default), so a
-  // CPU that has not serialized runs the new code without a violation, through the fetch model
-  const inner: Chooser = newest ? { choose: (kind, n) => (kind === 'fetch' ? n - 1 : random.choose(kind, n)) } : random;
-  const chooser = new RecordingChooser(inner);
-  resetJitStats();
-  const { kernel, machine, asm } = tinyKernel((a) => {
-    a.label('start');
-    a.movImm32(RAX, HC_SMP_BOOT).vmcall();
-    a.movLabel(RDI, 'reader').movImm32(RSI, 0).movImm32(RDX, 1).movImm32(RAX, HC_SPAWN).vmcall();
-    if (second) a.movLabel(RDI, 'second').movImm32(RSI, 0).movImm32(RDX, 2).movImm32(RAX, HC_SPAWN).vmcall();
-    a.movImm32(RAX, HC_EXIT).vmcall().ud2();
-    // second: waits for the write, serializes, then runs the same loop (its fetches see only the new bytes)
-    a.align(16);
-    a.label('second');
-    a.label('wait');
-    a.cmpbRip(DATA + 8n, 0);
-    a.jccLabel(4, 'wait');
-    a.cpuid();
-    a.movImm32(R12, 20_000);
-    a.movImm64(RSI, DATA);
-    a.jmpLabel('loop');
-    a.align(16);
-    a.label('reader');
-    a.movImm32(R12, 60_000);
-    a.movImm64(RSI, DATA);
-    a.label('loop');
-    a.label('add');
-    a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
-    a.movImm32(RCX, 3);
-    a.label('spin');
-    a.subImm(RCX, 1);
-    a.jccLabel(5, 'spin');
-    a.subImm(R12, 1);
-    a.jccLabel(5, 'loop');
-    a.ret();
-  }, { cpus: second ? 3 : 2, chooser, timerHz: 20_000, tier });
-  const imm = asm.addressOf('add') + 3n;
-  // the boot task spawns the reader and exits before the writer takes CPU 0
-  let o = kernel.run(10_000);
-  while (o.reason === 'max-steps' && kernel.tasks.some((t) => t.pid === 1 && t.state !== 'dead')) o = kernel.run(kernel.steps + 10_000);
-  kernel.startHostThread(0, (function* () {
-    while (machine.cpus[1].retired < 300_000) yield; // the loop is hot and compiled by now
-    const self = kernel.cpus[0];
-    if (protocol === 'naive') yield* kernel.textPoke(self, imm, [0x02]);
-    else yield* kernel.poke.textPokeBp(self, [{ addr: asm.addressOf('add'), bytes: new Uint8Array([0x48, 0x83, 0x06, 0x02]) }], { sync: (c) => kernel.syncCoreAll(c) });
-    machine.mem.writeU64(DATA + 8n, 1n); // the second reader may go
-  })());
-  o = kernel.run(kernel.steps + 200_000);
-  while (o.reason === 'max-steps' && kernel.steps < 20_000_000) o = kernel.run(kernel.steps + 200_000);
-  expect(o.error).toBeUndefined();
-  const counter = Number(machine.mem.readU64(DATA));
-  return {
-    counter, outcome: `${o.reason} ${o.violation?.summary ?? ''}`,
-    decisions: chooser.log.map((c) => c.join(':')).join(' '),
-    cycles: machine.cpus.map((c) => c.cycles).join(','),
-    units: jitStats.unitsCompiled + jitStats.unitsReused,
-  };
-}
-
-describe('code written under a compiled loop on another CPU', () => {
-  it('is seen (text_poke_bp): the counter, the decisions and the counts are the interpreter\'s', () => {
-    for (const seed of [1, 2, 3]) {
-      const i = pokeUnderLoop('interp', seed);
-      const j = pokeUnderLoop('jit', seed);
-      expect(j.units, 'the loop was compiled').toBeGreaterThan(0);
+    it('a CPU that has not serialized since the write runs the loop through the fetch model, not compiled: the same decisions', () => {
+      // a second CPU, serialized after the write, makes the new loop hot and compiled while the first still has a stale window
+      const i = pokeUnderLoop('interp', 1, 'naive', true, true);
+      const j = pokeUnderLoop('jit', 1, 'naive', true, true);
       expect(i.outcome).toMatch(/^halted/);
-      // the new immediate took effect partway: some rounds added 1, later ones 2
-      expect(i.counter).toBeGreaterThan(60_000);
-      expect(i.counter).toBeLessThan(120_000);
-      expect(j.outcome).toBe(i.outcome);
+      expect(i.decisions.split(' ').filter((x) => x.startsWith('fetch')).length, 'fetches with a choice').toBeGreaterThan(0);
+      expect(j.decisions).toBe(i.decisions);
       expect(j.counter).toBe(i.counter);
       expect(j.cycles).toBe(i.cycles);
-      expect(j.decisions).toBe(i.decisions);
+    });
+
+    it('negative control: a unit left alive after the write keeps adding the old immediate', () => {
+      const i = pokeUnderLoop('interp', 1);
+      jitBroken.keepKilled = true;
+      const j = pokeUnderLoop('jit', 1);
+      expect(j.counter).not.toBe(i.counter);
+    });
+
+    it('negative control: a unit run before the CPU serialized hides the fetch model\'s finding', () => {
+      const i = pokeUnderLoop('interp', 1, 'naive', true, true);
+      jitBroken.ignoreFetchModel = true;
+      const j = pokeUnderLoop('jit', 1, 'naive', true, true);
+      expect(`${j.outcome} ${j.cycles} ${j.decisions}`).not.toBe(`${i.outcome} ${i.cycles} ${i.decisions}`);
+    });
+  });
+
+  describe(`${backend}: faults inside compiled code`, () => {
+    /** A hot loop walking a pointer up through the data page until it reads past its end (#PF, no handler: the CPU stops). */
+    function walkOff(tier: Tier): { state: string; fault: string; recent: string } {
+      const { kernel, machine } = tinyKernel((a) => {
+        a.movImm64(RSI, DATA);
+        a.movImm32(RAX, 0);
+        a.label('loop');
+        a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
+        a.addImm(RSI, 8);
+        a.cmpImm(RAX, -1);
+        a.jccLabel(5, 'loop');
+        a.ud2();
+      }, { cpus: 1, tier });
+      const o = kernel.run(1_000_000);
+      expect(o.reason).not.toBe('max-steps');
+      const c = machine.cpus[0];
+      const v = o.violation;
+      return { state: stateOf(machine), fault: `${o.reason} ${v?.summary ?? ''} ${v?.details.join('\n') ?? ''}`, recent: c.recent().map((d) => d.addr).join(',') };
     }
+
+    it('reports the instruction, registers, flags and recent instructions the interpreter reports (here the kernel\'s #PF report)', () => {
+      resetJitStats();
+      const j = walkOff('jit');
+      expect(jitStats.instructions, 'the loop ran compiled').toBeGreaterThan(0);
+      const i = walkOff('interp');
+      expect(i.fault).toMatch(/#PF/);
+      expect(j.fault).toBe(i.fault);
+      expect(j.recent).toBe(i.recent);
+      expect(j.state).toBe(i.state);
+    });
   });
 
-  it('a plain text_poke of the immediate under the running loop: the same violations, decisions and counts in both tiers', () => {
-    let violations = 0;
-    for (const seed of [1, 2, 3, 4]) {
-      const i = pokeUnderLoop('interp', seed, 'naive');
-      const j = pokeUnderLoop('jit', seed, 'naive');
-      if (/^violation CPU 1 executed a (stale|torn) instruction/.test(i.outcome)) violations++;
-      expect(j.outcome).toBe(i.outcome);
-      expect(j.decisions).toBe(i.decisions);
-      expect(j.cycles).toBe(i.cycles);
+  describe(`${backend}: the index of compiled units (Region.jitLines)`, () => {
+    /** A hot loop on one CPU, compiled; returns the text region with its units. */
+    function hotLoop(): { kernel: ReturnType<typeof tinyKernel>['kernel']; machine: Machine; loop: bigint } {
+      const t = tinyKernel((a) => {
+        a.movImm32(RCX, 200_000);
+        a.label('loop');
+        a.bytes(...new Array(70).fill(0x90)); // nops: the unit spans two 64-byte lines
+        a.subImm(RCX, 1);
+        a.jccLabel(5, 'loop');
+        a.movImm32(RAX, HC_EXIT).vmcall();
+      }, { cpus: 1, tier: 'jit' });
+      return { ...t, loop: t.asm.addressOf('loop') };
     }
-    expect(violations).toBeGreaterThan(0);
-  });
+    const units = (m: Machine): { live: number; dead: number } => {
+      const r = m.mem.find(Number(BigInt.asIntN(64, 0xffffffff81000000n)))!;
+      let live = 0, dead = 0;
+      for (const us of r.jitLines?.values() ?? []) for (const u of us) if (u.alive) live++; else dead++;
+      return { live, dead };
+    };
 
-  it('a CPU that has not serialized since the write runs the loop through the fetch model, not compiled: the same decisions', () => {
-    // a second CPU, serialized after the write, makes the new loop hot and compiled while the first still has a stale window
-    const i = pokeUnderLoop('interp', 1, 'naive', true, true);
-    const j = pokeUnderLoop('jit', 1, 'naive', true, true);
-    expect(i.outcome).toMatch(/^halted/);
-    expect(i.decisions.split(' ').filter((x) => x.startsWith('fetch')).length, 'fetches with a choice').toBeGreaterThan(0);
-    expect(j.decisions).toBe(i.decisions);
-    expect(j.counter).toBe(i.counter);
-    expect(j.cycles).toBe(i.cycles);
-  });
+    it('a write into a line kills the units over it and takes them out of every line they covered', () => {
+      const { kernel, machine, loop } = hotLoop();
+      kernel.run(100_000);
+      const before = units(machine);
+      expect(before.live, 'the loop was compiled').toBeGreaterThan(1);
+      machine.mem.textWrite(loop + 2n, new Uint8Array([0x90]), kernel.steps, 0);
+      const after = units(machine);
+      // the units over the written line are gone from the whole index; those wholly in other lines stay
+      expect(after.dead).toBe(0);
+      expect(after.live).toBeLessThan(before.live);
+    });
 
-  it('negative control: a unit left alive after the write keeps adding the old immediate', () => {
-    const i = pokeUnderLoop('interp', 1);
-    jitBroken.keepKilled = true;
-    const j = pokeUnderLoop('jit', 1);
-    expect(j.counter).not.toBe(i.counter);
-  });
-
-  it('negative control: a unit run before the CPU serialized hides the fetch model\'s finding', () => {
-    const i = pokeUnderLoop('interp', 1, 'naive', true, true);
-    jitBroken.ignoreFetchModel = true;
-    const j = pokeUnderLoop('jit', 1, 'naive', true, true);
-    expect(`${j.outcome} ${j.cycles} ${j.decisions}`).not.toBe(`${i.outcome} ${i.cycles} ${i.decisions}`);
-  });
-});
-
-describe('faults inside compiled code', () => {
-  /** A hot loop walking a pointer up through the data page until it reads past its end (#PF, no handler: the CPU stops). */
-  function walkOff(tier: Tier): { state: string; fault: string; recent: string } {
-    const { kernel, machine } = tinyKernel((a) => {
-      a.movImm64(RSI, DATA);
-      a.movImm32(RAX, 0);
-      a.label('loop');
-      a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
-      a.addImm(RSI, 8);
-      a.cmpImm(RAX, -1);
-      a.jccLabel(5, 'loop');
-      a.ud2();
-    }, { cpus: 1, tier });
-    const o = kernel.run(1_000_000);
-    expect(o.reason).not.toBe('max-steps');
-    const c = machine.cpus[0];
-    const v = o.violation;
-    return { state: stateOf(machine), fault: `${o.reason} ${v?.summary ?? ''} ${v?.details.join('\n') ?? ''}`, recent: c.recent().map((d) => d.addr).join(',') };
-  }
-
-  it('reports the instruction, registers, flags and recent instructions the interpreter reports (here the kernel\'s #PF report)', () => {
-    resetJitStats();
-    const j = walkOff('jit');
-    expect(jitStats.instructions, 'the loop ran compiled').toBeGreaterThan(0);
-    const i = walkOff('interp');
-    expect(i.fault).toMatch(/#PF/);
-    expect(j.fault).toBe(i.fault);
-    expect(j.recent).toBe(i.recent);
-    expect(j.state).toBe(i.state);
+    it('a snapshot restore that puts other text back drops every unit of the region', () => {
+      const { kernel, machine, loop } = hotLoop();
+      kernel.run(1_000);
+      const snap = kernel.snapshot();
+      machine.mem.textWrite(loop + 2n, new Uint8Array([0x66]), kernel.steps, 0); // a different byte (0x66 0x90 is a 2-byte nop)
+      kernel.run(kernel.steps + 100_000);
+      expect(units(machine).live).toBeGreaterThan(0);
+      kernel.restore(snap);
+      expect(units(machine)).toEqual({ live: 0, dead: 0 });
+    });
   });
 });
-
-describe('the index of compiled units (Region.jitLines)', () => {
-  /** A hot loop on one CPU, compiled; returns the text region with its units. */
-  function hotLoop(): { kernel: ReturnType<typeof tinyKernel>['kernel']; machine: Machine; loop: bigint } {
-    const t = tinyKernel((a) => {
-      a.movImm32(RCX, 200_000);
-      a.label('loop');
-      a.bytes(...new Array(70).fill(0x90)); // nops: the unit spans two 64-byte lines
-      a.subImm(RCX, 1);
-      a.jccLabel(5, 'loop');
-      a.movImm32(RAX, HC_EXIT).vmcall();
-    }, { cpus: 1, tier: 'jit' });
-    return { ...t, loop: t.asm.addressOf('loop') };
-  }
-  const units = (m: Machine): { live: number; dead: number } => {
-    const r = m.mem.find(Number(BigInt.asIntN(64, 0xffffffff81000000n)))!;
-    let live = 0, dead = 0;
-    for (const us of r.jitLines?.values() ?? []) for (const u of us) if (u.alive) live++; else dead++;
-    return { live, dead };
-  };
-
-  it('a write into a line kills the units over it and takes them out of every line they covered', () => {
-    const { kernel, machine, loop } = hotLoop();
-    kernel.run(100_000);
-    const before = units(machine);
-    expect(before.live, 'the loop was compiled').toBeGreaterThan(1);
-    machine.mem.textWrite(loop + 2n, new Uint8Array([0x90]), kernel.steps, 0);
-    const after = units(machine);
-    // the units over the written line are gone from the whole index; those wholly in other lines stay
-    expect(after.dead).toBe(0);
-    expect(after.live).toBeLessThan(before.live);
-  });
-
-  it('a snapshot restore that puts other text back drops every unit of the region', () => {
-    const { kernel, machine, loop } = hotLoop();
-    kernel.run(1_000);
-    const snap = kernel.snapshot();
-    machine.mem.textWrite(loop + 2n, new Uint8Array([0x66]), kernel.steps, 0); // a different byte (0x66 0x90 is a 2-byte nop)
-    kernel.run(kernel.steps + 100_000);
-    expect(units(machine).live).toBeGreaterThan(0);
-    kernel.restore(snap);
-    expect(units(machine)).toEqual({ live: 0, dead: 0 });
-  });
-});
-

@@ -6,4 +6,4 @@ export { formatInsn } from '../../src/machine/x86/format.js';
 export { formUnit } from './unit.js';
 export { compileJs } from './js.js';
 export { compileWasm, runWasm, WasmRuntime } from './wasm.js';
-export { encodeModule, Code, uleb, sleb } from './wasm-enc.js';
+export { encodeModule, Code, uleb, sleb } from '../../src/machine/x86/wasm-enc.js';

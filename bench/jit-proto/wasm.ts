@@ -6,7 +6,7 @@ import type { Cpu } from '../../src/machine/x86/cpu.js';
 import type { Region } from '../../src/machine/memory.js';
 import { shiftCount, type Unit } from './unit.js';
 import { lazyKind } from './js.js';
-import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
+import { Code, W, I32, I64, F64, VOID, encodeModule } from '../../src/machine/x86/wasm-enc.js';
 
 // Layout of the shared memory: register file, exit state, scratch, then the resident guest region.
 const REGS = 0, RIP = 128, FK = 136, FS = 140, FA = 144, FB = 152, FR = 160, SCRATCH = 176;

@@ -30,6 +30,7 @@ import * as SHIFT from './shift.js';
 import * as MULDIV from './muldiv.js';
 import * as BITS from './bits.js';
 import * as STRING from './string.js';
+import { compileWasmUnit, clearWasmCache, type WasmBlock, type WasmExecutors, type WasmCpu, type WasmUnitHost } from './jit-wasm.js';
 
 /** Figures of the compiler, for benchmarks and tests (process-wide, since compiled units are shared through the cache). */
 export interface JitStats {
@@ -76,10 +77,23 @@ export let jitEnvProblem: string | null = null;
  * unit is a new JS function for it to optimize) below what compiled code saves on a single boot;
  * tests lower it to run nearly everything compiled. FTSIM_JIT_HOT sets it from the environment.
  */
-export const jitConfig = {
-  hot: envInt('FTSIM_JIT_HOT', 20_000),
+export const jitConfig: { backend: JitBackend; hot: number; maxUnit: number } = {
+  backend: envBackend(),
+  hot: 0,
   maxUnit: envInt('FTSIM_JIT_MAX', 600),
 };
+jitConfig.hot = envInt('FTSIM_JIT_HOT', jitConfig.backend === 'wasm' ? 1_000 : 20_000);
+
+/** What the compiler emits: WebAssembly (jit-wasm.ts) or JS source (this file). */
+export type JitBackend = 'wasm' | 'js';
+
+function envBackend(): JitBackend {
+  const v = typeof process !== 'undefined' ? process.env.FTSIM_JIT_BACKEND : undefined;
+  if (v === undefined || v === '' || v === 'wasm') return 'wasm';
+  if (v === 'js') return 'js';
+  jitEnvProblem = `FTSIM_JIT_BACKEND must be wasm or js, got '${v}'`;
+  return 'wasm';
+}
 
 function envInt(name: string, dflt: number): number {
   const v = typeof process !== 'undefined' ? process.env[name] : undefined;
@@ -568,6 +582,23 @@ ${out.join('\n')}
   return { src, D };
 }
 
+/** The guest bytes of a unit's instructions, as a string key for the caches. */
+function guestBytes(r: Region, D: Insn[]): string {
+  let bytes = '';
+  for (const d of D) for (let o = d.addr - r.start, e = o + d.len; o < e; o++) bytes += String.fromCharCode(r.bytes[o]);
+  return bytes;
+}
+
+/** The interpreter's executors, as the wasm backend's imports call them. */
+const EXECUTORS: WasmExecutors = {
+  exec(d: Insn): (c: WasmCpu, d: Insn) => void {
+    if (d.handler !== null) return d.handler as (c: WasmCpu, d: Insn) => void;
+    const [m, f] = genericOf(d)!.split('.');
+    return MODULES[m][f] as (c: WasmCpu, d: Insn) => void;
+  },
+  cond: (c, cc) => FLAGS.cond(c as never, cc),
+};
+
 /** Compiled code by source and bytes: repeated boots and restored snapshots find their units here. */
 const cache = new Map<string, UnitFn>();
 
@@ -589,26 +620,40 @@ export function compileUnit(r: Region, entry: number): Unit | null {
   const t0 = performance.now();
   const p = plan(r, entry);
   if (p === null) return null;
-  const { src, D } = generate(r, p.blocks, p.insns);
+  let fn: UnitFn, D: Insn[];
+  const host: WasmUnitHost = { u: null };
+  if (jitConfig.backend === 'wasm') {
+    const index = new Map<number, number>();
+    p.blocks.forEach((b, i) => index.set(b.start, i));
+    const blocks: WasmBlock[] = p.blocks.map((b) => ({ start: b.start, insns: b.insns.map((o) => p.insns.get(o)!) }));
+    const w = compileWasmUnit(r, blocks, index, EXECUTORS, host, guestBytes(r, blocks.flatMap((b) => b.insns)));
+    fn = w.fn as unknown as UnitFn; D = w.D;
+    jitStats.sourceChars += w.bytes;
+    if (w.reused) jitStats.unitsReused++; else jitStats.unitsCompiled++;
+  } else {
+    const g = generate(r, p.blocks, p.insns);
+    D = g.D;
+    const key = `${g.src}\n${guestBytes(r, D)}`;
+    let f = cache.get(key);
+    if (f === undefined) {
+      f = new Function('M', g.src)(MODULES) as UnitFn;
+      jitStats.sourceChars += g.src.length;
+      cache.set(key, f);
+      jitStats.unitsCompiled++;
+    } else {
+      jitStats.unitsReused++;
+    }
+    fn = f;
+  }
   const spans = new Int32Array(D.length * 2);
   const lines = new Set<number>();
-  let bytes = '';
   D.forEach((d, i) => {
     const off = d.addr - r.start;
     spans[2 * i] = off; spans[2 * i + 1] = d.len;
-    for (let o = off; o < off + d.len; o++) { lines.add(o >> LINE_SHIFT); bytes += String.fromCharCode(r.bytes[o]); }
+    for (let o = off; o < off + d.len; o++) lines.add(o >> LINE_SHIFT);
   });
-  const key = `${src}\n${bytes}`;
-  let fn = cache.get(key);
-  if (fn === undefined) {
-    fn = new Function('M', src)(MODULES) as UnitFn;
-    jitStats.sourceChars += src.length;
-    cache.set(key, fn);
-    jitStats.unitsCompiled++;
-  } else {
-    jitStats.unitsReused++;
-  }
   const u = new Unit(fn, D, r, spans, [...lines], entry);
+  host.u = u;
   register(r, u);
   p.blocks.forEach((b, i) => {
     const d = p.insns.get(b.start)!;
@@ -621,4 +666,5 @@ export function compileUnit(r: Region, entry: number): Unit | null {
 /** Forget every compiled unit (tests measuring compilation from nothing). */
 export function clearJitCache(): void {
   cache.clear();
+  clearWasmCache();
 }

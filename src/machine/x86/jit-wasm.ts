@@ -1,0 +1,653 @@
+// Tier 2's WebAssembly backend: a planned unit (jit.ts) becomes a wasm function over the CPU's slot and the data regions in the arena (arena.ts); what it does not emit runs through imports that call the interpreter's own executors.
+//
+// Why wasm: V8 compiles a wasm function once, with its baseline compiler, and it runs near full speed
+// from its first call; generated JS runs in V8's bytecode interpreter, many times slower than ftsim's
+// own, until TurboFan takes it (bench/jit-proto/README.md measures both).
+//
+// State. The function works on the CPU's slot in the arena: the register file (lo/hi halves), the lazy
+// flags, the recent-instructions ring. Registers a block uses are loaded into i64 locals on first use
+// and stored back at the end of the block and before every import, so an import (an executor, a slow
+// memory access that may fault) sees the registers, lazy flags, ring, cycle count and rip the
+// interpreter would have left. Guest data regions live in the arena too: a load or store goes inline
+// through the CPU's two-entry region cache (S.DC0, S.DC1: descriptors, RD) and falls back to Cpu.rd/wr,
+// which fault exactly as the interpreter does and refill the cache. Executable regions are never in
+// the arena, so an inline store cannot touch code; a store through the import can, and the unit then
+// stops after it when it killed itself (the import returns whether the unit is still alive).
+//
+// Exactness is the JS backend's (see jit.ts): the unit runs only when the fetch model has nothing to
+// say, each block only when it fits the budget, and the instruction count, ring and rip at every exit
+// and at every import are the interpreter's.
+
+import { Op, Pfx, NO_REG, type Insn } from './insn.js';
+import { arena, S, RD } from '../arena.js';
+import type { Region } from '../memory.js';
+import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
+import { jitBroken } from './jit.js';
+
+/** The unit's side the backend needs (jit.ts Unit), set once the unit exists. */
+export interface WasmUnitHost {
+  u: { alive: boolean } | null;
+}
+
+/** The CPU as the glue and the imports see it (cpu.ts Cpu). */
+export interface WasmCpu {
+  slot: number;
+  cycles: number;
+  recentPos: number;
+  rip: number;
+  tHi: number;
+  data: Region;
+  rd(addr: number, size: number): number;
+  wr(addr: number, size: number, lo: number, hi: number): void;
+}
+
+/** How compiled code runs what it does not emit: the interpreter's executor of an instruction (its fast handler, else the generic one), and its condition evaluator. */
+export interface WasmExecutors {
+  exec(d: Insn): (c: WasmCpu, d: Insn) => void;
+  cond(c: WasmCpu, cc: number): boolean;
+}
+
+/** A block of a planned unit: its start offset and its instructions. */
+export interface WasmBlock { start: number; insns: Insn[] }
+
+/** Scratch word in the slot's reserved range: the high half of a 64-bit value read through the rd import. */
+const TMPHI = 480;
+
+// ---- locals -----------------------------------------------------------------------------
+
+// params: the slot, the block to start at, the budget (instructions), the ring position
+const L_S = 0, L_PC = 1, L_BUDGET = 2, L_POS = 3;
+// i32: instructions retired in this entry before the current block; a descriptor; scratch
+const L_N = 4, L_D = 5, L_T = 6;
+// i64: an effective address, a value, the fused flags' operands and result, scratch, then the 16 registers
+const L_A = 7, L_V = 8, L_FA = 9, L_FB = 10, L_FR = 11, L_X = 12, L_R0 = 13;
+const LOCALS: [number, number][] = [[3, I32], [22, I64]];
+
+const K_ADD = 1, K_SUB = 2, K_LOGIC = 3;
+
+const i64of = (lo: number, hi: number): bigint => (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0);
+
+/** Imports, by function index. */
+const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3;
+
+/** What a unit's code generator produced: the module's function body and the instructions its imports name by index. */
+interface Generated { body: Code; D: Insn[] }
+
+/**
+ * The generator of one unit's function. It tracks, inside a block, which registers sit in locals
+ * (loaded) and which of those differ from the slot (dirty), and which flags the last ALU operation
+ * left in the fused locals (pending: not yet in the slot).
+ */
+class Gen {
+  readonly c = new Code();
+  readonly D: Insn[] = [];
+  private loaded = new Set<number>();
+  private dirty = new Set<number>();
+  private fused: { kind: number; size: number } | null = null;
+  private pending = false;
+  /** Open wasm blocks/ifs between the current code and the case's own position (for branch depths). */
+  private depth = 0;
+  /** Depth of $top and $out from the case's position. */
+  private toTop = 0;
+  /** The current instruction: its index in D, its index in the block. */
+  private k = 0;
+  private i = 0;
+
+  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly index: Map<number, number>) {}
+
+  // ---- registers
+
+  private loadReg(r: number): void {
+    const c = this.c;
+    c.get(L_S).mem(W.i64_load32_u, 2, S.LO + 4 * r).get(L_S).mem(W.i64_load32_s, 2, S.HI + 4 * r).i64(32n).op(W.i64_shl, W.i64_or).set(L_R0 + r);
+    this.loaded.add(r);
+  }
+
+  /** Push a register's full 64-bit value. */
+  private reg(r: number): void {
+    if (!this.loaded.has(r)) this.loadReg(r);
+    this.c.get(L_R0 + r);
+  }
+
+  /** Make sure a register is in its local (before a conditional arm uses it). */
+  private ensure(r: number): void {
+    if (r >= 0 && r < 16 && !this.loaded.has(r)) this.loadReg(r);
+  }
+
+  /** Pop a value into a register at `size` (4: zero-extends; 8: whole). */
+  private setReg(r: number, size: number): void {
+    if (size === 4) this.c.i64(0xffffffffn).op(W.i64_and);
+    this.c.set(L_R0 + r);
+    this.loaded.add(r);
+    this.dirty.add(r);
+  }
+
+  private storeRegs(): void {
+    const c = this.c;
+    for (const r of this.dirty) {
+      c.get(L_S).get(L_R0 + r).mem(W.i64_store32, 2, S.LO + 4 * r);
+      c.get(L_S).get(L_R0 + r).i64(32n).op(W.i64_shr_u).mem(W.i64_store32, 2, S.HI + 4 * r);
+    }
+  }
+
+  /** Registers and flags into the slot (unconditionally executed code: they are then clean). */
+  private sync(): void {
+    this.storeRegs();
+    this.dirty.clear();
+    if (this.pending) { this.storeFlags(); this.pending = false; }
+  }
+
+  /** The same stores inside a conditional arm: the static state stays as it was (the other arm did not store). */
+  private syncInArm(): void {
+    this.storeRegs();
+    if (this.pending) this.storeFlags();
+  }
+
+  // ---- flags
+
+  private storeFlags(): void {
+    const c = this.c, f = this.fused!;
+    const lo = (l: number): void => { c.get(L_S).get(l).op(W.i32_wrap_i64); };
+    const hi = (l: number): void => { c.get(L_S); if (f.size === 8) c.get(l).i64(32n).op(W.i64_shr_u, W.i32_wrap_i64); else c.i32(0); };
+    const LZ = S.LAZY;
+    c.get(L_S).i32(f.kind).mem(W.i32_store, 2, LZ).get(L_S).i32(f.size).mem(W.i32_store, 2, LZ + 4);
+    lo(L_FR); c.mem(W.i32_store, 2, LZ + 8); hi(L_FR); c.mem(W.i32_store, 2, LZ + 12);
+    lo(L_FA); c.mem(W.i32_store, 2, LZ + 16); hi(L_FA); c.mem(W.i32_store, 2, LZ + 20);
+    lo(L_FB); c.mem(W.i32_store, 2, LZ + 24); hi(L_FB); c.mem(W.i32_store, 2, LZ + 28);
+  }
+
+  /** Push a jcc's condition (i32) from the fused flags, or return false (the import evaluates it). */
+  private fusedCond(cc: number): boolean {
+    const f = this.fused;
+    if (f === null) return false;
+    const c = this.c, s8 = f.size === 8, k = cc >> 1;
+    const ZF = (): void => { c.get(L_FR).op(W.i64_eqz); };
+    const SF = (): void => { if (s8) c.get(L_FR).i64(0n).op(W.i64_lt_s); else c.get(L_FR).i64(0x80000000n).op(W.i64_and).i64(0n).op(W.i64_ne); };
+    const CF = (): void => { c.get(L_FA).get(L_FB).op(W.i64_lt_u); };
+    const LT = (): void => { if (s8) c.get(L_FA).get(L_FB).op(W.i64_lt_s); else c.get(L_FA).op(W.i32_wrap_i64).get(L_FB).op(W.i32_wrap_i64, W.i32_lt_s); };
+    let ok = true;
+    if (f.kind === K_SUB) {
+      switch (k) {
+        case 1: CF(); break;
+        case 2: ZF(); break;
+        case 3: CF(); ZF(); c.op(W.i32_or); break;
+        case 4: SF(); break;
+        case 6: LT(); if (jitBroken.invertSignedJcc) c.op(W.i32_eqz); break;
+        case 7: LT(); ZF(); c.op(W.i32_or); break;
+        default: ok = false;
+      }
+    } else if (f.kind === K_LOGIC) {
+      switch (k) {
+        case 0: case 1: c.i32(0); break;
+        case 2: case 3: ZF(); break;
+        case 4: case 6: SF(); break;
+        case 7: ZF(); SF(); c.op(W.i32_or); break;
+        default: ok = false;
+      }
+    } else {
+      switch (k) {
+        case 2: ZF(); break;
+        case 4: SF(); break;
+        default: ok = false;
+      }
+    }
+    if (!ok) return false;
+    if (cc & 1) c.op(W.i32_eqz);
+    return true;
+  }
+
+  // ---- exits and imports
+
+  /** Leave the unit: n retired so far in this entry (N + `extra`), the ring at `extra` instructions into the block, rip from the slot when `rip` is given. */
+  private exit(extra: number, rip: number | null): void {
+    const c = this.c;
+    if (extra !== 0) {
+      c.get(L_N).i32(extra).op(W.i32_add).set(L_N);
+      c.get(L_POS).i32(extra).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
+    }
+    c.get(L_S).i32(rip === null ? 0 : 1).mem(W.i32_store, 2, S.EXIT);
+    if (rip !== null) c.get(L_S).f64(rip).mem(W.f64_store, 3, S.RIP);
+    c.br(W.br, this.depth + this.toTop + 1);
+  }
+
+  /** The arguments every import that may run an executor or fault takes: instruction index, retired count, ring position. */
+  private knp(): void {
+    const c = this.c;
+    c.i32(this.k).get(L_N).i32(this.i).op(W.i32_add).get(L_POS).i32(this.i + 1).op(W.i32_add).i32(31).op(W.i32_and);
+  }
+
+  /** Run the instruction through the interpreter's executor; the unit stops after it when the instruction killed it. */
+  private callExec(): void {
+    const c = this.c;
+    this.sync();
+    this.knp();
+    c.call(IMP_EXEC).op(W.i32_eqz, W.if_, VOID);
+    this.depth++;
+    this.exit(this.i + 1, null);
+    this.depth--;
+    c.op(W.end);
+    this.loaded.clear();
+    this.fused = null;
+  }
+
+  // ---- memory
+
+  /** Effective address into L_A (as Cpu.ea: base + index * scale + disp, modulo 2^64); false when it needs a segment base. */
+  private ea(d: Insn): boolean {
+    if (d.prefixes & (Pfx.FS | Pfx.GS)) return false;
+    const c = this.c;
+    c.i64(i64of(d.dispLo, d.dispHi));
+    if (d.base >= 0) { this.reg(d.base); c.op(W.i64_add); }
+    if (d.index >= 0) { this.reg(d.index); if (d.scale > 1) c.i64(BigInt(d.scale)).op(W.i64_mul); c.op(W.i64_add); }
+    c.set(L_A);
+    return true;
+  }
+
+  /**
+   * Push 1 if the descriptor in L_D holds [A, A + size) (and is writable for a store) and belongs to
+   * this CPU's machine; leaves the wasm address of A in L_T.
+   */
+  private hit(size: number, write: boolean): void {
+    const c = this.c;
+    // offset into the region, and the region's size, as unsigned 64-bit values
+    c.get(L_A).get(L_D).mem(W.i64_load, 3, RD.START).op(W.i64_sub).set(L_X);
+    c.get(L_X).get(L_D).mem(W.i64_load, 3, RD.END).get(L_D).mem(W.i64_load, 3, RD.START).op(W.i64_sub).i64(BigInt(size)).op(W.i64_sub);
+    c.op(W.i64_le_u);
+    // END - START - size is negative (huge unsigned) when the region is smaller than the access: then
+    // also X must be below END - START
+    c.get(L_X).get(L_D).mem(W.i64_load, 3, RD.END).get(L_D).mem(W.i64_load, 3, RD.START).op(W.i64_sub).op(W.i64_lt_u, W.i32_and);
+    c.get(L_D).mem(W.i32_load, 2, RD.TAG).get(L_S).mem(W.i32_load, 2, S.TAG).op(W.i32_eq, W.i32_and);
+    if (write) c.get(L_D).mem(W.i32_load, 2, RD.WRITABLE).op(W.i32_and);
+    c.get(L_D).mem(W.i32_load, 2, RD.DATA).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
+  }
+
+  /**
+   * Push 1 when A hits one of the CPU's two cached data regions (the second one is moved to the front,
+   * as Cpu.rregion does), with the wasm address in L_T.
+   */
+  private lookup(size: number, write: boolean): void {
+    const c = this.c;
+    c.get(L_S).mem(W.i32_load, 2, S.DC0).set(L_D);
+    this.hit(size, write);
+    c.op(W.if_, I32).i32(1).op(W.else_);
+    c.get(L_S).mem(W.i32_load, 2, S.DC1).set(L_D);
+    this.hit(size, write);
+    c.op(W.if_, I32);
+    // swap the entries: the hit one to the front
+    c.get(L_S).get(L_S).mem(W.i32_load, 2, S.DC0).mem(W.i32_store, 2, S.DC1).get(L_S).get(L_D).mem(W.i32_store, 2, S.DC0);
+    c.i32(1).op(W.else_).i32(0).op(W.end);
+    c.op(W.end);
+  }
+
+  /** Load `size` bytes at L_A into L_V (zero-extended), inline or through the rd import (which may fault). */
+  private load(size: number): void {
+    const c = this.c;
+    this.lookup(size, false);
+    c.op(W.if_, VOID);
+    c.get(L_T).mem(size === 8 ? W.i64_load : size === 4 ? W.i64_load32_u : size === 2 ? W.i64_load16_u : W.i64_load8_u, 0, 0).set(L_V);
+    c.op(W.else_);
+    this.syncInArm();
+    c.get(L_A).op(W.f64_convert_i64_s).i32(size);
+    this.knp();
+    c.call(IMP_RD).op(W.i64_extend_i32_u);
+    if (size === 8) c.get(L_S).mem(W.i64_load32_s, 2, TMPHI).i64(32n).op(W.i64_shl, W.i64_or);
+    c.set(L_V);
+    c.op(W.end);
+  }
+
+  /** Store the low `size` bytes of L_V at L_A, inline or through the wr import (which may fault, or kill the unit: it then stops after this instruction). */
+  private store(size: number): void {
+    const c = this.c;
+    this.lookup(size, true);
+    c.op(W.if_, VOID);
+    c.get(L_T).get(L_V).mem(size === 8 ? W.i64_store : size === 4 ? W.i64_store32 : size === 2 ? W.i64_store16 : W.i64_store8, 0, 0);
+    c.op(W.else_);
+    this.depth++;
+    this.syncInArm();
+    c.get(L_A).op(W.f64_convert_i64_s).i32(size).get(L_V).op(W.i32_wrap_i64).get(L_V).i64(32n).op(W.i64_shr_u, W.i32_wrap_i64);
+    this.knp();
+    c.call(IMP_WR).op(W.i32_eqz, W.if_, VOID);
+    this.depth++;
+    // the unit stops here: what the instruction left in locals goes to the slot first
+    this.exitAfterStore();
+    this.depth--;
+    c.op(W.end);
+    this.depth--;
+    c.op(W.end);
+  }
+
+  /** Hook: the rest of the instruction's effects, stored, before an exit after a store that killed the unit. */
+  private afterStore: (() => void) | null = null;
+
+  private exitAfterStore(): void {
+    if (this.afterStore !== null) this.afterStore();
+    this.storeRegs();
+    if (this.pending) this.storeFlags();
+    this.exit(this.i + 1, null);
+  }
+
+  // ---- instructions
+
+  /** An operand of an ALU/mov form (reg, or memory at L_A already computed, or immediate) at size 4/8, zero-extended for 4. */
+  private readOperand(kind: 'reg' | 'mem' | 'imm', d: Insn, r: number, size: number): void {
+    const c = this.c;
+    if (kind === 'imm') { c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt(d.immLo >>> 0)); return; }
+    if (kind === 'mem') { this.load(size); c.get(L_V); return; }
+    this.reg(r);
+    if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
+  }
+
+  /** Emit the instruction natively; false when it runs through the exec import. */
+  private inline(d: Insn): boolean {
+    const c = this.c, size = d.size;
+    const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
+    switch (d.op) {
+      case Op.NOP: case Op.PAUSE: case Op.MFENCE:
+        return true;
+      case Op.MOV: {
+        if (size < 4 || seg) return false;
+        if (d.hasMem) {
+          if (d.rmIsDst) {
+            if (d.reg !== NO_REG) this.ensure(d.reg);
+            this.ea(d);
+            if (d.reg === NO_REG) c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt(d.immLo >>> 0)); else this.reg(d.reg);
+            c.set(L_V);
+            this.store(size);
+          } else {
+            this.ea(d);
+            this.load(size);
+            c.get(L_V);
+            this.setReg(d.reg, size);
+          }
+          return true;
+        }
+        if (d.reg === NO_REG) { c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt(d.immLo >>> 0)); this.setReg(d.rm, size); return true; }
+        const src = d.rmIsDst ? d.reg : d.rm, dst = d.rmIsDst ? d.rm : d.reg;
+        this.reg(src);
+        this.setReg(dst, size);
+        return true;
+      }
+      case Op.LEA:
+        if (size < 4 || seg) return false;
+        this.ea(d);
+        c.get(L_A);
+        this.setReg(d.reg, size);
+        return true;
+      case Op.MOVZX: case Op.MOVSX: case Op.MOVSXD: {
+        if (size < 4 || seg) return false;
+        const ss = d.srcSize, sx = d.op !== Op.MOVZX;
+        if (d.hasMem) {
+          this.ea(d);
+          this.load(ss);
+          c.get(L_V);
+        } else {
+          if (d.rm >= 16) return false; // ah..bh
+          this.reg(d.rm);
+        }
+        if (sx) c.op(ss === 1 ? W.i64_extend8_s : ss === 2 ? W.i64_extend16_s : W.i64_extend32_s);
+        else c.i64(ss === 1 ? 0xffn : ss === 2 ? 0xffffn : 0xffffffffn).op(W.i64_and);
+        this.setReg(d.reg, size);
+        return true;
+      }
+      case Op.PUSH: case Op.PUSH_IMM: {
+        if (size !== 8) return false;
+        if (d.op === Op.PUSH) { if (d.reg === NO_REG) return false; this.reg(d.reg); } else c.i64(i64of(d.immLo, d.immHi));
+        c.set(L_V);
+        this.reg(4);
+        c.i64(8n).op(W.i64_sub).set(L_A);
+        this.afterStore = () => { c.get(L_A); this.setReg(4, 8); };
+        this.store(8);
+        this.afterStore = null;
+        c.get(L_A);
+        this.setReg(4, 8);
+        return true;
+      }
+      case Op.POP: {
+        if (size !== 8 || d.reg === NO_REG) return false;
+        this.reg(4);
+        c.set(L_A);
+        this.load(8);
+        c.get(L_A).i64(8n).op(W.i64_add);
+        this.setReg(4, 8);
+        c.get(L_V);
+        this.setReg(d.reg, 8);
+        return true;
+      }
+      case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR: {
+        if (size < 4 || seg) return false;
+        const mem = d.rm === NO_REG;
+        const writes = d.op !== Op.CMP && d.op !== Op.TEST;
+        if (d.reg !== NO_REG) this.ensure(d.reg);
+        if (!mem) this.ensure(d.rm);
+        if (mem) this.ea(d);
+        let dst: number;
+        if (d.rmIsDst || d.op === Op.TEST) {
+          dst = d.rm;
+          this.readOperand(mem ? 'mem' : 'reg', d, d.rm, size); c.set(L_FA);
+          this.readOperand(d.reg !== NO_REG ? 'reg' : 'imm', d, d.reg, size); c.set(L_FB);
+        } else {
+          dst = d.reg;
+          this.readOperand('reg', d, d.reg, size); c.set(L_FA);
+          this.readOperand(mem ? 'mem' : 'reg', d, d.rm, size); c.set(L_FB);
+        }
+        c.get(L_FA).get(L_FB);
+        let kind: number;
+        switch (d.op) {
+          case Op.ADD: c.op(W.i64_add); kind = K_ADD; break;
+          case Op.SUB: case Op.CMP: c.op(W.i64_sub); kind = K_SUB; break;
+          case Op.AND: case Op.TEST: c.op(W.i64_and); kind = K_LOGIC; break;
+          case Op.OR: c.op(W.i64_or); kind = K_LOGIC; break;
+          default: c.op(W.i64_xor); kind = K_LOGIC; break;
+        }
+        if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
+        c.set(L_FR);
+        // from here the flags are this operation's (a fault in the reads above left the previous ones)
+        this.fused = { kind, size };
+        this.pending = true;
+        if (writes) {
+          if (mem) {
+            // alu() leaves the flags before the store, which may fault
+            c.get(L_FR).set(L_V);
+            this.store(size);
+          } else {
+            c.get(L_FR);
+            this.setReg(dst, size);
+          }
+        }
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** Jump to the block at region offset `off` (inside the unit), else leave the unit for `addr`. */
+  private jump(off: number, addr: number): void {
+    const k = this.index.get(off);
+    const c = this.c;
+    if (k !== undefined) c.i32(k).set(L_PC).br(W.br, this.depth + this.toTop);
+    else this.exit(0, addr);
+  }
+
+  /** The whole function body. */
+  generate(): Generated {
+    const c = this.c, r = this.r, m = this.blocks.length;
+    c.op(W.block, VOID, W.loop, VOID);
+    for (let j = 0; j < m; j++) c.op(W.block, VOID);
+    c.get(L_PC).brTable(this.blocks.map((_, j) => j), 0).op(W.end);
+    this.blocks.forEach((b, j) => {
+      // case j's code sits after the end of the j-th innermost block: inside m - 1 - j blocks, the loop, $out
+      if (j > 0) c.op(W.end);
+      this.toTop = m - 1 - j;
+      this.depth = 0;
+      this.loaded.clear(); this.dirty.clear(); this.fused = null; this.pending = false;
+      const len = b.insns.length;
+      // the block runs only when all of it fits the budget
+      c.get(L_N).i32(len).op(W.i32_add).get(L_BUDGET).op(W.i32_gt_s, W.if_, VOID);
+      this.depth++;
+      this.exit(0, r.start + b.start);
+      this.depth--;
+      c.op(W.end);
+      let fell = true;
+      b.insns.forEach((d, i) => {
+        this.i = i;
+        this.k = this.D.length;
+        this.D.push(d);
+        // the ring: this instruction's address at pos + i + 1
+        c.get(L_S).get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).i32(3).op(W.i32_shl, W.i32_add).f64(d.addr).mem(W.f64_store, 3, S.RING);
+        const last = i === len - 1;
+        switch (d.op) {
+          case Op.JCC: {
+            this.storeRegs(); this.dirty.clear();
+            const fused = this.fusedCond(d.cond);
+            if (this.pending) { this.storeFlags(); this.pending = false; }
+            if (!fused) c.i32(d.cond).call(IMP_COND);
+            c.set(L_T);
+            c.get(L_N).i32(len).op(W.i32_add).set(L_N);
+            c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
+            c.get(L_T).op(W.if_, VOID);
+            this.depth++;
+            this.jump(d.target - r.start, d.target);
+            this.depth--;
+            c.op(W.end);
+            this.jump(d.next - r.start, d.next);
+            fell = false;
+            return;
+          }
+          case Op.JMP:
+            this.sync();
+            c.get(L_N).i32(len).op(W.i32_add).set(L_N);
+            c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
+            this.jump(d.target - r.start, d.target);
+            fell = false;
+            return;
+          case Op.CALL: case Op.CALL_IND: case Op.RET: case Op.RET_IMM: case Op.JMP_IND:
+            // the executor moves rip (and runs the call/ret monitor at the interpreter's time)
+            this.sync();
+            this.knp();
+            c.call(IMP_EXEC).op(W.drop);
+            this.exit(i + 1, null);
+            fell = false;
+            return;
+          default:
+            break;
+        }
+        // a native form leaves the fused flags as they were (mov, lea, ...) or replaces them (the ALU)
+        if (!this.inline(d)) this.callExec();
+        if (last && fell) {
+          this.sync();
+          c.get(L_N).i32(len).op(W.i32_add).set(L_N);
+          c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
+          this.jump(d.next - r.start, d.next);
+        }
+      });
+    });
+    c.op(W.end, W.end); // the loop, the block $out
+    c.get(L_S).get(L_POS).mem(W.i32_store, 2, S.POS);
+    c.get(L_N);
+    return { body: c, D: this.D };
+  }
+}
+
+// ---- modules, imports, glue -------------------------------------------------------------
+
+/** Compiled modules by their bytes and the guest bytes they stand for: repeated boots and restored snapshots reuse them. */
+const modules = new Map<string, WebAssembly.Module>();
+
+/** The CPU running compiled code now, and its cycle count at entry (the imports report times from it). */
+let cur: WasmCpu | null = null;
+let curBase = 0;
+let I32V: Int32Array | null = null;
+let F64V: Float64Array | null = null;
+
+/** A compiled unit's entry, as jit.ts runs it (UnitFn). */
+export type WasmUnitFn = (c: WasmCpu, u: unknown, pc: number, lim: number) => void;
+
+export interface WasmCompiled { fn: WasmUnitFn; D: Insn[]; bytes: number; reused: boolean }
+
+const TYPES = [
+  { params: [I32, I32, I32], results: [I32] }, // exec(k, n, pos) -> alive
+  { params: [F64, I32, I32, I32, I32], results: [I32] }, // rd(addr, size, k, n, pos) -> low half
+  { params: [F64, I32, I32, I32, I32, I32, I32], results: [I32] }, // wr(addr, size, lo, hi, k, n, pos) -> alive
+  { params: [I32], results: [I32] }, // cond(cc)
+  { params: [I32, I32, I32, I32], results: [I32] }, // run(slot, pc, budget, pos) -> retired
+];
+
+/** Point the CPU's region cache at the region its last access went through (when that region is in the arena). */
+function cacheRegion(c: WasmCpu, i32: Int32Array): void {
+  const desc = c.data.desc;
+  if (desc === 0) return;
+  const at = (c.slot + S.DC0) >> 2;
+  const d0 = i32[at];
+  if (d0 !== desc) { i32[at + 1] = d0; i32[at] = desc; }
+}
+
+/**
+ * Compile the unit whose blocks are `blocks` (region offsets and instructions; `index` maps a block's
+ * start offset to its number) and bind it to the executors. `key` names the guest bytes it covers.
+ */
+export function compileWasmUnit(r: Region, blocks: WasmBlock[], index: Map<number, number>, ex: WasmExecutors, host: WasmUnitHost, key: string): WasmCompiled {
+  const { body, D } = new Gen(r, blocks, index).generate();
+  const bytes = encodeModule({
+    types: TYPES,
+    imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }],
+    memoryPages: arena.memory.buffer.byteLength >>> 16,
+    funcs: [{ type: 4, locals: LOCALS, body, export: 'run' }],
+  });
+  let mk = '';
+  for (let i = 0; i < bytes.length; i++) mk += String.fromCharCode(bytes[i]);
+  mk += '\n' + key;
+  let mod = modules.get(mk);
+  const reused = mod !== undefined;
+  if (mod === undefined) { mod = new WebAssembly.Module(bytes); modules.set(mk, mod); }
+  if (I32V === null) { I32V = new Int32Array(arena.buffer); F64V = new Float64Array(arena.buffer); }
+  const i32 = I32V, f64 = F64V!;
+  const fns = D.map((d) => ex.exec(d));
+  // rip as the interpreter has it when it calls the executor: the instruction's own address before a
+  // fast handler (which moves it), the next one before a generic executor (Cpu.exec sets it first)
+  const pre = D.map((d) => (d.handler !== null ? d.addr : d.next));
+  const alive = (): number => (host.u!.alive ? 1 : 0);
+  const imports = { e: {
+    m: arena.memory,
+    x: (k: number, n: number, pos: number): number => {
+      const c = cur!, d = D[k];
+      c.cycles = curBase + n; c.recentPos = pos; c.rip = pre[k];
+      fns[k](c, d);
+      return alive();
+    },
+    r: (addr: number, size: number, k: number, n: number, pos: number): number => {
+      const c = cur!;
+      c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
+      const lo = c.rd(addr, size);
+      if (size === 8) i32[(c.slot + TMPHI) >> 2] = c.tHi;
+      cacheRegion(c, i32);
+      return lo | 0;
+    },
+    w: (addr: number, size: number, lo: number, hi: number, k: number, n: number, pos: number): number => {
+      const c = cur!;
+      c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
+      c.wr(addr, size, lo >>> 0, hi);
+      cacheRegion(c, i32);
+      return alive();
+    },
+    c: (cc: number): number => (ex.cond(cur!, cc) ? 1 : 0),
+  } };
+  const run = new WebAssembly.Instance(mod, imports).exports.run as (s: number, pc: number, budget: number, pos: number) => number;
+  const fn: WasmUnitFn = (c, _u, pc, lim) => {
+    const s = c.slot;
+    if (s < 0) return; // a CPU without a slot in the arena: the interpreter runs it
+    cur = c;
+    const base = curBase = c.cycles;
+    const b = lim - base;
+    const n = run(s, pc, b > 0x3fffffff ? 0x3fffffff : b, c.recentPos);
+    c.cycles = base + n;
+    c.recentPos = i32[(s + S.POS) >> 2];
+    if (i32[(s + S.EXIT) >> 2] !== 0) c.rip = f64[(s + S.RIP) >> 3];
+  };
+  return { fn, D, bytes: bytes.length, reused };
+}
+
+/** Forget every compiled module (tests measuring compilation from nothing). */
+export function clearWasmCache(): void {
+  modules.clear();
+}
