@@ -88,7 +88,7 @@ function runOnce(bytes: Uint8Array, d0: Insn, s: State, how: 'fast' | 'generic' 
   const f = c.fault;
   return {
     lo: [...c.lo], hi: [...c.hi], rip: c.getRip(), rflags: c.getFlags(),
-    lazy: [c.lk, c.lsz, c.rLo, c.rHi, c.aLo, c.aHi, c.bLo, c.bHi, c.cin, c.flags],
+    lazy: [...c.li.slice(0, 9), c.flags], // the lazy-flag words (arena.ts: L)
     mem: [...data.bytes, ...ro.bytes], fault: f ? `${f.vector} ${f.detail} ${f.address} ${f.rip}` : null, cycles: c.cycles,
   };
 }
@@ -292,7 +292,7 @@ describe('negative controls: the comparison catches a wrong handler', () => {
   it('a handler that leaves flags pending where the generic one materializes them (same RFLAGS)', () => {
     // shl %eax of 0x80: CF, OF and AF clear, so RFLAGS read the same from a pending logic result;
     // only the comparison of the lazy-flags fields sees the difference
-    const lazyShift: InsnHandler = (c: Cpu, d: Insn) => { hShiftReg(c, d); c.lk = 3 /* LOGIC */; c.lsz = 4; c.rLo = c.lo[d.rm]; c.rHi = 0; };
+    const lazyShift: InsnHandler = (c: Cpu, d: Insn) => { hShiftReg(c, d); c.li[0] = 3 /* lk: LOGIC */; c.li[1] = 4 /* lsz */; c.li[2] = c.lo[d.rm] /* rLo */; c.li[3] = 0 /* rHi */; };
     const out = check('d1 e0', lazyShift);
     expect(out).toHaveLength(1);
     expect(out[0]).toMatch(/^lazy flags/);

@@ -165,7 +165,7 @@ export function jsSource(u: Unit, opt: JsOptions = {}): string {
   ];
   const epi = [
     ...regs.map((r) => `lo[${r}] = l${r}; hi[${r}] = h${r};`),
-    'if (fk >= 0) { c.lk = fk; c.lsz = fs; c.aLo = fal; c.aHi = fah; c.bLo = fbl; c.bHi = fbh; c.rLo = frl; c.rHi = frh; }',
+    'if (fk >= 0) { const li = c.li; li[0] = fk; li[1] = fs; li[2] = frl; li[3] = frh; li[4] = fal; li[5] = fah; li[6] = fbl; li[7] = fbh; }', // the lazy-flag words (arena.ts: L)
     'c.rip = rip; return n;',
   ];
   return [...pro, ...L, ...epi].join('\n');

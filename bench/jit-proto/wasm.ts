@@ -4,6 +4,7 @@ import { Op, NO_REG, type Insn } from '../../src/machine/x86/insn.js';
 import { Lazy } from '../../src/machine/x86/flags.js';
 import type { Cpu } from '../../src/machine/x86/cpu.js';
 import type { Region } from '../../src/machine/memory.js';
+import { L } from '../../src/machine/arena.js';
 import { shiftCount, type Unit } from './unit.js';
 import { lazyKind } from './js.js';
 import { Code, W, I32, I64, F64, VOID, encodeModule } from '../../src/machine/x86/wasm-enc.js';
@@ -257,8 +258,9 @@ export class WasmRuntime {
     c.rip = this.f64[RIP >> 3];
     const fk = s[FK >> 2];
     if (fk >= 0) {
-      c.lk = fk; c.lsz = s[FS >> 2];
-      c.aLo = w[FA >> 2]; c.aHi = s[(FA >> 2) + 1]; c.bLo = w[FB >> 2]; c.bHi = s[(FB >> 2) + 1]; c.rLo = w[FR >> 2]; c.rHi = s[(FR >> 2) + 1];
+      const li = c.li;
+      li[L.LK] = fk; li[L.LSZ] = s[FS >> 2];
+      li[L.ALO] = w[FA >> 2]; li[L.AHI] = s[(FA >> 2) + 1]; li[L.BLO] = w[FB >> 2]; li[L.BHI] = s[(FB >> 2) + 1]; li[L.RLO] = w[FR >> 2]; li[L.RHI] = s[(FR >> 2) + 1];
     }
   }
 }

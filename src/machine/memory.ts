@@ -3,6 +3,7 @@
 import type { Insn } from './x86/insn.js';
 import type { Unit } from './x86/jit.js';
 import { MachineEvents } from './events.js';
+import { arena, allocRegionBlock, newMemoryTag, RD } from './arena.js';
 
 export const PERM_R = 4;
 export const PERM_W = 2;
@@ -17,12 +18,17 @@ const MAX_INSN = 15;
 /**
  * A contiguous range of guest addresses backed by one typed array.
  * Addresses are signed 64-bit values held in doubles: every canonical address is exact.
+ * A region that is not executable keeps its bytes in the arena (arena.ts), behind a descriptor that
+ * compiled code reads; executable ones (text, with decoded caches and write histories) stay in
+ * plain arrays.
  */
 export class Region {
-  /** End of the range; start when unmapped (every cached bounds check then fails). */
+  /** End of the range; start when unmapped (every cached bounds check then fails). Change it with setSize. */
   end: number;
   readonly bytes: Uint8Array;
   readonly dv: DataView;
+  /** Byte offset of the region's descriptor in the arena (see RD), 0 when its bytes are not in the arena. */
+  readonly desc: number;
   /** Decoded instructions by offset (null = not decoded); present for executable regions only. */
   readonly icache: (Insn | null)[] | null;
   /**
@@ -45,16 +51,40 @@ export class Region {
   /** Compiled units over this region's text, by line (offset >> LINE_SHIFT): a write to a line kills them (jit tier). */
   jitLines: Map<number, Unit[]> | null = null;
 
-  /** Size in bytes; 0 once the region is unmapped. */
+  /** Size in bytes; 0 once the region is unmapped. Change it with setSize. */
   size: number;
 
-  constructor(readonly name: string, readonly start: number, size: number, readonly perm: number) {
+  /** `tag`: the owning memory's Memory.tag (written into the descriptor). */
+  constructor(readonly name: string, readonly start: number, size: number, readonly perm: number, readonly tag = 0) {
     this.size = size;
     this.end = start + size;
-    this.bytes = new Uint8Array(size);
-    this.dv = new DataView(this.bytes.buffer);
+    const desc = perm & PERM_X ? 0 : allocRegionBlock(this, size);
+    this.desc = desc;
+    if (desc !== 0) {
+      this.bytes = new Uint8Array(arena.buffer, desc + RD.SIZE, size);
+      const dv = new DataView(arena.buffer, desc, RD.SIZE);
+      dv.setBigInt64(RD.START, BigInt(start), true);
+      dv.setInt32(RD.DATA, desc + RD.SIZE, true);
+      dv.setInt32(RD.WRITABLE, perm & PERM_W ? 1 : 0, true);
+      dv.setInt32(RD.TAG, tag, true);
+      this.writeEnd();
+    } else {
+      this.bytes = new Uint8Array(size);
+    }
+    this.dv = new DataView(this.bytes.buffer, this.bytes.byteOffset, size);
     this.icache = perm & PERM_X ? new Array<Insn | null>(size).fill(null) : null;
     this.lastWrite = perm & PERM_X ? new Float64Array(size) : null;
+  }
+
+  /** Set the size (0: unmapped) and with it `end` and the descriptor's end (Memory.unmap, snapshot restore). */
+  setSize(size: number): void {
+    this.size = size;
+    this.end = this.start + size;
+    this.writeEnd();
+  }
+
+  private writeEnd(): void {
+    if (this.desc !== 0) new DataView(arena.buffer, this.desc, RD.SIZE).setBigInt64(RD.END, BigInt(this.end), true);
   }
 
   /** Forget decoded instructions that could overlap [off, off+len), and every one inside a patch site the range touches. */
@@ -176,6 +206,8 @@ export class MemoryError extends Error {}
 /** The guest address space: a small sorted set of non-overlapping regions. */
 export class Memory {
   readonly regions: Region[] = [];
+  /** Process-unique positive int32 naming this memory (in its regions' descriptors and its CPUs' slots). */
+  readonly tag = newMemoryTag();
   /** Told of every text write (text_poke store): guest address, length, machine time, writer CPU. */
   onTextWrite: ((addr: number, len: number, time: number, cpu: number) => void) | null = null;
   /** Event counters (see events.ts); the machine shares its own. */
@@ -191,7 +223,7 @@ export class Memory {
         throw new MemoryError(`cannot map ${name} at ${hex(start)}+${hex(size)}: overlaps ${r.name} at ${hex(r.start)}+${hex(r.size)}`);
       }
     }
-    const r = new Region(name, s, size, perm);
+    const r = new Region(name, s, size, perm, this.tag);
     this.regions.push(r);
     this.regions.sort((a, b) => a.start - b.start);
     return r;
@@ -205,8 +237,7 @@ export class Memory {
     const i = this.regions.indexOf(r);
     if (i < 0) throw new MemoryError(`cannot unmap ${r.name}: not mapped`);
     this.regions.splice(i, 1);
-    r.size = 0;
-    r.end = r.start;
+    r.setSize(0);
   }
 
   /** The region containing [addr, addr+len), or undefined. */

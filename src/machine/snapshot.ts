@@ -69,8 +69,7 @@ export function restoreMachine(m: Machine, s: MachineState): void {
   m.mem.regions.length = 0;
   for (const rs of s.regions) {
     const r = rs.region;
-    r.size = rs.size;
-    r.end = rs.start + rs.size;
+    r.setSize(rs.size);
     // a decode depends on the bytes and on the patch sites (an instruction that ends inside one ends a
     // slice): keep decoded instructions only where both are as they were
     if (r.icache !== null && (!sameBytes(r.bytes, rs.bytes) || !sameSites(r, rs.sites))) r.forgetDecoded();

@@ -16,6 +16,7 @@ import { execBt, execBitScan, execBswap } from './bits.js';
 import { execString } from './string.js';
 import { defaultTier, type Tier } from '../tier.js';
 import { jitConfig, compileUnit, jitStats, type Unit } from './jit.js';
+import { allocCpuSlot, S, L } from '../arena.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
@@ -98,20 +99,20 @@ const RECENT = 32;
 const VENDOR = [0, 4, 8].map((i) => Buffer.from('FtsimVirtCPU'.slice(i, i + 4), 'latin1').readUInt32LE(0));
 
 export class Cpu {
-  /** Low and high 32 bits of rax..r15. */
-  readonly lo = new Uint32Array(16);
-  readonly hi = new Int32Array(16);
+  /** Byte offset of this CPU's slot in the arena (see arena.ts, S), or -1 when its state lives in a private buffer (the slot pool was used up). */
+  readonly slot: number;
+  /** Low and high 32 bits of rax..r15 (views on the slot). */
+  readonly lo: Uint32Array;
+  readonly hi: Int32Array;
+  /**
+   * The lazy-flag state and the flags (S.LAZY .. S.FLAGS) as signed and unsigned words, indexed by L
+   * (internal: the instruction files set the state, flags.ts evaluates it; see Lazy). The low words
+   * (L.RLO, L.ALO, L.BLO) are read through `lu` (unsigned), the others through `li`.
+   */
+  readonly li: Int32Array;
+  readonly lu: Uint32Array;
   /** Instruction pointer as a signed double (always canonical). */
   rip = 0;
-  /** RFLAGS bits other than the lazily evaluated arithmetic ones (IF, DF, ...), plus materialized arith flags when lazy kind is NONE. */
-  flags = 0x2;
-  /** Lazy flags state (internal: the instruction files set it, flags.ts evaluates it; see Lazy). */
-  lk = Lazy.NONE;
-  lsz = 4;
-  rLo = 0; rHi = 0;
-  aLo = 0; aHi = 0;
-  bLo = 0; bHi = 0;
-  cin = 0;
   /** Scratch (internal): high half of the last 64-bit value returned by a read helper. */
   tHi = 0;
   fsBase = 0;
@@ -171,8 +172,8 @@ export class Cpu {
   private chunkCycles = 0;
   /** Set while no instruction is being executed (instruction fetch, event delivery): faults then name none. */
   private noInsn = false;
-  /** The last RECENT instructions executed, as a ring (violation reports show them). */
-  private readonly recentRing = new Float64Array(RECENT).fill(NaN);
+  /** The last RECENT instructions executed, as a ring (violation reports show them); a view on the slot. */
+  private readonly recentRing: Float64Array;
   /** Position of the newest entry in the ring (internal: compiled units keep it too). */
   recentPos = 0;
   /** A compiled unit is running (its fault handler has left cycles and recentPos exact). */
@@ -188,10 +189,46 @@ export class Cpu {
   constructor(readonly id: number, readonly mem: Memory, readonly bus: CpuBus, readonly clock: Clock = { now: 0 }) {
     const r = mem.regions[0];
     if (!r) throw new Error('Cpu: memory has no regions');
+    const { buffer, base, slot } = allocCpuSlot(this);
+    this.slot = slot;
+    this.lo = new Uint32Array(buffer, base + S.LO, 16);
+    this.hi = new Int32Array(buffer, base + S.HI, 16);
+    this.li = new Int32Array(buffer, base + S.LAZY, L.FLAGS + 1);
+    this.lu = new Uint32Array(buffer, base + S.LAZY, L.FLAGS + 1);
+    this.recentRing = new Float64Array(buffer, base + S.RING, RECENT).fill(NaN);
+    new Int32Array(buffer, base, S.SIZE >> 2)[S.TAG >> 2] = mem.tag;
+    this.li[L.FLAGS] = 0x2;
+    this.li[L.LK] = Lazy.NONE;
+    this.li[L.LSZ] = 4;
     this.code = r;
     this.data = r;
     this.data2 = r;
   }
+
+  // ---- the flags in the slot ----------------------------------------------------------
+
+  /** RFLAGS bits other than the lazily evaluated arithmetic ones (IF, DF, ...), plus materialized arith flags when lazy kind is NONE. */
+  get flags(): number { return this.li[L.FLAGS]; }
+  set flags(v: number) { this.li[L.FLAGS] = v; }
+  /** The lazy-flag words by name (flags.ts, alu.ts): rLo, aLo and bLo read back unsigned, the rest signed. */
+  get lk(): Lazy { return this.li[L.LK]; }
+  set lk(v: Lazy) { this.li[L.LK] = v; }
+  get lsz(): number { return this.li[L.LSZ]; }
+  set lsz(v: number) { this.li[L.LSZ] = v; }
+  get rLo(): number { return this.lu[L.RLO]; }
+  set rLo(v: number) { this.lu[L.RLO] = v; }
+  get rHi(): number { return this.li[L.RHI]; }
+  set rHi(v: number) { this.li[L.RHI] = v; }
+  get aLo(): number { return this.lu[L.ALO]; }
+  set aLo(v: number) { this.lu[L.ALO] = v; }
+  get aHi(): number { return this.li[L.AHI]; }
+  set aHi(v: number) { this.li[L.AHI] = v; }
+  get bLo(): number { return this.lu[L.BLO]; }
+  set bLo(v: number) { this.lu[L.BLO] = v; }
+  get bHi(): number { return this.li[L.BHI]; }
+  set bHi(v: number) { this.li[L.BHI] = v; }
+  get cin(): number { return this.li[L.CIN]; }
+  set cin(v: number) { this.li[L.CIN] = v; }
 
   // ---- register access -------------------------------------------------------------
 
@@ -256,8 +293,8 @@ export class Cpu {
   }
 
   setFlags(v: number): void {
-    this.flags = (v & 0x3f7fd5) | 0x2;
-    this.lk = Lazy.NONE;
+    this.li[L.FLAGS] = (v & 0x3f7fd5) | 0x2;
+    this.li[L.LK] = Lazy.NONE;
   }
 
   // ---- memory ------------------------------------------------------------------------

@@ -21,6 +21,7 @@
 import { Op, Pfx, type Insn } from './insn.js';
 import { isVisible } from './handlers.js';
 import { LINE_SHIFT, type Region } from '../memory.js';
+import { L } from '../arena.js';
 import * as ALU from './alu.js';
 import * as MOV from './mov.js';
 import * as STACK from './stack.js';
@@ -451,7 +452,7 @@ interface GenState {
 function flushSrc(st: GenState): string {
   const f = st.fused!;
   st.pending = false;
-  return `c.lk = ${f.kind}; c.lsz = ${f.size}; c.rLo = fr0; c.rHi = fr1; c.aLo = fa0; c.aHi = fa1; c.bLo = fb0; c.bHi = fb1; c.tHi = fr1;`;
+  return `li[${L.LK}] = ${f.kind}; li[${L.LSZ}] = ${f.size}; li[${L.RLO}] = fr0; li[${L.RHI}] = fr1; li[${L.ALO}] = fa0; li[${L.AHI}] = fa1; li[${L.BLO}] = fb0; li[${L.BHI}] = fb1; c.tHi = fr1;`;
 }
 
 /** Templates that neither fault nor call out: pending flags may stay in locals across them. */
@@ -566,7 +567,7 @@ function generate(r: Region, blocks: Block[], insns: Map<number, Insn>): { src: 
   const prologue = [...used].map((n) => `const ${n.replace('.', '_')} = M.${n};`).join('\n');
   const src = `${prologue}
 return function unit(c, u, pc, lim, ring) {
-  const D = u.D, lo = c.lo, hi = c.hi;
+  const D = u.D, lo = c.lo, hi = c.hi, li = c.li;
   let cyc = c.cycles, pos = c.recentPos;
   let fa0 = 0, fa1 = 0, fb0 = 0, fb1 = 0, fr0 = 0, fr1 = 0;
   try {
