@@ -15,7 +15,7 @@ import { execImulN, execMul1, execDiv } from './muldiv.js';
 import { execBt, execBitScan, execBswap } from './bits.js';
 import { execString } from './string.js';
 import { defaultTier, type Tier } from '../tier.js';
-import { jitConfig, compileUnit, jitStats, type Unit } from './jit.js';
+import { jitConfig, compileUnit, noteWarm, jitStats, type Unit } from './jit.js';
 import { allocCpuSlot, S, L } from '../arena.js';
 
 export const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
@@ -472,7 +472,7 @@ export class Cpu {
     const r = this.code;
     const off = d.addr - r.start;
     if (r.icache === null || r.icache[off] !== d) return null;
-    return compileUnit(r, off);
+    return compileUnit(r, off, this.mem);
   }
 
   /** Fetch the instruction at rip, from the decoded cache when possible. */
@@ -606,7 +606,11 @@ export class Cpu {
         {
           let u = d.unit;
           if (u !== null && !u.alive) { d.unit = u = null; d.heat = 0; }
-          if (u === null && ++d.heat === jitConfig.hot) u = this.compileAt(d);
+          if (u === null) {
+            const h = ++d.heat;
+            if (h === jitConfig.hot) u = this.compileAt(d);
+            else if (h === jitConfig.hot >> 2) noteWarm(this.mem, this.code, d);
+          }
           if (u !== null && (this.code.dirtyTime <= this.serialTime || u.fresh(this.serialTime))) {
             this.cycles = cyc; this.recentPos = pos; this.inUnit = true;
             u.fn(this, u, d.unitPc, lim, ring);

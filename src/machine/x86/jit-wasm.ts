@@ -71,7 +71,7 @@ const i64of = (lo: number, hi: number): bigint => (BigInt(hi | 0) << 32n) | BigI
 const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3;
 
 /** What a unit's code generator produced: the module's function body and the instructions its imports name by index. */
-interface Generated { body: Code; D: Insn[] }
+interface Generated { body: Code }
 
 /**
  * The generator of one unit's function. It tracks, inside a block, which registers sit in locals
@@ -80,7 +80,6 @@ interface Generated { body: Code; D: Insn[] }
  */
 class Gen {
   readonly c = new Code();
-  readonly D: Insn[] = [];
   private loaded = new Set<number>();
   private dirty = new Set<number>();
   private fused: { kind: number; size: number } | null = null;
@@ -93,7 +92,8 @@ class Gen {
   private k = 0;
   private i = 0;
 
-  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly index: Map<number, number>) {}
+  /** `D`: the batch's instructions, shared by its units (an import names one by its index there). */
+  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly index: Map<number, number>, private readonly D: Insn[]) {}
 
   // ---- registers
 
@@ -340,6 +340,8 @@ class Gen {
   /** Emit the instruction natively; false when it runs through the exec import. */
   private inline(d: Insn): boolean {
     const c = this.c, size = d.size;
+    const dbg = process.env.WDBG ?? '';
+    if (dbg !== '' && !dbg.split(',').includes(String(d.op))) return false;
     const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
     switch (d.op) {
       case Op.NOP: case Op.PAUSE: case Op.MFENCE:
@@ -417,6 +419,11 @@ class Gen {
         if (size < 4 || seg) return false;
         const mem = d.rm === NO_REG;
         const writes = d.op !== Op.CMP && d.op !== Op.TEST;
+        if (process.env.WMEM === '0' && mem) return false;
+        if (process.env.WMEM === '1' && !mem) return false;
+        if (process.env.WSZ && String(size) !== process.env.WSZ) return false;
+        if (process.env.WRD && String(d.rmIsDst ? 1 : 0) !== process.env.WRD) return false;
+        if (process.env.WIMM && String(d.reg === NO_REG ? 1 : 0) !== process.env.WIMM) return false;
         if (d.reg !== NO_REG) this.ensure(d.reg);
         if (!mem) this.ensure(d.rm);
         if (mem) this.ea(d);
@@ -445,7 +452,7 @@ class Gen {
         this.fused = { kind, size };
         this.pending = true;
         if (writes) {
-          if (mem) {
+          if (mem && d.rmIsDst) {
             // alu() leaves the flags before the store, which may fault
             c.get(L_FR).set(L_V);
             this.store(size);
@@ -545,7 +552,7 @@ class Gen {
     c.op(W.end, W.end); // the loop, the block $out
     c.get(L_S).get(L_POS).mem(W.i32_store, 2, S.POS);
     c.get(L_N);
-    return { body: c, D: this.D };
+    return { body: c };
   }
 }
 
@@ -563,14 +570,19 @@ let F64V: Float64Array | null = null;
 /** A compiled unit's entry, as jit.ts runs it (UnitFn). */
 export type WasmUnitFn = (c: WasmCpu, u: unknown, pc: number, lim: number) => void;
 
-export interface WasmCompiled { fn: WasmUnitFn; D: Insn[]; bytes: number; reused: boolean }
+/** One unit of a batch: where its code is, its blocks, and the holder its imports ask whether it is alive. */
+export interface WasmUnitSpec { r: Region; blocks: WasmBlock[]; index: Map<number, number>; host: WasmUnitHost; guest: string }
+
+export interface WasmCompiled { fn: WasmUnitFn; D: Insn[] }
+
+export interface WasmBatch { units: WasmCompiled[]; bytes: number; reused: boolean }
 
 const TYPES = [
   { params: [I32, I32, I32], results: [I32] }, // exec(k, n, pos) -> alive
   { params: [F64, I32, I32, I32, I32], results: [I32] }, // rd(addr, size, k, n, pos) -> low half
   { params: [F64, I32, I32, I32, I32, I32, I32], results: [I32] }, // wr(addr, size, lo, hi, k, n, pos) -> alive
   { params: [I32], results: [I32] }, // cond(cc)
-  { params: [I32, I32, I32, I32], results: [I32] }, // run(slot, pc, budget, pos) -> retired
+  { params: [I32, I32, I32, I32], results: [I32] }, // a unit: (slot, pc, budget, pos) -> retired
 ];
 
 /** Point the CPU's region cache at the region its last access went through (when that region is in the arena). */
@@ -583,20 +595,30 @@ function cacheRegion(c: WasmCpu, i32: Int32Array): void {
 }
 
 /**
- * Compile the unit whose blocks are `blocks` (region offsets and instructions; `index` maps a block's
- * start offset to its number) and bind it to the executors. `key` names the guest bytes it covers.
+ * Compile units into one module (V8's per-module cost is paid once for the batch) and bind each to
+ * the interpreter's executors: one instance, whose imports name an instruction by its index in the
+ * batch and answer for the unit that holds it.
  */
-export function compileWasmUnit(r: Region, blocks: WasmBlock[], index: Map<number, number>, ex: WasmExecutors, host: WasmUnitHost, key: string): WasmCompiled {
-  const { body, D } = new Gen(r, blocks, index).generate();
+export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): WasmBatch {
+  const D: Insn[] = [];
+  const unitOf: number[] = [];
+  const starts: number[] = [];
+  const funcs = specs.map((sp, i) => {
+    starts.push(D.length);
+    const { body } = new Gen(sp.r, sp.blocks, sp.index, D).generate();
+    while (unitOf.length < D.length) unitOf.push(i);
+    return { type: 4, locals: LOCALS, body, export: `u${i}` };
+  });
+  starts.push(D.length);
   const bytes = encodeModule({
     types: TYPES,
     imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }],
     memoryPages: arena.memory.buffer.byteLength >>> 16,
-    funcs: [{ type: 4, locals: LOCALS, body, export: 'run' }],
+    funcs,
   });
   let mk = '';
   for (let i = 0; i < bytes.length; i++) mk += String.fromCharCode(bytes[i]);
-  mk += '\n' + key;
+  for (const sp of specs) mk += '\n' + sp.guest;
   let mod = modules.get(mk);
   const reused = mod !== undefined;
   if (mod === undefined) { mod = new WebAssembly.Module(bytes); modules.set(mk, mod); }
@@ -606,14 +628,14 @@ export function compileWasmUnit(r: Region, blocks: WasmBlock[], index: Map<numbe
   // rip as the interpreter has it when it calls the executor: the instruction's own address before a
   // fast handler (which moves it), the next one before a generic executor (Cpu.exec sets it first)
   const pre = D.map((d) => (d.handler !== null ? d.addr : d.next));
-  const alive = (): number => (host.u!.alive ? 1 : 0);
+  const alive = (k: number): number => (specs[unitOf[k]].host.u!.alive ? 1 : 0);
   const imports = { e: {
     m: arena.memory,
     x: (k: number, n: number, pos: number): number => {
       const c = cur!, d = D[k];
       c.cycles = curBase + n; c.recentPos = pos; c.rip = pre[k];
       fns[k](c, d);
-      return alive();
+      return alive(k);
     },
     r: (addr: number, size: number, k: number, n: number, pos: number): number => {
       const c = cur!;
@@ -628,23 +650,27 @@ export function compileWasmUnit(r: Region, blocks: WasmBlock[], index: Map<numbe
       c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
       c.wr(addr, size, lo >>> 0, hi);
       cacheRegion(c, i32);
-      return alive();
+      return alive(k);
     },
     c: (cc: number): number => (ex.cond(cur!, cc) ? 1 : 0),
   } };
-  const run = new WebAssembly.Instance(mod, imports).exports.run as (s: number, pc: number, budget: number, pos: number) => number;
-  const fn: WasmUnitFn = (c, _u, pc, lim) => {
-    const s = c.slot;
-    if (s < 0) return; // a CPU without a slot in the arena: the interpreter runs it
-    cur = c;
-    const base = curBase = c.cycles;
-    const b = lim - base;
-    const n = run(s, pc, b > 0x3fffffff ? 0x3fffffff : b, c.recentPos);
-    c.cycles = base + n;
-    c.recentPos = i32[(s + S.POS) >> 2];
-    if (i32[(s + S.EXIT) >> 2] !== 0) c.rip = f64[(s + S.RIP) >> 3];
-  };
-  return { fn, D, bytes: bytes.length, reused };
+  const exp = new WebAssembly.Instance(mod, imports).exports;
+  const units = specs.map((_, i): WasmCompiled => {
+    const run = exp[`u${i}`] as (s: number, pc: number, budget: number, pos: number) => number;
+    const fn: WasmUnitFn = (c, _u, pc, lim) => {
+      const s = c.slot;
+      if (s < 0) return; // a CPU without a slot in the arena: the interpreter runs it
+      cur = c;
+      const base = curBase = c.cycles;
+      const b = lim - base;
+      const n = run(s, pc, b > 0x3fffffff ? 0x3fffffff : b, c.recentPos);
+      c.cycles = base + n;
+      c.recentPos = i32[(s + S.POS) >> 2];
+      if (i32[(s + S.EXIT) >> 2] !== 0) c.rip = f64[(s + S.RIP) >> 3];
+    };
+    return { fn, D: D.slice(starts[i], starts[i + 1]) };
+  });
+  return { units, bytes: bytes.length, reused };
 }
 
 /** Forget every compiled module (tests measuring compilation from nothing). */

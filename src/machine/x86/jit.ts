@@ -31,7 +31,7 @@ import * as SHIFT from './shift.js';
 import * as MULDIV from './muldiv.js';
 import * as BITS from './bits.js';
 import * as STRING from './string.js';
-import { compileWasmUnit, clearWasmCache, type WasmBlock, type WasmExecutors, type WasmCpu, type WasmUnitHost } from './jit-wasm.js';
+import { compileWasmBatch, clearWasmCache, type WasmBlock, type WasmExecutors, type WasmCpu, type WasmUnitHost, type WasmUnitSpec } from './jit-wasm.js';
 
 /** Figures of the compiler, for benchmarks and tests (process-wide, since compiled units are shared through the cache). */
 export interface JitStats {
@@ -617,35 +617,85 @@ function register(r: Region, u: Unit): void {
  * Compile the unit entered at offset `entry` of `r` and link it to the instructions that start its
  * blocks (Insn.unit). Returns the unit, or null when there is nothing worth compiling there.
  */
-export function compileUnit(r: Region, entry: number): Unit | null {
+export function compileUnit(r: Region, entry: number, owner: unknown = null): Unit | null {
   const t0 = performance.now();
+  const u = jitConfig.backend === 'wasm' ? compileBatch(r, entry, owner) : compileJs(r, entry);
+  jitStats.compileMs += performance.now() - t0;
+  return u;
+}
+
+/** The JS backend: one function per unit. */
+function compileJs(r: Region, entry: number): Unit | null {
   const p = plan(r, entry);
   if (p === null) return null;
-  let fn: UnitFn, D: Insn[];
-  const host: WasmUnitHost = { u: null };
-  if (jitConfig.backend === 'wasm') {
+  const g = generate(r, p.blocks, p.insns);
+  const key = `${g.src}\n${guestBytes(r, g.D)}`;
+  let f = cache.get(key);
+  if (f === undefined) {
+    f = new Function('M', g.src)(MODULES) as UnitFn;
+    jitStats.sourceChars += g.src.length;
+    cache.set(key, f);
+    jitStats.unitsCompiled++;
+  } else {
+    jitStats.unitsReused++;
+  }
+  return install(r, entry, f, g.D, p.blocks);
+}
+
+/**
+ * Warm entries for the wasm backend: instructions the interpreter has run a quarter of the threshold
+ * times (Cpu.jitLoop notes them). They are compiled with the next batch, when some instruction
+ * reaches the threshold: V8's cost per module is then paid once for many units.
+ */
+const warm: { owner: unknown; r: Region; d: Insn }[] = [];
+const MAX_WARM = 256;
+
+/** Note an instruction as warm (its CPU's memory `owner` keeps machines apart). */
+export function noteWarm(owner: unknown, r: Region, d: Insn): void {
+  if (warm.length < MAX_WARM) warm.push({ owner, r, d });
+}
+
+/** The wasm backend: the unit entered at `entry`, compiled with the warm entries of the same machine into one module. */
+function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
+  const wanted: { r: Region; off: number }[] = [{ r, off: entry }];
+  for (const w of warm) {
+    if (w.owner !== owner || w.r.size === 0 || w.r.icache === null) continue;
+    const off = w.d.addr - w.r.start;
+    if (w.r.icache[off] !== w.d || (w.d.unit !== null && w.d.unit.alive) || (w.r === r && off === entry)) continue;
+    wanted.push({ r: w.r, off });
+  }
+  warm.length = 0;
+  const specs: (WasmUnitSpec & { entry: number; blocks0: Block[] })[] = [];
+  // an entry inside code an earlier unit of the batch covers stays with that unit
+  const covered = new Map<Region, Set<number>>();
+  for (const { r: wr, off } of wanted) {
+    let cov = covered.get(wr);
+    if (cov === undefined) covered.set(wr, cov = new Set());
+    if (cov.has(off)) continue;
+    const p = plan(wr, off);
+    if (p === null) continue;
+    for (const o of p.insns.keys()) cov.add(o);
     const index = new Map<number, number>();
     p.blocks.forEach((b, i) => index.set(b.start, i));
     const blocks: WasmBlock[] = p.blocks.map((b) => ({ start: b.start, insns: b.insns.map((o) => p.insns.get(o)!) }));
-    const w = compileWasmUnit(r, blocks, index, EXECUTORS, host, guestBytes(r, blocks.flatMap((b) => b.insns)));
-    fn = w.fn as unknown as UnitFn; D = w.D;
-    jitStats.sourceChars += w.bytes;
-    if (w.reused) jitStats.unitsReused++; else jitStats.unitsCompiled++;
-  } else {
-    const g = generate(r, p.blocks, p.insns);
-    D = g.D;
-    const key = `${g.src}\n${guestBytes(r, D)}`;
-    let f = cache.get(key);
-    if (f === undefined) {
-      f = new Function('M', g.src)(MODULES) as UnitFn;
-      jitStats.sourceChars += g.src.length;
-      cache.set(key, f);
-      jitStats.unitsCompiled++;
-    } else {
-      jitStats.unitsReused++;
-    }
-    fn = f;
+    specs.push({ r: wr, blocks, index, host: { u: null }, guest: `${wr.start}:${guestBytes(wr, blocks.flatMap((b) => b.insns))}`, entry: off, blocks0: p.blocks });
   }
+  if (specs.length === 0) return null;
+  const batch = compileWasmBatch(specs, EXECUTORS);
+  jitStats.sourceChars += batch.bytes;
+  if (batch.reused) jitStats.unitsReused += specs.length; else jitStats.unitsCompiled += specs.length;
+  let first: Unit | null = null;
+  specs.forEach((sp, i) => {
+    const w = batch.units[i];
+    const u = install(sp.r, sp.entry, w.fn as unknown as UnitFn, w.D, sp.blocks0);
+    (sp.host as WasmUnitHost).u = u;
+    if (i === 0 && sp.r === r && sp.entry === entry) first = u;
+  });
+  return first;
+}
+
+/** Place a compiled unit: its spans and lines, the region's index, the instructions that start its blocks. */
+function install(r: Region, entry: number, fn: UnitFn, D: Insn[], blocks: Block[]): Unit {
   const spans = new Int32Array(D.length * 2);
   const lines = new Set<number>();
   D.forEach((d, i) => {
@@ -654,13 +704,11 @@ export function compileUnit(r: Region, entry: number): Unit | null {
     for (let o = off; o < off + d.len; o++) lines.add(o >> LINE_SHIFT);
   });
   const u = new Unit(fn, D, r, spans, [...lines], entry);
-  host.u = u;
   register(r, u);
-  p.blocks.forEach((b, i) => {
-    const d = p.insns.get(b.start)!;
+  blocks.forEach((b, i) => {
+    const d = r.icache![b.start]!;
     if (d.unit === null || !d.unit.alive) { d.unit = u; d.unitPc = i; }
   });
-  jitStats.compileMs += performance.now() - t0;
   return u;
 }
 

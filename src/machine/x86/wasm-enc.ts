@@ -38,22 +38,47 @@ export function sleb(v: bigint, out: number[] = []): number[] {
   }
 }
 
-/** An instruction stream for one function body. */
+/** An instruction stream for one function body, in a growing byte buffer. */
 export class Code {
-  readonly b: number[] = [];
-  op(...ops: number[]): this { this.b.push(...ops); return this; }
-  get(i: number): this { this.b.push(W.local_get); uleb(i, this.b); return this; }
-  set(i: number): this { this.b.push(W.local_set); uleb(i, this.b); return this; }
-  tee(i: number): this { this.b.push(W.local_tee); uleb(i, this.b); return this; }
-  i32(v: number): this { this.b.push(W.i32_const); sleb(BigInt(v | 0), this.b); return this; }
-  i64(v: bigint): this { this.b.push(W.i64_const); sleb(BigInt.asIntN(64, v), this.b); return this; }
-  f64(v: number): this { this.b.push(W.f64_const); const a = new Uint8Array(new Float64Array([v]).buffer); this.b.push(...a); return this; }
+  private buf = new Uint8Array(1024);
+  /** Bytes written so far. */
+  length = 0;
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    b.set(this.buf.subarray(0, this.length));
+    this.buf = b;
+  }
+  private byte(x: number): void { this.room(1); this.buf[this.length++] = x; }
+  private u(n: number): void { this.room(5); do { let b = n & 0x7f; n >>>= 7; if (n !== 0) b |= 0x80; this.buf[this.length++] = b; } while (n !== 0); }
+  /** The bytes written (a view: copy it before writing more). */
+  bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
+  op(...ops: number[]): this { this.room(ops.length); for (const o of ops) this.buf[this.length++] = o; return this; }
+  get(i: number): this { this.byte(W.local_get); this.u(i); return this; }
+  set(i: number): this { this.byte(W.local_set); this.u(i); return this; }
+  tee(i: number): this { this.byte(W.local_tee); this.u(i); return this; }
+  i32(v: number): this {
+    this.byte(W.i32_const);
+    this.room(5);
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { this.buf[this.length++] = b; return this; }
+      this.buf[this.length++] = b | 0x80;
+    }
+  }
+  i64(v: bigint): this { this.byte(W.i64_const); for (const b of sleb(BigInt.asIntN(64, v))) this.byte(b); return this; }
+  f64(v: number): this { this.byte(W.f64_const); this.room(8); F64S[0] = v; this.buf.set(F64B, this.length); this.length += 8; return this; }
   /** A load or store with its memarg (alignment log2, constant offset). */
-  mem(op: number, align: number, offset: number): this { this.b.push(op, align); uleb(offset, this.b); return this; }
-  br(op: number, depth: number): this { this.b.push(op); uleb(depth, this.b); return this; }
-  call(f: number): this { this.b.push(W.call); uleb(f, this.b); return this; }
-  brTable(depths: number[], dflt: number): this { this.b.push(W.br_table); uleb(depths.length, this.b); for (const d of depths) uleb(d, this.b); uleb(dflt, this.b); return this; }
+  mem(op: number, align: number, offset: number): this { this.byte(op); this.byte(align); this.u(offset); return this; }
+  br(op: number, depth: number): this { this.byte(op); this.u(depth); return this; }
+  call(f: number): this { this.byte(W.call); this.u(f); return this; }
+  brTable(depths: number[], dflt: number): this { this.byte(W.br_table); this.u(depths.length); for (const d of depths) this.u(d); this.u(dflt); return this; }
 }
+
+const F64S = new Float64Array(1);
+const F64B = new Uint8Array(F64S.buffer);
 
 function vec(items: number[][]): number[] { return [...uleb(items.length), ...items.flat()]; }
 function section(id: number, body: number[]): number[] { return [id, ...uleb(body.length), ...body]; }
@@ -81,11 +106,25 @@ export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
   ]);
   const funcs = vec(m.funcs.map((f) => uleb(f.type)));
   const exports = vec(m.funcs.map((f, i) => [...name(f.export), 0x00, ...uleb(m.imports.length + i)]));
-  const code = vec(m.funcs.map((f) => {
-    const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.body.b, W.end];
-    return [...uleb(body.length), ...body];
-  }));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports), ...section(10, code),
-    ...(m.generation === undefined ? [] : section(0, [...name('gen'), ...uleb(m.generation)]))]);
+  // the code section: one entry per function, its locals, its body and the final end (bodies can be large: no arrays of numbers)
+  const entries = m.funcs.map((f) => {
+    const head = vec(f.locals.map(([n, t]) => [...uleb(n), t]));
+    const body = f.body.bytes();
+    return { size: uleb(head.length + body.length + 1), head, body };
+  });
+  const codeLen = uleb(m.funcs.length).length + entries.reduce((a, e) => a + e.size.length + e.head.length + e.body.length + 1, 0);
+  const pre = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, types), ...section(2, imports), ...section(3, funcs), ...section(7, exports), 10, ...uleb(codeLen), ...uleb(m.funcs.length)];
+  const post = m.generation === undefined ? [] : section(0, [...name('gen'), ...uleb(m.generation)]);
+  const out = new Uint8Array(pre.length + codeLen - uleb(m.funcs.length).length + post.length);
+  out.set(pre, 0);
+  let at = pre.length;
+  for (const e of entries) {
+    out.set(e.size, at); at += e.size.length;
+    out.set(e.head, at); at += e.head.length;
+    out.set(e.body, at); at += e.body.length;
+    out[at++] = W.end;
+  }
+  out.set(post, at);
+  return out;
 }
