@@ -3,6 +3,7 @@
 import { Insn, Op, NO_REG } from './insn.js';
 import { RAX, type Cpu } from './cpu.js';
 import { Lazy, MASK, getCF } from './flags.js';
+import { L } from '../arena.js';
 
 const TWO32 = 4294967296;
 
@@ -36,8 +37,10 @@ export function alu(c: Cpu, op: Op, size: number, aLo: number, aHi: number, bLo:
     lo = size === 4 ? lo >>> 0 : lo & MASK[size];
     hi = 0; aHi = 0; bHi = 0;
   }
-  c.lk = kind; c.lsz = size;
-  c.rLo = lo; c.rHi = hi; c.aLo = aLo; c.aHi = aHi; c.bLo = bLo; c.bHi = bHi;
+  // the lazy-flag words in the CPU's slot (as signed words: the same bits)
+  const li = c.li;
+  li[L.LK] = kind; li[L.LSZ] = size;
+  li[L.RLO] = lo; li[L.RHI] = hi; li[L.ALO] = aLo; li[L.AHI] = aHi; li[L.BLO] = bLo; li[L.BHI] = bHi;
   c.tHi = hi;
   return lo;
 }
@@ -142,8 +145,9 @@ export function execIncDec(c: Cpu, d: Insn): void {
   const cf = getCF(c);
   const r = alu(c, d.op === Op.INC ? Op.ADD : Op.SUB, size, aLo, aHi, 1, 0);
   const rh = c.tHi;
-  c.lk = d.op === Op.INC ? Lazy.INC : Lazy.DEC;
-  c.cin = cf;
+  const li = c.li;
+  li[L.LK] = d.op === Op.INC ? Lazy.INC : Lazy.DEC;
+  li[L.CIN] = cf;
   if (mem) c.wr(addr, size, r, rh); else c.wrReg(d.rm, size, r, rh);
 }
 
@@ -154,8 +158,9 @@ export function hIncDecReg(c: Cpu, d: Insn): void {
   const cf = getCF(c);
   const inc = d.op === Op.INC;
   const v = alu(c, inc ? Op.ADD : Op.SUB, d.size, c.lo[r], c.hi[r], 1, 0);
-  c.lk = inc ? Lazy.INC : Lazy.DEC;
-  c.cin = cf;
+  const li = c.li;
+  li[L.LK] = inc ? Lazy.INC : Lazy.DEC;
+  li[L.CIN] = cf;
   c.lo[r] = v; c.hi[r] = c.tHi;
 }
 

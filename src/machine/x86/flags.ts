@@ -2,6 +2,7 @@
 
 import { Insn, NO_REG, REG_AH } from './insn.js';
 import { RAX, type Cpu } from './cpu.js';
+import { L } from '../arena.js';
 
 /** RFLAGS bits the instructions use (tsc inlines them; cpu.ts exports them as plain constants). */
 export const enum F { CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800, ARITH = 0x8d5 }
@@ -37,7 +38,7 @@ function ltu(c: Cpu, xLo: number, xHi: number, yLo: number, yHi: number): boolea
 }
 
 export function getCF(c: Cpu): number {
-  switch (c.lk) {
+  switch (c.li[L.LK]) {
     case Lazy.NONE: return c.flags & F.CF;
     case Lazy.ADD: return ltu(c, c.rLo, c.rHi, c.aLo, c.aHi) ? 1 : 0;
     case Lazy.ADC: return ltu(c, c.rLo, c.rHi, c.aLo, c.aHi) || (c.cin && c.rLo === c.aLo && c.rHi === c.aHi) ? 1 : 0;
@@ -49,8 +50,9 @@ export function getCF(c: Cpu): number {
 }
 
 export function getZF(c: Cpu): boolean {
-  if (c.lk === Lazy.NONE) return (c.flags & F.ZF) !== 0;
-  return c.rLo === 0 && (c.lsz !== 8 || c.rHi === 0);
+  const li = c.li;
+  if (li[L.LK] === Lazy.NONE) return (li[L.FLAGS] & F.ZF) !== 0;
+  return li[L.RLO] === 0 && (li[L.LSZ] !== 8 || li[L.RHI] === 0);
 }
 
 function getSF(c: Cpu): boolean {
@@ -111,12 +113,14 @@ export function materialize(c: Cpu): void {
 /** Condition code 0..15 (o, no, b, ae, e, ne, be, a, s, ns, p, np, l, ge, le, g). */
 export function cond(c: Cpu, cc: number): boolean {
   let r: boolean;
-  if (c.lk === Lazy.SUB) {
-    // fast paths after cmp/sub
+  const li = c.li;
+  if (li[L.LK] === Lazy.SUB) {
+    // fast paths after cmp/sub, reading the slot's words directly
+    const lu = c.lu, s8 = li[L.LSZ] === 8;
     switch (cc >> 1) {
-      case 1: r = ltu(c, c.aLo, c.aHi, c.bLo, c.bHi); break;
-      case 2: r = getZF(c); break;
-      case 3: r = ltu(c, c.aLo, c.aHi, c.bLo, c.bHi) || getZF(c); break;
+      case 1: r = subBelow(lu, s8); break;
+      case 2: r = lu[L.RLO] === 0 && (!s8 || li[L.RHI] === 0); break;
+      case 3: r = subBelow(lu, s8) || (lu[L.RLO] === 0 && (!s8 || li[L.RHI] === 0)); break;
       case 6: r = lts(c); break;
       case 7: r = lts(c) || getZF(c); break;
       default: r = condSlow(c, cc >> 1);
@@ -125,6 +129,16 @@ export function cond(c: Cpu, cc: number): boolean {
     r = condSlow(c, cc >> 1);
   }
   return (cc & 1) ? !r : r;
+}
+
+/** Unsigned a < b for the pending subtraction (ltu over the slot's words). */
+function subBelow(lu: Uint32Array, s8: boolean): boolean {
+  const aLo = lu[L.ALO], bLo = lu[L.BLO];
+  if (s8) {
+    const ah = lu[L.AHI], bh = lu[L.BHI];
+    return ah < bh || (ah === bh && aLo < bLo);
+  }
+  return aLo < bLo;
 }
 
 /** Signed a < b for the pending subtraction. */
