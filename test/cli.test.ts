@@ -297,6 +297,10 @@ describe('ftsim --tier', () => {
       expect(h.code, cmd[0]).toBe(1);
       expect(h.stderr.trim()).toBe("ftsim: FTSIM_JIT_HOT must be a positive integer, got '0'");
       noStackTrace(h.stderr);
+      const b = ftsimEnv(dir, { FTSIM_JIT_BACKEND: 'llvm' }, ...cmd);
+      expect(b.code, cmd[0]).toBe(1);
+      expect(b.stderr.trim()).toBe("ftsim: FTSIM_JIT_BACKEND must be wasm or js, got 'llvm'");
+      noStackTrace(b.stderr);
     }
     // negative control: a good tier runs (the refusal above is the tier's, not the command line's)
     expect(ftsim('run', '--kernel', vmlinux, '--max-steps', '1000', '--tier', 'interp').code).toBe(4);

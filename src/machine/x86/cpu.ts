@@ -600,6 +600,7 @@ export class Cpu {
   private jitLoop(lim: number): void {
     let cyc = this.cycles, pos = this.recentPos;
     const ring = this.recentRing;
+    const hot = jitConfig.hot, warm = jitConfig.warm;
     try {
       while (cyc < lim) {
         const d = this.fetch(cyc);
@@ -608,8 +609,8 @@ export class Cpu {
           if (u !== null && !u.alive) { d.unit = u = null; d.heat = 0; }
           if (u === null) {
             const h = ++d.heat;
-            if (h === jitConfig.hot) u = this.compileAt(d);
-            else if (h === jitConfig.hot >> 2) noteWarm(this.mem, this.code, d);
+            if (h === hot) u = this.compileAt(d);
+            else if (h === warm) noteWarm(this.mem, this.code, d);
           }
           if (u !== null && (this.code.dirtyTime <= this.serialTime || u.fresh(this.serialTime))) {
             this.cycles = cyc; this.recentPos = pos; this.inUnit = true;

@@ -61,7 +61,11 @@ const L_S = 0, L_PC = 1, L_BUDGET = 2, L_POS = 3;
 const L_N = 4, L_D = 5, L_T = 6;
 // i64: an effective address, a value, the fused flags' operands and result, scratch, then the 16 registers
 const L_A = 7, L_V = 8, L_FA = 9, L_FB = 10, L_FR = 11, L_X = 12, L_R0 = 13;
-const LOCALS: [number, number][] = [[3, I32], [22, I64]];
+// the CPU's two cached data regions, copied into locals at entry and after every slow access (the
+// only place the cache changes): i64 start and size (0 when the descriptor is another machine's),
+// i32 wasm address of the bytes and writability
+const L_C0S = 29, L_C0L = 30, L_C1S = 31, L_C1L = 32, L_C0D = 33, L_C0W = 34, L_C1D = 35, L_C1W = 36;
+const LOCALS: [number, number][] = [[3, I32], [26, I64], [4, I32]];
 
 const K_ADD = 1, K_SUB = 2, K_LOGIC = 3;
 
@@ -114,12 +118,30 @@ class Gen {
     if (r >= 0 && r < 16 && !this.loaded.has(r)) this.loadReg(r);
   }
 
-  /** Pop a value into a register at `size` (4: zero-extends; 8: whole). */
+  /** Pop a value into a register at `size` (4: zero-extends; 8: whole; 1 and 2: merged into the low bytes, as the hardware does). */
   private setReg(r: number, size: number): void {
-    if (size === 4) this.c.i64(0xffffffffn).op(W.i64_and);
-    this.c.set(L_R0 + r);
+    const c = this.c;
+    if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
+    else if (size < 4) {
+      const m = size === 1 ? 0xffn : 0xffffn;
+      c.i64(m).op(W.i64_and).set(L_X);
+      this.reg(r);
+      c.i64(~m).op(W.i64_and).get(L_X).op(W.i64_or);
+    }
+    c.set(L_R0 + r);
     this.loaded.add(r);
     this.dirty.add(r);
+  }
+
+  /** Push a register's value at `size`, zero-extended. */
+  private regAt(r: number, size: number): void {
+    this.reg(r);
+    if (size < 8) this.c.i64(size === 1 ? 0xffn : size === 2 ? 0xffffn : 0xffffffffn).op(W.i64_and);
+  }
+
+  /** Push d's immediate at `size` (8: sign-extended as decoded; below: its low bytes). */
+  private imm(d: Insn, size: number): void {
+    this.c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt((d.immLo >>> 0) & (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff)));
   }
 
   private storeRegs(): void {
@@ -162,9 +184,11 @@ class Gen {
     if (f === null) return false;
     const c = this.c, s8 = f.size === 8, k = cc >> 1;
     const ZF = (): void => { c.get(L_FR).op(W.i64_eqz); };
-    const SF = (): void => { if (s8) c.get(L_FR).i64(0n).op(W.i64_lt_s); else c.get(L_FR).i64(0x80000000n).op(W.i64_and).i64(0n).op(W.i64_ne); };
+    const sign = f.size === 1 ? 0x80n : f.size === 2 ? 0x8000n : 0x80000000n;
+    const ext = f.size === 1 ? W.i64_extend8_s : f.size === 2 ? W.i64_extend16_s : W.i64_extend32_s;
+    const SF = (): void => { if (s8) c.get(L_FR).i64(0n).op(W.i64_lt_s); else c.get(L_FR).i64(sign).op(W.i64_and).i64(0n).op(W.i64_ne); };
     const CF = (): void => { c.get(L_FA).get(L_FB).op(W.i64_lt_u); };
-    const LT = (): void => { if (s8) c.get(L_FA).get(L_FB).op(W.i64_lt_s); else c.get(L_FA).op(W.i32_wrap_i64).get(L_FB).op(W.i32_wrap_i64, W.i32_lt_s); };
+    const LT = (): void => { if (s8) c.get(L_FA).get(L_FB).op(W.i64_lt_s); else c.get(L_FA).op(ext).get(L_FB).op(ext, W.i64_lt_s); };
     let ok = true;
     if (f.kind === K_SUB) {
       switch (k) {
@@ -243,39 +267,35 @@ class Gen {
     return true;
   }
 
-  /**
-   * Push 1 if the descriptor in L_D holds [A, A + size) (and is writable for a store) and belongs to
-   * this CPU's machine; leaves the wasm address of A in L_T.
-   */
-  private hit(size: number, write: boolean): void {
+  /** Copy the CPU's region cache (S.DC0, S.DC1) into locals: a descriptor of another machine gets size 0, so nothing hits it. */
+  private reloadCache(): void {
     const c = this.c;
-    // offset into the region, and the region's size, as unsigned 64-bit values
-    c.get(L_A).get(L_D).mem(W.i64_load, 3, RD.START).op(W.i64_sub).set(L_X);
-    c.get(L_X).get(L_D).mem(W.i64_load, 3, RD.END).get(L_D).mem(W.i64_load, 3, RD.START).op(W.i64_sub).i64(BigInt(size)).op(W.i64_sub);
-    c.op(W.i64_le_u);
-    // END - START - size is negative (huge unsigned) when the region is smaller than the access: then
-    // also X must be below END - START
-    c.get(L_X).get(L_D).mem(W.i64_load, 3, RD.END).get(L_D).mem(W.i64_load, 3, RD.START).op(W.i64_sub).op(W.i64_lt_u, W.i32_and);
-    c.get(L_D).mem(W.i32_load, 2, RD.TAG).get(L_S).mem(W.i32_load, 2, S.TAG).op(W.i32_eq, W.i32_and);
-    if (write) c.get(L_D).mem(W.i32_load, 2, RD.WRITABLE).op(W.i32_and);
-    c.get(L_D).mem(W.i32_load, 2, RD.DATA).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
+    for (const [dc, st, ln, da, wr] of [[S.DC0, L_C0S, L_C0L, L_C0D, L_C0W], [S.DC1, L_C1S, L_C1L, L_C1D, L_C1W]]) {
+      c.get(L_S).mem(W.i32_load, 2, dc).set(L_D);
+      c.get(L_D).mem(W.i64_load, 3, RD.START).set(st);
+      c.get(L_D).mem(W.i64_load, 3, RD.END).get(st).op(W.i64_sub).i64(0n);
+      if (jitBroken.ignoreRegionTag) c.i32(1); else c.get(L_D).mem(W.i32_load, 2, RD.TAG).get(L_S).mem(W.i32_load, 2, S.TAG).op(W.i32_eq);
+      c.op(W.select).set(ln);
+      c.get(L_D).mem(W.i32_load, 2, RD.DATA).set(da);
+      c.get(L_D).mem(W.i32_load, 2, RD.WRITABLE).set(wr);
+    }
   }
 
-  /**
-   * Push 1 when A hits one of the CPU's two cached data regions (the second one is moved to the front,
-   * as Cpu.rregion does), with the wasm address in L_T.
-   */
+  /** Push 1 when [A, A + size) lies in the cached region (start, size locals), with its wasm address in L_T. */
+  private hit(st: number, ln: number, da: number, wr: number, size: number, write: boolean): void {
+    const c = this.c;
+    c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(ln).op(W.i64_lt_u);
+    c.get(L_X).i64(BigInt(size)).op(W.i64_add).get(ln).op(W.i64_le_u, W.i32_and);
+    if (write) c.get(wr).op(W.i32_and);
+    c.get(da).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
+  }
+
+  /** Push 1 when A hits one of the CPU's two cached data regions, with the wasm address in L_T. */
   private lookup(size: number, write: boolean): void {
     const c = this.c;
-    c.get(L_S).mem(W.i32_load, 2, S.DC0).set(L_D);
-    this.hit(size, write);
+    this.hit(L_C0S, L_C0L, L_C0D, L_C0W, size, write);
     c.op(W.if_, I32).i32(1).op(W.else_);
-    c.get(L_S).mem(W.i32_load, 2, S.DC1).set(L_D);
-    this.hit(size, write);
-    c.op(W.if_, I32);
-    // swap the entries: the hit one to the front
-    c.get(L_S).get(L_S).mem(W.i32_load, 2, S.DC0).mem(W.i32_store, 2, S.DC1).get(L_S).get(L_D).mem(W.i32_store, 2, S.DC0);
-    c.i32(1).op(W.else_).i32(0).op(W.end);
+    this.hit(L_C1S, L_C1L, L_C1D, L_C1W, size, write);
     c.op(W.end);
   }
 
@@ -292,6 +312,7 @@ class Gen {
     c.call(IMP_RD).op(W.i64_extend_i32_u);
     if (size === 8) c.get(L_S).mem(W.i64_load32_s, 2, TMPHI).i64(32n).op(W.i64_shl, W.i64_or);
     c.set(L_V);
+    this.reloadCache();
     c.op(W.end);
   }
 
@@ -306,7 +327,9 @@ class Gen {
     this.syncInArm();
     c.get(L_A).op(W.f64_convert_i64_s).i32(size).get(L_V).op(W.i32_wrap_i64).get(L_V).i64(32n).op(W.i64_shr_u, W.i32_wrap_i64);
     this.knp();
-    c.call(IMP_WR).op(W.i32_eqz, W.if_, VOID);
+    c.call(IMP_WR).set(L_T);
+    this.reloadCache();
+    c.get(L_T).op(W.i32_eqz, W.if_, VOID);
     this.depth++;
     // the unit stops here: what the instruction left in locals goes to the slot first
     this.exitAfterStore();
@@ -330,29 +353,37 @@ class Gen {
 
   /** An operand of an ALU/mov form (reg, or memory at L_A already computed, or immediate) at size 4/8, zero-extended for 4. */
   private readOperand(kind: 'reg' | 'mem' | 'imm', d: Insn, r: number, size: number): void {
-    const c = this.c;
-    if (kind === 'imm') { c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt(d.immLo >>> 0)); return; }
-    if (kind === 'mem') { this.load(size); c.get(L_V); return; }
-    this.reg(r);
-    if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
+    if (kind === 'imm') { this.imm(d, size); return; }
+    if (kind === 'mem') { this.load(size); this.c.get(L_V); return; }
+    this.regAt(r, size);
+  }
+
+  /** Push a condition (i32): from the fused flags when they hold it, else through the import (the flags go to the slot first). */
+  private condition(cc: number): void {
+    if (this.fusedCond(cc)) return;
+    if (this.pending) { this.storeFlags(); this.pending = false; }
+    this.c.i32(cc).call(IMP_COND);
+  }
+
+  /** Any register operand is ah..bh (the compiler leaves those to the executors). */
+  private static highByte(d: Insn): boolean {
+    return d.reg >= 16 || d.rm >= 16;
   }
 
   /** Emit the instruction natively; false when it runs through the exec import. */
   private inline(d: Insn): boolean {
     const c = this.c, size = d.size;
-    const dbg = process.env.WDBG ?? '';
-    if (dbg !== '' && !dbg.split(',').includes(String(d.op))) return false;
     const seg = (d.prefixes & (Pfx.FS | Pfx.GS)) !== 0;
     switch (d.op) {
       case Op.NOP: case Op.PAUSE: case Op.MFENCE:
         return true;
       case Op.MOV: {
-        if (size < 4 || seg) return false;
+        if (seg || Gen.highByte(d)) return false;
         if (d.hasMem) {
           if (d.rmIsDst) {
             if (d.reg !== NO_REG) this.ensure(d.reg);
             this.ea(d);
-            if (d.reg === NO_REG) c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt(d.immLo >>> 0)); else this.reg(d.reg);
+            if (d.reg === NO_REG) this.imm(d, size); else this.reg(d.reg);
             c.set(L_V);
             this.store(size);
           } else {
@@ -363,7 +394,7 @@ class Gen {
           }
           return true;
         }
-        if (d.reg === NO_REG) { c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt(d.immLo >>> 0)); this.setReg(d.rm, size); return true; }
+        if (d.reg === NO_REG) { this.imm(d, size); this.setReg(d.rm, size); return true; }
         const src = d.rmIsDst ? d.reg : d.rm, dst = d.rmIsDst ? d.rm : d.reg;
         this.reg(src);
         this.setReg(dst, size);
@@ -416,14 +447,9 @@ class Gen {
         return true;
       }
       case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR: {
-        if (size < 4 || seg) return false;
+        if (seg || Gen.highByte(d) || (d.prefixes & Pfx.LOCK) !== 0) return false;
         const mem = d.rm === NO_REG;
         const writes = d.op !== Op.CMP && d.op !== Op.TEST;
-        if (process.env.WMEM === '0' && mem) return false;
-        if (process.env.WMEM === '1' && !mem) return false;
-        if (process.env.WSZ && String(size) !== process.env.WSZ) return false;
-        if (process.env.WRD && String(d.rmIsDst ? 1 : 0) !== process.env.WRD) return false;
-        if (process.env.WIMM && String(d.reg === NO_REG ? 1 : 0) !== process.env.WIMM) return false;
         if (d.reg !== NO_REG) this.ensure(d.reg);
         if (!mem) this.ensure(d.rm);
         if (mem) this.ea(d);
@@ -446,7 +472,7 @@ class Gen {
           case Op.OR: c.op(W.i64_or); kind = K_LOGIC; break;
           default: c.op(W.i64_xor); kind = K_LOGIC; break;
         }
-        if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
+        if (size < 8) c.i64(size === 1 ? 0xffn : size === 2 ? 0xffffn : 0xffffffffn).op(W.i64_and);
         c.set(L_FR);
         // from here the flags are this operation's (a fault in the reads above left the previous ones)
         this.fused = { kind, size };
@@ -461,6 +487,34 @@ class Gen {
             this.setReg(dst, size);
           }
         }
+        return true;
+      }
+      case Op.SETCC: {
+        if (seg || Gen.highByte(d)) return false;
+        if (d.rm !== NO_REG) {
+          this.ensure(d.rm);
+          this.condition(d.cond);
+          c.op(W.i64_extend_i32_u);
+          this.setReg(d.rm, 1);
+        } else {
+          this.ea(d);
+          this.condition(d.cond);
+          c.op(W.i64_extend_i32_u).set(L_V);
+          this.store(1);
+        }
+        return true;
+      }
+      case Op.CMOVCC: {
+        if (seg || size < 4 || Gen.highByte(d)) return false;
+        // the source is read (and may fault) either way; a 32-bit cmov zero-extends its destination either way
+        this.ensure(d.reg);
+        if (d.rm !== NO_REG) this.regAt(d.rm, size); else { this.ea(d); this.load(size); c.get(L_V); }
+        c.set(L_V);
+        c.get(L_V);
+        this.reg(d.reg);
+        this.condition(d.cond);
+        c.op(W.select);
+        this.setReg(d.reg, size);
         return true;
       }
       default:
@@ -479,6 +533,7 @@ class Gen {
   /** The whole function body. */
   generate(): Generated {
     const c = this.c, r = this.r, m = this.blocks.length;
+    this.reloadCache();
     c.op(W.block, VOID, W.loop, VOID);
     for (let j = 0; j < m; j++) c.op(W.block, VOID);
     c.get(L_PC).brTable(this.blocks.map((_, j) => j), 0).op(W.end);
@@ -506,9 +561,8 @@ class Gen {
         switch (d.op) {
           case Op.JCC: {
             this.storeRegs(); this.dirty.clear();
-            const fused = this.fusedCond(d.cond);
+            this.condition(d.cond);
             if (this.pending) { this.storeFlags(); this.pending = false; }
-            if (!fused) c.i32(d.cond).call(IMP_COND);
             c.set(L_T);
             c.get(L_N).i32(len).op(W.i32_add).set(L_N);
             c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
@@ -616,8 +670,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
     memoryPages: arena.memory.buffer.byteLength >>> 16,
     funcs,
   });
-  let mk = '';
-  for (let i = 0; i < bytes.length; i++) mk += String.fromCharCode(bytes[i]);
+  let mk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
   for (const sp of specs) mk += '\n' + sp.guest;
   let mod = modules.get(mk);
   const reused = mod !== undefined;

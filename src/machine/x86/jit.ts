@@ -1,14 +1,16 @@
-// Tier 2: compiles hot x86 code into JS functions that run where the interpreter would skip the fetch model (see cpu.ts run loop).
+// Tier 2: plans units of hot x86 code and compiles them, with the WebAssembly backend (jit-wasm.ts, the default) or into JS functions (here), to run where the interpreter would skip the fetch model (see cpu.ts run loop).
 //
 // A unit is the code reachable from a hot entry through direct jumps and fallthrough (a loop nest, the
 // body of a function), cut at calls, returns, indirect jumps and anything the compiler leaves to the
-// interpreter. It is compiled to one JS function: its basic blocks are the cases of a switch, jumps
-// inside the unit stay inside the function. The commonest forms (mov, lea, movzx, push, pop, the
-// 4/8-byte ALU operations, jcc) are inlined with their operands as constants, with the memory fast
-// path of Cpu.rd/wr and the lazy flags of alu.ts; a cmp or test feeds the following jcc from locals,
-// and its flags reach the CPU only before something that may fault or leave the block. Every other
-// instruction calls the executor the interpreter would (its fast handler or the generic one) with
-// its decoded form as a constant, so results, lazy flags and faults are the interpreter's own.
+// interpreter. The JS backend compiles it to one JS function: its basic blocks are the cases of a
+// switch, jumps inside the unit stay inside the function. The commonest forms (mov, lea, movzx, push,
+// pop, the 4/8-byte ALU operations, jcc) are inlined with their operands as constants, with the
+// memory fast path of Cpu.rd/wr and the lazy flags of alu.ts; a cmp or test feeds the following jcc
+// from locals, and its flags reach the CPU only before something that may fault or leave the block.
+// Every other instruction calls the executor the interpreter would (its fast handler or the generic
+// one) with its decoded form as a constant, so results, lazy flags and faults are the interpreter's
+// own. The wasm backend does the same in WebAssembly, over the CPU state in the arena; it compiles
+// units in batches (the warm entries, see noteWarm).
 //
 // Exactness: a unit runs only when every byte it covers was written (text_poke) no later than the
 // CPU's last serialization, which is when the interpreter's fetch model would return the cached
@@ -67,6 +69,8 @@ export const jitBroken = {
   keepKilled: false,
   /** A jcc fused with a cmp/sub takes the opposite branch for l/ge. */
   invertSignedJcc: false,
+  /** Compiled wasm code takes a cached region descriptor without checking it belongs to its CPU's machine. */
+  ignoreRegionTag: false,
 };
 
 /** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */
@@ -78,10 +82,12 @@ export let jitEnvProblem: string | null = null;
  * unit is a new JS function for it to optimize) below what compiled code saves on a single boot;
  * tests lower it to run nearly everything compiled. FTSIM_JIT_HOT sets it from the environment.
  */
-export const jitConfig: { backend: JitBackend; hot: number; maxUnit: number } = {
+export const jitConfig: { backend: JitBackend; hot: number; maxUnit: number; readonly warm: number } = {
   backend: envBackend(),
   hot: 0,
   maxUnit: envInt('FTSIM_JIT_MAX', 600),
+  /** Runs after which an instruction joins the next batch (wasm backend): a fraction of `hot`. */
+  get warm(): number { return Math.max(1, Math.floor(this.hot / WARM_DIV)); },
 };
 jitConfig.hot = envInt('FTSIM_JIT_HOT', jitConfig.backend === 'wasm' ? 1_000 : 20_000);
 
@@ -585,9 +591,10 @@ ${out.join('\n')}
 
 /** The guest bytes of a unit's instructions, as a string key for the caches. */
 function guestBytes(r: Region, D: Insn[]): string {
-  let bytes = '';
-  for (const d of D) for (let o = d.addr - r.start, e = o + d.len; o < e; o++) bytes += String.fromCharCode(r.bytes[o]);
-  return bytes;
+  const b = Buffer.allocUnsafe(D.reduce((a, d) => a + d.len, 0));
+  let at = 0;
+  for (const d of D) { const o = d.addr - r.start; b.set(r.bytes.subarray(o, o + d.len), at); at += d.len; }
+  return b.toString('latin1');
 }
 
 /** The interpreter's executors, as the wasm backend's imports call them. */
@@ -648,7 +655,9 @@ function compileJs(r: Region, entry: number): Unit | null {
  * reaches the threshold: V8's cost per module is then paid once for many units.
  */
 const warm: { owner: unknown; r: Region; d: Insn }[] = [];
-const MAX_WARM = 256;
+const MAX_WARM = 1024;
+/** `warm` is `hot` / WARM_DIV (measured: 16 made the largest batches without compiling code that never got hot). */
+const WARM_DIV = 16;
 
 /** Note an instruction as warm (its CPU's memory `owner` keeps machines apart). */
 export function noteWarm(owner: unknown, r: Region, d: Insn): void {
