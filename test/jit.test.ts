@@ -8,11 +8,14 @@ import { boot } from '../src/runner.js';
 import { clearJitCache, jitBroken, jitConfig, jitStats, resetJitStats, type JitBackend } from '../src/machine/x86/jit.js';
 import { arena } from '../src/machine/arena.js';
 import type { Region } from '../src/machine/memory.js';
-import type { Machine } from '../src/machine/machine.js';
 import { RecordingChooser, RandomChooser, type Chooser } from '../src/machine/chooser.js';
 import { RAX, RCX, RDI, RDX, RSI, R12 } from '../src/machine/x86/encoder.js';
 import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../src/kernel/hypercalls.js';
 import { tinyKernel, DATA } from './helpers/tiny.js';
+import { Machine } from '../src/machine/machine.js';
+import { PERM_R, PERM_W, PERM_X } from '../src/machine/memory.js';
+import { bootRaw } from '../src/loader/boot.js';
+import { Kernel } from '../src/kernel/kernel.js';
 import { buildGuest, corpusFiles, hasGcc, GUEST_CFLAGS } from './helpers/gcc.js';
 import { spawnSync } from 'node:child_process';
 
@@ -294,6 +297,59 @@ for (const backend of ['wasm', 'js'] as JitBackend[]) describe(`the ${backend} b
       expect(j.fault).toBe(i.fault);
       expect(j.recent).toBe(i.recent);
       expect(j.state).toBe(i.state);
+    });
+  });
+
+  describe(`${backend}: a unit that stores into its own code`, () => {
+    /**
+     * Writable text: a hot loop whose store rewrites the immediate of its own `add` (with the loop
+     * counter's low byte) each round, then stores the sum. Returns the sum, the CPU state and the
+     * chooser's decisions.
+     */
+    function selfModify(tier: Tier): { sum: string; state: string; decisions: string } {
+      const text = BigInt.asIntN(64, 0xffffffff81000000n), data = BigInt.asIntN(64, DATA);
+      const imm64 = (v: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, v) >> BigInt(8 * i)) & 0xffn));
+      const code = [
+        0xb8, 0, 0, 0, 0, // mov $0, %eax
+        0xb9, 0x10, 0x27, 0, 0, // mov $10000, %ecx
+        0x48, 0xbf, ...imm64(text + 22n), // movabs $(the add's immediate), %rdi
+        0x83, 0xc0, 0x01, // 20: add $1, %eax
+        0x88, 0x0f, // mov %cl, (%rdi)
+        0x83, 0xe9, 0x01, // sub $1, %ecx
+        0x75, 0xf6, // jne 20
+        0x48, 0xbf, ...imm64(data), // movabs $DATA, %rdi
+        0x89, 0x07, // mov %eax, (%rdi)
+        0x0f, 0x0b, // ud2
+      ];
+      const chooser = new RecordingChooser(new RandomChooser(5));
+      const machine = new Machine({ cpus: 1, tier });
+      bootRaw(machine, [
+        { name: 'text', addr: 0xffffffff81000000n, bytes: new Uint8Array(code), size: 0x1000, perm: PERM_R | PERM_W | PERM_X },
+        { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
+      ], 0xffffffff81000000n);
+      const kernel = new Kernel(machine, { chooser });
+      kernel.run(2_000_000);
+      const r = machine.mem.find(Number(data), 4)!;
+      return { sum: String(r.dv.getUint32(Number(data) - r.start, true)), state: stateOf(machine), decisions: chooser.log.map((c) => c.join(':')).join(' ') };
+    }
+
+    it('sees each rewrite as the interpreter does: the same sum, state and decisions', () => {
+      resetJitStats();
+      const j = selfModify('jit');
+      const compiled = jitStats.instructions;
+      const i = selfModify('interp');
+      expect(Number(i.sum)).toBeGreaterThan(10_000);
+      expect(j.sum).toBe(i.sum);
+      expect(j.state).toBe(i.state);
+      expect(j.decisions).toBe(i.decisions);
+      expect(compiled, 'some of it ran compiled').toBeGreaterThan(0);
+    });
+
+    it('negative control: a unit left alive after its own store keeps adding the old immediate', () => {
+      const i = selfModify('interp');
+      jitBroken.keepKilled = true;
+      const j = selfModify('jit');
+      expect(j.sum).not.toBe(i.sum);
     });
   });
 
