@@ -385,7 +385,7 @@ for (const backend of ['wasm', 'js'] as JitBackend[]) describe(`the ${backend} b
       expect(after.live).toBeLessThan(before.live);
     });
 
-    it('a snapshot restore that puts other text back drops every unit of the region', () => {
+    it('a snapshot restore that puts other bytes back kills the units over them (here the whole loop) and takes them out of the index', () => {
       const { kernel, machine, loop } = hotLoop();
       kernel.run(1_000);
       const snap = kernel.snapshot();

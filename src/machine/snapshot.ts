@@ -45,10 +45,17 @@ function copySite(s: PatchSite): PatchSite {
   return { off: s.off, len: s.len, versions: s.versions.map((v) => ({ bytes: v.bytes.slice(), bounds: v.bounds.slice() })) };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/** The runs [offset, length] where two byte arrays of one length differ. */
+function changedRuns(a: Uint8Array, b: Uint8Array): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    let j = i + 1;
+    while (j < a.length && a[j] !== b[j]) j++;
+    runs.push([i, j - i]);
+    i = j;
+  }
+  return runs;
 }
 
 function sameSites(r: Region, sites: readonly PatchSite[]): boolean {
@@ -71,8 +78,13 @@ export function restoreMachine(m: Machine, s: MachineState): void {
     const r = rs.region;
     r.setSize(rs.size);
     // a decode depends on the bytes and on the patch sites (an instruction that ends inside one ends a
-    // slice): keep decoded instructions only where both are as they were
-    if (r.icache !== null && (!sameBytes(r.bytes, rs.bytes) || !sameSites(r, rs.sites))) r.forgetDecoded();
+    // slice): with other sites, forget every decode; else forget only what the changed bytes could
+    // reach, as a text write does (with the compiled units over them: the explorer's restores after a
+    // run that patched a few sites keep the rest of the text decoded and compiled)
+    if (r.icache !== null) {
+      if (r.bytes.length !== rs.bytes.length || !sameSites(r, rs.sites)) r.forgetDecoded();
+      else for (const [off, len] of changedRuns(r.bytes, rs.bytes)) r.invalidate(off, len);
+    }
     r.bytes.set(rs.bytes);
     if (r.lastWrite !== null && rs.lastWrite !== null) r.lastWrite.set(rs.lastWrite);
     r.dirtyTime = rs.dirtyTime;
