@@ -33,6 +33,8 @@ afterEach(() => {
   jitBroken.ignoreFetchModel = false;
   jitBroken.keepKilled = false;
   jitBroken.invertSignedJcc = false;
+  jitBroken.shiftFlagsAlwaysDead = false;
+  jitBroken.ignoreRegionTag = false;
 });
 
 /** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
@@ -141,6 +143,12 @@ for (const backend of ['wasm', 'js'] as JitBackend[]) describe(`the ${backend} b
       jitBroken.invertSignedJcc = true;
       const found = programs.map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
       expect(found, 'no program showed the broken jcc').toBeDefined();
+    });
+
+    it.runIf(backend === 'wasm')('negative control: a shift emitted without its flags where a jump reads them is caught at a stop', () => {
+      jitBroken.shiftFlagsAlwaysDead = true;
+      const found = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'].map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
+      expect(found, 'no program showed the missing flags').toBeDefined();
     });
 
     it('cleans up', () => { rmSync(dir, { recursive: true, force: true }); });

@@ -95,6 +95,8 @@ class Gen {
   /** The current instruction: its index in D, its index in the block. */
   private k = 0;
   private i = 0;
+  /** The instructions of the current block. */
+  private cur: Insn[] = [];
 
   /** `D`: the batch's instructions, shared by its units (an import names one by its index there). */
   constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly index: Map<number, number>, private readonly D: Insn[]) {}
@@ -365,6 +367,35 @@ class Gen {
     this.c.i32(cc).call(IMP_COND);
   }
 
+  /**
+   * Are the flags the current instruction sets dead? They are when a later instruction of the block
+   * sets all of them (a native ALU operation on registers) before anything reads them, and nothing in
+   * between may fault, call out or leave (a fault would show them in the CPU's state).
+   */
+  private flagsDead(): boolean {
+    if (jitBroken.shiftFlagsAlwaysDead) return true;
+    for (let j = this.i + 1; j < this.cur.length; j++) {
+      const d = this.cur[j];
+      if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || d.reg >= 16 || d.rm >= 16) return false;
+      switch (d.op) {
+        case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR:
+          if (d.rm !== NO_REG && (d.prefixes & Pfx.LOCK) === 0) return true;
+          return false;
+        case Op.MOV: case Op.MOVZX: case Op.MOVSX: case Op.MOVSXD:
+          if (d.hasMem || d.size < 4) return false;
+          continue;
+        case Op.LEA:
+          if (d.size < 4) return false;
+          continue;
+        case Op.NOP: case Op.PAUSE: case Op.MFENCE:
+          continue;
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+
   /** Any register operand is ah..bh (the compiler leaves those to the executors). */
   private static highByte(d: Insn): boolean {
     return d.reg >= 16 || d.rm >= 16;
@@ -489,6 +520,20 @@ class Gen {
         }
         return true;
       }
+      case Op.SHIFT: {
+        // shl/sal, shr, sar of a 32- or 64-bit register by 1, an immediate or CL, when nothing can see
+        // the flags it sets (the interpreter materializes them: see flagsDead)
+        const op = d.ext;
+        if ((op !== 4 && op !== 5 && op !== 6 && op !== 7) || size < 4 || d.rm === NO_REG || d.rm >= 16 || !this.flagsDead()) return false;
+        const m = size === 8 ? 63 : 31;
+        if (d.countSrc === 2) this.ensure(1);
+        this.reg(d.rm);
+        if (size === 4) { if (op === 7) c.op(W.i64_extend32_s); else c.i64(0xffffffffn).op(W.i64_and); }
+        if (d.countSrc === 2) { this.reg(1); c.i64(BigInt(m)).op(W.i64_and); } else c.i64(BigInt((d.countSrc === 1 ? 1 : d.immLo & 0xff) & m));
+        c.op(op === 5 ? W.i64_shr_u : op === 7 ? W.i64_shr_s : W.i64_shl);
+        this.setReg(d.rm, size);
+        return true;
+      }
       case Op.SETCC: {
         if (seg || Gen.highByte(d)) return false;
         if (d.rm !== NO_REG) {
@@ -551,6 +596,7 @@ class Gen {
       this.depth--;
       c.op(W.end);
       let fell = true;
+      this.cur = b.insns;
       b.insns.forEach((d, i) => {
         this.i = i;
         this.k = this.D.length;

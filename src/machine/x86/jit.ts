@@ -71,6 +71,8 @@ export const jitBroken = {
   invertSignedJcc: false,
   /** Compiled wasm code takes a cached region descriptor without checking it belongs to its CPU's machine. */
   ignoreRegionTag: false,
+  /** The wasm backend emits a shift without its flags even where a later instruction reads them. */
+  shiftFlagsAlwaysDead: false,
 };
 
 /** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */
