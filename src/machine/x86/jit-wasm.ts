@@ -658,7 +658,7 @@ class Gen {
 
 // ---- modules, imports, glue -------------------------------------------------------------
 
-/** Compiled modules by their bytes and the guest bytes they stand for: repeated boots and restored snapshots reuse them. */
+/** Compiled modules by plan and guest bytes (see compileWasmBatch): repeated boots and restored snapshots reuse them. */
 const modules = new Map<string, WebAssembly.Module>();
 
 /** The CPU running compiled code now, and its cycle count at entry (the imports report times from it). */
@@ -675,6 +675,7 @@ export interface WasmUnitSpec { r: Region; blocks: WasmBlock[]; index: Map<numbe
 
 export interface WasmCompiled { fn: WasmUnitFn; D: Insn[] }
 
+/** `bytes`: the module's size when it was generated now (0 when it came from the cache). */
 export interface WasmBatch { units: WasmCompiled[]; bytes: number; reused: boolean }
 
 const TYPES = [
@@ -700,34 +701,54 @@ function cacheRegion(c: WasmCpu, i32: Int32Array): void {
  * batch and answer for the unit that holds it.
  */
 export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): WasmBatch {
+  // the code depends only on the plan (blocks and their instructions, decoded from the guest bytes at
+  // their addresses) and on the broken variants: that is the cache's key, so a hit skips generation
+  let key = jitBroken.invertSignedJcc ? 'J' : '-';
+  key += jitBroken.ignoreRegionTag ? 'T' : '-';
+  key += jitBroken.shiftFlagsAlwaysDead ? 'S' : '-';
+  for (const sp of specs) {
+    key += `\n${sp.r.start}:`;
+    for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }
+    key += sp.guest;
+  }
   const D: Insn[] = [];
   const unitOf: number[] = [];
   const starts: number[] = [];
-  const funcs = specs.map((sp, i) => {
-    starts.push(D.length);
-    const { body } = new Gen(sp.r, sp.blocks, sp.index, D).generate();
-    while (unitOf.length < D.length) unitOf.push(i);
-    return { type: 4, locals: LOCALS, body, export: `u${i}` };
-  });
-  starts.push(D.length);
-  const bytes = encodeModule({
-    types: TYPES,
-    imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }],
-    memoryPages: arena.memory.buffer.byteLength >>> 16,
-    funcs,
-  });
-  let mk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-  for (const sp of specs) mk += '\n' + sp.guest;
-  let mod = modules.get(mk);
+  let mod = modules.get(key);
   const reused = mod !== undefined;
-  if (mod === undefined) { mod = new WebAssembly.Module(bytes); modules.set(mk, mod); }
+  let size = 0;
+  if (mod !== undefined) {
+    // the instructions in the order the generator numbered them: block by block
+    specs.forEach((sp, i) => {
+      starts.push(D.length);
+      for (const b of sp.blocks) for (const d of b.insns) { D.push(d); unitOf.push(i); }
+    });
+  } else {
+    const funcs = specs.map((sp, i) => {
+      starts.push(D.length);
+      const { body } = new Gen(sp.r, sp.blocks, sp.index, D).generate();
+      while (unitOf.length < D.length) unitOf.push(i);
+      return { type: 4, locals: LOCALS, body, export: `u${i}` };
+    });
+    const bytes = encodeModule({
+      types: TYPES,
+      imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }],
+      memoryPages: arena.memory.buffer.byteLength >>> 16,
+      funcs,
+    });
+    size = bytes.length;
+    mod = new WebAssembly.Module(bytes);
+    modules.set(key, mod);
+  }
+  starts.push(D.length);
   if (I32V === null) { I32V = new Int32Array(arena.buffer); F64V = new Float64Array(arena.buffer); }
   const i32 = I32V, f64 = F64V!;
   const fns = D.map((d) => ex.exec(d));
   // rip as the interpreter has it when it calls the executor: the instruction's own address before a
   // fast handler (which moves it), the next one before a generic executor (Cpu.exec sets it first)
   const pre = D.map((d) => (d.handler !== null ? d.addr : d.next));
-  const alive = (k: number): number => (specs[unitOf[k]].host.u!.alive ? 1 : 0);
+  const hostOf = unitOf.map((i) => specs[i].host);
+  const alive = (k: number): number => (hostOf[k].u!.alive ? 1 : 0);
   const imports = { e: {
     m: arena.memory,
     x: (k: number, n: number, pos: number): number => {
@@ -769,7 +790,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
     };
     return { fn, D: D.slice(starts[i], starts[i + 1]) };
   });
-  return { units, bytes: bytes.length, reused };
+  return { units, bytes: size, reused };
 }
 
 /** Forget every compiled module (tests measuring compilation from nothing). */
