@@ -90,8 +90,10 @@ function unitBody(u: Unit, mode: WasmMemoryMode): Code {
     };
     const LT = (): void => {
       if (k === Lazy.SUB) {
-        const ext = s === 8 ? [] : s === 4 ? [W.i64_extend32_s] : s === 2 ? [W.i64_extend16_s] : [W.i64_extend8_s];
-        c.get(FA_).op(...ext).get(FB_).op(...ext, W.i64_lt_s);
+        const ext = s === 4 ? W.i64_extend32_s : s === 2 ? W.i64_extend16_s : W.i64_extend8_s;
+        c.get(FA_); if (s !== 8) c.op(ext);
+        c.get(FB_); if (s !== 8) c.op(ext);
+        c.op(W.i64_lt_s);
       } else { SF(); OF(); c.op(W.i32_ne); }
     };
     switch (cc >> 1) {

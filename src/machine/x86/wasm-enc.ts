@@ -53,7 +53,16 @@ export class Code {
   private u(n: number): void { this.room(5); do { let b = n & 0x7f; n >>>= 7; if (n !== 0) b |= 0x80; this.buf[this.length++] = b; } while (n !== 0); }
   /** The bytes written (a view: copy it before writing more). */
   bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
-  op(...ops: number[]): this { this.room(ops.length); for (const o of ops) this.buf[this.length++] = o; return this; }
+  /** Up to four opcodes or immediate bytes (no rest array: the generator calls this for nearly every instruction). */
+  op(a: number, b = -1, c = -1, d = -1): this {
+    this.room(4);
+    const buf = this.buf;
+    buf[this.length++] = a;
+    if (b >= 0) buf[this.length++] = b;
+    if (c >= 0) buf[this.length++] = c;
+    if (d >= 0) buf[this.length++] = d;
+    return this;
+  }
   get(i: number): this { this.byte(W.local_get); this.u(i); return this; }
   set(i: number): this { this.byte(W.local_set); this.u(i); return this; }
   tee(i: number): this { this.byte(W.local_tee); this.u(i); return this; }
