@@ -74,7 +74,7 @@ const i64of = (lo: number, hi: number): bigint => (BigInt(hi | 0) << 32n) | BigI
 /** Imports, by function index. */
 const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3;
 
-/** What a unit's code generator produced: the module's function body and the instructions its imports name by index. */
+/** What a unit's code generator produced: the function body (its instructions went into the batch's list, which the imports index). */
 interface Generated { body: Code }
 
 /**
