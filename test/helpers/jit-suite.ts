@@ -1,0 +1,474 @@
+// jit-suite.ts — the compiler's checks for a backend (test/jit.test.ts runs the default one, test/acceptance/jit-js.test.ts the JS one): lockstep state against the interpreter at random stops, code written under a compiled loop, a unit that stores into its own code, faults inside units, the index of units, and the broken variants those checks must catch.
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { boot } from '../../src/runner.js';
+import { clearJitCache, jitBroken, jitConfig, jitStats, resetJitStats, type JitBackend } from '../../src/machine/x86/jit.js';
+import { arena } from '../../src/machine/arena.js';
+import type { Region } from '../../src/machine/memory.js';
+import { RecordingChooser, RandomChooser, type Chooser } from '../../src/machine/chooser.js';
+import { RAX, RCX, RDI, RDX, RSI, R12 } from '../../src/machine/x86/encoder.js';
+import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../../src/kernel/hypercalls.js';
+import { tinyKernel, DATA } from './tiny.js';
+import { Machine } from '../../src/machine/machine.js';
+import { PERM_R, PERM_W, PERM_X } from '../../src/machine/memory.js';
+import { bootRaw } from '../../src/loader/boot.js';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { buildGuest, corpusFiles, hasGcc, GUEST_CFLAGS } from './gcc.js';
+import { spawnSync } from 'node:child_process';
+
+/** zlib's examples/enough.c (Debian zlib1g-dev), the third-party program test/foreign.test.ts runs, with its minimal libc. */
+const ENOUGH = '/usr/share/doc/zlib1g-dev/examples/enough.c';
+const MINILIBC = join(__dirname, '..', 'fixtures', 'foreign', 'minilibc.c');
+import type { Tier } from '../../src/machine/tier.js';
+
+/**
+ * Register the checks for the given backends (the default one in `npm test`, the other one in the
+ * acceptance suite), plus the wasm backend's own checks when it is among them.
+ */
+export function jitSuite(backends: JitBackend[]): void {
+// compile early, so that nearly everything these programs run is compiled code
+const defaultHot = jitConfig.hot;
+beforeAll(() => { jitConfig.hot = 64; });
+afterAll(() => { jitConfig.hot = defaultHot; });
+
+afterEach(() => {
+  jitBroken.ignoreFetchModel = false;
+  jitBroken.keepKilled = false;
+  jitBroken.invertSignedJcc = false;
+  jitBroken.shiftFlagsAlwaysDead = false;
+  jitBroken.ignoreRegionTag = false;
+});
+
+/** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
+function stateOf(m: Machine, withMemory = true): string {
+  const cpus = m.cpus.map((c) => {
+    const s = c.save();
+    return [Array.from(s.lo).join(','), Array.from(s.hi).join(','), s.rip, s.flags, s.cycles, s.idleCycles, s.halted, s.waiting,
+      s.fault?.detail ?? '', Array.from(s.recentRing).join(','), s.recentPos].join('|');
+  });
+  if (!withMemory) return cpus.join('\n');
+  let h = 0x811c9dc5;
+  for (const r of m.mem.regions) {
+    const w = new Int32Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.length >> 2);
+    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i], 0x01000193);
+  }
+  return cpus.join('\n') + `\nmem ${h >>> 0}`;
+}
+
+/** A small deterministic PRNG for the stopping points. */
+function prng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+}
+
+/**
+ * Run an image under both tiers side by side, stopping both at the same random step counts and
+ * comparing their whole state at each stop (a stop falls anywhere: inside a unit's loop, at its exit,
+ * in interpreted code). Returns the first stop where they differ, or null.
+ */
+function lockstep(image: Uint8Array, file: string, seed: number, maxChunk: number, o: { until?: number; memoryEvery?: number } = {}): { stops: number; differs: string | null; jitInstructions: number } {
+  const boots = (['interp', 'jit'] as Tier[]).map((tier) => boot(image, file, { cpus: 1, seed: 1, tier }, () => undefined));
+  const next = prng(seed);
+  resetJitStats();
+  let steps = 0, stops = 0;
+  for (;;) {
+    steps += 1 + (next() % maxChunk);
+    if (o.until !== undefined && steps > o.until) return { stops, differs: null, jitInstructions: jitStats.instructions };
+    const outs = boots.map((b) => b.kernel.run(steps));
+    stops++;
+    const withMemory = stops % (o.memoryEvery ?? 1) === 0;
+    const [a, b] = boots.map((x) => stateOf(x.machine, withMemory));
+    if (a !== b) {
+      const la = a.split('\n'), lb = b.split('\n');
+      const i = la.findIndex((l, k) => l !== lb[k]);
+      return { stops, differs: `stop ${stops} (step ${steps}): interp ${la[i].slice(0, 300)}\n  jit    ${lb[i].slice(0, 300)}`, jitInstructions: jitStats.instructions };
+    }
+    if (outs[0].reason !== 'max-steps' || outs[1].reason !== 'max-steps') {
+      expect(outs[1].reason).toBe(outs[0].reason);
+      return { stops, differs: null, jitInstructions: jitStats.instructions };
+    }
+  }
+}
+
+/** Both backends of the compiler run every check below. */
+const defaultBackend = jitConfig.backend;
+afterAll(() => { jitConfig.backend = defaultBackend; });
+
+for (const backend of backends) describe(`the ${backend} backend`, () => {
+  beforeAll(() => { jitConfig.backend = backend; });
+  describe.skipIf(!hasGcc())(`${backend}: the compiler against the interpreter, in lockstep (skipped without gcc)`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ftsim-jit-'));
+    const programs = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'];
+    const images = new Map<string, Uint8Array>();
+    const imageOf = (name: string): Uint8Array => {
+      let img = images.get(name);
+      if (img === undefined) {
+        const src = corpusFiles().find((f) => f.endsWith(`/${name}.c`));
+        if (src === undefined) throw new Error(`no corpus program ${name}`);
+        img = readFileSync(buildGuest([src], join(dir, `${name}.elf`)));
+        images.set(name, img);
+      }
+      return img;
+    };
+
+    for (const name of programs) {
+      it(`${name}: the same registers, flags, counts, recent instructions and memory at every stop`, () => {
+        const r = lockstep(imageOf(name), name, 7, 20_000);
+        expect(r.differs).toBeNull();
+        expect(r.stops).toBeGreaterThan(10);
+        // the check means something only if compiled code did most of the work
+        expect(r.jitInstructions).toBeGreaterThan(0);
+      });
+    }
+
+    it.skipIf(!existsSync(ENOUGH))(`the third-party program (${ENOUGH}): the same state at every stop`, () => {
+      const guest = join(dir, 'enough.elf');
+      const args = ['60', '8', '10'];
+      const cc = spawnSync('gcc', [...GUEST_CFLAGS, '-fno-builtin', `-DGUEST_ARGS=${args.map((a) => `"${a}"`).join(',')}`, ENOUGH, MINILIBC, '-o', guest], { encoding: 'utf8' });
+      expect(cc.status, cc.stderr).toBe(0);
+      const r = lockstep(readFileSync(guest), guest, 11, 20_000);
+      expect(r.differs).toBeNull();
+      expect(r.jitInstructions).toBeGreaterThan(0);
+    });
+
+    it('stops every 1 to 8 instructions (so at nearly every block exit) over the first 400,000 steps of two programs: the same CPU state at each, memory every 64th', () => {
+      for (const name of ['crc_bignum', 'sort_hash']) {
+        const r = lockstep(imageOf(name), name, 3, 8, { until: 400_000, memoryEvery: 64 });
+        expect(r.differs).toBeNull();
+        expect(r.stops).toBeGreaterThan(50_000);
+        expect(r.jitInstructions).toBeGreaterThan(0);
+      }
+    });
+
+    it('negative control: a compiled jl taking the wrong branch is caught at a stop', () => {
+      jitBroken.invertSignedJcc = true;
+      const found = programs.map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
+      expect(found, 'no program showed the broken jcc').toBeDefined();
+    });
+
+    it.runIf(backend === 'wasm')('negative control: a shift emitted without its flags where a jump reads them is caught at a stop', () => {
+      jitBroken.shiftFlagsAlwaysDead = true;
+      const found = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'].map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
+      expect(found, 'no program showed the missing flags').toBeDefined();
+    });
+
+    it('cleans up', () => { rmSync(dir, { recursive: true, force: true }); });
+  });
+
+  /**
+   * Two CPUs: CPU 1 runs a hot loop adding an immediate to a counter (compiled after a few rounds); a
+   * host thread on CPU 0 rewrites that immediate with text_poke halfway. Returns the counter, the
+   * chooser's decisions and the CPUs' counts.
+   */
+  function pokeUnderLoop(tier: Tier, seed: number, protocol: 'int3' | 'naive' = 'int3', newest = false, second = false): { counter: number; decisions: string; cycles: string; outcome: string; units: number } {
+    const random = new RandomChooser(seed);
+    // newest: every fetch sees the newest bytes its window allows (the explorer's fair default), so a
+    // CPU that has not serialized runs the new code without a violation, through the fetch model
+    const inner: Chooser = newest ? { choose: (kind, n) => (kind === 'fetch' ? n - 1 : random.choose(kind, n)) } : random;
+    const chooser = new RecordingChooser(inner);
+    resetJitStats();
+    const { kernel, machine, asm } = tinyKernel((a) => {
+      a.label('start');
+      a.movImm32(RAX, HC_SMP_BOOT).vmcall();
+      a.movLabel(RDI, 'reader').movImm32(RSI, 0).movImm32(RDX, 1).movImm32(RAX, HC_SPAWN).vmcall();
+      if (second) a.movLabel(RDI, 'second').movImm32(RSI, 0).movImm32(RDX, 2).movImm32(RAX, HC_SPAWN).vmcall();
+      a.movImm32(RAX, HC_EXIT).vmcall().ud2();
+      // second: waits for the write, serializes, then runs the same loop (its fetches see only the new bytes)
+      a.align(16);
+      a.label('second');
+      a.label('wait');
+      a.cmpbRip(DATA + 8n, 0);
+      a.jccLabel(4, 'wait');
+      a.cpuid();
+      a.movImm32(R12, 20_000);
+      a.movImm64(RSI, DATA);
+      a.jmpLabel('loop');
+      a.align(16);
+      a.label('reader');
+      a.movImm32(R12, 60_000);
+      a.movImm64(RSI, DATA);
+      a.label('loop');
+      a.label('add');
+      a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
+      a.movImm32(RCX, 3);
+      a.label('spin');
+      a.subImm(RCX, 1);
+      a.jccLabel(5, 'spin');
+      a.subImm(R12, 1);
+      a.jccLabel(5, 'loop');
+      a.ret();
+    }, { cpus: second ? 3 : 2, chooser, timerHz: 20_000, tier });
+    const imm = asm.addressOf('add') + 3n;
+    // the boot task spawns the reader and exits before the writer takes CPU 0
+    let o = kernel.run(10_000);
+    while (o.reason === 'max-steps' && kernel.tasks.some((t) => t.pid === 1 && t.state !== 'dead')) o = kernel.run(kernel.steps + 10_000);
+    kernel.startHostThread(0, (function* () {
+      while (machine.cpus[1].retired < 300_000) yield; // the loop is hot and compiled by now
+      const self = kernel.cpus[0];
+      if (protocol === 'naive') yield* kernel.textPoke(self, imm, [0x02]);
+      else yield* kernel.poke.textPokeBp(self, [{ addr: asm.addressOf('add'), bytes: new Uint8Array([0x48, 0x83, 0x06, 0x02]) }], { sync: (c) => kernel.syncCoreAll(c) });
+      machine.mem.writeU64(DATA + 8n, 1n); // the second reader may go
+    })());
+    o = kernel.run(kernel.steps + 200_000);
+    while (o.reason === 'max-steps' && kernel.steps < 20_000_000) o = kernel.run(kernel.steps + 200_000);
+    expect(o.error).toBeUndefined();
+    const counter = Number(machine.mem.readU64(DATA));
+    return {
+      counter, outcome: `${o.reason} ${o.violation?.summary ?? ''}`,
+      decisions: chooser.log.map((c) => c.join(':')).join(' '),
+      cycles: machine.cpus.map((c) => c.cycles).join(','),
+      units: jitStats.unitsCompiled + jitStats.unitsReused,
+    };
+  }
+
+  describe(`${backend}: code written under a compiled loop on another CPU`, () => {
+    it('is seen (text_poke_bp): the counter, the decisions and the counts are the interpreter\'s', () => {
+      for (const seed of [1, 2, 3]) {
+        const i = pokeUnderLoop('interp', seed);
+        const j = pokeUnderLoop('jit', seed);
+        expect(j.units, 'the loop was compiled').toBeGreaterThan(0);
+        expect(i.outcome).toMatch(/^halted/);
+        // the new immediate took effect partway: some rounds added 1, later ones 2
+        expect(i.counter).toBeGreaterThan(60_000);
+        expect(i.counter).toBeLessThan(120_000);
+        expect(j.outcome).toBe(i.outcome);
+        expect(j.counter).toBe(i.counter);
+        expect(j.cycles).toBe(i.cycles);
+        expect(j.decisions).toBe(i.decisions);
+      }
+    });
+
+    it('a plain text_poke of the immediate under the running loop: the same violations, decisions and counts in both tiers', () => {
+      let violations = 0;
+      for (const seed of [1, 2, 3, 4]) {
+        const i = pokeUnderLoop('interp', seed, 'naive');
+        const j = pokeUnderLoop('jit', seed, 'naive');
+        if (/^violation CPU 1 executed a (stale|torn) instruction/.test(i.outcome)) violations++;
+        expect(j.outcome).toBe(i.outcome);
+        expect(j.decisions).toBe(i.decisions);
+        expect(j.cycles).toBe(i.cycles);
+      }
+      expect(violations).toBeGreaterThan(0);
+    });
+
+    it('a CPU that has not serialized since the write runs the loop through the fetch model, not compiled: the same decisions', () => {
+      // a second CPU, serialized after the write, makes the new loop hot and compiled while the first still has a stale window
+      const i = pokeUnderLoop('interp', 1, 'naive', true, true);
+      const j = pokeUnderLoop('jit', 1, 'naive', true, true);
+      expect(i.outcome).toMatch(/^halted/);
+      expect(i.decisions.split(' ').filter((x) => x.startsWith('fetch')).length, 'fetches with a choice').toBeGreaterThan(0);
+      expect(j.decisions).toBe(i.decisions);
+      expect(j.counter).toBe(i.counter);
+      expect(j.cycles).toBe(i.cycles);
+    });
+
+    it('negative control: a unit left alive after the write keeps adding the old immediate', () => {
+      const i = pokeUnderLoop('interp', 1);
+      jitBroken.keepKilled = true;
+      const j = pokeUnderLoop('jit', 1);
+      expect(j.counter).not.toBe(i.counter);
+    });
+
+    it('negative control: a unit run before the CPU serialized hides the fetch model\'s finding', () => {
+      const i = pokeUnderLoop('interp', 1, 'naive', true, true);
+      jitBroken.ignoreFetchModel = true;
+      const j = pokeUnderLoop('jit', 1, 'naive', true, true);
+      expect(`${j.outcome} ${j.cycles} ${j.decisions}`).not.toBe(`${i.outcome} ${i.cycles} ${i.decisions}`);
+    });
+  });
+
+  describe(`${backend}: faults inside compiled code`, () => {
+    /** A hot loop walking a pointer up through the data page until it reads past its end (#PF, no handler: the CPU stops). */
+    function walkOff(tier: Tier): { state: string; fault: string; recent: string } {
+      const { kernel, machine } = tinyKernel((a) => {
+        a.movImm64(RSI, DATA);
+        a.movImm32(RAX, 0);
+        a.label('loop');
+        a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
+        a.addImm(RSI, 8);
+        a.cmpImm(RAX, -1);
+        a.jccLabel(5, 'loop');
+        a.ud2();
+      }, { cpus: 1, tier });
+      const o = kernel.run(1_000_000);
+      expect(o.reason).not.toBe('max-steps');
+      const c = machine.cpus[0];
+      const v = o.violation;
+      return { state: stateOf(machine), fault: `${o.reason} ${v?.summary ?? ''} ${v?.details.join('\n') ?? ''}`, recent: c.recent().map((d) => d.addr).join(',') };
+    }
+
+    it('reports the instruction, registers, flags and recent instructions the interpreter reports (here the kernel\'s #PF report)', () => {
+      resetJitStats();
+      const j = walkOff('jit');
+      expect(jitStats.instructions, 'the loop ran compiled').toBeGreaterThan(0);
+      const i = walkOff('interp');
+      expect(i.fault).toMatch(/#PF/);
+      expect(j.fault).toBe(i.fault);
+      expect(j.recent).toBe(i.recent);
+      expect(j.state).toBe(i.state);
+    });
+  });
+
+  describe(`${backend}: a unit that stores into its own code`, () => {
+    /**
+     * Writable text: a hot loop whose store rewrites the immediate of its own `add` (with the loop
+     * counter's low byte) each round, then stores the sum. Returns the sum, the CPU state and the
+     * chooser's decisions.
+     */
+    function selfModify(tier: Tier): { sum: string; state: string; decisions: string } {
+      const text = BigInt.asIntN(64, 0xffffffff81000000n), data = BigInt.asIntN(64, DATA);
+      const imm64 = (v: bigint): number[] => Array.from({ length: 8 }, (_, i) => Number((BigInt.asUintN(64, v) >> BigInt(8 * i)) & 0xffn));
+      const code = [
+        0xb8, 0, 0, 0, 0, // mov $0, %eax
+        0xb9, 0x10, 0x27, 0, 0, // mov $10000, %ecx
+        0x48, 0xbf, ...imm64(text + 22n), // movabs $(the add's immediate), %rdi
+        0x83, 0xc0, 0x01, // 20: add $1, %eax
+        0x88, 0x0f, // mov %cl, (%rdi)
+        0x83, 0xe9, 0x01, // sub $1, %ecx
+        0x75, 0xf6, // jne 20
+        0x48, 0xbf, ...imm64(data), // movabs $DATA, %rdi
+        0x89, 0x07, // mov %eax, (%rdi)
+        0x0f, 0x0b, // ud2
+      ];
+      const chooser = new RecordingChooser(new RandomChooser(5));
+      const machine = new Machine({ cpus: 1, tier });
+      bootRaw(machine, [
+        { name: 'text', addr: 0xffffffff81000000n, bytes: new Uint8Array(code), size: 0x1000, perm: PERM_R | PERM_W | PERM_X },
+        { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
+      ], 0xffffffff81000000n);
+      const kernel = new Kernel(machine, { chooser });
+      kernel.run(2_000_000);
+      const r = machine.mem.find(Number(data), 4)!;
+      return { sum: String(r.dv.getUint32(Number(data) - r.start, true)), state: stateOf(machine), decisions: chooser.log.map((c) => c.join(':')).join(' ') };
+    }
+
+    it('sees each rewrite as the interpreter does: the same sum, state and decisions', () => {
+      resetJitStats();
+      const j = selfModify('jit');
+      const compiled = jitStats.instructions;
+      const i = selfModify('interp');
+      expect(Number(i.sum)).toBeGreaterThan(10_000);
+      expect(j.sum).toBe(i.sum);
+      expect(j.state).toBe(i.state);
+      expect(j.decisions).toBe(i.decisions);
+      expect(compiled, 'some of it ran compiled').toBeGreaterThan(0);
+    });
+
+    it('negative control: a unit left alive after its own store keeps adding the old immediate', () => {
+      const i = selfModify('interp');
+      jitBroken.keepKilled = true;
+      const j = selfModify('jit');
+      expect(j.sum).not.toBe(i.sum);
+    });
+  });
+
+  describe(`${backend}: the index of compiled units (Region.jitLines)`, () => {
+    /** A hot loop on one CPU, compiled; returns the text region with its units. */
+    function hotLoop(): { kernel: ReturnType<typeof tinyKernel>['kernel']; machine: Machine; loop: bigint } {
+      const t = tinyKernel((a) => {
+        a.movImm32(RCX, 200_000);
+        a.label('loop');
+        a.bytes(...new Array(70).fill(0x90)); // nops: the unit spans two 64-byte lines
+        a.subImm(RCX, 1);
+        a.jccLabel(5, 'loop');
+        a.movImm32(RAX, HC_EXIT).vmcall();
+      }, { cpus: 1, tier: 'jit' });
+      return { ...t, loop: t.asm.addressOf('loop') };
+    }
+    const units = (m: Machine): { live: number; dead: number } => {
+      const r = m.mem.find(Number(BigInt.asIntN(64, 0xffffffff81000000n)))!;
+      let live = 0, dead = 0;
+      for (const us of r.jitLines?.values() ?? []) for (const u of us) if (u.alive) live++; else dead++;
+      return { live, dead };
+    };
+
+    it('a write into a line kills the units over it and takes them out of every line they covered', () => {
+      const { kernel, machine, loop } = hotLoop();
+      kernel.run(100_000);
+      const before = units(machine);
+      expect(before.live, 'the loop was compiled').toBeGreaterThan(1);
+      machine.mem.textWrite(loop + 2n, new Uint8Array([0x90]), kernel.steps, 0);
+      const after = units(machine);
+      // the units over the written line are gone from the whole index; those wholly in other lines stay
+      expect(after.dead).toBe(0);
+      expect(after.live).toBeLessThan(before.live);
+    });
+
+    it('a snapshot restore that puts other bytes back kills the units over them (here the whole loop) and takes them out of the index', () => {
+      const { kernel, machine, loop } = hotLoop();
+      kernel.run(1_000);
+      const snap = kernel.snapshot();
+      machine.mem.textWrite(loop + 2n, new Uint8Array([0x66]), kernel.steps, 0); // a different byte (0x66 0x90 is a 2-byte nop)
+      kernel.run(kernel.steps + 100_000);
+      expect(units(machine).live).toBeGreaterThan(0);
+      kernel.restore(snap);
+      expect(units(machine)).toEqual({ live: 0, dead: 0 });
+    });
+  });
+});
+
+if (backends.includes('wasm')) describe('wasm backend: the region cache names one machine', () => {
+  /**
+   * A hot loop adds a word of its data page to rax 200,000 times and stores the sum. Halfway, the CPU's region
+   * cache in the arena is pointed at the data page of another machine with the same layout (what a
+   * stale entry could name once a freed block is reused): compiled code must not read through it.
+   */
+  function sumWithForeignCache(tier: Tier): number {
+    const build = () => tinyKernel((a) => {
+      a.movImm64(RSI, DATA + 0x800n);
+      a.movImm32(RAX, 0);
+      a.movImm32(RCX, 200_000);
+      a.label('loop');
+      a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
+      a.addImm(RCX, -1);
+      a.jccLabel(5, 'loop');
+      a.bytes(0x48, 0x89, 0x46, 0x08); // mov %rax, 8(%rsi): the sum, before the kernel's #UD handler runs
+      a.ud2();
+    }, { cpus: 1, tier });
+    const A = build(), B = build();
+    const word = (t: ReturnType<typeof build>, v: number): Region => {
+      const at = Number(BigInt.asIntN(64, DATA + 0x800n));
+      const r = t.machine.mem.find(at, 8)!;
+      r.dv.setUint32(at - r.start, v, true);
+      return r;
+    };
+    word(A, 1);
+    const foreign = word(B, 1000);
+    expect(foreign.desc, 'the other machine\'s data page is in the arena').toBeGreaterThan(0);
+    A.kernel.run(300_000);
+    const cpu = A.machine.cpus[0];
+    // the slot's region cache words (arena.ts: S.DC0 = 456, S.DC1 = 460; a const enum, not visible here)
+    const slot = new Int32Array(arena.buffer, cpu.slot, 128);
+    slot[456 >> 2] = foreign.desc;
+    slot[460 >> 2] = foreign.desc;
+    A.kernel.run(1_000_000);
+    const at = Number(BigInt.asIntN(64, DATA + 0x808n));
+    const r = A.machine.mem.find(at, 8)!;
+    return Number(r.dv.getBigInt64(at - r.start, true));
+  }
+
+  const defaultHotHere = jitConfig.hot, backendHere = jitConfig.backend;
+  beforeAll(() => { jitConfig.backend = 'wasm'; jitConfig.hot = 64; });
+  afterAll(() => { jitConfig.backend = backendHere; jitConfig.hot = defaultHotHere; });
+  afterEach(() => { jitBroken.ignoreRegionTag = false; });
+
+  it('reads its own machine\'s memory after the cache names another\'s', () => {
+    const own = sumWithForeignCache('interp');
+    expect(own).toBeGreaterThan(0);
+    resetJitStats();
+    expect(sumWithForeignCache('jit')).toBe(own);
+    expect(jitStats.instructions, 'the loop ran compiled').toBeGreaterThan(200_000);
+  });
+
+  it('negative control: without the machine tag check, the loop reads the other machine\'s page', () => {
+    clearJitCache();
+    const own = sumWithForeignCache('interp');
+    jitBroken.ignoreRegionTag = true;
+    expect(sumWithForeignCache('jit')).toBeGreaterThan(own);
+    clearJitCache();
+  });
+});
+}
