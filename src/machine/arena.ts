@@ -12,8 +12,7 @@ export const enum S {
   FLAGS = 168,
   /** f64[32]: the recent-instruction ring (Cpu.recentRing) */
   RING = 176,
-  /** f64, i32, f64: scratch for compiled code (cycles, recentPos and rip at exit) */
-  CYC = 432,
+  /** i32, f64: written by compiled code when it leaves (recentPos, and rip when EXIT is 1); 432..439 unused */
   POS = 440,
   RIP = 448,
   /** i32: data-region cache entries (byte offset of a region descriptor; 0: none) */
@@ -21,9 +20,10 @@ export const enum S {
   DC1 = 460,
   /** i32: Memory.tag of the CPU's machine */
   TAG = 464,
-  /** i32: scratch */
+  /** i32: 1 when compiled code left rip in RIP, 0 when an executor it called set Cpu.rip */
   EXIT = 468,
-  ALIVE = 472,
+  /** i32: the high half of a 64-bit value compiled code read through the interpreter (Cpu.tHi) */
+  TMPHI = 472,
   /** bytes per slot (476..511 reserved) */
   SIZE = 512,
 }

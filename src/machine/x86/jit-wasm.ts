@@ -50,8 +50,6 @@ export interface WasmExecutors {
 /** A block of a planned unit: its start offset and its instructions. */
 export interface WasmBlock { start: number; insns: Insn[] }
 
-/** Scratch word in the slot's reserved range: the high half of a 64-bit value read through the rd import. */
-const TMPHI = 480;
 
 // ---- locals -----------------------------------------------------------------------------
 
@@ -98,8 +96,13 @@ class Gen {
   /** The instructions of the current block. */
   private cur: Insn[] = [];
 
+  /** Block number by the region offset it starts at (a jump there stays inside the unit). */
+  private readonly index = new Map<number, number>();
+
   /** `D`: the batch's instructions, shared by its units (an import names one by its index there). */
-  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly index: Map<number, number>, private readonly D: Insn[]) {}
+  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly D: Insn[]) {
+    blocks.forEach((b, i) => this.index.set(b.start, i));
+  }
 
   // ---- registers
 
@@ -312,7 +315,7 @@ class Gen {
     c.get(L_A).op(W.f64_convert_i64_s).i32(size);
     this.knp();
     c.call(IMP_RD).op(W.i64_extend_i32_u);
-    if (size === 8) c.get(L_S).mem(W.i64_load32_s, 2, TMPHI).i64(32n).op(W.i64_shl, W.i64_or);
+    if (size === 8) c.get(L_S).mem(W.i64_load32_s, 2, S.TMPHI).i64(32n).op(W.i64_shl, W.i64_or);
     c.set(L_V);
     this.reloadCache();
     c.op(W.end);
@@ -671,7 +674,7 @@ let F64V: Float64Array | null = null;
 export type WasmUnitFn = (c: WasmCpu, u: unknown, pc: number, lim: number) => void;
 
 /** One unit of a batch: where its code is, its blocks, and the holder its imports ask whether it is alive. */
-export interface WasmUnitSpec { r: Region; blocks: WasmBlock[]; index: Map<number, number>; host: WasmUnitHost; guest: string }
+export interface WasmUnitSpec { r: Region; blocks: WasmBlock[]; host: WasmUnitHost; guest: string }
 
 export interface WasmCompiled { fn: WasmUnitFn; D: Insn[] }
 
@@ -726,7 +729,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   } else {
     const funcs = specs.map((sp, i) => {
       starts.push(D.length);
-      const { body } = new Gen(sp.r, sp.blocks, sp.index, D).generate();
+      const { body } = new Gen(sp.r, sp.blocks, D).generate();
       while (unitOf.length < D.length) unitOf.push(i);
       return { type: 4, locals: LOCALS, body, export: `u${i}` };
     });
@@ -761,7 +764,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
       const c = cur!;
       c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
       const lo = c.rd(addr, size);
-      if (size === 8) i32[(c.slot + TMPHI) >> 2] = c.tHi;
+      if (size === 8) i32[(c.slot + S.TMPHI) >> 2] = c.tHi;
       cacheRegion(c, i32);
       return lo | 0;
     },

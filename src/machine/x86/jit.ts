@@ -33,7 +33,7 @@ import * as SHIFT from './shift.js';
 import * as MULDIV from './muldiv.js';
 import * as BITS from './bits.js';
 import * as STRING from './string.js';
-import { compileWasmBatch, clearWasmCache, type WasmBlock, type WasmExecutors, type WasmCpu, type WasmUnitHost, type WasmUnitSpec } from './jit-wasm.js';
+import { compileWasmBatch, clearWasmCache, type WasmBlock, type WasmExecutors, type WasmCpu, type WasmUnitSpec } from './jit-wasm.js';
 
 /** Figures of the compiler, for benchmarks and tests (process-wide, since compiled units are shared through the cache). */
 export interface JitStats {
@@ -80,9 +80,9 @@ export let jitEnvProblem: string | null = null;
 
 /**
  * When to compile: an instruction the interpreter has run `hot` times becomes the entry of a unit
- * of at most `maxUnit` instructions. A high threshold keeps V8's own compile and warm-up cost (each
- * unit is a new JS function for it to optimize) below what compiled code saves on a single boot;
- * tests lower it to run nearly everything compiled. FTSIM_JIT_HOT sets it from the environment.
+ * of at most `maxUnit` instructions. The default is 1,000 for the wasm backend and 20,000 for the JS
+ * one, whose units V8 runs slowly until it has optimized them; tests lower it to run nearly
+ * everything compiled. FTSIM_JIT_HOT sets it from the environment.
  */
 export const jitConfig: { backend: JitBackend; hot: number; maxUnit: number; readonly warm: number } = {
   backend: envBackend(),
@@ -652,7 +652,7 @@ function compileJs(r: Region, entry: number): Unit | null {
 }
 
 /**
- * Warm entries for the wasm backend: instructions the interpreter has run a quarter of the threshold
+ * Warm entries for the wasm backend: instructions the interpreter has run a sixteenth of the threshold
  * times (Cpu.jitLoop notes them). They are compiled with the next batch, when some instruction
  * reaches the threshold: V8's cost per module is then paid once for many units.
  */
@@ -676,7 +676,7 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
     wanted.push({ r: w.r, off });
   }
   warm.length = 0;
-  const specs: (WasmUnitSpec & { entry: number; blocks0: Block[] })[] = [];
+  const specs: (WasmUnitSpec & { entry: number })[] = [];
   // an entry inside code an earlier unit of the batch covers stays with that unit
   const covered = new Map<Region, Set<number>>();
   for (const { r: wr, off } of wanted) {
@@ -686,10 +686,8 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
     const p = plan(wr, off);
     if (p === null) continue;
     for (const o of p.insns.keys()) cov.add(o);
-    const index = new Map<number, number>();
-    p.blocks.forEach((b, i) => index.set(b.start, i));
     const blocks: WasmBlock[] = p.blocks.map((b) => ({ start: b.start, insns: b.insns.map((o) => p.insns.get(o)!) }));
-    specs.push({ r: wr, blocks, index, host: { u: null }, guest: `${wr.start}:${guestBytes(wr, blocks.flatMap((b) => b.insns))}`, entry: off, blocks0: p.blocks });
+    specs.push({ r: wr, blocks, host: { u: null }, guest: guestBytes(wr, blocks.flatMap((b) => b.insns)), entry: off });
   }
   if (specs.length === 0) return null;
   const batch = compileWasmBatch(specs, EXECUTORS);
@@ -698,15 +696,15 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
   let first: Unit | null = null;
   specs.forEach((sp, i) => {
     const w = batch.units[i];
-    const u = install(sp.r, sp.entry, w.fn as unknown as UnitFn, w.D, sp.blocks0);
-    (sp.host as WasmUnitHost).u = u;
+    const u = install(sp.r, sp.entry, w.fn as unknown as UnitFn, w.D, sp.blocks);
+    sp.host.u = u;
     if (i === 0 && sp.r === r && sp.entry === entry) first = u;
   });
   return first;
 }
 
 /** Place a compiled unit: its spans and lines, the region's index, the instructions that start its blocks. */
-function install(r: Region, entry: number, fn: UnitFn, D: Insn[], blocks: Block[]): Unit {
+function install(r: Region, entry: number, fn: UnitFn, D: Insn[], blocks: readonly { start: number }[]): Unit {
   const spans = new Int32Array(D.length * 2);
   const lines = new Set<number>();
   D.forEach((d, i) => {
