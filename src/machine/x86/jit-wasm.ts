@@ -19,7 +19,7 @@
 // and at every import are the interpreter's.
 
 import { Op, Pfx, NO_REG, type Insn } from './insn.js';
-import { arena, S, RD } from '../arena.js';
+import { arena, S, RD, L } from '../arena.js';
 import type { Region } from '../memory.js';
 import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
 import { jitBroken } from './jit.js';
@@ -66,6 +66,8 @@ const L_C0S = 29, L_C0L = 30, L_C1S = 31, L_C1L = 32, L_C0D = 33, L_C0W = 34, L_
 const LOCALS: [number, number][] = [[3, I32], [26, I64], [4, I32]];
 
 const K_ADD = 1, K_SUB = 2, K_LOGIC = 3;
+/** Fused flags already materialized: RFLAGS' arithmetic bits in L_FR (a shift's). */
+const K_FLAGS = -1;
 
 const i64of = (lo: number, hi: number): bigint => (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0);
 
@@ -174,6 +176,13 @@ class Gen {
 
   private storeFlags(): void {
     const c = this.c, f = this.fused!;
+    if (f.kind === K_FLAGS) {
+      // materialized: no lazy operation, the arithmetic bits in the flags word
+      const FW = S.LAZY + 4 * L.FLAGS;
+      c.get(L_S).i32(0).mem(W.i32_store, 2, S.LAZY + 4 * L.LK);
+      c.get(L_S).get(L_S).mem(W.i32_load, 2, FW).i32(~0x8d5).op(W.i32_and).get(L_FR).op(W.i32_wrap_i64, W.i32_or).mem(W.i32_store, 2, FW);
+      return;
+    }
     const lo = (l: number): void => { c.get(L_S).get(l).op(W.i32_wrap_i64); };
     const hi = (l: number): void => { c.get(L_S); if (f.size === 8) c.get(l).i64(32n).op(W.i64_shr_u, W.i32_wrap_i64); else c.i32(0); };
     const LZ = S.LAZY;
@@ -194,9 +203,33 @@ class Gen {
     const SF = (): void => { if (s8) c.get(L_FR).i64(0n).op(W.i64_lt_s); else c.get(L_FR).i64(sign).op(W.i64_and).i64(0n).op(W.i64_ne); };
     const CF = (): void => { c.get(L_FA).get(L_FB).op(W.i64_lt_u); };
     const LT = (): void => { if (s8) c.get(L_FA).get(L_FB).op(W.i64_lt_s); else c.get(L_FA).op(ext).get(L_FB).op(ext, W.i64_lt_s); };
+    const OFsub = (): void => {
+      c.get(L_FA).get(L_FB).op(W.i64_xor).get(L_FA).get(L_FR).op(W.i64_xor, W.i64_and);
+      if (s8) c.i64(0n).op(W.i64_lt_s); else c.i64(sign).op(W.i64_and).i64(0n).op(W.i64_ne);
+    };
+    const OFadd = (): void => {
+      c.get(L_FA).get(L_FR).op(W.i64_xor).get(L_FB).get(L_FR).op(W.i64_xor, W.i64_and);
+      if (s8) c.i64(0n).op(W.i64_lt_s); else c.i64(sign).op(W.i64_and).i64(0n).op(W.i64_ne);
+    };
+    const bits = (m: number): void => { c.get(L_FR).i64(BigInt(m)).op(W.i64_and).i64(0n).op(W.i64_ne); };
     let ok = true;
-    if (f.kind === K_SUB) {
+    if (f.kind === K_FLAGS) {
+      // the arithmetic bits of RFLAGS in L_FR
       switch (k) {
+        case 0: bits(0x800); break;
+        case 1: bits(0x1); break;
+        case 2: bits(0x40); break;
+        case 3: bits(0x41); break;
+        case 4: bits(0x80); break;
+        case 5: bits(0x4); break;
+        case 6: c.get(L_FR).i64(7n).op(W.i64_shr_u).get(L_FR).i64(11n).op(W.i64_shr_u, W.i64_xor).i64(1n).op(W.i64_and, W.i32_wrap_i64); break;
+        default:
+          c.get(L_FR).i64(7n).op(W.i64_shr_u).get(L_FR).i64(11n).op(W.i64_shr_u, W.i64_xor).i64(1n).op(W.i64_and, W.i32_wrap_i64);
+          bits(0x40); c.op(W.i32_or);
+      }
+    } else if (f.kind === K_SUB) {
+      switch (k) {
+        case 0: OFsub(); break;
         case 1: CF(); break;
         case 2: ZF(); break;
         case 3: CF(); ZF(); c.op(W.i32_or); break;
@@ -215,6 +248,7 @@ class Gen {
       }
     } else {
       switch (k) {
+        case 0: OFadd(); break;
         case 2: ZF(); break;
         case 4: SF(); break;
         default: ok = false;
@@ -399,6 +433,50 @@ class Gen {
     return false;
   }
 
+  /**
+   * shl/sal, shr or sar of a 32- or 64-bit register by 1 or an immediate, with the flags the
+   * interpreter leaves (shiftValue, shift.ts): CF the last bit out, OF (by 1: shl SF^CF, shr the old
+   * sign, sar 0; by more: the previous OF), AF clear, ZF/SF/PF of the result. A count of CL (which may
+   * be 0 and leave the flags alone) or a masked count of 0 goes to the executor.
+   */
+  private shiftWithFlags(d: Insn, op: number, size: number): boolean {
+    if (d.countSrc === 2) return false;
+    const c = this.c, bits = size * 8;
+    const cnt = (d.countSrc === 1 ? 1 : d.immLo & 0xff) & (bits - 1);
+    if (cnt === 0) return false;
+    // the previous OF (0 or 0x800) into L_X, before L_FA..L_FR are reused
+    const keepOf = cnt > 1 || jitBroken.shiftKeepsOf;
+    if (keepOf) {
+      this.condition(0);
+      c.op(W.i64_extend_i32_u).i64(11n).op(W.i64_shl).set(L_X);
+    }
+    // the operand (sar: sign-extended) into L_FA, the result masked to its width into L_V
+    this.reg(d.rm);
+    if (size === 4) { if (op === 7) c.op(W.i64_extend32_s); else c.i64(0xffffffffn).op(W.i64_and); }
+    c.tee(L_FA).i64(BigInt(cnt)).op(op === 5 ? W.i64_shr_u : op === 7 ? W.i64_shr_s : W.i64_shl);
+    if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
+    c.set(L_V);
+    // CF: the last bit shifted out
+    c.get(L_FA).i64(BigInt(op === 4 || op === 6 ? bits - cnt : cnt - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).set(L_FB);
+    // ZF, SF, PF
+    c.get(L_FB).get(L_V).op(W.i64_eqz, W.i64_extend_i32_u).i64(6n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(BigInt(bits - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(0xffn).op(W.i64_and, W.i64_popcnt).i64(1n).op(W.i64_and).i64(1n).op(W.i64_xor).i64(2n).op(W.i64_shl, W.i64_or);
+    // OF
+    if (keepOf) c.get(L_X).op(W.i64_or);
+    else if (op === 4 || op === 6) {
+      c.get(L_V).i64(BigInt(bits - 1)).op(W.i64_shr_u).get(L_FB).op(W.i64_xor).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
+    } else if (op === 5) {
+      c.get(L_FA).i64(BigInt(bits - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
+    }
+    c.set(L_FR);
+    c.get(L_V);
+    this.setReg(d.rm, size);
+    this.fused = { kind: K_FLAGS, size };
+    this.pending = true;
+    return true;
+  }
+
   /** Any register operand is ah..bh (the compiler leaves those to the executors). */
   private static highByte(d: Insn): boolean {
     return d.reg >= 16 || d.rm >= 16;
@@ -525,9 +603,11 @@ class Gen {
       }
       case Op.SHIFT: {
         // shl/sal, shr, sar of a 32- or 64-bit register by 1, an immediate or CL, when nothing can see
-        // the flags it sets (the interpreter materializes them: see flagsDead)
+        // the flags it sets (the interpreter materializes them: see flagsDead); by 1 or an immediate,
+        // with its flags computed as shiftValue (shift.ts) leaves them
         const op = d.ext;
-        if ((op !== 4 && op !== 5 && op !== 6 && op !== 7) || size < 4 || d.rm === NO_REG || d.rm >= 16 || !this.flagsDead()) return false;
+        if ((op !== 4 && op !== 5 && op !== 6 && op !== 7) || size < 4 || d.rm === NO_REG || d.rm >= 16) return false;
+        if (!this.flagsDead()) return this.shiftWithFlags(d, op, size);
         const m = size === 8 ? 63 : 31;
         if (d.countSrc === 2) this.ensure(1);
         this.reg(d.rm);
@@ -709,6 +789,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   let key = jitBroken.invertSignedJcc ? 'J' : '-';
   key += jitBroken.ignoreRegionTag ? 'T' : '-';
   key += jitBroken.shiftFlagsAlwaysDead ? 'S' : '-';
+  key += jitBroken.shiftKeepsOf ? 'O' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;
     for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }

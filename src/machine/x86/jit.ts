@@ -73,6 +73,8 @@ export const jitBroken = {
   ignoreRegionTag: false,
   /** The wasm backend emits a shift without its flags even where a later instruction reads them. */
   shiftFlagsAlwaysDead: false,
+  /** The wasm backend's shift by 1 keeps the previous OF (as a shift by more does) instead of computing it. */
+  shiftKeepsOf: false,
 };
 
 /** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */
