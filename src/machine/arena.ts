@@ -24,7 +24,22 @@ export const enum S {
   EXIT = 468,
   /** i32: the high half of a 64-bit value compiled code read through the interpreter (Cpu.tHi) */
   TMPHI = 472,
-  /** bytes per slot (476..511 reserved) */
+  /**
+   * Chaining (jit-wasm.ts): compiled code that leaves with rip in RIP goes straight on into the unit
+   * that starts there, without returning to the interpreter, while CHAIN_OK is 1. The region the
+   * units are in: its entry map (i32 byte offset in the arena; 8 bytes per region offset: unit's
+   * table index + 1, block), start address (f64) and the number of offsets the map covers (i32).
+   */
+  CHAIN_MAP = 476,
+  CHAIN_START = 480,
+  CHAIN_SIZE = 488,
+  /** i32: 1 while the fetch model has nothing to say about that region's text for this CPU (Region.dirtyTime <= Cpu.serialTime) */
+  CHAIN_OK = 492,
+  /** i32: units entered by chaining since the interpreter last looked (jitStats.entries) */
+  CHAINS = 496,
+  /** i32: 1 while the machine logs patch-site executions (MachineEvents.log: compiled sites then report theirs) */
+  SITELOG = 500,
+  /** bytes per slot (504..511 reserved) */
   SIZE = 512,
 }
 
@@ -213,6 +228,15 @@ export function allocCpuSlot(owner: object): CpuSlot {
 export function allocRegionBlock(owner: object, size: number): number {
   const a = arena;
   const off = a.alloc(RD.SIZE + size);
+  if (off < 0) return 0;
+  collected.register(owner, { a, off, slot: false });
+  return off;
+}
+
+/** `size` zero-filled bytes for `owner`, freed when the owner is collected: the byte offset, or 0 when the arena has no room. */
+export function allocOwnedBlock(owner: object, size: number): number {
+  const a = arena;
+  const off = a.alloc(size);
   if (off < 0) return 0;
   collected.register(owner, { a, off, slot: false });
   return off;

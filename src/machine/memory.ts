@@ -50,6 +50,9 @@ export class Region {
   readonly siteInterior = new Map<number, PatchSite>();
   /** Compiled units over this region's text, by line (offset >> LINE_SHIFT): a write to a line kills them (jit tier). */
   jitLines: Map<number, Unit[]> | null = null;
+  /** The wasm backend's entry map of this region's text in the arena (0: none yet) and the offsets it covers (see S.CHAIN_MAP). */
+  jitMap = 0;
+  jitMapLen = 0;
 
   /** Size in bytes; 0 once the region is unmapped. Change it with setSize. */
   size: number;

@@ -19,10 +19,10 @@
 // and at every import are the interpreter's.
 
 import { Op, Pfx, NO_REG, type Insn } from './insn.js';
-import { arena, S, RD, L } from '../arena.js';
+import { arena, allocOwnedBlock, S, RD, L } from '../arena.js';
 import type { Region } from '../memory.js';
 import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
-import { jitBroken } from './jit.js';
+import { jitBroken, jitStats } from './jit.js';
 
 /** The unit's side the backend needs (jit.ts Unit), set once the unit exists. */
 export interface WasmUnitHost {
@@ -36,6 +36,8 @@ export interface WasmCpu {
   recentPos: number;
   rip: number;
   tHi: number;
+  serialTime: number;
+  mem: { events: { log: boolean; siteExecs: number[] } };
   data: Region;
   rd(addr: number, size: number): number;
   wr(addr: number, size: number, lo: number, hi: number): void;
@@ -53,17 +55,20 @@ export interface WasmBlock { start: number; insns: Insn[] }
 
 // ---- locals -----------------------------------------------------------------------------
 
-// params: the slot, the block to start at, the budget (instructions), the ring position
-const L_S = 0, L_PC = 1, L_BUDGET = 2, L_POS = 3;
-// i32: instructions retired in this entry before the current block; a descriptor; scratch
-const L_N = 4, L_D = 5, L_T = 6;
+// params: the slot, the block to start at, the budget (instructions), the ring position, and the
+// instructions retired in this entry before the current block (where chaining entered: those before)
+const L_S = 0, L_PC = 1, L_BUDGET = 2, L_POS = 3, L_N = 4;
+// i32: a descriptor; scratch
+const L_D = 5, L_T = 6;
 // i64: an effective address, a value, the fused flags' operands and result, scratch, then the 16 registers
 const L_A = 7, L_V = 8, L_FA = 9, L_FB = 10, L_FR = 11, L_X = 12, L_R0 = 13;
 // the CPU's two cached data regions, copied into locals at entry and after every slow access (the
 // only place the cache changes): i64 start and size (0 when the descriptor is another machine's),
 // i32 wasm address of the bytes and writability
 const L_C0S = 29, L_C0L = 30, L_C1S = 31, L_C1L = 32, L_C0D = 33, L_C0W = 34, L_C1D = 35, L_C1W = 36;
-const LOCALS: [number, number][] = [[3, I32], [26, I64], [4, I32]];
+const LOCALS: [number, number][] = [[2, I32], [26, I64], [4, I32]];
+/** Gen.exit's rip: the exec import has written it to the slot (no guest address is infinite). */
+const RIP_SET = -Infinity;
 
 const K_ADD = 1, K_SUB = 2, K_LOGIC = 3;
 /** Fused flags already materialized: RFLAGS' arithmetic bits in L_FR (a shift's). */
@@ -72,7 +77,7 @@ const K_FLAGS = -1;
 const i64of = (lo: number, hi: number): bigint => (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0);
 
 /** Imports, by function index. */
-const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3;
+const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3, IMP_SITE = 4;
 
 /** What a unit's code generator produced: the function body (its instructions went into the batch's list, which the imports index). */
 interface Generated { body: Code }
@@ -261,7 +266,11 @@ class Gen {
 
   // ---- exits and imports
 
-  /** Leave the unit: n retired so far in this entry (N + `extra`), the ring at `extra` instructions into the block, rip from the slot when `rip` is given. */
+  /**
+   * Leave the unit: n retired so far in this entry (N + `extra`), the ring at `extra` instructions into
+   * the block; rip: the address given (written to the slot's RIP), or RIP_SET (the exec import wrote it
+   * there), or null (Cpu.rip holds it and the unit may be dead: no chaining).
+   */
   private exit(extra: number, rip: number | null): void {
     const c = this.c;
     if (extra !== 0) {
@@ -269,7 +278,7 @@ class Gen {
       c.get(L_POS).i32(extra).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
     }
     c.get(L_S).i32(rip === null ? 0 : 1).mem(W.i32_store, 2, S.EXIT);
-    if (rip !== null) c.get(L_S).f64(rip).mem(W.f64_store, 3, S.RIP);
+    if (rip !== null && rip !== RIP_SET) c.get(L_S).f64(rip).mem(W.f64_store, 3, S.RIP);
     c.br(W.br, this.depth + this.toTop + 1);
   }
 
@@ -687,6 +696,8 @@ class Gen {
         // the ring: this instruction's address at pos + i + 1
         c.get(L_S).get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).i32(3).op(W.i32_shl, W.i32_add).f64(d.addr).mem(W.f64_store, 3, S.RING);
         const last = i === len - 1;
+        // a patch site (a nop or a call: see jit.ts compiledSite) reports itself as the interpreter does, when the machine logs them
+        if (d.atSite) c.get(L_S).mem(W.i32_load, 2, S.SITELOG).op(W.if_, VOID).i32(this.k).call(IMP_SITE).op(W.end);
         switch (d.op) {
           case Op.JCC: {
             this.storeRegs(); this.dirty.clear();
@@ -712,11 +723,12 @@ class Gen {
             fell = false;
             return;
           case Op.CALL: case Op.CALL_IND: case Op.RET: case Op.RET_IMM: case Op.JMP_IND:
-            // the executor moves rip (and runs the call/ret monitor at the interpreter's time)
+            // the executor moves rip (and runs the call/ret monitor at the interpreter's time); the
+            // import leaves the new rip in the slot, where chaining finds the unit to go on with
             this.sync();
             this.knp();
             c.call(IMP_EXEC).op(W.drop);
-            this.exit(i + 1, null);
+            this.exit(i + 1, RIP_SET);
             fell = false;
             return;
           default:
@@ -750,13 +762,115 @@ let curBase = 0;
 let I32V: Int32Array | null = null;
 let F64V: Float64Array | null = null;
 
+// ---- chaining ---------------------------------------------------------------------------
+
+/**
+ * The hub: one small module per process, instantiated once per guest memory (machine) with that
+ * machine's table of unit functions. The interpreter enters compiled code only through it. When a unit
+ * leaves with rip in the slot (S.EXIT 1), the hub looks rip up in the entry map of the unit's region
+ * (S.CHAIN_MAP: table index + 1 and block, for the offsets where Insn.unit names a live unit) and goes
+ * straight on into that unit, as Cpu.jitLoop would after one more turn, while:
+ *   - the fetch model has nothing to say (S.CHAIN_OK: Region.dirtyTime <= Cpu.serialTime, set at entry
+ *     and after every import that ran an executor or a store; jitLoop's exact check, Unit.fresh,
+ *     is left to the interpreter);
+ *   - the unit retired something (a unit that does not fit the budget leaves without) and budget remains.
+ * A killed unit's entries leave the map before anything can chain into it (Unit.unlink).
+ */
+function hubModule(): WebAssembly.Module {
+  const c = new Code();
+  // params: slot 0, table index 1, block 2, budget 3, ring position 4; locals: n 5, n before 6, offset 7 (f64), entry 8
+  const P_S = 0, P_IDX = 1, P_PC = 2, P_B = 3, P_POS = 4, H_N = 5, H_PREV = 6, H_OFF = 7, H_E = 8;
+  c.op(W.block, VOID, W.loop, VOID);
+  c.get(H_N).set(H_PREV);
+  c.get(P_S).get(P_PC).get(P_B).get(P_POS).get(H_N).get(P_IDX).callIndirect(0).set(H_N);
+  c.get(P_S).mem(W.i32_load, 2, S.EXIT).op(W.i32_eqz).br(W.br_if, 1);
+  c.get(P_S).mem(W.i32_load, 2, S.CHAIN_OK).op(W.i32_eqz).br(W.br_if, 1);
+  c.get(H_N).get(H_PREV).op(W.i32_eq).br(W.br_if, 1);
+  c.get(H_N).get(P_B).op(W.i32_ge_s).br(W.br_if, 1);
+  c.get(P_S).mem(W.f64_load, 3, S.RIP).get(P_S).mem(W.f64_load, 3, S.CHAIN_START).op(W.f64_sub).set(H_OFF);
+  c.get(H_OFF).f64(0).op(W.f64_ge, W.i32_eqz).br(W.br_if, 1);
+  c.get(H_OFF).get(P_S).mem(W.i32_load, 2, S.CHAIN_SIZE).op(W.f64_convert_i32_u, W.f64_lt, W.i32_eqz).br(W.br_if, 1);
+  c.get(P_S).mem(W.i32_load, 2, S.CHAIN_MAP).get(H_OFF).op(W.i32_trunc_f64_u).i32(3).op(W.i32_shl, W.i32_add).set(H_E);
+  c.get(H_E).mem(W.i32_load, 2, 0).tee(P_IDX).op(W.i32_eqz).br(W.br_if, 1);
+  c.get(P_IDX).i32(1).op(W.i32_sub).set(P_IDX);
+  c.get(H_E).mem(W.i32_load, 2, 4).set(P_PC);
+  c.get(P_S).mem(W.i32_load, 2, S.POS).set(P_POS);
+  c.get(P_S).get(P_S).mem(W.i32_load, 2, S.CHAINS).i32(1).op(W.i32_add).mem(W.i32_store, 2, S.CHAINS);
+  c.br(W.br, 0);
+  c.op(W.end, W.end);
+  c.get(H_N);
+  return new WebAssembly.Module(encodeModule({
+    types: [TYPES[4], { params: [I32, I32, I32, I32, I32], results: [I32] }],
+    imports: [],
+    memoryPages: arena.memory.buffer.byteLength >>> 16,
+    table: true,
+    funcs: [{ type: 1, locals: [[2, I32], [1, F64], [1, I32]], body: c, export: 'enter' }],
+  }));
+}
+
+/** A machine's table of unit functions and its hub instance. */
+interface Hub {
+  table: WebAssembly.Table;
+  enter: (slot: number, idx: number, pc: number, budget: number, pos: number) => number;
+  /** Table indexes of killed units, for reuse. */
+  free: number[];
+  next: number;
+}
+
+let hubMod: WebAssembly.Module | null = null;
+/** Hubs by guest memory (Memory, the owner jit.ts batches units by): a machine's units and table go with it. */
+const hubs = new WeakMap<object, Hub>();
+
+function hubOf(owner: object): Hub {
+  let h = hubs.get(owner);
+  if (h === undefined) {
+    if (hubMod === null) hubMod = hubModule();
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: 256 });
+    const enter = new WebAssembly.Instance(hubMod, { e: { m: arena.memory, t: table } }).exports.enter as Hub['enter'];
+    hubs.set(owner, h = { table, enter, free: [], next: 0 });
+  }
+  return h;
+}
+
+/** A table index for a unit's function. */
+function place(h: Hub, f: unknown): number {
+  let i = h.free.pop();
+  if (i === undefined) {
+    i = h.next++;
+    if (i >= h.table.length) h.table.grow(h.table.length);
+  }
+  h.table.set(i, f as never);
+  return i;
+}
+
+/**
+ * Enter a unit in its region's entry map at the given region offsets and blocks (where Insn.unit now
+ * names it). Returns what takes it out again (when it is killed). A region whose map the arena has no
+ * room for is left without one: nothing chains there.
+ */
+function link(r: Region, h: Hub, idx: number, at: { off: number; pc: number }[]): () => void {
+  if (r.jitMap === 0 && r.size > 0) {
+    r.jitMap = allocOwnedBlock(r, r.size * 8);
+    r.jitMapLen = r.jitMap === 0 ? 0 : r.size;
+  }
+  const i32 = I32V!;
+  const base = r.jitMap >> 2;
+  if (base !== 0) for (const { off, pc } of at) if (off < r.jitMapLen) { i32[base + 2 * off] = idx + 1; i32[base + 2 * off + 1] = pc; }
+  return () => {
+    if (base !== 0) for (const { off } of at) if (off < r.jitMapLen && i32[base + 2 * off] === idx + 1) { i32[base + 2 * off] = 0; i32[base + 2 * off + 1] = 0; }
+    h.table.set(idx, null as never);
+    h.free.push(idx);
+  };
+}
+
 /** A compiled unit's entry, as jit.ts runs it (UnitFn). */
 export type WasmUnitFn = (c: WasmCpu, u: unknown, pc: number, lim: number) => void;
 
 /** One unit of a batch: where its code is, its blocks, and the holder its imports ask whether it is alive. */
 export interface WasmUnitSpec { r: Region; blocks: WasmBlock[]; host: WasmUnitHost; guest: string }
 
-export interface WasmCompiled { fn: WasmUnitFn; D: Insn[] }
+/** `link`: put the unit in its region's entry map at these offsets (with their block numbers); returns its unlink. */
+export interface WasmCompiled { fn: WasmUnitFn; D: Insn[]; link(at: { off: number; pc: number }[]): () => void }
 
 /** `bytes`: the module's size when it was generated now (0 when it came from the cache). */
 export interface WasmBatch { units: WasmCompiled[]; bytes: number; reused: boolean }
@@ -766,7 +880,8 @@ const TYPES = [
   { params: [F64, I32, I32, I32, I32], results: [I32] }, // rd(addr, size, k, n, pos) -> low half
   { params: [F64, I32, I32, I32, I32, I32, I32], results: [I32] }, // wr(addr, size, lo, hi, k, n, pos) -> alive
   { params: [I32], results: [I32] }, // cond(cc)
-  { params: [I32, I32, I32, I32], results: [I32] }, // a unit: (slot, pc, budget, pos) -> retired
+  { params: [I32, I32, I32, I32, I32], results: [I32] }, // a unit: (slot, pc, budget, pos, retired) -> retired
+  { params: [I32], results: [] }, // site(k): a patch site ran (MachineEvents.siteExecs)
 ];
 
 /** Point the CPU's region cache at the region its last access went through (when that region is in the arena). */
@@ -783,7 +898,7 @@ function cacheRegion(c: WasmCpu, i32: Int32Array): void {
  * the interpreter's executors: one instance, whose imports name an instruction by its index in the
  * batch and answer for the unit that holds it.
  */
-export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): WasmBatch {
+export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors, owner: object): WasmBatch {
   // the code depends only on the plan (blocks and their instructions, decoded from the guest bytes at
   // their addresses) and on the broken variants: that is the cache's key, so a hit skips generation
   let key = jitBroken.invertSignedJcc ? 'J' : '-';
@@ -816,7 +931,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
     });
     const bytes = encodeModule({
       types: TYPES,
-      imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }],
+      imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }, { name: 's', type: 5 }],
       memoryPages: arena.memory.buffer.byteLength >>> 16,
       funcs,
     });
@@ -833,12 +948,17 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   const pre = D.map((d) => (d.handler !== null ? d.addr : d.next));
   const hostOf = unitOf.map((i) => specs[i].host);
   const alive = (k: number): number => (hostOf[k].u!.alive ? 1 : 0);
+  const regionOf = unitOf.map((i) => specs[i].r);
+  /** After an executor or a store: may the hub still chain (a store may have written text)? */
+  const chainOk = (c: WasmCpu, k: number): void => { i32[(c.slot + S.CHAIN_OK) >> 2] = regionOf[k].dirtyTime <= c.serialTime ? 1 : 0; };
   const imports = { e: {
     m: arena.memory,
     x: (k: number, n: number, pos: number): number => {
       const c = cur!, d = D[k];
       c.cycles = curBase + n; c.recentPos = pos; c.rip = pre[k];
       fns[k](c, d);
+      f64[(c.slot + S.RIP) >> 3] = c.rip;
+      chainOk(c, k);
       return alive(k);
     },
     r: (addr: number, size: number, k: number, n: number, pos: number): number => {
@@ -854,25 +974,41 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
       c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
       c.wr(addr, size, lo >>> 0, hi);
       cacheRegion(c, i32);
+      chainOk(c, k);
       return alive(k);
     },
     c: (cc: number): number => (ex.cond(cur!, cc) ? 1 : 0),
+    s: (k: number): void => { cur!.mem.events.siteExecs.push(D[k].addr); },
   } };
   const exp = new WebAssembly.Instance(mod, imports).exports;
-  const units = specs.map((_, i): WasmCompiled => {
-    const run = exp[`u${i}`] as (s: number, pc: number, budget: number, pos: number) => number;
+  const hub = hubOf(owner), enter = hub.enter;
+  const units = specs.map((sp, i): WasmCompiled => {
+    const idx = place(hub, exp[`u${i}`]);
+    const r = sp.r;
     const fn: WasmUnitFn = (c, _u, pc, lim) => {
       const s = c.slot;
       if (s < 0) return; // a CPU without a slot in the arena: the interpreter runs it
       cur = c;
       const base = curBase = c.cycles;
       const b = lim - base;
-      const n = run(s, pc, b > 0x3fffffff ? 0x3fffffff : b, c.recentPos);
+      const w = s >> 2;
+      i32[w + (S.SITELOG >> 2)] = c.mem.events.log ? 1 : 0;
+      if (r.jitMap !== 0) {
+        i32[w + (S.CHAIN_MAP >> 2)] = r.jitMap;
+        f64[(s + S.CHAIN_START) >> 3] = r.start;
+        i32[w + (S.CHAIN_SIZE >> 2)] = r.size < r.jitMapLen ? r.size : r.jitMapLen;
+        i32[w + (S.CHAIN_OK >> 2)] = r.dirtyTime <= c.serialTime ? 1 : 0;
+      } else {
+        i32[w + (S.CHAIN_OK >> 2)] = 0;
+      }
+      const n = enter(s, idx, pc, b > 0x3fffffff ? 0x3fffffff : b, c.recentPos);
       c.cycles = base + n;
-      c.recentPos = i32[(s + S.POS) >> 2];
-      if (i32[(s + S.EXIT) >> 2] !== 0) c.rip = f64[(s + S.RIP) >> 3];
+      c.recentPos = i32[w + (S.POS >> 2)];
+      if (i32[w + (S.EXIT >> 2)] !== 0) c.rip = f64[(s + S.RIP) >> 3];
+      const hops = i32[w + (S.CHAINS >> 2)];
+      if (hops !== 0) { jitStats.entries += hops; i32[w + (S.CHAINS >> 2)] = 0; }
     };
-    return { fn, D: D.slice(starts[i], starts[i + 1]) };
+    return { fn, D: D.slice(starts[i], starts[i + 1]), link: (at) => link(r, hub, idx, at) };
   });
   return { units, bytes: size, reused };
 }

@@ -163,9 +163,13 @@ export class Unit {
     return this.lastWrite <= S;
   }
 
+  /** What takes it out of compiled code's own lookups (the wasm backend's entry map), once. */
+  unlink: (() => void) | null = null;
+
   kill(): void {
     if (jitBroken.keepKilled) return;
     this.alive = false;
+    if (this.unlink !== null) { this.unlink(); this.unlink = null; }
   }
 }
 
@@ -239,9 +243,21 @@ function mayStore(d: Insn): boolean {
   }
 }
 
-/** Compilable: no patch site, nothing another CPU observes, an executor compiled code can call. */
+/**
+ * A patch site the wasm backend compiles: the site's whole contents as one nop or one direct call
+ * (ftrace's mcount sites when off or on). What the interpreter does there besides executing it, it
+ * does too (the site log, MachineEvents.siteExecs); a text write into the site kills the unit, and
+ * while the site's bytes are in flux for a CPU the fetch model runs it interpreted, as any other text.
+ */
+function compiledSite(r: Region, off: number, d: Insn): boolean {
+  if (jitConfig.backend !== 'wasm' || d.midSite || r.siteInterior.has(off)) return false;
+  const s = r.sites.get(off);
+  return s !== undefined && s.len === d.len && (d.op === Op.NOP || d.op === Op.CALL);
+}
+
+/** Compilable: no patch site (but those compiledSite takes), nothing another CPU observes, an executor compiled code can call. */
 function compilable(r: Region, off: number, d: Insn): boolean {
-  if (d.atSite || d.midSite || r.sites.has(off) || r.siteInterior.has(off)) return false;
+  if (d.atSite || d.midSite || r.sites.has(off) || r.siteInterior.has(off)) return compiledSite(r, off, d);
   if (isVisible(d) || d.op === Op.INVALID || d.op === Op.NOEXEC) return false;
   if ((d.prefixes & Pfx.LOCK) !== 0) return false;
   if (d.op === Op.JCC || d.op === Op.JMP || d.op === Op.CALL || d.op === Op.RET || d.op === Op.RET_IMM || isNop(d)) return true;
@@ -605,6 +621,9 @@ function guestBytes(r: Region, D: Insn[]): string {
 const EXECUTORS: WasmExecutors = {
   exec(d: Insn): (c: WasmCpu, d: Insn) => void {
     if (d.handler !== null) return d.handler as (c: WasmCpu, d: Insn) => void;
+    // at a patch site (no handler): a call as Cpu.exec runs it; a nop, which compiled code emits as nothing
+    if (d.op === Op.CALL) return BRANCH.hCall as unknown as (c: WasmCpu, d: Insn) => void;
+    if (isNop(d)) return (c, n) => { c.rip = n.next; };
     const [m, f] = genericOf(d)!.split('.');
     return MODULES[m][f] as (c: WasmCpu, d: Insn) => void;
   },
@@ -692,7 +711,8 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
     specs.push({ r: wr, blocks, host: { u: null }, guest: guestBytes(wr, blocks.flatMap((b) => b.insns)), entry: off });
   }
   if (specs.length === 0) return null;
-  const batch = compileWasmBatch(specs, EXECUTORS);
+  // a unit compiled without its machine (tests) gets a table of its own region's
+  const batch = compileWasmBatch(specs, EXECUTORS, (owner ?? r) as object);
   jitStats.sourceChars += batch.bytes;
   if (batch.reused) jitStats.unitsReused += specs.length; else jitStats.unitsCompiled += specs.length;
   let first: Unit | null = null;
@@ -700,6 +720,10 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
     const w = batch.units[i];
     const u = install(sp.r, sp.entry, w.fn as unknown as UnitFn, w.D, sp.blocks);
     sp.host.u = u;
+    // where the interpreter enters this unit, compiled code may chain into it too
+    const at: { off: number; pc: number }[] = [];
+    sp.blocks.forEach((b, pc) => { const d = sp.r.icache![b.start]; if (d !== null && d.unit === u) at.push({ off: b.start, pc }); });
+    u.unlink = w.link(at);
     if (i === 0 && sp.r === r && sp.entry === entry) first = u;
   });
   return first;

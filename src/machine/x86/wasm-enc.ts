@@ -5,7 +5,7 @@ export const I32 = 0x7f, I64 = 0x7e, F64 = 0x7c, VOID = 0x40;
 /** Opcodes used by the backend (names as in the spec's text format). */
 export const enum W {
   unreachable = 0x00, block = 0x02, loop = 0x03, if_ = 0x04, else_ = 0x05, end = 0x0b, br = 0x0c, br_if = 0x0d, br_table = 0x0e,
-  return_ = 0x0f, call = 0x10, drop = 0x1a, select = 0x1b,
+  return_ = 0x0f, call = 0x10, call_indirect = 0x11, drop = 0x1a, select = 0x1b,
   local_get = 0x20, local_set = 0x21, local_tee = 0x22,
   i32_load = 0x28, i64_load = 0x29, f64_load = 0x2b, i32_load8_u = 0x2d, i32_load16_u = 0x2f,
   i64_load8_s = 0x30, i64_load8_u = 0x31, i64_load16_s = 0x32, i64_load16_u = 0x33, i64_load32_s = 0x34, i64_load32_u = 0x35,
@@ -20,6 +20,7 @@ export const enum W {
   i32_shr_s = 0x75, i32_shr_u = 0x76,
   i64_popcnt = 0x7b, i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85,
   i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
+  f64_lt = 0x63, f64_ge = 0x66, f64_sub = 0xa1, i32_trunc_f64_u = 0xab, f64_convert_i32_u = 0xb8,
   i32_wrap_i64 = 0xa7, i64_extend_i32_s = 0xac, i64_extend_i32_u = 0xad, f64_convert_i64_s = 0xb9,
   i32_extend8_s = 0xc0, i32_extend16_s = 0xc1, i64_extend8_s = 0xc2, i64_extend16_s = 0xc3, i64_extend32_s = 0xc4,
 }
@@ -83,6 +84,8 @@ export class Code {
   mem(op: number, align: number, offset: number): this { this.byte(op); this.byte(align); this.u(offset); return this; }
   br(op: number, depth: number): this { this.byte(op); this.u(depth); return this; }
   call(f: number): this { this.byte(W.call); this.u(f); return this; }
+  /** call_indirect through table 0 (ModuleSpec.table), of function type `type`. */
+  callIndirect(type: number): this { this.byte(W.call_indirect); this.u(type); this.byte(0); return this; }
   brTable(depths: number[], dflt: number): this { this.byte(W.br_table); this.u(depths.length); for (const d of depths) this.u(d); this.u(dflt); return this; }
 }
 
@@ -100,6 +103,8 @@ export interface ModuleSpec {
   imports: { name: string; type: number }[];
   /** Import memory "e" "m" with this minimum page count. */
   memoryPages: number;
+  /** Import a table of functions "e" "t" (call_indirect's table 0). */
+  table?: boolean;
   /** Bytes of a custom section "gen" (a counter makes every module distinct, so no cache can reuse a compilation). */
   generation?: number;
   /** The defined functions: type, locals (runs of one type), body (without the final end), export name. */
@@ -112,6 +117,7 @@ export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
   const imports = vec([
     ...m.imports.map((i) => [...name('e'), ...name(i.name), 0x00, ...uleb(i.type)]),
     [...name('e'), ...name('m'), 0x02, 0x00, ...uleb(m.memoryPages)],
+    ...(m.table ? [[...name('e'), ...name('t'), 0x01, 0x70, 0x00, 0x00]] : []),
   ]);
   const funcs = vec(m.funcs.map((f) => uleb(f.type)));
   const exports = vec(m.funcs.map((f, i) => [...name(f.export), 0x00, ...uleb(m.imports.length + i)]));
