@@ -41,6 +41,8 @@ afterEach(() => {
   jitBroken.shiftFlagsAlwaysDead = false;
   jitBroken.ignoreRegionTag = false;
   jitBroken.shiftKeepsOf = false;
+  jitBroken.chainIntoKilled = false;
+  jitBroken.chainIgnoresFetchModel = false;
 });
 
 /** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
@@ -164,7 +166,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
    * host thread on CPU 0 rewrites that immediate with text_poke halfway. Returns the counter, the
    * chooser's decisions and the CPUs' counts.
    */
-  function pokeUnderLoop(tier: Tier, seed: number, protocol: 'int3' | 'naive' = 'int3', newest = false, second = false): { counter: number; decisions: string; cycles: string; outcome: string; units: number } {
+  function pokeUnderLoop(tier: Tier, seed: number, protocol: 'int3' | 'naive' = 'int3', newest = false, second = false, call = false): { counter: number; decisions: string; cycles: string; outcome: string; units: number; chained: number } {
     const random = new RandomChooser(seed);
     // newest: every fetch sees the newest bytes its window allows (the explorer's fair default), so a
     // CPU that has not serialized runs the new code without a violation, through the fetch model
@@ -192,8 +194,9 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       a.movImm32(R12, 60_000);
       a.movImm64(RSI, DATA);
       a.label('loop');
-      a.label('add');
-      a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
+      // call: the add is a function of its own (a unit of its own, which the loop's unit chains into and back)
+      if (call) a.callLabel('add'); else a.label('add');
+      if (!call) a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
       a.movImm32(RCX, 3);
       a.label('spin');
       a.subImm(RCX, 1);
@@ -201,6 +204,13 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       a.subImm(R12, 1);
       a.jccLabel(5, 'loop');
       a.ret();
+      if (call) {
+        a.align(64); // a line of its own: the write kills this unit only
+        a.label('add');
+        a.bytes(0x48, 0x83, 0x06, 0x01);
+        a.movImm32(RDX, 1);
+        a.ret();
+      }
     }, { cpus: second ? 3 : 2, chooser, timerHz: 20_000, tier });
     const imm = asm.addressOf('add') + 3n;
     // the boot task spawns the reader and exits before the writer takes CPU 0
@@ -221,7 +231,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       counter, outcome: `${o.reason} ${o.violation?.summary ?? ''}`,
       decisions: chooser.log.map((c) => c.join(':')).join(' '),
       cycles: machine.cpus.map((c) => c.cycles).join(','),
-      units: jitStats.unitsCompiled + jitStats.unitsReused,
+      units: jitStats.unitsCompiled + jitStats.unitsReused, chained: jitStats.chained,
     };
   }
 
@@ -264,6 +274,36 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       expect(j.decisions).toBe(i.decisions);
       expect(j.counter).toBe(i.counter);
       expect(j.cycles).toBe(i.cycles);
+    });
+
+    it.runIf(backend === 'wasm')('the add in a function of its own, chained into from the loop\'s unit and back: the same counter, decisions and counts, with either protocol', () => {
+      for (const [seed, protocol] of [[1, 'int3'], [2, 'int3'], [1, 'naive'], [3, 'naive']] as const) {
+        const i = pokeUnderLoop('interp', seed, protocol, false, false, true);
+        const j = pokeUnderLoop('jit', seed, protocol, false, false, true);
+        expect(j.chained, 'units were entered by chaining').toBeGreaterThan(10_000);
+        expect(j.outcome).toBe(i.outcome);
+        expect(j.counter).toBe(i.counter);
+        expect(j.cycles).toBe(i.cycles);
+        expect(j.decisions).toBe(i.decisions);
+      }
+      const i = pokeUnderLoop('interp', 1, 'naive', true, true, true);
+      const j = pokeUnderLoop('jit', 1, 'naive', true, true, true);
+      expect(i.decisions.split(' ').filter((x) => x.startsWith('fetch')).length, 'fetches with a choice').toBeGreaterThan(0);
+      expect(`${j.outcome} ${j.counter} ${j.cycles} ${j.decisions}`).toBe(`${i.outcome} ${i.counter} ${i.cycles} ${i.decisions}`);
+    });
+
+    it.runIf(backend === 'wasm')('negative control: a killed unit left in the entry map is chained into and keeps adding the old immediate', () => {
+      const i = pokeUnderLoop('interp', 1, 'int3', false, false, true);
+      jitBroken.chainIntoKilled = true;
+      const j = pokeUnderLoop('jit', 1, 'int3', false, false, true);
+      expect(j.counter).not.toBe(i.counter);
+    });
+
+    it.runIf(backend === 'wasm')('negative control: chaining where the fetch model has a say hides its finding', () => {
+      const i = pokeUnderLoop('interp', 1, 'naive', true, true, true);
+      jitBroken.chainIgnoresFetchModel = true;
+      const j = pokeUnderLoop('jit', 1, 'naive', true, true, true);
+      expect(`${j.outcome} ${j.counter} ${j.cycles} ${j.decisions}`).not.toBe(`${i.outcome} ${i.counter} ${i.cycles} ${i.decisions}`);
     });
 
     it('negative control: a unit left alive after the write keeps adding the old immediate', () => {
@@ -470,6 +510,40 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       kernel.restore(snap);
       expect(units(machine)).toEqual({ live: 0, dead: 0 });
     });
+  });
+});
+
+if (backends.includes('wasm')) describe('wasm backend: ftrace\'s patch sites inside compiled units', () => {
+  const vmlinux = new Uint8Array(readFileSync(join(__dirname, '..', '..', 'fixtures', 'vmlinux')));
+  /** The bundled kernel's short workload with the site log on: the sites run, in order, and the state at the end. */
+  function siteLog(tier: Tier): { sites: number[]; state: string; chained: number } {
+    resetJitStats();
+    const { kernel, machine } = boot(vmlinux, 'fixtures/vmlinux', { cpus: 1, seed: 1, tier, pokeSymbols: { workload_iterations: 300n, smp_workload_iterations: 0n } }, () => undefined);
+    machine.mem.events.log = true;
+    const o = kernel.run(1e9);
+    expect(o.reason).toBe('halted');
+    return { sites: machine.mem.events.siteExecs.slice(), state: stateOf(machine), chained: jitStats.chained };
+  }
+  const defaultHotHere = jitConfig.hot, backendHere = jitConfig.backend;
+  beforeAll(() => { jitConfig.backend = 'wasm'; jitConfig.hot = 64; });
+  afterAll(() => { jitConfig.backend = backendHere; jitConfig.hot = defaultHotHere; });
+  afterEach(() => { jitBroken.sitesUnlogged = false; });
+
+  it('log the same site executions, in the same order, as the interpreter, and leave the same state', () => {
+    const i = siteLog('interp');
+    const j = siteLog('jit');
+    expect(i.sites.length).toBeGreaterThan(10_000);
+    expect(j.chained, 'units chained into units').toBeGreaterThan(10_000);
+    expect(j.sites.length).toBe(i.sites.length);
+    expect(j.sites).toEqual(i.sites);
+    expect(j.state).toBe(i.state);
+  });
+
+  it('negative control: compiled sites that do not report themselves leave most executions out of the log', () => {
+    const i = siteLog('interp');
+    jitBroken.sitesUnlogged = true;
+    const j = siteLog('jit');
+    expect(j.sites.length).toBeLessThan(i.sites.length / 2);
   });
 });
 

@@ -765,8 +765,9 @@ let F64V: Float64Array | null = null;
 // ---- chaining ---------------------------------------------------------------------------
 
 /**
- * The hub: one small module per process, instantiated once per guest memory (machine) with that
- * machine's table of unit functions. The interpreter enters compiled code only through it. When a unit
+ * The hub: one small module per process, instantiated once per text region with the table of the
+ * functions of the units in that region (a region, with its decoded instructions and units, can pass
+ * from one machine to another with a snapshot: its table and entry map go with it). The interpreter enters compiled code only through it. When a unit
  * leaves with rip in the slot (S.EXIT 1), the hub looks rip up in the entry map of the unit's region
  * (S.CHAIN_MAP: table index + 1 and block, for the offsets where Insn.unit names a live unit) and goes
  * straight on into that unit, as Cpu.jitLoop would after one more turn, while:
@@ -808,7 +809,7 @@ function hubModule(): WebAssembly.Module {
   }));
 }
 
-/** A machine's table of unit functions and its hub instance. */
+/** A region's table of unit functions and its hub instance. */
 interface Hub {
   table: WebAssembly.Table;
   enter: (slot: number, idx: number, pc: number, budget: number, pos: number) => number;
@@ -818,10 +819,10 @@ interface Hub {
 }
 
 let hubMod: WebAssembly.Module | null = null;
-/** Hubs by guest memory (Memory, the owner jit.ts batches units by): a machine's units and table go with it. */
-const hubs = new WeakMap<object, Hub>();
+/** Hubs by text region. */
+const hubs = new WeakMap<Region, Hub>();
 
-function hubOf(owner: object): Hub {
+function hubOf(owner: Region): Hub {
   let h = hubs.get(owner);
   if (h === undefined) {
     if (hubMod === null) hubMod = hubModule();
@@ -857,6 +858,7 @@ function link(r: Region, h: Hub, idx: number, at: { off: number; pc: number }[])
   const base = r.jitMap >> 2;
   if (base !== 0) for (const { off, pc } of at) if (off < r.jitMapLen) { i32[base + 2 * off] = idx + 1; i32[base + 2 * off + 1] = pc; }
   return () => {
+    if (jitBroken.chainIntoKilled) return;
     if (base !== 0) for (const { off } of at) if (off < r.jitMapLen && i32[base + 2 * off] === idx + 1) { i32[base + 2 * off] = 0; i32[base + 2 * off + 1] = 0; }
     h.table.set(idx, null as never);
     h.free.push(idx);
@@ -898,7 +900,7 @@ function cacheRegion(c: WasmCpu, i32: Int32Array): void {
  * the interpreter's executors: one instance, whose imports name an instruction by its index in the
  * batch and answer for the unit that holds it.
  */
-export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors, owner: object): WasmBatch {
+export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): WasmBatch {
   // the code depends only on the plan (blocks and their instructions, decoded from the guest bytes at
   // their addresses) and on the broken variants: that is the cache's key, so a hit skips generation
   let key = jitBroken.invertSignedJcc ? 'J' : '-';
@@ -950,7 +952,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors, owner
   const alive = (k: number): number => (hostOf[k].u!.alive ? 1 : 0);
   const regionOf = unitOf.map((i) => specs[i].r);
   /** After an executor or a store: may the hub still chain (a store may have written text)? */
-  const chainOk = (c: WasmCpu, k: number): void => { i32[(c.slot + S.CHAIN_OK) >> 2] = regionOf[k].dirtyTime <= c.serialTime ? 1 : 0; };
+  const chainOk = (c: WasmCpu, k: number): void => { i32[(c.slot + S.CHAIN_OK) >> 2] = regionOf[k].dirtyTime <= c.serialTime || jitBroken.chainIgnoresFetchModel ? 1 : 0; };
   const imports = { e: {
     m: arena.memory,
     x: (k: number, n: number, pos: number): number => {
@@ -981,10 +983,9 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors, owner
     s: (k: number): void => { cur!.mem.events.siteExecs.push(D[k].addr); },
   } };
   const exp = new WebAssembly.Instance(mod, imports).exports;
-  const hub = hubOf(owner), enter = hub.enter;
   const units = specs.map((sp, i): WasmCompiled => {
+    const r = sp.r, hub = hubOf(r), enter = hub.enter;
     const idx = place(hub, exp[`u${i}`]);
-    const r = sp.r;
     const fn: WasmUnitFn = (c, _u, pc, lim) => {
       const s = c.slot;
       if (s < 0) return; // a CPU without a slot in the arena: the interpreter runs it
@@ -992,12 +993,12 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors, owner
       const base = curBase = c.cycles;
       const b = lim - base;
       const w = s >> 2;
-      i32[w + (S.SITELOG >> 2)] = c.mem.events.log ? 1 : 0;
+      i32[w + (S.SITELOG >> 2)] = c.mem.events.log && !jitBroken.sitesUnlogged ? 1 : 0;
       if (r.jitMap !== 0) {
         i32[w + (S.CHAIN_MAP >> 2)] = r.jitMap;
         f64[(s + S.CHAIN_START) >> 3] = r.start;
         i32[w + (S.CHAIN_SIZE >> 2)] = r.size < r.jitMapLen ? r.size : r.jitMapLen;
-        i32[w + (S.CHAIN_OK >> 2)] = r.dirtyTime <= c.serialTime ? 1 : 0;
+        i32[w + (S.CHAIN_OK >> 2)] = r.dirtyTime <= c.serialTime || jitBroken.chainIgnoresFetchModel ? 1 : 0;
       } else {
         i32[w + (S.CHAIN_OK >> 2)] = 0;
       }
@@ -1006,7 +1007,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors, owner
       c.recentPos = i32[w + (S.POS >> 2)];
       if (i32[w + (S.EXIT >> 2)] !== 0) c.rip = f64[(s + S.RIP) >> 3];
       const hops = i32[w + (S.CHAINS >> 2)];
-      if (hops !== 0) { jitStats.entries += hops; i32[w + (S.CHAINS >> 2)] = 0; }
+      if (hops !== 0) { jitStats.entries += hops; jitStats.chained += hops; i32[w + (S.CHAINS >> 2)] = 0; }
     };
     return { fn, D: D.slice(starts[i], starts[i + 1]), link: (at) => link(r, hub, idx, at) };
   });

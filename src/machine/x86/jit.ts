@@ -45,17 +45,19 @@ export interface JitStats {
   compileMs: number;
   /** Instructions retired inside compiled units. */
   instructions: number;
-  /** Entries into compiled units. */
+  /** Entries into compiled units (from the interpreter, or chained: see `chained`). */
   entries: number;
+  /** Of those, units entered straight from another unit (the wasm backend's chaining). */
+  chained: number;
   /** Characters of JS source generated (what V8 parses and compiles). */
   sourceChars: number;
 }
 
-export const jitStats: JitStats = { unitsCompiled: 0, unitsReused: 0, compileMs: 0, instructions: 0, entries: 0, sourceChars: 0 };
+export const jitStats: JitStats = { unitsCompiled: 0, unitsReused: 0, compileMs: 0, instructions: 0, entries: 0, chained: 0, sourceChars: 0 };
 
 /** Reset the figures (benchmarks measure one run at a time). */
 export function resetJitStats(): void {
-  jitStats.unitsCompiled = 0; jitStats.unitsReused = 0; jitStats.compileMs = 0; jitStats.instructions = 0; jitStats.entries = 0; jitStats.sourceChars = 0;
+  jitStats.unitsCompiled = 0; jitStats.unitsReused = 0; jitStats.compileMs = 0; jitStats.instructions = 0; jitStats.entries = 0; jitStats.chained = 0; jitStats.sourceChars = 0;
 }
 
 /**
@@ -75,6 +77,12 @@ export const jitBroken = {
   shiftFlagsAlwaysDead: false,
   /** The wasm backend's shift by 1 keeps the previous OF (as a shift by more does) instead of computing it. */
   shiftKeepsOf: false,
+  /** A killed unit stays in its region's entry map: compiled code may still chain into it. */
+  chainIntoKilled: false,
+  /** Compiled code chains from unit to unit even where the fetch model would have had a say. */
+  chainIgnoresFetchModel: false,
+  /** A patch site in compiled code does not report itself to the site log (MachineEvents.siteExecs). */
+  sitesUnlogged: false,
 };
 
 /** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */
@@ -711,8 +719,7 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
     specs.push({ r: wr, blocks, host: { u: null }, guest: guestBytes(wr, blocks.flatMap((b) => b.insns)), entry: off });
   }
   if (specs.length === 0) return null;
-  // a unit compiled without its machine (tests) gets a table of its own region's
-  const batch = compileWasmBatch(specs, EXECUTORS, (owner ?? r) as object);
+  const batch = compileWasmBatch(specs, EXECUTORS);
   jitStats.sourceChars += batch.bytes;
   if (batch.reused) jitStats.unitsReused += specs.length; else jitStats.unitsCompiled += specs.length;
   let first: Unit | null = null;
