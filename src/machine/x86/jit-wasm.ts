@@ -58,15 +58,15 @@ export interface WasmBlock { start: number; insns: Insn[] }
 // params: the slot, the block to start at, the budget (instructions), the ring position, and the
 // instructions retired in this entry before the current block (where chaining entered: those before)
 const L_S = 0, L_PC = 1, L_BUDGET = 2, L_POS = 3, L_N = 4;
-// i32: a descriptor; scratch
-const L_D = 5, L_T = 6;
+// i32: scratch
+const L_T = 5;
 // i64: an effective address, a value, the fused flags' operands and result, scratch, then the 16 registers
-const L_A = 7, L_V = 8, L_FA = 9, L_FB = 10, L_FR = 11, L_X = 12, L_R0 = 13;
+const L_A = 6, L_V = 7, L_FA = 8, L_FB = 9, L_FR = 10, L_X = 11, L_R0 = 12;
 // the CPU's two cached data regions, copied into locals at entry and after every slow access (the
-// only place the cache changes): i64 start and size (0 when the descriptor is another machine's),
+// only place the cache changes): i64 start and limit (see reloadBody; 0 when the descriptor is another machine's),
 // i32 wasm address of the bytes and writability
-const L_C0S = 29, L_C0L = 30, L_C1S = 31, L_C1L = 32, L_C0D = 33, L_C0W = 34, L_C1D = 35, L_C1W = 36;
-const LOCALS: [number, number][] = [[2, I32], [26, I64], [4, I32]];
+const L_C0S = 28, L_C0L = 29, L_C1S = 30, L_C1L = 31, L_C0D = 32, L_C0W = 33, L_C1D = 34, L_C1W = 35;
+const LOCALS: [number, number][] = [[1, I32], [26, I64], [4, I32]];
 /** Gen.exit's rip: the exec import has written it to the slot (no guest address is infinite). */
 const RIP_SET = -Infinity;
 
@@ -107,7 +107,7 @@ class Gen {
   private readonly index = new Map<number, number>();
 
   /** `D`: the batch's instructions, shared by its units (an import names one by its index there). */
-  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly D: Insn[]) {
+  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly D: Insn[], private readonly reloadFn: number) {
     blocks.forEach((b, i) => this.index.set(b.start, i));
   }
 
@@ -315,42 +315,33 @@ class Gen {
     return true;
   }
 
-  /** Copy the CPU's region cache (S.DC0, S.DC1) into locals: a descriptor of another machine gets size 0, so nothing hits it. */
+  /** Copy the CPU's region cache into locals, through the module's reload function (reloadBody). */
   private reloadCache(): void {
-    const c = this.c;
-    for (const [dc, st, ln, da, wr] of [[S.DC0, L_C0S, L_C0L, L_C0D, L_C0W], [S.DC1, L_C1S, L_C1L, L_C1D, L_C1W]]) {
-      c.get(L_S).mem(W.i32_load, 2, dc).set(L_D);
-      c.get(L_D).mem(W.i64_load, 3, RD.START).set(st);
-      c.get(L_D).mem(W.i64_load, 3, RD.END).get(st).op(W.i64_sub).i64(0n);
-      if (jitBroken.ignoreRegionTag) c.i32(1); else c.get(L_D).mem(W.i32_load, 2, RD.TAG).get(L_S).mem(W.i32_load, 2, S.TAG).op(W.i32_eq);
-      c.op(W.select).set(ln);
-      c.get(L_D).mem(W.i32_load, 2, RD.DATA).set(da);
-      c.get(L_D).mem(W.i32_load, 2, RD.WRITABLE).set(wr);
-    }
+    this.c.get(L_S).call(this.reloadFn).set(L_C1W).set(L_C1D).set(L_C1L).set(L_C1S).set(L_C0W).set(L_C0D).set(L_C0L).set(L_C0S);
   }
 
-  /** Push 1 when [A, A + size) lies in the cached region (start, size locals), with its wasm address in L_T. */
-  private hit(st: number, ln: number, da: number, wr: number, size: number, write: boolean): void {
+  /** Push 1 when [A, A + 8) lies in the cached region (start and limit locals), with its wasm address in L_T. */
+  private hit(st: number, lim: number, da: number, wr: number, write: boolean): void {
     const c = this.c;
-    c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(ln).op(W.i64_lt_u);
-    c.get(L_X).i64(BigInt(size)).op(W.i64_add).get(ln).op(W.i64_le_u, W.i32_and);
+    // [A, A + 8) inside: the offset is below the limit (reloadBody)
+    c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(lim).op(W.i64_lt_u);
     if (write) c.get(wr).op(W.i32_and);
     c.get(da).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
   }
 
-  /** Push 1 when A hits one of the CPU's two cached data regions, with the wasm address in L_T. */
-  private lookup(size: number, write: boolean): void {
+  /** Push 1 when an access of up to 8 bytes at A hits one of the CPU's two cached data regions, with the wasm address in L_T. */
+  private lookup(write: boolean): void {
     const c = this.c;
-    this.hit(L_C0S, L_C0L, L_C0D, L_C0W, size, write);
+    this.hit(L_C0S, L_C0L, L_C0D, L_C0W, write);
     c.op(W.if_, I32).i32(1).op(W.else_);
-    this.hit(L_C1S, L_C1L, L_C1D, L_C1W, size, write);
+    this.hit(L_C1S, L_C1L, L_C1D, L_C1W, write);
     c.op(W.end);
   }
 
   /** Load `size` bytes at L_A into L_V (zero-extended), inline or through the rd import (which may fault). */
   private load(size: number): void {
     const c = this.c;
-    this.lookup(size, false);
+    this.lookup(false);
     c.op(W.if_, VOID);
     c.get(L_T).mem(size === 8 ? W.i64_load : size === 4 ? W.i64_load32_u : size === 2 ? W.i64_load16_u : W.i64_load8_u, 0, 0).set(L_V);
     c.op(W.else_);
@@ -367,7 +358,7 @@ class Gen {
   /** Store the low `size` bytes of L_V at L_A, inline or through the wr import (which may fault, or kill the unit: it then stops after this instruction). */
   private store(size: number): void {
     const c = this.c;
-    this.lookup(size, true);
+    this.lookup(true);
     c.op(W.if_, VOID);
     c.get(L_T).get(L_V).mem(size === 8 ? W.i64_store : size === 4 ? W.i64_store32 : size === 2 ? W.i64_store16 : W.i64_store8, 0, 0);
     c.op(W.else_);
@@ -884,7 +875,32 @@ const TYPES = [
   { params: [I32], results: [I32] }, // cond(cc)
   { params: [I32, I32, I32, I32, I32], results: [I32] }, // a unit: (slot, pc, budget, pos, retired) -> retired
   { params: [I32], results: [] }, // site(k): a patch site ran (MachineEvents.siteExecs)
+  { params: [I32], results: [I64, I64, I32, I32, I64, I64, I32, I32] }, // reload(slot): the region cache, as locals
 ];
+const IMPORTS = [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }, { name: 's', type: 5 }];
+
+/**
+ * The module's reload function: the CPU's two cached data regions (S.DC0, S.DC1) as start, size,
+ * wasm address of the bytes and writability, each; a descriptor of another machine gets size 0, so
+ * nothing hits it. Units call it at entry and after every slow access (the only place the cache changes).
+ */
+function reloadBody(): Code {
+  const c = new Code();
+  const P_S = 0, H_D = 1, H_ST = 2, H_LN = 3;
+  for (const dc of [S.DC0, S.DC1]) {
+    c.get(P_S).mem(W.i32_load, 2, dc).set(H_D);
+    c.get(H_D).mem(W.i64_load, 3, RD.START).tee(H_ST);
+    // the limit: offsets below size - 7 take any access of up to 8 bytes; 0 (nothing hits) for a region
+    // of fewer than 8 bytes or another machine's
+    c.get(H_D).mem(W.i64_load, 3, RD.END).get(H_ST).op(W.i64_sub).tee(H_LN).i64(7n).op(W.i64_sub).i64(0n);
+    c.get(H_LN).i64(8n).op(W.i64_ge_u);
+    if (!jitBroken.ignoreRegionTag) c.get(H_D).mem(W.i32_load, 2, RD.TAG).get(P_S).mem(W.i32_load, 2, S.TAG).op(W.i32_eq, W.i32_and);
+    c.op(W.select);
+    c.get(H_D).mem(W.i32_load, 2, RD.DATA);
+    c.get(H_D).mem(W.i32_load, 2, RD.WRITABLE);
+  }
+  return c;
+}
 
 /** Point the CPU's region cache at the region its last access went through (when that region is in the arena). */
 function cacheRegion(c: WasmCpu, i32: Int32Array): void {
@@ -927,15 +943,15 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   } else {
     const funcs = specs.map((sp, i) => {
       starts.push(D.length);
-      const { body } = new Gen(sp.r, sp.blocks, D).generate();
+      const { body } = new Gen(sp.r, sp.blocks, D, IMPORTS.length + specs.length).generate();
       while (unitOf.length < D.length) unitOf.push(i);
       return { type: 4, locals: LOCALS, body, export: `u${i}` };
     });
     const bytes = encodeModule({
       types: TYPES,
-      imports: [{ name: 'x', type: 0 }, { name: 'r', type: 1 }, { name: 'w', type: 2 }, { name: 'c', type: 3 }, { name: 's', type: 5 }],
+      imports: IMPORTS,
       memoryPages: arena.memory.buffer.byteLength >>> 16,
-      funcs,
+      funcs: [...funcs, { type: 6, locals: [[1, I32], [2, I64]], body: reloadBody() }],
     });
     size = bytes.length;
     mod = new WebAssembly.Module(bytes);

@@ -107,8 +107,8 @@ export interface ModuleSpec {
   table?: boolean;
   /** Bytes of a custom section "gen" (a counter makes every module distinct, so no cache can reuse a compilation). */
   generation?: number;
-  /** The defined functions: type, locals (runs of one type), body (without the final end), export name. */
-  funcs: { type: number; locals: [number, number][]; body: Code; export: string }[];
+  /** The defined functions: type, locals (runs of one type), body (without the final end), export name (none: not exported). */
+  funcs: { type: number; locals: [number, number][]; body: Code; export?: string }[];
 }
 
 /** Encode a module: types, imports (functions and a memory), the functions and their exports. */
@@ -120,7 +120,7 @@ export function encodeModule(m: ModuleSpec): Uint8Array<ArrayBuffer> {
     ...(m.table ? [[...name('e'), ...name('t'), 0x01, 0x70, 0x00, 0x00]] : []),
   ]);
   const funcs = vec(m.funcs.map((f) => uleb(f.type)));
-  const exports = vec(m.funcs.map((f, i) => [...name(f.export), 0x00, ...uleb(m.imports.length + i)]));
+  const exports = vec(m.funcs.flatMap((f, i) => (f.export === undefined ? [] : [[...name(f.export), 0x00, ...uleb(m.imports.length + i)]])));
   // the code section: one entry per function, its locals, its body and the final end (bodies can be large: no arrays of numbers)
   const entries = m.funcs.map((f) => {
     const head = vec(f.locals.map(([n, t]) => [...uleb(n), t]));
