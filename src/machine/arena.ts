@@ -12,7 +12,9 @@ export const enum S {
   FLAGS = 168,
   /** f64[32]: the recent-instruction ring (Cpu.recentRing) */
   RING = 176,
-  /** i32, f64: written by compiled code when it leaves (recentPos, and rip when EXIT is 1); 432..439 unused */
+  /** f64: machine time at the unit's entry minus its cycle count there (Cpu.now() = NOWBASE + cycles; the shadow stack's times) */
+  NOWBASE = 432,
+  /** i32, f64: written by compiled code when it leaves (recentPos, and rip when EXIT is 1) */
   POS = 440,
   RIP = 448,
   /** i32: data-region cache entries (byte offset of a region descriptor; 0: none) */
@@ -39,8 +41,40 @@ export const enum S {
   CHAINS = 496,
   /** i32: 1 while the machine logs patch-site executions (MachineEvents.log: compiled sites then report theirs) */
   SITELOG = 500,
-  /** bytes per slot (504..511 reserved) */
+  /**
+   * i32: how compiled code runs call and ret: -1 the CPU has no call/ret monitor (natively, nothing
+   * to tell); 0 through the monitor (the exec import); otherwise the handle (SH) of the shadow stack
+   * the monitor keeps for the task on this CPU, which compiled code pushes and checks itself.
+   */
+  SHADOW = 504,
+  /** i32: with SHADOW, the monitor's cell (FC) */
+  FLOWCELL = 508,
+  /** bytes per slot */
   SIZE = 512,
+}
+
+/** A shadow stack's handle in the arena (flow.ts ShadowStack): i32 words at these byte offsets. */
+export const enum SH {
+  /** entries in use */
+  DEPTH = 0,
+  /** entries the arrays hold (0: the arrays are not in the arena) */
+  CAP = 4,
+  /** byte offsets of the arrays: return addresses and times (f64), kinds and vectors (u8) */
+  ADDRS = 8,
+  TIMES = 12,
+  KINDS = 16,
+  VECTORS = 20,
+  SIZE = 32,
+}
+
+/** A call/ret monitor's cell in the arena (flow.ts FlowIntegrity). */
+export const enum FC {
+  /** i32: rets compiled code checked (FlowIntegrity.checks) */
+  CHECKS = 0,
+  /** f64: the bounds of every free or rewrite of text (TextLifetimes): a return address outside them needs no look */
+  LOW = 8,
+  HIGH = 16,
+  SIZE = 24,
 }
 
 /** The lazy-flag state as i32 indices from S.LAZY (Cpu.lk, lsz, rLo, rHi, aLo, aHi, bLo, bHi, cin), and FLAGS as seen from there. */
@@ -231,6 +265,20 @@ export function allocRegionBlock(owner: object, size: number): number {
   if (off < 0) return 0;
   collected.register(owner, { a, off, slot: false });
   return off;
+}
+
+/** A block that may be replaced by a larger one (`off` follows it), freed when its owner is collected. */
+export interface MovableBlock { off: number }
+
+const movable = new FinalizationRegistry<{ a: Arena; b: MovableBlock }>((h) => { if (h.b.off > 0) h.a.free(h.b.off); });
+
+/** `size` zero-filled bytes for `owner` that MovableBlock.off follows; null when the arena has no room. */
+export function allocMovable(owner: object, size: number): MovableBlock | null {
+  const off = arena.alloc(size);
+  if (off < 0) return null;
+  const b = { off };
+  movable.register(owner, { a: arena, b });
+  return b;
 }
 
 /** `size` zero-filled bytes for `owner`, freed when the owner is collected: the byte offset, or 0 when the arena has no room. */

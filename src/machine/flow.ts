@@ -3,6 +3,7 @@
 import { MachineViolation, type Cpu, type FlowMonitor } from './x86/cpu.js';
 import { hex } from './memory.js';
 import { TextLifetimes, type TextEvent } from './lifetimes.js';
+import { arena, allocMovable, allocOwnedBlock, FC, SH, type MovableBlock } from './arena.js';
 
 const CALL = 0;
 const FRAME = 1;
@@ -10,28 +11,76 @@ const NMI = 2;
 /** An open NMI frame after an IRET inside its handler unblocked NMIs (the vector's bit 7 set). */
 const NMI_UNBLOCKED = NMI | 0x80;
 
-/** A task's shadow of its return addresses and interrupt frames. */
+/** Bytes per shadow-stack entry in the arena: return address and time (f64), kind and vector (u8). */
+const ENTRY_BYTES = 18;
+
+/**
+ * A task's shadow of its return addresses and interrupt frames. Its depth lives in a handle in the
+ * arena (SH) and, while there is room, its arrays too: compiled code (the wasm backend) pushes and
+ * checks calls and returns there itself, as onCall and onRet would.
+ */
 export class ShadowStack {
-  addrs = new Float64Array(256);
-  kinds = new Uint8Array(256);
+  addrs!: Float64Array;
+  kinds!: Uint8Array;
   /** interrupt vector of FRAME entries */
-  vectors = new Uint8Array(256);
+  vectors!: Uint8Array;
   /** machine time each entry was pushed (invariant 5: was the text it returns to freed or rewritten since?) */
-  times = new Float64Array(256);
-  depth = 0;
+  times!: Float64Array;
+  /** Byte offset of the handle (SH) in the arena; 0 when the arena had no room (depth is then a field). */
+  readonly handle: number;
+  private readonly h32: Int32Array | null;
+  private block: MovableBlock | null = null;
+  private d = 0;
+
+  constructor() {
+    this.handle = allocOwnedBlock(this, SH.SIZE);
+    this.h32 = this.handle === 0 ? null : new Int32Array(arena.buffer, this.handle, SH.SIZE >> 2);
+    this.setArrays(256);
+  }
+
+  get depth(): number { return this.h32 !== null ? this.h32[SH.DEPTH >> 2] : this.d; }
+  set depth(v: number) { if (this.h32 !== null) this.h32[SH.DEPTH >> 2] = v; else this.d = v; }
+
+  /** Arrays of `cap` entries keeping the current ones: in the arena when there is room (the handle names them), else plain (the handle's CAP is 0). */
+  private setArrays(cap: number): void {
+    const old = this.addrs === undefined ? null : { a: this.addrs, k: this.kinds, v: this.vectors, t: this.times };
+    let off = -1, freed = 0;
+    if (this.h32 !== null) {
+      if (this.block === null) {
+        const b = allocMovable(this, cap * ENTRY_BYTES);
+        if (b !== null) { this.block = b; off = b.off; }
+      } else {
+        off = arena.alloc(cap * ENTRY_BYTES);
+        if (off >= 0) { freed = this.block.off; this.block.off = off; }
+      }
+    }
+    if (off > 0) {
+      const buf = arena.buffer;
+      this.addrs = new Float64Array(buf, off, cap);
+      this.times = new Float64Array(buf, off + 8 * cap, cap);
+      this.kinds = new Uint8Array(buf, off + 16 * cap, cap);
+      this.vectors = new Uint8Array(buf, off + 17 * cap, cap);
+      const h = this.h32!;
+      h[SH.CAP >> 2] = cap; h[SH.ADDRS >> 2] = off; h[SH.TIMES >> 2] = off + 8 * cap; h[SH.KINDS >> 2] = off + 16 * cap; h[SH.VECTORS >> 2] = off + 17 * cap;
+    } else {
+      this.addrs = new Float64Array(cap); this.times = new Float64Array(cap); this.kinds = new Uint8Array(cap); this.vectors = new Uint8Array(cap);
+      if (this.h32 !== null) this.h32[SH.CAP >> 2] = 0;
+    }
+    if (old !== null) {
+      const n = Math.min(old.a.length, cap);
+      this.addrs.set(old.a.subarray(0, n)); this.kinds.set(old.k.subarray(0, n)); this.vectors.set(old.v.subarray(0, n)); this.times.set(old.t.subarray(0, n));
+    }
+    if (freed > 0) arena.free(freed);
+  }
 
   push(addr: number, kind: number, vector = 0, time = 0): void {
-    if (this.depth === this.addrs.length) {
-      const a = new Float64Array(this.depth * 2); a.set(this.addrs); this.addrs = a;
-      const k = new Uint8Array(this.depth * 2); k.set(this.kinds); this.kinds = k;
-      const v = new Uint8Array(this.depth * 2); v.set(this.vectors); this.vectors = v;
-      const t = new Float64Array(this.depth * 2); t.set(this.times); this.times = t;
-    }
-    this.addrs[this.depth] = addr;
-    this.kinds[this.depth] = kind;
-    this.vectors[this.depth] = vector;
-    this.times[this.depth] = time;
-    this.depth++;
+    const depth = this.depth;
+    if (depth === this.addrs.length) this.setArrays(depth * 2);
+    this.addrs[depth] = addr;
+    this.kinds[depth] = kind;
+    this.vectors[depth] = vector;
+    this.times[depth] = time;
+    this.depth = depth + 1;
   }
 
   pushCall(addr: number, time = 0): void { this.push(addr, CALL, 0, time); }
@@ -42,11 +91,10 @@ export class ShadowStack {
   }
 
   restore(s: { addrs: Float64Array; kinds: Uint8Array; vectors: Uint8Array; times: Float64Array }): void {
-    const cap = Math.max(256, s.addrs.length);
-    this.addrs = new Float64Array(cap); this.addrs.set(s.addrs);
-    this.kinds = new Uint8Array(cap); this.kinds.set(s.kinds);
-    this.vectors = new Uint8Array(cap); this.vectors.set(s.vectors);
-    this.times = new Float64Array(cap); this.times.set(s.times);
+    let cap = this.addrs.length;
+    while (cap < s.addrs.length) cap *= 2;
+    if (cap !== this.addrs.length) this.setArrays(cap);
+    this.addrs.set(s.addrs); this.kinds.set(s.kinds); this.vectors.set(s.vectors); this.times.set(s.times);
     this.depth = s.addrs.length;
   }
   pushFrame(addr: number, vector = 0, time = 0): void { this.push(addr, FRAME, vector, time); }
@@ -86,7 +134,9 @@ export interface FlowOptions {
  */
 export class FlowIntegrity implements FlowMonitor {
   readonly shadows: ShadowStack[];
-  checks = 0;
+  /** The cell (FC) compiled code counts its checked rets in and reads the text events' bounds from; 0 when the arena had no room. */
+  readonly compiledCell: number;
+  private counted = 0;
 
   private readonly lifetimes: TextLifetimes | null;
   private readonly clock: { now: number };
@@ -95,6 +145,27 @@ export class FlowIntegrity implements FlowMonitor {
     this.shadows = Array.from({ length: ncpus }, () => new ShadowStack());
     this.lifetimes = opts.lifetimes ?? null;
     this.clock = opts.clock ?? { now: 0 };
+    this.compiledCell = allocOwnedBlock(this, FC.SIZE);
+  }
+
+  /** Returns and irets checked (by the monitor, and by compiled code in its cell). */
+  get checks(): number {
+    return this.counted + (this.compiledCell === 0 ? 0 : new Int32Array(arena.buffer, this.compiledCell, 1)[0]);
+  }
+
+  /**
+   * Compiled code is about to run on `cpuId`: the handle of the shadow stack it may push and check
+   * itself (0: none, every call and ret goes through onCall/onRet), with the bounds of the text events
+   * (invariant 5) brought up to date in the cell.
+   */
+  compiledShadow(cpuId: number): number {
+    const cell = this.compiledCell;
+    if (cell === 0) return 0;
+    const f = new Float64Array(arena.buffer, cell + FC.LOW, 2);
+    const lt = this.lifetimes;
+    f[0] = lt === null ? Infinity : lt.low;
+    f[1] = lt === null ? -Infinity : lt.high;
+    return this.shadows[cpuId].handle;
   }
 
   onCall(cpu: Cpu, returnTo: number): void {
@@ -119,7 +190,7 @@ export class FlowIntegrity implements FlowMonitor {
 
   onRet(cpu: Cpu, target: number): string | null {
     const s = this.shadows[cpu.id];
-    this.checks++;
+    this.counted++;
     if (s.depth === 0) return null; // returning past where tracking began (e.g. out of the boot entry)
     const top = s.depth - 1;
     if (s.kinds[top] !== CALL) {
@@ -149,7 +220,7 @@ export class FlowIntegrity implements FlowMonitor {
 
   onIret(cpu: Cpu, target: number): string | null {
     const s = this.shadows[cpu.id];
-    this.checks++;
+    this.counted++;
     // unwind calls left open by code that never returns to them (e.g. a task that exited)
     let i = s.depth - 1;
     while (i >= 0 && s.kinds[i] !== FRAME) i--;
@@ -194,7 +265,7 @@ export class FlowIntegrity implements FlowMonitor {
    */
   emulateRet(cpuId: number, target: number): string | null {
     const s = this.shadows[cpuId];
-    this.checks++;
+    this.counted++;
     let i = s.depth - 1;
     while (i >= 0 && s.kinds[i] !== FRAME) i--;
     const c = i - 1;

@@ -45,6 +45,10 @@ export class TextLifetimes {
   private min = Infinity;
   private max = -Infinity;
 
+  /** The lowest start and highest end of every event's range (Infinity and -Infinity while there is none). */
+  get low(): number { return this.min; }
+  get high(): number { return this.max; }
+
   /** Watch [lo, lo+size) for rewrites outside `allowed` (each [start, length]) until it is retired. */
   guard(lo: number, size: number, label: string, allowed: readonly [number, number][] = []): void {
     this.guards = this.guards.filter((g) => g.hi <= lo || g.lo >= lo + size);

@@ -43,6 +43,9 @@ afterEach(() => {
   jitBroken.shiftKeepsOf = false;
   jitBroken.chainIntoKilled = false;
   jitBroken.chainIgnoresFetchModel = false;
+  jitBroken.retSkipsShadow = false;
+  jitBroken.shadowTimeOff = false;
+  jitBroken.callsThroughMonitor = false;
 });
 
 /** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
@@ -59,6 +62,17 @@ function stateOf(m: Machine, withMemory = true): string {
     for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w[i], 0x01000193);
   }
   return cpus.join('\n') + `\nmem ${h >>> 0}`;
+}
+
+/** The call/ret monitor's state: each CPU's shadow stack (entries with their times) and the count of checks. */
+function flowOf(k: Kernel): string {
+  const f = k.flow;
+  if (f === null) return '';
+  const shadows = f.shadows.map((s) => {
+    const n = s.depth;
+    return `${n}:${Array.from(s.addrs.subarray(0, n)).join(',')}/${Array.from(s.kinds.subarray(0, n)).join(',')}/${Array.from(s.times.subarray(0, n)).join(',')}`;
+  });
+  return `\nflow ${f.checks} ${shadows.join(' ')}`;
 }
 
 /** A small deterministic PRNG for the stopping points. */
@@ -83,7 +97,7 @@ function lockstep(image: Uint8Array, file: string, seed: number, maxChunk: numbe
     const outs = boots.map((b) => b.kernel.run(steps));
     stops++;
     const withMemory = stops % (o.memoryEvery ?? 1) === 0;
-    const [a, b] = boots.map((x) => stateOf(x.machine, withMemory));
+    const [a, b] = boots.map((x) => stateOf(x.machine, withMemory) + flowOf(x.kernel));
     if (a !== b) {
       const la = a.split('\n'), lb = b.split('\n');
       const i = la.findIndex((l, k) => l !== lb[k]);
@@ -156,6 +170,13 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       jitBroken.shiftFlagsAlwaysDead = true;
       const found = ['crc_bignum', 'sort_hash', 'flags_forms', 'conditions', 'strings'].map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
       expect(found, 'no program showed the missing flags').toBeDefined();
+    });
+
+    it.runIf(backend === 'wasm')('negative control: calls that push the wrong time on the shadow stack are caught at a stop', () => {
+      jitBroken.shadowTimeOff = true;
+      const found = ['crc_bignum', 'sort_hash', 'strings'].map((name) => lockstep(imageOf(name), name, 7, 20_000)).find((r) => r.differs !== null);
+      expect(found, 'no program showed the wrong times').toBeDefined();
+      expect(found!.differs).toMatch(/flow/);
     });
 
     it('cleans up', () => { rmSync(dir, { recursive: true, force: true }); });
@@ -465,6 +486,59 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       jitBroken.shiftKeepsOf = true;
       const j = shiftForms('jit');
       expect(j.sum).not.toBe(i.sum);
+    });
+  });
+
+  describe(`${backend}: calls and returns in compiled code, and the call/ret monitor`, () => {
+    /** A hot loop calling f 3,000 times; on the last call f overwrites its return address (the monitor's invariant 3). */
+    function smashOnLast(tier: Tier): { outcome: string; cycles: string; checks: number; compiled: number } {
+      resetJitStats();
+      const { kernel, machine } = tinyKernel((a) => {
+        a.movImm32(RCX, 3_000);
+        a.label('loop');
+        a.callLabel('f');
+        a.subImm(RCX, 1);
+        a.jccLabel(5, 'loop');
+        a.ud2();
+        a.align(64);
+        a.label('f');
+        a.cmpImm(RCX, 1);
+        a.jccLabel(5, 'ok');
+        a.movLabel(RAX, 'elsewhere');
+        a.bytes(0x48, 0x89, 0x04, 0x24); // mov %rax, (%rsp)
+        a.label('ok');
+        a.ret();
+        a.label('elsewhere');
+        a.movImm32(RAX, HC_EXIT).vmcall();
+      }, { cpus: 1, tier });
+      const o = kernel.run(1_000_000);
+      return { outcome: `${o.reason} ${o.violation?.summary ?? ''}`, cycles: machine.cpus.map((c) => c.cycles).join(','), checks: kernel.flow!.checks, compiled: jitStats.instructions };
+    }
+
+    it('a ret to an overwritten return address is the same violation, at the same cycle, as in the interpreter', () => {
+      const i = smashOnLast('interp');
+      const j = smashOnLast('jit');
+      expect(i.outcome).toMatch(/^violation .*ret to/);
+      expect(j.compiled, 'the loop and f ran compiled').toBeGreaterThan(5_000);
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.cycles).toBe(i.cycles);
+      expect(j.checks).toBe(i.checks);
+    });
+
+    it.runIf(backend === 'wasm')('negative control: a compiled ret that does not check the shadow stack misses it', () => {
+      const i = smashOnLast('interp');
+      jitBroken.retSkipsShadow = true;
+      const j = smashOnLast('jit');
+      expect(j.outcome).not.toBe(i.outcome);
+    });
+
+    it.runIf(backend === 'wasm')('the same with every call and ret through the monitor (the import): only the entries change', () => {
+      const i = smashOnLast('interp');
+      jitBroken.callsThroughMonitor = true;
+      const j = smashOnLast('jit');
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.cycles).toBe(i.cycles);
+      expect(j.checks).toBe(i.checks);
     });
   });
 

@@ -48,6 +48,13 @@ export interface FlowMonitor {
   /** Returns a description when the delivery breaks an interrupt-state rule (NMI nesting). */
   onInterrupt(cpu: Cpu, vector: number, returnTo: number): string | null;
   onIret(cpu: Cpu, target: number): string | null;
+  /**
+   * For compiled code (the wasm backend): the arena handle of the shadow stack of the task on `cpuId`,
+   * which compiled code then pushes and checks itself (0, or absent: every call and ret goes through
+   * onCall and onRet), and the monitor's cell (arena.ts FC).
+   */
+  compiledShadow?(cpuId: number): number;
+  readonly compiledCell?: number;
 }
 
 /** A violation of a machine invariant found while executing (stops the run). */

@@ -19,7 +19,7 @@
 // and at every import are the interpreter's.
 
 import { Op, Pfx, NO_REG, type Insn } from './insn.js';
-import { arena, allocOwnedBlock, S, RD, L } from '../arena.js';
+import { arena, allocOwnedBlock, S, RD, L, SH, FC } from '../arena.js';
 import type { Region } from '../memory.js';
 import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
 import { jitBroken, jitStats } from './jit.js';
@@ -37,7 +37,10 @@ export interface WasmCpu {
   rip: number;
   tHi: number;
   serialTime: number;
+  id: number;
   mem: { events: { log: boolean; siteExecs: number[] } };
+  flow: { compiledShadow?(cpuId: number): number; readonly compiledCell?: number } | null;
+  now(): number;
   data: Region;
   rd(addr: number, size: number): number;
   wr(addr: number, size: number, lo: number, hi: number): void;
@@ -58,15 +61,15 @@ export interface WasmBlock { start: number; insns: Insn[] }
 // params: the slot, the block to start at, the budget (instructions), the ring position, and the
 // instructions retired in this entry before the current block (where chaining entered: those before)
 const L_S = 0, L_PC = 1, L_BUDGET = 2, L_POS = 3, L_N = 4;
-// i32: scratch
-const L_T = 5;
+// i32: scratch (L_H and L_E: the shadow stack's handle and an entry)
+const L_T = 5, L_H = 6, L_E = 7;
 // i64: an effective address, a value, the fused flags' operands and result, scratch, then the 16 registers
-const L_A = 6, L_V = 7, L_FA = 8, L_FB = 9, L_FR = 10, L_X = 11, L_R0 = 12;
+const L_A = 8, L_V = 9, L_FA = 10, L_FB = 11, L_FR = 12, L_X = 13, L_R0 = 14;
 // the CPU's two cached data regions, copied into locals at entry and after every slow access (the
 // only place the cache changes): i64 start and limit (see reloadBody; 0 when the descriptor is another machine's),
 // i32 wasm address of the bytes and writability
-const L_C0S = 28, L_C0L = 29, L_C1S = 30, L_C1L = 31, L_C0D = 32, L_C0W = 33, L_C1D = 34, L_C1W = 35;
-const LOCALS: [number, number][] = [[1, I32], [26, I64], [4, I32]];
+const L_C0S = 30, L_C0L = 31, L_C1S = 32, L_C1L = 33, L_C0D = 34, L_C0W = 35, L_C1D = 36, L_C1W = 37;
+const LOCALS: [number, number][] = [[3, I32], [26, I64], [4, I32]];
 /** Gen.exit's rip: the exec import has written it to the slot (no guest address is infinite). */
 const RIP_SET = -Infinity;
 
@@ -477,6 +480,112 @@ class Gen {
     return true;
   }
 
+  /** The call or ret through the exec import (the interpreter's executor and the monitor), leaving the unit with the rip it set. */
+  private transferThroughImport(): void {
+    const c = this.c;
+    this.sync();
+    this.knp();
+    c.call(IMP_EXEC).op(W.drop);
+    this.exit(this.i + 1, RIP_SET);
+  }
+
+  /**
+   * A direct call, natively when the return address can be stored inline (a cached stack region) and
+   * the monitor's shadow stack, if any, is in the arena with room: the push, then onCall's entry (the
+   * return address, the machine time of the call, kind CALL), then on to the target (inside the unit,
+   * or out: the hub chains). Anything else goes through the import.
+   */
+  private nativeCall(d: Insn): void {
+    const c = this.c, i = this.i;
+    this.ensure(4);
+    // may it (SHADOW: -1 no monitor; a handle with depth < cap)?
+    c.get(L_S).mem(W.i32_load, 2, S.SHADOW).tee(L_H).i32(0).op(W.i32_gt_s, W.if_, I32);
+    c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).get(L_H).mem(W.i32_load, 2, SH.CAP).op(W.i32_lt_s);
+    c.op(W.else_).get(L_H).i32(-1).op(W.i32_eq, W.end);
+    this.reg(4);
+    c.i64(8n).op(W.i64_sub).set(L_A);
+    this.lookup(true);
+    c.op(W.i32_and, W.if_, VOID);
+    this.depth++;
+    c.get(L_T).i64(BigInt(d.next)).mem(W.i64_store, 0, 0);
+    c.get(L_A);
+    this.setReg(4, 8);
+    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
+    {
+      const at = (field: number, shift: number): void => {
+        c.get(L_H).mem(W.i32_load, 2, field).get(L_E);
+        if (shift > 0) c.i32(shift).op(W.i32_shl);
+        c.op(W.i32_add);
+      };
+      c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).set(L_E);
+      at(SH.ADDRS, 3); c.f64(d.next).mem(W.f64_store, 3, 0);
+      at(SH.TIMES, 3); c.get(L_S).mem(W.f64_load, 3, S.NOWBASE).get(L_N).i32(i + (jitBroken.shadowTimeOff ? 1 : 0)).op(W.i32_add, W.f64_convert_i32_u, W.f64_add).mem(W.f64_store, 3, 0);
+      at(SH.KINDS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
+      at(SH.VECTORS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
+      c.get(L_H).get(L_E).i32(1).op(W.i32_add).mem(W.i32_store, 2, SH.DEPTH);
+    }
+    c.op(W.end);
+    this.syncInArm();
+    c.get(L_N).i32(i + 1).op(W.i32_add).set(L_N);
+    c.get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
+    this.jump(d.target - this.r.start, d.target);
+    c.op(W.else_);
+    this.transferThroughImport();
+    this.depth--;
+    c.op(W.end);
+  }
+
+  /**
+   * A ret (ret $imm too), natively when the return address can be read inline and needs no word from
+   * the monitor beyond what onRet would find fine: no monitor; or its shadow stack is empty; or in the
+   * arena, its top a call entry with this return address, and the address outside every freed or
+   * rewritten text (FC bounds; inside them, onRet looks). Then the pop, the shadow entry's pop and the
+   * count of checks, and out to the return address (the hub chains). Anything else, a mismatch above
+   * all, goes through the import, whose executor reports the violation as the interpreter does.
+   */
+  private nativeRet(d: Insn): void {
+    const c = this.c;
+    this.ensure(4);
+    this.reg(4);
+    c.set(L_A);
+    this.lookup(false);
+    c.op(W.if_, I32);
+    c.get(L_T).mem(W.i64_load, 0, 0).set(L_V);
+    c.get(L_S).mem(W.i32_load, 2, S.SHADOW).tee(L_H).i32(-1).op(W.i32_eq, W.if_, I32).i32(1).op(W.else_);
+    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, I32);
+    c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.i32_eqz, W.if_, I32).i32(1).op(W.else_);
+    c.get(L_E).get(L_H).mem(W.i32_load, 2, SH.CAP).op(W.i32_le_s, W.if_, I32);
+    c.get(L_E).i32(1).op(W.i32_sub).set(L_E);
+    if (jitBroken.retSkipsShadow) c.i32(1);
+    else {
+      c.get(L_H).mem(W.i32_load, 2, SH.KINDS).get(L_E).op(W.i32_add).mem(W.i32_load8_u, 0, 0).op(W.i32_eqz);
+      c.get(L_H).mem(W.i32_load, 2, SH.ADDRS).get(L_E).i32(3).op(W.i32_shl, W.i32_add).mem(W.f64_load, 3, 0);
+      c.get(L_V).op(W.f64_convert_i64_s, W.f64_eq, W.i32_and);
+    }
+    c.get(L_V).op(W.f64_convert_i64_s).get(L_S).mem(W.i32_load, 2, S.FLOWCELL).mem(W.f64_load, 3, FC.LOW).op(W.f64_ge);
+    c.get(L_V).op(W.f64_convert_i64_s).get(L_S).mem(W.i32_load, 2, S.FLOWCELL).mem(W.f64_load, 3, FC.HIGH).op(W.f64_lt, W.i32_and, W.i32_eqz, W.i32_and);
+    c.op(W.else_).i32(0).op(W.end); // depth <= cap
+    c.op(W.end); // depth 0
+    c.op(W.else_).i32(0).op(W.end); // a handle
+    c.op(W.end); // no monitor
+    c.op(W.else_).i32(0).op(W.end); // inline read
+    c.op(W.if_, VOID);
+    this.depth++;
+    c.get(L_A).i64(BigInt(8 + (d.op === Op.RET_IMM ? d.immLo & 0xffff : 0))).op(W.i64_add);
+    this.setReg(4, 8);
+    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
+    c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.if_, VOID).get(L_H).get(L_E).i32(1).op(W.i32_sub).mem(W.i32_store, 2, SH.DEPTH).op(W.end);
+    c.get(L_S).mem(W.i32_load, 2, S.FLOWCELL).tee(L_E).get(L_E).mem(W.i32_load, 2, FC.CHECKS).i32(1).op(W.i32_add).mem(W.i32_store, 2, FC.CHECKS);
+    c.op(W.end);
+    this.syncInArm();
+    c.get(L_S).get(L_V).op(W.f64_convert_i64_s).mem(W.f64_store, 3, S.RIP);
+    this.exit(this.i + 1, RIP_SET);
+    c.op(W.else_);
+    this.transferThroughImport();
+    this.depth--;
+    c.op(W.end);
+  }
+
   /** Any register operand is ah..bh (the compiler leaves those to the executors). */
   private static highByte(d: Insn): boolean {
     return d.reg >= 16 || d.rm >= 16;
@@ -713,7 +822,15 @@ class Gen {
             this.jump(d.target - r.start, d.target);
             fell = false;
             return;
-          case Op.CALL: case Op.CALL_IND: case Op.RET: case Op.RET_IMM: case Op.JMP_IND:
+          case Op.CALL:
+            this.nativeCall(d);
+            fell = false;
+            return;
+          case Op.RET: case Op.RET_IMM:
+            this.nativeRet(d);
+            fell = false;
+            return;
+          case Op.CALL_IND: case Op.JMP_IND:
             // the executor moves rip (and runs the call/ret monitor at the interpreter's time); the
             // import leaves the new rip in the slot, where chaining finds the unit to go on with
             this.sync();
@@ -923,6 +1040,8 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   key += jitBroken.ignoreRegionTag ? 'T' : '-';
   key += jitBroken.shiftFlagsAlwaysDead ? 'S' : '-';
   key += jitBroken.shiftKeepsOf ? 'O' : '-';
+  key += jitBroken.retSkipsShadow ? 'R' : '-';
+  key += jitBroken.shadowTimeOff ? 'M' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;
     for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }
@@ -976,6 +1095,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
       c.cycles = curBase + n; c.recentPos = pos; c.rip = pre[k];
       fns[k](c, d);
       f64[(c.slot + S.RIP) >> 3] = c.rip;
+      cacheRegion(c, i32); // the region the executor last read or wrote (a call's stack) is where compiled code goes next
       chainOk(c, k);
       return alive(k);
     },
@@ -1010,6 +1130,15 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
       const b = lim - base;
       const w = s >> 2;
       i32[w + (S.SITELOG >> 2)] = c.mem.events.log && !jitBroken.sitesUnlogged ? 1 : 0;
+      // call and ret: natively without a monitor, natively on the monitor's shadow stack, or through it
+      const fl = c.flow;
+      if (fl === null) i32[w + (S.SHADOW >> 2)] = -1;
+      else {
+        const cell = fl.compiledCell ?? 0;
+        i32[w + (S.SHADOW >> 2)] = cell === 0 || fl.compiledShadow === undefined || jitBroken.callsThroughMonitor ? 0 : fl.compiledShadow(c.id);
+        i32[w + (S.FLOWCELL >> 2)] = cell;
+        f64[(s + S.NOWBASE) >> 3] = c.now();
+      }
       if (r.jitMap !== 0) {
         i32[w + (S.CHAIN_MAP >> 2)] = r.jitMap;
         f64[(s + S.CHAIN_START) >> 3] = r.start;

@@ -83,6 +83,12 @@ export const jitBroken = {
   chainIgnoresFetchModel: false,
   /** A patch site in compiled code does not report itself to the site log (MachineEvents.siteExecs). */
   sitesUnlogged: false,
+  /** Compiled code's ret takes any return address as the one the shadow stack expects. */
+  retSkipsShadow: false,
+  /** Compiled code's call records a time one cycle late on the shadow stack. */
+  shadowTimeOff: false,
+  /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
+  callsThroughMonitor: false,
 };
 
 /** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */

@@ -20,7 +20,7 @@ export const enum W {
   i32_shr_s = 0x75, i32_shr_u = 0x76,
   i64_popcnt = 0x7b, i64_add = 0x7c, i64_sub = 0x7d, i64_mul = 0x7e, i64_and = 0x83, i64_or = 0x84, i64_xor = 0x85,
   i64_shl = 0x86, i64_shr_s = 0x87, i64_shr_u = 0x88,
-  f64_lt = 0x63, f64_ge = 0x66, f64_sub = 0xa1, i32_trunc_f64_u = 0xab, f64_convert_i32_u = 0xb8,
+  f64_eq = 0x61, f64_lt = 0x63, f64_ge = 0x66, f64_add = 0xa0, f64_sub = 0xa1, i32_trunc_f64_u = 0xab, f64_convert_i32_u = 0xb8,
   i32_wrap_i64 = 0xa7, i64_extend_i32_s = 0xac, i64_extend_i32_u = 0xad, f64_convert_i64_s = 0xb9,
   i32_extend8_s = 0xc0, i32_extend16_s = 0xc1, i64_extend8_s = 0xc2, i64_extend16_s = 0xc3, i64_extend32_s = 0xc4,
 }
