@@ -136,6 +136,8 @@ export class FlowIntegrity implements FlowMonitor {
   readonly shadows: ShadowStack[];
   /** The cell (FC) compiled code counts its checked rets in and reads the text events' bounds from; 0 when the arena had no room. */
   readonly compiledCell: number;
+  private readonly cellChecks: Int32Array | null;
+  private readonly cellBounds: Float64Array | null;
   private counted = 0;
 
   private readonly lifetimes: TextLifetimes | null;
@@ -146,11 +148,13 @@ export class FlowIntegrity implements FlowMonitor {
     this.lifetimes = opts.lifetimes ?? null;
     this.clock = opts.clock ?? { now: 0 };
     this.compiledCell = allocOwnedBlock(this, FC.SIZE);
+    this.cellChecks = this.compiledCell === 0 ? null : new Int32Array(arena.buffer, this.compiledCell + FC.CHECKS, 1);
+    this.cellBounds = this.compiledCell === 0 ? null : new Float64Array(arena.buffer, this.compiledCell + FC.LOW, 2);
   }
 
   /** Returns and irets checked (by the monitor, and by compiled code in its cell). */
   get checks(): number {
-    return this.counted + (this.compiledCell === 0 ? 0 : new Int32Array(arena.buffer, this.compiledCell, 1)[0]);
+    return this.counted + (this.cellChecks === null ? 0 : this.cellChecks[0]);
   }
 
   /**
@@ -159,9 +163,8 @@ export class FlowIntegrity implements FlowMonitor {
    * (invariant 5) brought up to date in the cell.
    */
   compiledShadow(cpuId: number): number {
-    const cell = this.compiledCell;
-    if (cell === 0) return 0;
-    const f = new Float64Array(arena.buffer, cell + FC.LOW, 2);
+    const f = this.cellBounds;
+    if (f === null) return 0;
     const lt = this.lifetimes;
     f[0] = lt === null ? Infinity : lt.low;
     f[1] = lt === null ? -Infinity : lt.high;
