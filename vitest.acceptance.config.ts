@@ -13,6 +13,7 @@ export default defineConfig({
     // one file per core (vitest's own default leaves one core idle)
     maxWorkers: Math.max(1, availableParallelism()),
     minWorkers: Math.max(1, availableParallelism()),
+    poolOptions: base.test?.poolOptions,
     testTimeout: 1_800_000,
     hookTimeout: 120_000,
   },

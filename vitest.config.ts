@@ -24,6 +24,8 @@ export default defineConfig({
     setupFiles: ['./test/setup-yield.ts'],
     maxWorkers: workers,
     minWorkers: workers,
+    // as bin/ftsim.js runs: one V8 background thread per worker (see README, "Tiers")
+    poolOptions: { forks: { execArgv: ['--v8-pool-size=1'] } },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     include: ['test/**/*.test.ts'],
