@@ -46,6 +46,7 @@ afterEach(() => {
   jitBroken.retSkipsShadow = false;
   jitBroken.shadowTimeOff = false;
   jitBroken.callsThroughMonitor = false;
+  jitBroken.imulOverflowClear = false;
 });
 
 /** Everything a run can leave that the other tier must leave the same: CPUs (registers, flags, counts, the recent ring) and memory. */
@@ -427,17 +428,19 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
     });
   });
 
-  describe(`${backend}: shifts whose flags are read, against the interpreter`, () => {
+  describe(`${backend}: shifts and multiplies whose flags are read, against the interpreter`, () => {
     /**
      * A loop over 90 forms: a flag-setting prefix (add, cmp, or, another shift, or a block start), then
      * shl, shr or sar of r10d or r10 by 1, 2 or 31/45, whose flags a setcc (each form its own
-     * condition) and a pushf read; r8 steps a xorshift, r9 its complement. Returns the accumulated
-     * flags and results, the step count and the final state.
+     * condition) and a pushf read; r8 steps a xorshift, r9 its complement. Then imul in its two- and
+     * three-operand forms (32 and 64 bits, a memory source, small operands that do not overflow), read
+     * the same way. Returns the accumulated flags and results, the step count and the final state.
      */
     function shiftForms(tier: Tier): { sum: string; state: string; compiled: number } {
       resetJitStats();
       const { kernel, machine } = tinyKernel((a) => {
         a.movImm64(8, 0x9e3779b97f4a7c15n);
+        a.movImm64(RSI, DATA);
         a.movImm32(RDX, 0);
         a.movImm32(RCX, 1_500);
         a.label('loop');
@@ -460,6 +463,23 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           a.bytes(0x4c, 0x31, 0xd2); // xor %r10, %rdx
           form++;
         }
+        const imuls = [
+          [0x4d, 0x0f, 0xaf, 0xd1], // imul %r9, %r10
+          [0x45, 0x0f, 0xaf, 0xd1], // imul %r9d, %r10d
+          [0x4d, 0x6b, 0xd1, 0xfd], // imul $-3, %r9, %r10
+          [0x45, 0x69, 0xd1, 0x01, 0x00, 0x01, 0x00], // imul $0x10001, %r9d, %r10d
+          [0x4c, 0x89, 0x0e, 0x4c, 0x0f, 0xaf, 0x16], // mov %r9, (%rsi); imul (%rsi), %r10
+          [0x49, 0xc1, 0xfa, 0x22, 0x4d, 0x89, 0xcb, 0x49, 0xc1, 0xfb, 0x22, 0x4d, 0x0f, 0xaf, 0xd3], // sar $34 both; imul %r11, %r10
+        ];
+        for (const m of imuls) for (const cc of [0, 4, 8, 10]) {
+          a.bytes(0x4d, 0x89, 0xc2); // mov %r8, %r10
+          a.bytes(...m);
+          a.bytes(0xb8, 0, 0, 0, 0);
+          a.bytes(0x0f, 0x90 + ((cc + form++) % 16), 0xc0);
+          a.bytes(0x48, 0x8d, 0x14, 0x50);
+          a.bytes(0x9c, 0x5b, 0x48, 0x01, 0xda);
+          a.bytes(0x4c, 0x31, 0xd2);
+        }
         a.subImm(RCX, 1);
         a.jccLabel(5, 'loop');
         a.movImm64(RSI, DATA + 0x800n);
@@ -479,6 +499,13 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       expect(j.sum).toBe(i.sum);
       expect(j.state).toBe(i.state);
       expect(j.compiled, 'the forms ran compiled').toBeGreaterThan(1_000_000);
+    });
+
+    it.runIf(backend === 'wasm')('negative control: an imul that never reports an overflow is caught', () => {
+      const i = shiftForms('interp');
+      jitBroken.imulOverflowClear = true;
+      const j = shiftForms('jit');
+      expect(j.sum).not.toBe(i.sum);
     });
 
     it.runIf(backend === 'wasm')('negative control: a shift by 1 that keeps the previous OF is caught', () => {

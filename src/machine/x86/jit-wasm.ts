@@ -586,6 +586,47 @@ class Gen {
     c.op(W.end);
   }
 
+  /**
+   * imul with two or three operands, 32- or 64-bit: the truncated signed product and the flags
+   * execImulN (muldiv.ts) leaves, all computed (K_FLAGS): CF = OF = the product did not fit, ZF, SF and
+   * PF of the result, AF clear. A 64-bit product's overflow: a != 0 and product / a != b (a = -1: b is
+   * the most negative value).
+   */
+  private imul(d: Insn): boolean {
+    const c = this.c, size = d.size;
+    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || size < 4 || Gen.highByte(d)) return false;
+    this.ensure(d.reg);
+    if (d.rm !== NO_REG) this.ensure(d.rm);
+    const signed = (): void => { if (size === 4) c.op(W.i64_extend32_s); };
+    const rm = (): void => { if (d.rm !== NO_REG) this.reg(d.rm); else { this.load(size); c.get(L_V); } };
+    if (d.rm === NO_REG) this.ea(d);
+    if (d.op === Op.IMUL2) { this.reg(d.reg); signed(); c.set(L_FA); rm(); signed(); c.set(L_FB); }
+    else { rm(); signed(); c.set(L_FA); c.i64(i64of(d.immLo, d.immHi)); signed(); c.set(L_FB); }
+    c.get(L_FA).get(L_FB).op(W.i64_mul).set(L_V);
+    if (jitBroken.imulOverflowClear) c.i32(0);
+    else if (size === 4) c.get(L_V).op(W.i64_extend32_s).get(L_V).op(W.i64_ne);
+    else {
+      c.get(L_FA).op(W.i64_eqz, W.if_, I32).i32(0).op(W.else_);
+      c.get(L_FA).i64(-1n).op(W.i64_eq, W.if_, I32);
+      c.get(L_FB).i64(-(1n << 63n)).op(W.i64_eq);
+      c.op(W.else_);
+      c.get(L_V).get(L_FA).op(W.i64_div_s).get(L_FB).op(W.i64_ne);
+      c.op(W.end, W.end);
+    }
+    c.op(W.i64_extend_i32_u).i64(0x801n).op(W.i64_mul);
+    if (size === 4) { c.get(L_V).i64(0xffffffffn).op(W.i64_and).set(L_V); }
+    const bits = BigInt(size * 8 - 1);
+    c.get(L_V).op(W.i64_eqz, W.i64_extend_i32_u).i64(6n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(bits).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(0xffn).op(W.i64_and, W.i64_popcnt).i64(1n).op(W.i64_and).i64(1n).op(W.i64_xor).i64(2n).op(W.i64_shl, W.i64_or);
+    c.set(L_FR);
+    c.get(L_V);
+    this.setReg(d.reg, size);
+    this.fused = { kind: K_FLAGS, size };
+    this.pending = true;
+    return true;
+  }
+
   /** Any register operand is ah..bh (the compiler leaves those to the executors). */
   private static highByte(d: Insn): boolean {
     return d.reg >= 16 || d.rm >= 16;
@@ -726,6 +767,8 @@ class Gen {
         this.setReg(d.rm, size);
         return true;
       }
+      case Op.IMUL2: case Op.IMUL3:
+        return this.imul(d);
       case Op.SETCC: {
         if (seg || Gen.highByte(d)) return false;
         if (d.rm !== NO_REG) {
@@ -1042,6 +1085,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   key += jitBroken.shiftKeepsOf ? 'O' : '-';
   key += jitBroken.retSkipsShadow ? 'R' : '-';
   key += jitBroken.shadowTimeOff ? 'M' : '-';
+  key += jitBroken.imulOverflowClear ? 'I' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;
     for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }

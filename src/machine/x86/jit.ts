@@ -87,6 +87,8 @@ export const jitBroken = {
   retSkipsShadow: false,
   /** Compiled code's call records a time one cycle late on the shadow stack. */
   shadowTimeOff: false,
+  /** The wasm backend's imul never reports an overflow (CF and OF clear). */
+  imulOverflowClear: false,
   /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
   callsThroughMonitor: false,
 };
