@@ -461,10 +461,8 @@ class Gen {
     c.set(L_V);
     // CF: the last bit shifted out
     c.get(L_FA).i64(BigInt(op === 4 || op === 6 ? bits - cnt : cnt - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).set(L_FB);
-    // ZF, SF, PF
-    c.get(L_FB).get(L_V).op(W.i64_eqz, W.i64_extend_i32_u).i64(6n).op(W.i64_shl, W.i64_or);
-    c.get(L_V).i64(BigInt(bits - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
-    c.get(L_V).i64(0xffn).op(W.i64_and, W.i64_popcnt).i64(1n).op(W.i64_and).i64(1n).op(W.i64_xor).i64(2n).op(W.i64_shl, W.i64_or);
+    c.get(L_FB);
+    this.orResultFlags(size);
     // OF
     if (keepOf) c.get(L_X).op(W.i64_or);
     else if (op === 4 || op === 6) {
@@ -472,12 +470,26 @@ class Gen {
     } else if (op === 5) {
       c.get(L_FA).i64(BigInt(bits - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
     }
+    this.resultWithFlags(d.rm, size);
+    return true;
+  }
+
+  /** OR ZF, SF and PF of the result in L_V (masked to `size` bytes) into the flags (i64) on the stack. */
+  private orResultFlags(size: number): void {
+    const c = this.c;
+    c.get(L_V).op(W.i64_eqz, W.i64_extend_i32_u).i64(6n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(BigInt(size * 8 - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(0xffn).op(W.i64_and, W.i64_popcnt).i64(1n).op(W.i64_and).i64(1n).op(W.i64_xor).i64(2n).op(W.i64_shl, W.i64_or);
+  }
+
+  /** The result in L_V into register `r`; the flags on the stack become the fused ones, materialized (K_FLAGS). */
+  private resultWithFlags(r: number, size: number): void {
+    const c = this.c;
     c.set(L_FR);
     c.get(L_V);
-    this.setReg(d.rm, size);
+    this.setReg(r, size);
     this.fused = { kind: K_FLAGS, size };
     this.pending = true;
-    return true;
   }
 
   /** The call or ret through the exec import (the interpreter's executor and the monitor), leaving the unit with the rip it set. */
@@ -615,15 +627,8 @@ class Gen {
     }
     c.op(W.i64_extend_i32_u).i64(0x801n).op(W.i64_mul);
     if (size === 4) { c.get(L_V).i64(0xffffffffn).op(W.i64_and).set(L_V); }
-    const bits = BigInt(size * 8 - 1);
-    c.get(L_V).op(W.i64_eqz, W.i64_extend_i32_u).i64(6n).op(W.i64_shl, W.i64_or);
-    c.get(L_V).i64(bits).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
-    c.get(L_V).i64(0xffn).op(W.i64_and, W.i64_popcnt).i64(1n).op(W.i64_and).i64(1n).op(W.i64_xor).i64(2n).op(W.i64_shl, W.i64_or);
-    c.set(L_FR);
-    c.get(L_V);
-    this.setReg(d.reg, size);
-    this.fused = { kind: K_FLAGS, size };
-    this.pending = true;
+    this.orResultFlags(size);
+    this.resultWithFlags(d.reg, size);
     return true;
   }
 
