@@ -217,8 +217,8 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       a.movImm64(RSI, DATA);
       a.label('loop');
       // call: the add is a function of its own (a unit of its own, which the loop's unit chains into and back)
-      if (call) a.callLabel('add'); else a.label('add');
-      if (!call) a.bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
+      if (call) a.callLabel('add');
+      else a.label('add').bytes(0x48, 0x83, 0x06, 0x01); // addq $1, (%rsi): its last byte is the one rewritten
       a.movImm32(RCX, 3);
       a.label('spin');
       a.subImm(RCX, 1);

@@ -62,6 +62,9 @@ export interface Hub {
   next: number;
 }
 
+/** The arena as i32 words (its buffer never changes: see arena.ts). */
+const WORDS = new Int32Array(arena.buffer);
+
 let hubMod: WebAssembly.Module | null = null;
 /** Hubs by text region. */
 const hubs = new WeakMap<Region, Hub>();
@@ -98,7 +101,7 @@ export function link(r: Region, h: Hub, idx: number, at: { off: number; pc: numb
     r.jitMap = allocOwnedBlock(r, r.size * 8);
     r.jitMapLen = r.jitMap === 0 ? 0 : r.size;
   }
-  const i32 = new Int32Array(arena.buffer);
+  const i32 = WORDS;
   const base = r.jitMap >> 2;
   if (base !== 0) for (const { off, pc } of at) if (off < r.jitMapLen) { i32[base + 2 * off] = idx + 1; i32[base + 2 * off + 1] = pc; }
   return () => {

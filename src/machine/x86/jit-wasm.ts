@@ -187,9 +187,8 @@ class Gen {
     const c = this.c, f = this.fused!;
     if (f.kind === K_FLAGS) {
       // materialized: no lazy operation, the arithmetic bits in the flags word
-      const FW = S.LAZY + 4 * L.FLAGS;
       c.get(L_S).i32(0).mem(W.i32_store, 2, S.LAZY + 4 * L.LK);
-      c.get(L_S).get(L_S).mem(W.i32_load, 2, FW).i32(~0x8d5).op(W.i32_and).get(L_FR).op(W.i32_wrap_i64, W.i32_or).mem(W.i32_store, 2, FW);
+      c.get(L_S).get(L_S).mem(W.i32_load, 2, S.FLAGS).i32(~0x8d5).op(W.i32_and).get(L_FR).op(W.i32_wrap_i64, W.i32_or).mem(W.i32_store, 2, S.FLAGS);
       return;
     }
     const lo = (l: number): void => { c.get(L_S).get(l).op(W.i32_wrap_i64); };

@@ -733,19 +733,18 @@ function compileBatch(r: Region, entry: number, owner: unknown): Unit | null {
   let first: Unit | null = null;
   specs.forEach((sp, i) => {
     const w = batch.units[i];
-    const u = install(sp.r, sp.entry, w.fn as unknown as UnitFn, w.D, sp.blocks);
-    sp.host.u = u;
     // where the interpreter enters this unit, compiled code may chain into it too
     const at: { off: number; pc: number }[] = [];
-    sp.blocks.forEach((b, pc) => { const d = sp.r.icache![b.start]; if (d !== null && d.unit === u) at.push({ off: b.start, pc }); });
+    const u = install(sp.r, sp.entry, w.fn as unknown as UnitFn, w.D, sp.blocks, at);
+    sp.host.u = u;
     u.unlink = w.link(at);
     if (i === 0 && sp.r === r && sp.entry === entry) first = u;
   });
   return first;
 }
 
-/** Place a compiled unit: its spans and lines, the region's index, the instructions that start its blocks. */
-function install(r: Region, entry: number, fn: UnitFn, D: Insn[], blocks: readonly { start: number }[]): Unit {
+/** Place a compiled unit: its spans and lines, the region's index, the instructions that start its blocks (those it took go into `claimed`). */
+function install(r: Region, entry: number, fn: UnitFn, D: Insn[], blocks: readonly { start: number }[], claimed?: { off: number; pc: number }[]): Unit {
   const spans = new Int32Array(D.length * 2);
   const lines = new Set<number>();
   D.forEach((d, i) => {
@@ -757,7 +756,7 @@ function install(r: Region, entry: number, fn: UnitFn, D: Insn[], blocks: readon
   register(r, u);
   blocks.forEach((b, i) => {
     const d = r.icache![b.start]!;
-    if (d.unit === null || !d.unit.alive) { d.unit = u; d.unitPc = i; }
+    if (d.unit === null || !d.unit.alive) { d.unit = u; d.unitPc = i; claimed?.push({ off: b.start, pc: i }); }
   });
   return u;
 }
