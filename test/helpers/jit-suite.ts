@@ -432,7 +432,8 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
     /**
      * A loop over 90 forms: a flag-setting prefix (add, cmp, or, another shift, or a block start), then
      * shl, shr or sar of r10d or r10 by 1, 2 or 31/45, whose flags a setcc (each form its own
-     * condition) and a pushf read; r8 steps a xorshift, r9 its complement. Then imul in its two- and
+     * condition) and a pushf read, mixed into rdx by a multiply (so no form's bits are shifted out);
+     * r8 steps a xorshift, r9 its complement. Then imul in its two- and
      * three-operand forms (32 and 64 bits, a memory source, small operands that do not overflow), read
      * the same way. Returns the accumulated flags and results, the step count and the final state.
      */
@@ -461,6 +462,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           a.bytes(0x48, 0x8d, 0x14, 0x50); // lea (%rax,%rdx,2), %rdx
           a.bytes(0x9c, 0x5b, 0x48, 0x01, 0xda); // pushf; pop %rbx; add %rbx, %rdx
           a.bytes(0x4c, 0x31, 0xd2); // xor %r10, %rdx
+          a.bytes(0x48, 0x69, 0xd2, 0x93, 0x01, 0x00, 0x01); // imul $0x1000193, %rdx, %rdx: a mix that keeps every form's bits
           form++;
         }
         const imuls = [
@@ -479,6 +481,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           a.bytes(0x48, 0x8d, 0x14, 0x50);
           a.bytes(0x9c, 0x5b, 0x48, 0x01, 0xda);
           a.bytes(0x4c, 0x31, 0xd2);
+          a.bytes(0x48, 0x69, 0xd2, 0x93, 0x01, 0x00, 0x01);
         }
         a.subImm(RCX, 1);
         a.jccLabel(5, 'loop');
@@ -499,6 +502,58 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       expect(j.sum).toBe(i.sum);
       expect(j.state).toBe(i.state);
       expect(j.compiled, 'the forms ran compiled').toBeGreaterThan(1_000_000);
+    });
+
+    /**
+     * add, or, and, sub, xor and cmp of r10d or r10 with an immediate (imm8 and imm32 forms, values
+     * with the sign bit set and not), each read by a setcc of its own condition, by one that reads CF, and
+     * by pushf, as above.
+     */
+    function immediateForms(tier: Tier): { sum: string; state: string; compiled: number } {
+      resetJitStats();
+      const { kernel, machine } = tinyKernel((a) => {
+        a.movImm64(8, 0x9e3779b97f4a7c15n);
+        a.movImm32(RDX, 0);
+        a.movImm32(RCX, 1_500);
+        a.label('loop');
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x0d, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xeb, 0x07, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x11, 0x4d, 0x31, 0xd8);
+        let form = 0;
+        const imms: number[][] = [[0x83, 0x7f], [0x83, 0x80], [0x83, 0xff], [0x81, 0, 0, 0, 0x80], [0x81, 0xfe, 0xff, 0xff, 0xff], [0x81, 0x21, 0x43, 0x65, 0x07]];
+        for (const ext of [0, 1, 4, 5, 6, 7]) for (const w of [0x41, 0x49]) for (const imm of imms) {
+          a.bytes(0x4d, 0x89, 0xc2); // mov %r8, %r10
+          a.bytes(w, imm[0], 0xc0 | (ext << 3) | 2, ...imm.slice(1));
+          a.bytes(0xb8, 0, 0, 0, 0); // mov $0, %eax
+          a.bytes(0x41, 0xbb, 0, 0, 0, 0); // mov $0, %r11d
+          a.bytes(0x0f, 0x90 + (form % 16), 0xc0); // setcc %al
+          a.bytes(0x41, 0x0f, 0x90 + [2, 3, 6, 7][form % 4], 0xc3); // setb/setae/setbe/seta %r11b: CF read after every form
+          a.bytes(0x48, 0x01, 0xc2); // add %rax, %rdx
+          a.bytes(0x4a, 0x8d, 0x14, 0x5a); // lea (%rdx,%r11,2), %rdx
+          a.bytes(0x9c, 0x5b, 0x48, 0x01, 0xda); // pushf; pop %rbx; add %rbx, %rdx
+          a.bytes(0x4c, 0x31, 0xd2); // xor %r10, %rdx
+          a.bytes(0x48, 0x69, 0xd2, 0x93, 0x01, 0x00, 0x01); // imul $0x1000193, %rdx, %rdx: a mix that keeps every form's bits
+          form++;
+        }
+        a.subImm(RCX, 1);
+        a.jccLabel(5, 'loop');
+        a.movImm64(RSI, DATA + 0x800n);
+        a.bytes(0x48, 0x89, 0x16); // mov %rdx, (%rsi)
+        a.ud2();
+      }, { cpus: 1, tier });
+      kernel.run(20_000_000);
+      const at = Number(BigInt.asIntN(64, DATA + 0x800n));
+      const r = machine.mem.find(at, 8)!;
+      return { sum: r.dv.getBigUint64(at - r.start, true).toString(16), state: stateOf(machine), compiled: jitStats.instructions };
+    }
+
+    it('ALU operations with immediates (sign bit set or not, 32 and 64 bits): the same flags, results and state', () => {
+      const i = immediateForms('interp');
+      const j = immediateForms('jit');
+      expect(i.sum).not.toBe('0');
+      expect(j.sum).toBe(i.sum);
+      expect(j.state).toBe(i.state);
+      expect(j.compiled, 'the forms ran compiled').toBeGreaterThan(500_000);
     });
 
     it.runIf(backend === 'wasm')('negative control: an imul that never reports an overflow is caught', () => {

@@ -78,7 +78,8 @@ const K_ADD = 1, K_SUB = 2, K_LOGIC = 3;
 /** Fused flags already materialized: RFLAGS' arithmetic bits in L_FR (a shift's). */
 const K_FLAGS = -1;
 
-const i64of = (lo: number, hi: number): bigint => (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0);
+/** The 64-bit value of two halves: a number when it is a sign-extended int32 (Code.i64 encodes those without BigInt). */
+const i64of = (lo: number, hi: number): bigint | number => ((hi | 0) === (lo | 0) >> 31 ? lo | 0 : (BigInt(hi | 0) << 32n) | BigInt(lo >>> 0));
 
 /** Imports, by function index. */
 const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3, IMP_SITE = 4;
@@ -155,9 +156,9 @@ class Gen {
     if (size < 8) this.c.i64(size === 1 ? 0xffn : size === 2 ? 0xffffn : 0xffffffffn).op(W.i64_and);
   }
 
-  /** Push d's immediate at `size` (8: sign-extended as decoded; below: its low bytes). */
+  /** Push d's immediate at `size` (8: sign-extended as decoded; below: its low bytes, zero-extended as regAt pushes a register). */
   private imm(d: Insn, size: number): void {
-    this.c.i64(size === 8 ? i64of(d.immLo, d.immHi) : BigInt((d.immLo >>> 0) & (size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff)));
+    this.c.i64(size === 8 ? i64of(d.immLo, d.immHi) : size === 4 ? d.immLo >>> 0 : d.immLo & (size === 1 ? 0xff : 0xffff));
   }
 
   private storeRegs(): void {
@@ -219,7 +220,7 @@ class Gen {
       c.get(L_FA).get(L_FR).op(W.i64_xor).get(L_FB).get(L_FR).op(W.i64_xor, W.i64_and);
       if (s8) c.i64(0n).op(W.i64_lt_s); else c.i64(sign).op(W.i64_and).i64(0n).op(W.i64_ne);
     };
-    const bits = (m: number): void => { c.get(L_FR).i64(BigInt(m)).op(W.i64_and).i64(0n).op(W.i64_ne); };
+    const bits = (m: number): void => { c.get(L_FR).i64(m).op(W.i64_and).i64(0n).op(W.i64_ne); };
     let ok = true;
     if (f.kind === K_FLAGS) {
       // the arithmetic bits of RFLAGS in L_FR
@@ -313,7 +314,7 @@ class Gen {
     const c = this.c;
     c.i64(i64of(d.dispLo, d.dispHi));
     if (d.base >= 0) { this.reg(d.base); c.op(W.i64_add); }
-    if (d.index >= 0) { this.reg(d.index); if (d.scale > 1) c.i64(BigInt(d.scale)).op(W.i64_mul); c.op(W.i64_add); }
+    if (d.index >= 0) { this.reg(d.index); if (d.scale > 1) c.i64(d.scale).op(W.i64_mul); c.op(W.i64_add); }
     c.set(L_A);
     return true;
   }
@@ -456,19 +457,19 @@ class Gen {
     // the operand (sar: sign-extended) into L_FA, the result masked to its width into L_V
     this.reg(d.rm);
     if (size === 4) { if (op === 7) c.op(W.i64_extend32_s); else c.i64(0xffffffffn).op(W.i64_and); }
-    c.tee(L_FA).i64(BigInt(cnt)).op(op === 5 ? W.i64_shr_u : op === 7 ? W.i64_shr_s : W.i64_shl);
+    c.tee(L_FA).i64(cnt).op(op === 5 ? W.i64_shr_u : op === 7 ? W.i64_shr_s : W.i64_shl);
     if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
     c.set(L_V);
     // CF: the last bit shifted out
-    c.get(L_FA).i64(BigInt(op === 4 || op === 6 ? bits - cnt : cnt - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).set(L_FB);
+    c.get(L_FA).i64(op === 4 || op === 6 ? bits - cnt : cnt - 1).op(W.i64_shr_u).i64(1n).op(W.i64_and).set(L_FB);
     c.get(L_FB);
     this.orResultFlags(size);
     // OF
     if (keepOf) c.get(L_X).op(W.i64_or);
     else if (op === 4 || op === 6) {
-      c.get(L_V).i64(BigInt(bits - 1)).op(W.i64_shr_u).get(L_FB).op(W.i64_xor).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
+      c.get(L_V).i64(bits - 1).op(W.i64_shr_u).get(L_FB).op(W.i64_xor).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
     } else if (op === 5) {
-      c.get(L_FA).i64(BigInt(bits - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
+      c.get(L_FA).i64(bits - 1).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(11n).op(W.i64_shl, W.i64_or);
     }
     this.resultWithFlags(d.rm, size);
     return true;
@@ -478,7 +479,7 @@ class Gen {
   private orResultFlags(size: number): void {
     const c = this.c;
     c.get(L_V).op(W.i64_eqz, W.i64_extend_i32_u).i64(6n).op(W.i64_shl, W.i64_or);
-    c.get(L_V).i64(BigInt(size * 8 - 1)).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
+    c.get(L_V).i64(size * 8 - 1).op(W.i64_shr_u).i64(1n).op(W.i64_and).i64(7n).op(W.i64_shl, W.i64_or);
     c.get(L_V).i64(0xffn).op(W.i64_and, W.i64_popcnt).i64(1n).op(W.i64_and).i64(1n).op(W.i64_xor).i64(2n).op(W.i64_shl, W.i64_or);
   }
 
@@ -519,7 +520,7 @@ class Gen {
     this.lookup(true);
     c.op(W.i32_and, W.if_, VOID);
     this.depth++;
-    c.get(L_T).i64(BigInt(d.next)).mem(W.i64_store, 0, 0);
+    c.get(L_T).i64(d.next).mem(W.i64_store, 0, 0);
     c.get(L_A);
     this.setReg(4, 8);
     c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
@@ -583,7 +584,7 @@ class Gen {
     c.op(W.else_).i32(0).op(W.end); // inline read
     c.op(W.if_, VOID);
     this.depth++;
-    c.get(L_A).i64(BigInt(8 + (d.op === Op.RET_IMM ? d.immLo & 0xffff : 0))).op(W.i64_add);
+    c.get(L_A).i64(8 + (d.op === Op.RET_IMM ? d.immLo & 0xffff : 0)).op(W.i64_add);
     this.setReg(4, 8);
     c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
     c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.if_, VOID).get(L_H).get(L_E).i32(1).op(W.i32_sub).mem(W.i32_store, 2, SH.DEPTH).op(W.end);
@@ -767,7 +768,7 @@ class Gen {
         if (d.countSrc === 2) this.ensure(1);
         this.reg(d.rm);
         if (size === 4) { if (op === 7) c.op(W.i64_extend32_s); else c.i64(0xffffffffn).op(W.i64_and); }
-        if (d.countSrc === 2) { this.reg(1); c.i64(BigInt(m)).op(W.i64_and); } else c.i64(BigInt((d.countSrc === 1 ? 1 : d.immLo & 0xff) & m));
+        if (d.countSrc === 2) { this.reg(1); c.i64(m).op(W.i64_and); } else c.i64((d.countSrc === 1 ? 1 : d.immLo & 0xff) & m);
         c.op(op === 5 ? W.i64_shr_u : op === 7 ? W.i64_shr_s : W.i64_shl);
         this.setReg(d.rm, size);
         return true;

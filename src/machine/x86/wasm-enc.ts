@@ -67,18 +67,30 @@ export class Code {
   get(i: number): this { this.byte(W.local_get); this.u(i); return this; }
   set(i: number): this { this.byte(W.local_set); this.u(i); return this; }
   tee(i: number): this { this.byte(W.local_tee); this.u(i); return this; }
-  i32(v: number): this {
-    this.byte(W.i32_const);
+  i32(v: number): this { this.byte(W.i32_const); this.s32(v | 0); return this; }
+  /** An i64 constant: an integer number (exact), or a bigint taken modulo 2^64. */
+  i64(v: bigint | number): this {
+    this.byte(W.i64_const);
+    if (typeof v === 'number') {
+      if ((v | 0) === v) { this.s32(v); return this; }
+      v = BigInt(v);
+    } else if (v >= -0x80000000n && v <= 0x7fffffffn) { this.s32(Number(v)); return this; }
+    let enc = SLEB64.get(v);
+    if (enc === undefined) { enc = sleb(BigInt.asIntN(64, v)); if (SLEB64.size < 4096) SLEB64.set(v, enc); }
+    this.room(enc.length);
+    for (const b of enc) this.buf[this.length++] = b;
+    return this;
+  }
+  /** A signed LEB128 of an int32 (no BigInt: the generator emits one for nearly every instruction). */
+  private s32(v: number): void {
     this.room(5);
-    v |= 0;
     for (;;) {
       const b = v & 0x7f;
       v >>= 7;
-      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { this.buf[this.length++] = b; return this; }
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) { this.buf[this.length++] = b; return; }
       this.buf[this.length++] = b | 0x80;
     }
   }
-  i64(v: bigint): this { this.byte(W.i64_const); for (const b of sleb(BigInt.asIntN(64, v))) this.byte(b); return this; }
   f64(v: number): this { this.byte(W.f64_const); this.room(8); F64S[0] = v; this.buf.set(F64B, this.length); this.length += 8; return this; }
   /** A load or store with its memarg (alignment log2, constant offset). */
   mem(op: number, align: number, offset: number): this { this.byte(op); this.byte(align); this.u(offset); return this; }
@@ -88,6 +100,9 @@ export class Code {
   callIndirect(type: number): this { this.byte(W.call_indirect); this.u(type); this.byte(0); return this; }
   brTable(depths: number[], dflt: number): this { this.byte(W.br_table); this.u(depths.length); for (const d of depths) this.u(d); this.u(dflt); return this; }
 }
+
+/** Encoded i64 constants beyond int32 (masks, sign bits, addresses) by value: BigInt arithmetic is slow. */
+const SLEB64 = new Map<bigint, number[]>();
 
 const F64S = new Float64Array(1);
 const F64B = new Uint8Array(F64S.buffer);
