@@ -345,13 +345,19 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
 
   describe(`${backend}: faults inside compiled code`, () => {
     /** A hot loop walking a pointer up through the data page until it reads past its end (#PF, no handler: the CPU stops). */
-    function walkOff(tier: Tier): { state: string; fault: string; recent: string } {
+    function walkOff(tier: Tier, pendingFlags = false): { state: string; fault: string; recent: string } {
       const { kernel, machine } = tinyKernel((a) => {
         a.movImm64(RSI, DATA);
         a.movImm32(RAX, 0);
         a.label('loop');
-        a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
-        a.addImm(RSI, 8);
+        if (pendingFlags) {
+          // the faulting read comes right after an add whose flags compiled code still holds in locals
+          a.addImm(RSI, 8);
+          a.bytes(0x48, 0x03, 0x46, 0xf8); // add -8(%rsi), %rax
+        } else {
+          a.bytes(0x48, 0x03, 0x06); // add (%rsi), %rax
+          a.addImm(RSI, 8);
+        }
         a.cmpImm(RAX, -1);
         a.jccLabel(5, 'loop');
         a.ud2();
@@ -371,6 +377,16 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       expect(i.fault).toMatch(/#PF/);
       expect(j.fault).toBe(i.fault);
       expect(j.recent).toBe(i.recent);
+      expect(j.state).toBe(i.state);
+    });
+
+    it('the same when the faulting read follows an ALU operation whose flags were not yet stored (the fault shows that operation\'s flags)', () => {
+      resetJitStats();
+      const j = walkOff('jit', true);
+      expect(jitStats.instructions, 'the loop ran compiled').toBeGreaterThan(0);
+      const i = walkOff('interp', true);
+      expect(i.fault).toMatch(/#PF/);
+      expect(j.fault).toBe(i.fault);
       expect(j.state).toBe(i.state);
     });
   });
@@ -568,6 +584,115 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       jitBroken.shiftKeepsOf = true;
       const j = shiftForms('jit');
       expect(j.sum).not.toBe(i.sum);
+    });
+  });
+
+  describe(`${backend}: one-operand mul and div, sign extensions, neg and not, indirect jumps and calls, against the interpreter`, () => {
+    /**
+     * A loop over forms on a xorshift r8 and its complement r9: mul by a register, a 32-bit register
+     * and memory; div with a zero high half (the native path) and a non-zero one (the executor's), 32
+     * and 64 bits, and from memory; cbw/cwde/cdqe and cwd/cdq/cqo; neg and not at every size (neg of 0
+     * too); call and jmp through a register and through memory. After each form a setcc (its own
+     * condition) and pushf read the flags; rax, rdx, r10 and the flags are mixed into r15 by a multiply.
+     * The run ends in a division by zero (#DE, no handler). Returns the outcome, r15, the state and the
+     * call/ret monitor's view.
+     */
+    function arithForms(tier: Tier): { outcome: string; sum: string; state: string; compiled: number } {
+      resetJitStats();
+      const { kernel, machine } = tinyKernel((a) => {
+        a.movImm64(8, 0x9e3779b97f4a7c15n);
+        a.movImm64(RSI, DATA);
+        a.movImm32(14, 1_500);
+        a.movImm32(15, 0);
+        a.label('loop');
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x0d, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xeb, 0x07, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x11, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc1, 0x49, 0xf7, 0xd1); // mov %r8, %r9; not %r9
+        const raxR8 = [0x4c, 0x89, 0xc0], rcxR9 = [0x4c, 0x89, 0xc9], r10R8 = [0x4d, 0x89, 0xc2];
+        const forms: number[][] = [
+          [...raxR8, ...rcxR9, 0x48, 0xf7, 0xe1], // mul %rcx
+          [...raxR8, ...rcxR9, 0xf7, 0xe1], // mul %ecx
+          [0x4c, 0x89, 0x0e, ...raxR8, 0x48, 0xf7, 0x26], // mov %r9, (%rsi); mulq (%rsi)
+          [...raxR8, 0x31, 0xd2, ...rcxR9, 0x48, 0xc1, 0xe9, 0x14, 0x48, 0x83, 0xc9, 0x01, 0x48, 0xf7, 0xf1], // xor %edx; rcx = r9 >> 20 | 1; div %rcx
+          [...raxR8, ...rcxR9, 0x48, 0x83, 0xc9, 0x01, 0x48, 0x89, 0xca, 0x48, 0xd1, 0xea, 0x48, 0xf7, 0xf1], // rdx = rcx >> 1: div %rcx
+          [...raxR8, 0x31, 0xd2, ...rcxR9, 0x48, 0xc1, 0xe9, 0x28, 0x48, 0x83, 0xc9, 0x01, 0xf7, 0xf1], // div %ecx
+          [...raxR8, ...rcxR9, 0x48, 0x83, 0xc9, 0x01, 0x89, 0xca, 0xd1, 0xea, 0xf7, 0xf1], // edx = ecx >> 1: div %ecx
+          [...raxR8, 0x31, 0xd2, ...rcxR9, 0x48, 0xc1, 0xe9, 0x08, 0x48, 0x83, 0xc9, 0x01, 0x48, 0x89, 0x0e, 0x48, 0xf7, 0x36], // divq (%rsi)
+          [...raxR8, 0x48, 0x98], [...raxR8, 0x98], [...raxR8, 0x66, 0x98], // cltq, cwtl, cbtw
+          [0x4c, 0x89, 0xca, ...raxR8, 0x48, 0x99], [0x4c, 0x89, 0xca, ...raxR8, 0x99], [0x4c, 0x89, 0xca, ...raxR8, 0x66, 0x99], // cqto, cltd, cwtd
+          [...r10R8, 0x49, 0xf7, 0xda], [...r10R8, 0x41, 0xf7, 0xda], [...r10R8, 0x66, 0x41, 0xf7, 0xda], [...r10R8, 0x41, 0xf6, 0xda], // neg
+          [0x45, 0x31, 0xd2, 0x49, 0xf7, 0xda], // neg of 0
+          [...r10R8, 0x49, 0xf7, 0xd2], [...r10R8, 0x41, 0xf7, 0xd2], // not %r10, not %r10d
+        ];
+        forms.forEach((f, k) => {
+          a.bytes(...f);
+          a.bytes(0x41, 0xbb, 0, 0, 0, 0); // mov $0, %r11d
+          a.bytes(0x41, 0x0f, 0x90 + (k % 16), 0xc3); // setcc %r11b
+          a.bytes(0x9c, 0x5b); // pushf; pop %rbx
+          a.bytes(0x4d, 0x01, 0xdf, 0x49, 0x01, 0xdf, 0x49, 0x01, 0xc7, 0x49, 0x31, 0xd7, 0x4d, 0x31, 0xd7); // r15 += r11, rbx, rax; ^= rdx, r10
+          a.bytes(0x4d, 0x69, 0xff, 0x93, 0x01, 0x00, 0x01); // imul $0x1000193, %r15, %r15
+        });
+        a.callLabel('g'); // g's indirect calls run with g's entry on the shadow stack
+        a.movLabel(RAX, 'back');
+        a.bytes(0xff, 0xe0); // jmp *%rax
+        a.label('back');
+        a.movLabel(RCX, 'back2');
+        a.bytes(0x48, 0x89, 0x0e, 0xff, 0x26); // mov %rcx, (%rsi); jmp *(%rsi)
+        a.label('back2');
+        a.bytes(0x49, 0xff, 0xce); // dec %r14
+        a.jccLabel(5, 'loop');
+        a.movImm64(RDI, DATA + 0x800n);
+        a.bytes(0x4c, 0x89, 0x3f); // mov %r15, (%rdi)
+        a.bytes(0x31, 0xc9, 0x48, 0xf7, 0xf1); // xor %ecx, %ecx; div %rcx: #DE
+        a.ud2();
+        a.align(64);
+        a.label('g');
+        a.movLabel(RAX, 'f');
+        a.bytes(0xff, 0xd0); // call *%rax
+        a.movLabel(RCX, 'f');
+        a.bytes(0x48, 0x89, 0x0e, 0xff, 0x16); // mov %rcx, (%rsi); call *(%rsi)
+        a.ret();
+        a.label('f');
+        a.bytes(0x49, 0x83, 0xc7, 0x03, 0x4d, 0x69, 0xff, 0x93, 0x01, 0x00, 0x01); // add $3, %r15; imul
+        a.ret();
+      }, { cpus: 1, tier });
+      const o = kernel.run(20_000_000);
+      const at = Number(BigInt.asIntN(64, DATA + 0x800n));
+      const r = machine.mem.find(at, 8)!;
+      return {
+        outcome: `${o.reason} ${o.error ?? ''} ${o.violation?.summary ?? ''}`, sum: r.dv.getBigUint64(at - r.start, true).toString(16),
+        state: stateOf(machine) + flowOf(kernel), compiled: jitStats.instructions,
+      };
+    }
+
+    it('the same results, flags, state, call/ret monitor and #DE report as the interpreter, nearly all of it compiled', () => {
+      const i = arithForms('interp');
+      const j = arithForms('jit');
+      expect(i.outcome).toMatch(/divi/);
+      expect(i.sum).not.toBe('0');
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.sum).toBe(i.sum);
+      expect(j.state).toBe(i.state);
+      expect(j.compiled, 'the forms ran compiled').toBeGreaterThan(400_000);
+    });
+
+    it.runIf(backend === 'wasm')('negative controls: a 64-bit mul without the middle carry, a div that ignores rdx, an indirect call without its shadow entry', () => {
+      const i = arithForms('interp');
+      for (const k of ['mulDropsCarry', 'divIgnoresHigh', 'indirectCallSkipsShadow'] as const) {
+        jitBroken[k] = true;
+        const j = arithForms('jit');
+        jitBroken[k] = false;
+        expect(j.outcome + j.sum + j.state, k).not.toBe(i.outcome + i.sum + i.state);
+      }
+    });
+
+    it.runIf(backend === 'wasm')('the same with indirect jumps and calls through the exec import', () => {
+      const i = arithForms('interp');
+      jitBroken.indirectThroughImport = true;
+      const j = arithForms('jit');
+      expect(j.sum).toBe(i.sum);
+      expect(j.state).toBe(i.state);
     });
   });
 

@@ -394,10 +394,10 @@ class Gen {
 
   // ---- instructions
 
-  /** An operand of an ALU/mov form (reg, or memory at L_A already computed, or immediate) at size 4/8, zero-extended for 4. */
+  /** An operand of an ALU form (reg, or memory already loaded into L_V, or immediate) at `size`, zero-extended. */
   private readOperand(kind: 'reg' | 'mem' | 'imm', d: Insn, r: number, size: number): void {
     if (kind === 'imm') { this.imm(d, size); return; }
-    if (kind === 'mem') { this.load(size); this.c.get(L_V); return; }
+    if (kind === 'mem') { this.c.get(L_V); return; }
     this.regAt(r, size);
   }
 
@@ -508,7 +508,7 @@ class Gen {
    * return address, the machine time of the call, kind CALL), then on to the target (inside the unit,
    * or out: the hub chains). Anything else goes through the import.
    */
-  private nativeCall(d: Insn): void {
+  private nativeCall(d: Insn, target: number | null = null): void {
     const c = this.c, i = this.i;
     this.ensure(4);
     // may it (SHADOW: -1 no monitor; a handle with depth < cap)?
@@ -523,7 +523,8 @@ class Gen {
     c.get(L_T).i64(d.next).mem(W.i64_store, 0, 0);
     c.get(L_A);
     this.setReg(4, 8);
-    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
+    if (target !== null && jitBroken.indirectCallSkipsShadow) c.i32(0); else c.get(L_H).i32(0).op(W.i32_gt_s);
+    c.op(W.if_, VOID);
     {
       const at = (field: number, shift: number): void => {
         c.get(L_H).mem(W.i32_load, 2, field).get(L_E);
@@ -541,7 +542,7 @@ class Gen {
     this.syncInArm();
     c.get(L_N).i32(i + 1).op(W.i32_add).set(L_N);
     c.get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
-    this.jump(d.target - this.r.start, d.target);
+    if (target === null) this.jump(d.target - this.r.start, d.target); else this.exitTo(target);
     c.op(W.else_);
     this.transferThroughImport();
     this.depth--;
@@ -613,7 +614,9 @@ class Gen {
     const signed = (): void => { if (size === 4) c.op(W.i64_extend32_s); };
     const rm = (): void => { if (d.rm !== NO_REG) this.reg(d.rm); else { this.load(size); c.get(L_V); } };
     if (d.rm === NO_REG) this.ea(d);
-    if (d.op === Op.IMUL2) { this.reg(d.reg); signed(); c.set(L_FA); rm(); signed(); c.set(L_FB); }
+    // the source first (a memory read may fault, with the previous flags' operands still in FA and FB);
+    // the overflow test below is symmetric in FA and FB
+    if (d.op === Op.IMUL2) { rm(); signed(); c.set(L_FB); this.reg(d.reg); signed(); c.set(L_FA); }
     else { rm(); signed(); c.set(L_FA); c.i64(i64of(d.immLo, d.immHi)); signed(); c.set(L_FB); }
     c.get(L_FA).get(L_FB).op(W.i64_mul).set(L_V);
     if (jitBroken.imulOverflowClear) c.i32(0);
@@ -720,7 +723,9 @@ class Gen {
         const writes = d.op !== Op.CMP && d.op !== Op.TEST;
         if (d.reg !== NO_REG) this.ensure(d.reg);
         if (!mem) this.ensure(d.rm);
-        if (mem) this.ea(d);
+        // the memory operand first: its read may fault, and the fault must see the previous flags, whose
+        // operands are still in the fused locals
+        if (mem) { this.ea(d); this.load(size); }
         let dst: number;
         if (d.rmIsDst || d.op === Op.TEST) {
           dst = d.rm;
@@ -803,9 +808,141 @@ class Gen {
         this.setReg(d.reg, size);
         return true;
       }
+      case Op.CBW: case Op.CWD: {
+        // cbw/cwde/cdqe: the accumulator's lower half sign-extended; cwd/cdq/cqo: rdx filled with its sign
+        const ext = size === 2 ? W.i64_extend8_s : size === 4 ? W.i64_extend16_s : W.i64_extend32_s;
+        this.reg(0);
+        if (d.op === Op.CBW) { c.op(ext); this.setReg(0, size); return true; }
+        if (size < 8) c.op(size === 2 ? W.i64_extend16_s : W.i64_extend32_s);
+        c.i64(63).op(W.i64_shr_s);
+        this.setReg(2, size);
+        return true;
+      }
+      case Op.NOT: case Op.NEG: {
+        if (seg || d.rm === NO_REG || Gen.highByte(d)) return false;
+        if (d.op === Op.NOT) { this.reg(d.rm); c.i64(-1).op(W.i64_xor); this.setReg(d.rm, size); return true; }
+        // neg: the flags of 0 - x (alu.ts execNotNeg)
+        c.i64(0).set(L_FA);
+        this.regAt(d.rm, size); c.set(L_FB);
+        c.get(L_FA).get(L_FB).op(W.i64_sub);
+        if (size < 8) c.i64(size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffffn).op(W.i64_and);
+        c.tee(L_FR);
+        this.setReg(d.rm, size);
+        this.fused = { kind: K_SUB, size };
+        this.pending = true;
+        return true;
+      }
+      case Op.MUL1:
+        return this.mul(d);
+      case Op.DIV:
+        return this.div(d);
       default:
         return false;
     }
+  }
+
+  /**
+   * mul with one operand, 32 or 64 bits: edx:eax or rdx:rax = the accumulator times the source,
+   * unsigned, with the flags execMul1 (muldiv.ts) leaves: CF = OF = a high half that is not zero, ZF,
+   * SF and PF of the low half, AF clear (K_FLAGS). The 128-bit product from four 32x32 products.
+   */
+  private mul(d: Insn): boolean {
+    const c = this.c, size = d.size;
+    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || size < 4 || Gen.highByte(d)) return false;
+    this.ensure(0); this.ensure(2);
+    if (d.rm !== NO_REG) this.ensure(d.rm);
+    // the source first (a memory read may fault, with the previous flags' operands still in FA and FB)
+    if (d.rm === NO_REG) { this.ea(d); this.load(size); c.get(L_V); } else this.regAt(d.rm, size);
+    c.set(L_FB);
+    this.regAt(0, size); c.set(L_FA);
+    const M = 0xffffffffn;
+    if (size === 4) {
+      c.get(L_FA).get(L_FB).op(W.i64_mul).tee(L_X).i64(M).op(W.i64_and).set(L_V);
+      c.get(L_X).i64(32).op(W.i64_shr_u).set(L_X);
+    } else {
+      const lo = (l: number): void => { c.get(l).i64(M).op(W.i64_and); };
+      const hi = (l: number): void => { c.get(l).i64(32).op(W.i64_shr_u); };
+      lo(L_FA); lo(L_FB); c.op(W.i64_mul).set(L_V); // p00
+      lo(L_FA); hi(L_FB); c.op(W.i64_mul).set(L_X); // p01
+      hi(L_FA); lo(L_FB); c.op(W.i64_mul).set(L_A); // p10
+      // the middle column: p00's high half and the low halves of p01 and p10 (at most 3 * (2^32 - 1))
+      hi(L_V); lo(L_X); c.op(W.i64_add); lo(L_A); c.op(W.i64_add).set(L_FR);
+      // the high 64 bits: p11, the high halves of p01 and p10, and the middle column's carry
+      hi(L_FA); hi(L_FB); c.op(W.i64_mul); hi(L_X); c.op(W.i64_add); hi(L_A); c.op(W.i64_add);
+      if (!jitBroken.mulDropsCarry) { hi(L_FR); c.op(W.i64_add); }
+      c.set(L_X);
+      lo(L_V); c.get(L_FR).i64(32).op(W.i64_shl, W.i64_or).set(L_V);
+    }
+    c.get(L_X).op(W.i64_eqz, W.i32_eqz, W.i64_extend_i32_u).i64(0x801).op(W.i64_mul);
+    this.orResultFlags(size);
+    c.set(L_FR);
+    c.get(L_V); this.setReg(0, size);
+    c.get(L_X); this.setReg(2, size);
+    this.fused = { kind: K_FLAGS, size };
+    this.pending = true;
+    return true;
+  }
+
+  /**
+   * div, 32 or 64 bits, natively when the dividend's high half (edx, rdx) is zero and the divisor is
+   * not: then nothing can fault and the quotient fits. Anything else runs through the exec import
+   * (execDiv: #DE, or a dividend of 64 or 128 bits), which leaves rax and rdx in the slot. The flags are
+   * left as they were (execDiv does).
+   */
+  private div(d: Insn): boolean {
+    const c = this.c, size = d.size;
+    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || size < 4 || Gen.highByte(d)) return false;
+    this.ensure(0); this.ensure(2);
+    if (d.rm !== NO_REG) this.ensure(d.rm);
+    if (d.rm === NO_REG) { this.ea(d); this.load(size); c.get(L_V); } else this.regAt(d.rm, size);
+    c.set(L_X);
+    if (jitBroken.divIgnoresHigh) c.i64(0); else this.regAt(2, size);
+    c.op(W.i64_eqz);
+    c.get(L_X).op(W.i64_eqz, W.i32_eqz, W.i32_and);
+    c.op(W.if_, VOID);
+    this.regAt(0, size); c.get(L_X).op(W.i64_rem_u).set(L_V);
+    this.regAt(0, size); c.get(L_X).op(W.i64_div_u);
+    this.setReg(0, size);
+    c.get(L_V); this.setReg(2, size);
+    c.op(W.else_);
+    this.depth++;
+    this.syncInArm();
+    this.knp();
+    c.call(IMP_EXEC).op(W.i32_eqz, W.if_, VOID);
+    this.depth++;
+    this.exit(this.i + 1, null);
+    this.depth--;
+    c.op(W.end);
+    // the executor wrote rax and rdx to the slot: the locals take them again (they stay marked dirty,
+    // as the other arm left them: storing them again stores the same values)
+    this.loadReg(0); this.loadReg(2);
+    this.depth--;
+    c.op(W.end);
+    return true;
+  }
+
+  /**
+   * An indirect jmp or call: the target from a register or memory (read first: it may fault), then a
+   * jmp leaves the unit for it (the hub chains); a call is nativeCall with that target. False: the
+   * exec import runs it.
+   */
+  private indirect(d: Insn): boolean {
+    const c = this.c;
+    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || Gen.highByte(d)) return false;
+    this.sync();
+    if (d.rm !== NO_REG) this.reg(d.rm); else { this.ea(d); this.load(8); c.get(L_V); }
+    c.set(L_FB);
+    if (d.op === Op.CALL_IND) { this.nativeCall(d, L_FB); return true; }
+    c.get(L_N).i32(this.i + 1).op(W.i32_add).set(L_N);
+    c.get(L_POS).i32(this.i + 1).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
+    this.exitTo(L_FB);
+    return true;
+  }
+
+  /** Leave the unit for the address in i64 local `l` (N and POS already count this instruction; the hub chains). */
+  private exitTo(l: number): void {
+    this.c.get(L_S).get(l).op(W.f64_convert_i64_s).mem(W.f64_store, 3, S.RIP);
+    this.exit(0, RIP_SET);
   }
 
   /** Jump to the block at region offset `off` (inside the unit), else leave the unit for `addr`. */
@@ -880,6 +1017,8 @@ class Gen {
             fell = false;
             return;
           case Op.CALL_IND: case Op.JMP_IND:
+            fell = false;
+            if (!jitBroken.indirectThroughImport && this.indirect(d)) return;
             // the executor moves rip (and runs the call/ret monitor at the interpreter's time); the
             // import leaves the new rip in the slot, where chaining finds the unit to go on with
             this.sync();
@@ -989,6 +1128,10 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   key += jitBroken.retSkipsShadow ? 'R' : '-';
   key += jitBroken.shadowTimeOff ? 'M' : '-';
   key += jitBroken.imulOverflowClear ? 'I' : '-';
+  key += jitBroken.mulDropsCarry ? 'C' : '-';
+  key += jitBroken.divIgnoresHigh ? 'D' : '-';
+  key += jitBroken.indirectCallSkipsShadow ? 'H' : '-';
+  key += jitBroken.indirectThroughImport ? 'X' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;
     for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }

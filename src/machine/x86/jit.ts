@@ -89,8 +89,16 @@ export const jitBroken = {
   shadowTimeOff: false,
   /** The wasm backend's imul never reports an overflow (CF and OF clear). */
   imulOverflowClear: false,
+  /** The wasm backend's 64-bit mul drops the carry out of the middle column into the high half. */
+  mulDropsCarry: false,
+  /** The wasm backend's div takes its native path even when the dividend's high half is not zero. */
+  divIgnoresHigh: false,
+  /** The wasm backend's indirect call pushes no shadow-stack entry. */
+  indirectCallSkipsShadow: false,
   /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
   callsThroughMonitor: false,
+  /** (Not a broken variant: a comparison.) Indirect jmp and call go through the exec import. */
+  indirectThroughImport: false,
 };
 
 /** A bad FTSIM_JIT_* value (the default is used; the CLI refuses to run with it: see cli/tier.ts). */
