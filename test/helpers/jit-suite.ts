@@ -592,7 +592,8 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
      * A loop over forms on a xorshift r8 and its complement r9: mul by a register, a 32-bit register
      * and memory; div with a zero high half (the native path) and a non-zero one (the executor's), 32
      * and 64 bits, and from memory; cbw/cwde/cdqe and cwd/cdq/cqo; neg and not at every size (neg of 0
-     * too); call and jmp through a register and through memory. After each form a setcc (its own
+     * too); the ALU, mov, movzx/movsx, neg, not and setcc on ah..dh; call and jmp through a register and
+     * through memory. After each form a setcc (its own
      * condition) and pushf read the flags; rax, rdx, r10 and the flags are mixed into r15 by a multiply.
      * The run ends in a division by zero (#DE, no handler). Returns the outcome, r15, the state and the
      * call/ret monitor's view.
@@ -624,6 +625,12 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           [...r10R8, 0x49, 0xf7, 0xda], [...r10R8, 0x41, 0xf7, 0xda], [...r10R8, 0x66, 0x41, 0xf7, 0xda], [...r10R8, 0x41, 0xf6, 0xda], // neg
           [0x45, 0x31, 0xd2, 0x49, 0xf7, 0xda], // neg of 0
           [...r10R8, 0x49, 0xf7, 0xd2], [...r10R8, 0x41, 0xf7, 0xd2], // not %r10, not %r10d
+          // ah, ch, dh, bh
+          [...raxR8, 0x80, 0xc4, 0x7f], [...raxR8, 0x80, 0xe4, 0x02], [0x4c, 0x89, 0xc2, 0x80, 0xfe, 0x80], // add $0x7f,%ah; and $2,%ah; cmp $0x80,%dh
+          [...raxR8, 0x4c, 0x89, 0xca, 0x28, 0xf0], [...raxR8, 0x4c, 0x89, 0xca, 0x30, 0xd4], // sub %dh,%al; xor %dl,%ah
+          [...raxR8, 0x0f, 0xb6, 0xc4], [...raxR8, 0x4c, 0x89, 0xca, 0x0f, 0xbe, 0xd4], // movzbl %ah,%eax; movsbl %ah,%edx
+          [...raxR8, 0x4c, 0x89, 0xca, 0x88, 0xc6], [...raxR8, 0x88, 0x26, 0x48, 0x8b, 0x16], // mov %al,%dh; mov %ah,(%rsi), then rdx from there
+          [0x4c, 0x89, 0x0e, ...raxR8, 0x8a, 0x26], [...raxR8, 0xf6, 0xdc], [...raxR8, 0xf6, 0xd4], [...raxR8, 0x0f, 0x94, 0xc4], // mov (%rsi),%ah; neg %ah; not %ah; sete %ah
         ];
         forms.forEach((f, k) => {
           a.bytes(...f);

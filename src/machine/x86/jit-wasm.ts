@@ -124,20 +124,31 @@ class Gen {
     this.loaded.add(r);
   }
 
-  /** Push a register's full 64-bit value. */
+  /** Push a register's full 64-bit value (ah..bh, 16..19: bits 8..15 of rax..rbx, zero-extended). */
   private reg(r: number): void {
+    if (r >= 16) { this.reg(r - 16); this.c.i64(8).op(W.i64_shr_u).i64(0xff).op(W.i64_and); return; }
     if (!this.loaded.has(r)) this.loadReg(r);
     this.c.get(L_R0 + r);
   }
 
   /** Make sure a register is in its local (before a conditional arm uses it). */
   private ensure(r: number): void {
+    if (r >= 16) r -= 16;
     if (r >= 0 && r < 16 && !this.loaded.has(r)) this.loadReg(r);
   }
 
   /** Pop a value into a register at `size` (4: zero-extends; 8: whole; 1 and 2: merged into the low bytes, as the hardware does). */
   private setReg(r: number, size: number): void {
     const c = this.c;
+    if (r >= 16) {
+      // ah..bh: bits 8..15 of rax..rbx
+      c.i64(0xff).op(W.i64_and).i64(8).op(W.i64_shl).set(L_X);
+      this.reg(r - 16);
+      c.i64(~0xff00).op(W.i64_and).get(L_X).op(W.i64_or).set(L_R0 + r - 16);
+      this.loaded.add(r - 16);
+      this.dirty.add(r - 16);
+      return;
+    }
     if (size === 4) c.i64(0xffffffffn).op(W.i64_and);
     else if (size < 4) {
       const m = size === 1 ? 0xffn : 0xffffn;
@@ -636,7 +647,7 @@ class Gen {
     return true;
   }
 
-  /** Any register operand is ah..bh (the compiler leaves those to the executors). */
+  /** Any register operand is ah..bh (forms that take only 32- and 64-bit registers check it as a guard). */
   private static highByte(d: Insn): boolean {
     return d.reg >= 16 || d.rm >= 16;
   }
@@ -649,7 +660,7 @@ class Gen {
       case Op.NOP: case Op.PAUSE: case Op.MFENCE:
         return true;
       case Op.MOV: {
-        if (seg || Gen.highByte(d)) return false;
+        if (seg) return false;
         if (d.hasMem) {
           if (d.rmIsDst) {
             if (d.reg !== NO_REG) this.ensure(d.reg);
@@ -685,8 +696,7 @@ class Gen {
           this.load(ss);
           c.get(L_V);
         } else {
-          if (d.rm >= 16) return false; // ah..bh
-          this.reg(d.rm);
+          this.reg(d.rm); // ah..bh: zero-extended
         }
         if (sx) c.op(ss === 1 ? W.i64_extend8_s : ss === 2 ? W.i64_extend16_s : W.i64_extend32_s);
         else c.i64(ss === 1 ? 0xffn : ss === 2 ? 0xffffn : 0xffffffffn).op(W.i64_and);
@@ -718,7 +728,7 @@ class Gen {
         return true;
       }
       case Op.ADD: case Op.SUB: case Op.CMP: case Op.AND: case Op.TEST: case Op.OR: case Op.XOR: {
-        if (seg || Gen.highByte(d) || (d.prefixes & Pfx.LOCK) !== 0) return false;
+        if (seg || (d.prefixes & Pfx.LOCK) !== 0) return false;
         const mem = d.rm === NO_REG;
         const writes = d.op !== Op.CMP && d.op !== Op.TEST;
         if (d.reg !== NO_REG) this.ensure(d.reg);
@@ -781,7 +791,7 @@ class Gen {
       case Op.IMUL2: case Op.IMUL3:
         return this.imul(d);
       case Op.SETCC: {
-        if (seg || Gen.highByte(d)) return false;
+        if (seg) return false;
         if (d.rm !== NO_REG) {
           this.ensure(d.rm);
           this.condition(d.cond);
@@ -819,7 +829,7 @@ class Gen {
         return true;
       }
       case Op.NOT: case Op.NEG: {
-        if (seg || d.rm === NO_REG || Gen.highByte(d)) return false;
+        if (seg || d.rm === NO_REG) return false;
         if (d.op === Op.NOT) { this.reg(d.rm); c.i64(-1).op(W.i64_xor); this.setReg(d.rm, size); return true; }
         // neg: the flags of 0 - x (alu.ts execNotNeg)
         c.i64(0).set(L_FA);
