@@ -561,8 +561,8 @@ class Gen {
   }
 
   /**
-   * A ret (ret $imm too), natively when the return address can be read inline and needs no word from
-   * the monitor beyond what onRet would find fine: no monitor; or its shadow stack is empty; or in the
+   * A ret (ret $imm too): the return address read (inline, or through the rd import), then natively
+   * when it needs no word from the monitor beyond what onRet would find fine: no monitor; or its shadow stack is empty; or in the
    * arena, its top a call entry with this return address, and the address outside every freed or
    * rewritten text (FC bounds; inside them, onRet looks). Then the pop, the shadow entry's pop and the
    * count of checks, and out to the return address (the hub chains). Anything else, a mismatch above
@@ -573,9 +573,9 @@ class Gen {
     this.ensure(4);
     this.reg(4);
     c.set(L_A);
-    this.lookup(false);
-    c.op(W.if_, I32);
-    c.get(L_T).mem(W.i64_load, 0, 0).set(L_V);
+    // the return address: inline, or through the rd import when the stack is not in the region cache
+    // (a fault there is the interpreter's pop faulting)
+    this.load(8);
     c.get(L_S).mem(W.i32_load, 2, S.SHADOW).tee(L_H).i32(-1).op(W.i32_eq, W.if_, I32).i32(1).op(W.else_);
     c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, I32);
     c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.i32_eqz, W.if_, I32).i32(1).op(W.else_);
@@ -593,7 +593,6 @@ class Gen {
     c.op(W.end); // depth 0
     c.op(W.else_).i32(0).op(W.end); // a handle
     c.op(W.end); // no monitor
-    c.op(W.else_).i32(0).op(W.end); // inline read
     c.op(W.if_, VOID);
     this.depth++;
     c.get(L_A).i64(8 + (d.op === Op.RET_IMM ? d.immLo & 0xffff : 0)).op(W.i64_add);
