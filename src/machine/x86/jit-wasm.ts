@@ -514,10 +514,10 @@ class Gen {
   }
 
   /**
-   * A direct call, natively when the return address can be stored inline (a cached stack region) and
-   * the monitor's shadow stack, if any, is in the arena with room: the push, then onCall's entry (the
-   * return address, the machine time of the call, kind CALL), then on to the target (inside the unit,
-   * or out: the hub chains). Anything else goes through the import.
+   * A call (direct, or indirect with its target in local `target`), natively when the monitor's shadow
+   * stack, if any, is in the arena with room: the push (inline, or through the wr import), then onCall's
+   * entry (the return address, the machine time of the call, kind CALL), then on to the target (inside
+   * the unit, or out: the hub chains). Anything else goes through the import.
    */
   private nativeCall(d: Insn, target: number | null = null): void {
     const c = this.c, i = this.i;
@@ -526,12 +526,23 @@ class Gen {
     c.get(L_S).mem(W.i32_load, 2, S.SHADOW).tee(L_H).i32(0).op(W.i32_gt_s, W.if_, I32);
     c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).get(L_H).mem(W.i32_load, 2, SH.CAP).op(W.i32_lt_s);
     c.op(W.else_).get(L_H).i32(-1).op(W.i32_eq, W.end);
+    c.op(W.if_, VOID);
+    this.depth++;
+    // the push: inline, or through the wr import when the stack is not in the region cache (it may fault,
+    // as the interpreter's push would, before anything changed); L_T: the unit is still alive
     this.reg(4);
     c.i64(8n).op(W.i64_sub).set(L_A);
     this.lookup(true);
-    c.op(W.i32_and, W.if_, VOID);
-    this.depth++;
+    c.op(W.if_, VOID);
     c.get(L_T).i64(d.next).mem(W.i64_store, 0, 0);
+    c.i32(1).set(L_T);
+    c.op(W.else_);
+    this.syncInArm();
+    c.get(L_A).op(W.f64_convert_i64_s).i32(8).i64(d.next).op(W.i32_wrap_i64).i64(d.next).i64(32).op(W.i64_shr_u, W.i32_wrap_i64);
+    this.knp();
+    c.call(IMP_WR).set(L_T);
+    this.reloadCache();
+    c.op(W.end);
     c.get(L_A);
     this.setReg(4, 8);
     if (target !== null && jitBroken.indirectCallSkipsShadow) c.i32(0); else c.get(L_H).i32(0).op(W.i32_gt_s);
@@ -553,7 +564,20 @@ class Gen {
     this.syncInArm();
     c.get(L_N).i32(i + 1).op(W.i32_add).set(L_N);
     c.get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
-    if (target === null) this.jump(d.target - this.r.start, d.target); else this.exitTo(target);
+    if (target !== null) this.exitTo(target);
+    else {
+      // a push that killed this unit (it wrote its text) leaves through the slot's rip: the hub does not
+      // chain after a text write the CPU has not serialized since
+      c.get(L_T).op(W.if_, VOID);
+      this.depth++;
+      this.jump(d.target - this.r.start, d.target);
+      this.depth--;
+      c.op(W.else_);
+      this.depth++;
+      this.exit(0, d.target);
+      this.depth--;
+      c.op(W.end);
+    }
     c.op(W.else_);
     this.transferThroughImport();
     this.depth--;
