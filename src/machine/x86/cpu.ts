@@ -1,5 +1,6 @@
 // x86-64 CPU: registers in typed arrays, memory access, the interpreter loop, interrupts and exceptions, system instructions.
 
+import { lastAddress, ringAddresses } from './ring.js';
 import { Insn, Op, Pfx, NO_REG } from './insn.js';
 import { decode } from './decode.js';
 import { Memory, Region, PERM_W, PERM_X, hex } from '../memory.js';
@@ -322,19 +323,22 @@ export class Cpu {
    */
   recent(): Insn[] {
     const out: Insn[] = [];
-    const v = this.violation;
-    const fromEx = v instanceof MachineViolation && v.fromException;
-    const ring = fromEx ? this.exceptionRing : this.recentRing;
-    const pos = fromEx ? this.exceptionPos : this.recentPos;
-    for (let i = 1; i <= RECENT; i++) {
-      const a = ring[(pos + i) & (RECENT - 1)];
-      if (a === a) { const d = this.insnAt(a); if (d !== null) out.push(d); } // NaN: empty slot
-    }
+    for (const a of this.recentAddresses()) { const d = this.insnAt(a); if (d !== null) out.push(d); }
     return out;
   }
 
+  /**
+   * The addresses of the last RECENT instructions this CPU executed, oldest first (as recent(); the
+   * ring's entries are addresses, or runs of a compiled block: see ring.ts).
+   */
+  recentAddresses(): number[] {
+    const v = this.violation;
+    const fromEx = v instanceof MachineViolation && v.fromException;
+    return ringAddresses(fromEx ? this.exceptionRing : this.recentRing, fromEx ? this.exceptionPos : this.recentPos, RECENT);
+  }
+
   /** Address of the last instruction executed before the latest exception was delivered (NaN: none). */
-  lastBeforeException(): number { return this.exceptionRing[this.exceptionPos]; }
+  lastBeforeException(): number { return lastAddress(this.exceptionRing[this.exceptionPos]); }
 
   /** Decode the instruction at an address as memory holds it now (reports and fault messages). */
   private insnAt(addr: number): Insn | null {
@@ -579,8 +583,8 @@ export class Cpu {
         if (e instanceof CpuFault) {
           if (e.rip !== e.rip) {
             // raised by the instruction the ring names last: fill in its address and bytes
-            const d = this.insnAt(ring[pos]);
-            e.rip = ring[pos];
+            e.rip = lastAddress(ring[pos]);
+            const d = this.insnAt(e.rip);
             e.bytes = d ? d.bytes : new Uint8Array(0);
           }
           if (e.vector === Vec.BP) this.cycles++; // int3 is a trap: it retires

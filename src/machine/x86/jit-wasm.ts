@@ -18,6 +18,7 @@
 // say, each block only when it fits the budget, and the instruction count, ring and rip at every exit
 // and at every import are the interpreter's.
 
+import { registerRun, runEntry } from './ring.js';
 import { Op, Pfx, NO_REG, type Insn } from './insn.js';
 import { arena, S, RD, L, SH, FC } from '../arena.js';
 import type { Region } from '../memory.js';
@@ -84,6 +85,9 @@ const i64of = (lo: number, hi: number): bigint | number => ((hi | 0) === (lo | 0
 /** Imports, by function index. */
 const IMP_EXEC = 0, IMP_RD = 1, IMP_WR = 2, IMP_COND = 3, IMP_SITE = 4;
 
+/** Ring entries by instruction index in the batch (ring.ts): its block's run up to it, and whole. */
+interface RunsOf { upTo: number[]; whole: number[] }
+
 /** What a unit's code generator produced: the function body (its instructions went into the batch's list, which the imports index). */
 interface Generated { body: Code }
 
@@ -111,8 +115,12 @@ class Gen {
   /** Block number by the region offset it starts at (a jump there stays inside the unit). */
   private readonly index = new Map<number, number>();
 
-  /** `D`: the batch's instructions, shared by its units (an import names one by its index there). */
-  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly D: Insn[], private readonly reloadFn: number) {
+  /**
+   * `D`: the batch's instructions, shared by its units (an import names one by its index there);
+   * `runs`: for each of them, the ring entry of its block up to it and of its whole block.
+   */
+  constructor(private readonly r: Region, private readonly blocks: WasmBlock[], private readonly D: Insn[], private readonly reloadFn: number,
+    private readonly runs: RunsOf) {
     blocks.forEach((b, i) => this.index.set(b.start, i));
   }
 
@@ -282,25 +290,27 @@ class Gen {
   // ---- exits and imports
 
   /**
-   * Leave the unit: n retired so far in this entry (N + `extra`), the ring at `extra` instructions into
-   * the block; rip: the address given (written to the slot's RIP), or RIP_SET (the exec import wrote it
-   * there), or null (Cpu.rip holds it and the unit may be dead: no chaining).
+   * Leave the unit: n retired so far in this entry (N + `extra`: `extra` instructions into the block; the
+   * ring's entry for the block counts them: see the imports); rip: the address given (written to the
+   * slot's RIP), or RIP_SET (the exec import wrote it there), or null (Cpu.rip holds it and the unit
+   * may be dead: no chaining).
    */
   private exit(extra: number, rip: number | null): void {
     const c = this.c;
-    if (extra !== 0) {
-      c.get(L_N).i32(extra).op(W.i32_add).set(L_N);
-      c.get(L_POS).i32(extra).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
-    }
+    if (extra !== 0) c.get(L_N).i32(extra).op(W.i32_add).set(L_N);
     c.get(L_S).i32(rip === null ? 0 : 1).mem(W.i32_store, 2, S.EXIT);
     if (rip !== null && rip !== RIP_SET) c.get(L_S).f64(rip).mem(W.f64_store, 3, S.RIP);
     c.br(W.br, this.depth + this.toTop + 1);
   }
 
-  /** The arguments every import that may run an executor or fault takes: instruction index, retired count, ring position. */
+  /**
+   * The arguments every import that may run an executor or fault takes: instruction index, retired
+   * count, and the ring slot of the block's entry (the import makes it count the instructions up to
+   * this one while the instruction runs).
+   */
   private knp(): void {
     const c = this.c;
-    c.i32(this.k).get(L_N).i32(this.i).op(W.i32_add).get(L_POS).i32(this.i + 1).op(W.i32_add).i32(31).op(W.i32_and);
+    c.i32(this.k).get(L_N).i32(this.i).op(W.i32_add).get(L_POS);
   }
 
   /** Run the instruction through the interpreter's executor; the unit stops after it when the instruction killed it. */
@@ -563,7 +573,6 @@ class Gen {
     c.op(W.end);
     this.syncInArm();
     c.get(L_N).i32(i + 1).op(W.i32_add).set(L_N);
-    c.get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
     if (target !== null) this.exitTo(target);
     else {
       // a push that killed this unit (it wrote its text) leaves through the slot's rip: the hub does not
@@ -967,7 +976,6 @@ class Gen {
     c.set(L_FB);
     if (d.op === Op.CALL_IND) { this.nativeCall(d, L_FB); return true; }
     c.get(L_N).i32(this.i + 1).op(W.i32_add).set(L_N);
-    c.get(L_POS).i32(this.i + 1).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
     this.exitTo(L_FB);
     return true;
   }
@@ -1006,14 +1014,17 @@ class Gen {
       this.exit(0, r.start + b.start);
       this.depth--;
       c.op(W.end);
+      // the ring: one entry for the block, the run of its instructions (ring.ts), at pos + 1
+      const run = registerRun(b.insns.map((d) => d.addr)), whole = runEntry(run, len);
+      c.get(L_POS).i32(1).op(W.i32_add).i32(31).op(W.i32_and).tee(L_POS).i32(3).op(W.i32_shl).get(L_S).op(W.i32_add).f64(whole).mem(W.f64_store, 3, S.RING);
       let fell = true;
       this.cur = b.insns;
       b.insns.forEach((d, i) => {
         this.i = i;
         this.k = this.D.length;
         this.D.push(d);
-        // the ring: this instruction's address at pos + i + 1
-        c.get(L_S).get(L_POS).i32(i + 1).op(W.i32_add).i32(31).op(W.i32_and).i32(3).op(W.i32_shl, W.i32_add).f64(d.addr).mem(W.f64_store, 3, S.RING);
+        this.runs.upTo.push(runEntry(run, i + 1));
+        this.runs.whole.push(whole);
         const last = i === len - 1;
         // a patch site (a nop or a call: see jit.ts compiledSite) reports itself as the interpreter does, when the machine logs them
         if (d.atSite) c.get(L_S).mem(W.i32_load, 2, S.SITELOG).op(W.if_, VOID).i32(this.k).call(IMP_SITE).op(W.end);
@@ -1024,7 +1035,6 @@ class Gen {
             if (this.pending) { this.storeFlags(); this.pending = false; }
             c.set(L_T);
             c.get(L_N).i32(len).op(W.i32_add).set(L_N);
-            c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
             c.get(L_T).op(W.if_, VOID);
             this.depth++;
             this.jump(d.target - r.start, d.target);
@@ -1037,7 +1047,6 @@ class Gen {
           case Op.JMP:
             this.sync();
             c.get(L_N).i32(len).op(W.i32_add).set(L_N);
-            c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
             this.jump(d.target - r.start, d.target);
             fell = false;
             return;
@@ -1068,7 +1077,6 @@ class Gen {
         if (last && fell) {
           this.sync();
           c.get(L_N).i32(len).op(W.i32_add).set(L_N);
-          c.get(L_POS).i32(len).op(W.i32_add).i32(31).op(W.i32_and).set(L_POS);
           this.jump(d.next - r.start, d.next);
         }
       });
@@ -1083,7 +1091,7 @@ class Gen {
 // ---- modules, imports, glue -------------------------------------------------------------
 
 /** Compiled modules by plan and guest bytes (see compileWasmBatch): repeated boots and restored snapshots reuse them. */
-const modules = new Map<string, WebAssembly.Module>();
+const modules = new Map<string, { mod: WebAssembly.Module; runs: RunsOf }>();
 
 /** The CPU running compiled code now, and its cycle count at entry (the imports report times from it). */
 let cur: WasmCpu | null = null;
@@ -1173,7 +1181,9 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   const D: Insn[] = [];
   const unitOf: number[] = [];
   const starts: number[] = [];
-  let mod = modules.get(key);
+  const hit = modules.get(key);
+  let mod = hit?.mod;
+  const runs: RunsOf = hit?.runs ?? { upTo: [], whole: [] };
   const reused = mod !== undefined;
   let size = 0;
   if (mod !== undefined) {
@@ -1185,7 +1195,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   } else {
     const funcs = specs.map((sp, i) => {
       starts.push(D.length);
-      const { body } = new Gen(sp.r, sp.blocks, D, IMPORTS.length + specs.length).generate();
+      const { body } = new Gen(sp.r, sp.blocks, D, IMPORTS.length + specs.length, runs).generate();
       while (unitOf.length < D.length) unitOf.push(i);
       return { type: 4, locals: LOCALS, body, export: `u${i}` };
     });
@@ -1197,7 +1207,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
     });
     size = bytes.length;
     mod = new WebAssembly.Module(bytes);
-    modules.set(key, mod);
+    modules.set(key, { mod, runs });
   }
   starts.push(D.length);
   if (I32V === null) { I32V = new Int32Array(arena.buffer); F64V = new Float64Array(arena.buffer); }
@@ -1211,32 +1221,45 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   const regionOf = unitOf.map((i) => specs[i].r);
   /** After an executor or a store: may the hub still chain (a store may have written text)? */
   const chainOk = (c: WasmCpu, k: number): void => { i32[(c.slot + S.CHAIN_OK) >> 2] = regionOf[k].dirtyTime <= c.serialTime || jitBroken.chainIgnoresFetchModel ? 1 : 0; };
+  // while an import runs, the block's ring entry counts the instructions up to its own (a fault or a
+  // report there sees the instructions that ran); after, the whole block again, unless the unit stops
+  // there (killed: it leaves after this instruction)
+  const upTo = runs.upTo, whole = runs.whole;
+  const RING = S.RING >> 3;
   const imports = { e: {
     m: arena.memory,
     x: (k: number, n: number, pos: number): number => {
-      const c = cur!, d = D[k];
+      const c = cur!, d = D[k], at = (c.slot >> 3) + RING + pos;
       c.cycles = curBase + n; c.recentPos = pos; c.rip = pre[k];
+      if (!jitBroken.ringRunsWhole) f64[at] = upTo[k];
       fns[k](c, d);
       f64[(c.slot + S.RIP) >> 3] = c.rip;
       cacheRegion(c, i32); // the region the executor last read or wrote (a call's stack) is where compiled code goes next
       chainOk(c, k);
-      return alive(k);
+      const a = alive(k);
+      if (a !== 0) f64[at] = whole[k];
+      return a;
     },
     r: (addr: number, size: number, k: number, n: number, pos: number): number => {
-      const c = cur!;
+      const c = cur!, at = (c.slot >> 3) + RING + pos;
       c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
+      if (!jitBroken.ringRunsWhole) f64[at] = upTo[k];
       const lo = c.rd(addr, size);
+      f64[at] = whole[k];
       if (size === 8) i32[(c.slot + S.TMPHI) >> 2] = c.tHi;
       cacheRegion(c, i32);
       return lo | 0;
     },
     w: (addr: number, size: number, lo: number, hi: number, k: number, n: number, pos: number): number => {
-      const c = cur!;
+      const c = cur!, at = (c.slot >> 3) + RING + pos;
       c.cycles = curBase + n; c.recentPos = pos; c.rip = D[k].next;
+      if (!jitBroken.ringRunsWhole) f64[at] = upTo[k];
       c.wr(addr, size, lo >>> 0, hi);
       cacheRegion(c, i32);
       chainOk(c, k);
-      return alive(k);
+      const a = alive(k);
+      if (a !== 0) f64[at] = whole[k];
+      return a;
     },
     c: (cc: number): number => (ex.cond(cur!, cc) ? 1 : 0),
     s: (k: number): void => { cur!.mem.events.siteExecs.push(D[k].addr); },

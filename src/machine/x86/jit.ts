@@ -95,6 +95,8 @@ export const jitBroken = {
   divIgnoresHigh: false,
   /** The wasm backend's indirect call pushes no shadow-stack entry. */
   indirectCallSkipsShadow: false,
+  /** The wasm backend's imports leave a block's ring entry counting the whole block (a fault mid-block shows instructions that did not run). */
+  ringRunsWhole: false,
   /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
   callsThroughMonitor: false,
   /** (Not a broken variant: a comparison.) Indirect jmp and call go through the exec import. */
