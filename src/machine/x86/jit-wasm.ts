@@ -25,6 +25,21 @@ import type { Region } from '../memory.js';
 import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
 import { jitBroken, jitStats } from './jit.js';
 import { UNIT_TYPE, hubOf, link, place } from './jit-hub.js';
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * V8's tiering budget for wasm (roughly the bytes of a function's baseline code it runs before
+ * TurboFan recompiles it; V8's default is 1.8 M). Measured on the single-CPU kernel workload: with the
+ * default, TurboFan recompiles some 200 units during a first boot (0.39 s of compiling on its background
+ * thread, for a 0.3 s run) and that work slows the boot itself on this 2-core machine: the boot ran at
+ * 2.2 times the interpreter; with no TurboFan at all (--liftoff-only) at 2.4, but later boots then stay
+ * at 150 M instructions/s instead of 200. With 100 M only the units that run long tier up: a first boot
+ * at 2.45-2.5 times, later boots at 200 M/s. A budget the user gives node (its options or NODE_OPTIONS) wins.
+ */
+const WASM_TIERING_BUDGET = 100_000_000;
+if (![...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => a.includes('--wasm-tiering-budget'))) {
+  setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+}
 
 /** The unit's side the backend needs (jit.ts Unit), set once the unit exists. */
 export interface WasmUnitHost {
