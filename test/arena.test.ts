@@ -247,6 +247,45 @@ describe('lifetime and fallbacks', () => {
     expect(new Cpu(0, mem2, bus).slot).toBeGreaterThan(0);
   });
 
+  it('a region collected while a CPU slot caches its descriptor leaves the slot naming nothing (its block is reused)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const settle = async (): Promise<void> => { for (let i = 0; i < 3; i++) { gc(); await new Promise((res) => setImmediate(res)); } };
+    const DC0 = 456, DC1 = 460;
+    const run = async (): Promise<{ dc0: number; dc1: number; freed: number; kept: number }> => {
+      const m = new Machine({ cpus: 1 });
+      m.mem.map('text', 0x1000n, 0x1000, PERM_R | PERM_X);
+      const keep = m.mem.map('data', 0x100000n, 0x1000, PERM_R | PERM_W);
+      m.createCpus();
+      const slot = m.cpus[0].slot;
+      // a task's stack, cached by compiled code (S.DC0) next to a region that stays (S.DC1), then unmapped
+      // (a snapshot restore unmaps what a run mapped) and dropped
+      const freed = ((): number => {
+        const stack = m.mem.map('stack', 0x200000n, 0x1000, PERM_R | PERM_W);
+        view().setInt32(slot + DC0, stack.desc, true);
+        view().setInt32(slot + DC1, keep.desc, true);
+        m.mem.unmap(stack);
+        return stack.desc;
+      })();
+      await settle();
+      return { dc0: view().getInt32(slot + DC0, true), dc1: view().getInt32(slot + DC1, true), freed, kept: keep.desc };
+    };
+    const r = await run();
+    expect(r.freed).toBeGreaterThan(0);
+    expect(arena.blockSize(r.freed), 'the stack\'s block was collected').toBeUndefined();
+    expect(r.dc0).toBe(0);
+    expect(r.dc1).toBe(r.kept);
+    // negative control: without the scrub the slot still names the freed block
+    arenaForTests.keepStaleDescriptors = true;
+    try {
+      const s = await run();
+      expect(arena.blockSize(s.freed)).toBeUndefined();
+      expect(s.dc0).toBe(s.freed);
+    } finally {
+      arenaForTests.keepStaleDescriptors = false;
+    }
+  });
+
   it('machines created by the hundreds and dropped give their slots and blocks back when collected', async () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;

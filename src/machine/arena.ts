@@ -203,6 +203,20 @@ export class Arena {
     this.freeSlots.push(off);
   }
 
+  /**
+   * Take a data region's descriptor out of every CPU slot's region cache (S.DC0, S.DC1) before its
+   * block is freed: a slot keeps the descriptors of the regions its CPU last accessed, and a freed block
+   * is soon another block (another region's data, an entry map), which compiled code would otherwise
+   * read as a descriptor and access through.
+   */
+  forgetDescriptor(off: number): void {
+    const w = new Int32Array(this.buffer);
+    for (const s of this.liveSlots) {
+      if (w[(s + S.DC0) >> 2] === off) w[(s + S.DC0) >> 2] = 0;
+      if (w[(s + S.DC1) >> 2] === off) w[(s + S.DC1) >> 2] = 0;
+    }
+  }
+
   /** Counts for tests and reports: live blocks and bytes, free blocks and bytes, the largest free block, live and free slots. */
   stats(): { liveBlocks: number; liveBytes: number; freeBlocks: number; freeBytes: number; largestFree: number; liveSlots: number; freeSlots: number } {
     let liveBytes = 0;
@@ -237,10 +251,13 @@ export function arenaAlloc(size: number, align = GRAIN): number { return arena.a
 /** Free a block arenaAlloc returned. */
 export function arenaFree(off: number): void { arena.free(off); }
 
-/** Frees the slot of a collected Cpu and the block of a collected Region. */
-const collected = new FinalizationRegistry<{ a: Arena; off: number; slot: boolean }>((h) => {
-  if (h.slot) h.a.freeSlot(h.off); else h.a.free(h.off);
-});
+/** Frees the slot of a collected Cpu and the block of a collected Region (out of every slot's region cache first). */
+export function freeCollected(h: { a: Arena; off: number; slot: boolean }): void {
+  if (h.slot) { h.a.freeSlot(h.off); return; }
+  if (!arenaForTests.keepStaleDescriptors) h.a.forgetDescriptor(h.off);
+  h.a.free(h.off);
+}
+const collected = new FinalizationRegistry<{ a: Arena; off: number; slot: boolean }>(freeCollected);
 
 /** A CPU's slot: 512 zeroed bytes of `buffer` at `base`; `slot` is base, or -1 for a private buffer outside the arena (the pool was used up). */
 export interface CpuSlot { buffer: ArrayBuffer; base: number; slot: number }
@@ -300,6 +317,8 @@ export function newMemoryTag(): number {
 
 /** Test hooks (internal). */
 export const arenaForTests = {
+  /** A broken variant for a negative control: a collected region's descriptor stays in the slots' region caches. */
+  keepStaleDescriptors: false,
   /**
    * Take every free heap block (and, with `slots`, every free CPU slot) so that the next
    * allocations fall back; returns the function that gives them back.
