@@ -9,7 +9,7 @@ import { clearJitCache, jitBroken, jitConfig, jitStats, resetJitStats, type JitB
 import { arena } from '../../src/machine/arena.js';
 import type { Region } from '../../src/machine/memory.js';
 import { RecordingChooser, RandomChooser, type Chooser } from '../../src/machine/chooser.js';
-import { RAX, RCX, RDI, RDX, RSI, R12 } from '../../src/machine/x86/encoder.js';
+import { RAX, RCX, RDI, RDX, RSI, R12, type Asm } from '../../src/machine/x86/encoder.js';
 import { HC_EXIT, HC_SMP_BOOT, HC_SPAWN } from '../../src/kernel/hypercalls.js';
 import { tinyKernel, DATA } from './tiny.js';
 import { Machine } from '../../src/machine/machine.js';
@@ -449,7 +449,12 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
      * three-operand forms (32 and 64 bits, a memory source, small operands that do not overflow), read
      * the same way. Returns the accumulated flags and results, the step count and the final state.
      */
-    function shiftForms(tier: Tier): { sum: string; state: string; compiled: number } {
+    /**
+     * The loop the forms tests share: 1,500 turns of a xorshift64 on r8 (shifts whose flags the next xor
+     * overwrites) with r9 = ~r8 and rsi at DATA, then `forms`, which mix their results into rdx; the
+     * sum, the final state and the instructions run compiled.
+     */
+    function formsLoop(tier: Tier, forms: (a: Asm) => void): { sum: string; state: string; compiled: number } {
       resetJitStats();
       const { kernel, machine } = tinyKernel((a) => {
         a.movImm64(8, 0x9e3779b97f4a7c15n);
@@ -457,11 +462,25 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
         a.movImm32(RDX, 0);
         a.movImm32(RCX, 1_500);
         a.label('loop');
-        // xorshift64 on r8 (shifts whose flags the next xor overwrites), r9 = ~r8
         a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x0d, 0x4d, 0x31, 0xd8);
         a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xeb, 0x07, 0x4d, 0x31, 0xd8);
         a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x11, 0x4d, 0x31, 0xd8);
         a.bytes(0x4d, 0x89, 0xc1, 0x49, 0xf7, 0xd1);
+        forms(a);
+        a.subImm(RCX, 1);
+        a.jccLabel(5, 'loop');
+        a.movImm64(RSI, DATA + 0x800n);
+        a.bytes(0x48, 0x89, 0x16); // mov %rdx, (%rsi)
+        a.ud2();
+      }, { cpus: 1, tier });
+      kernel.run(20_000_000);
+      const at = Number(BigInt.asIntN(64, DATA + 0x800n));
+      const r = machine.mem.find(at, 8)!;
+      return { sum: r.dv.getBigUint64(at - r.start, true).toString(16), state: stateOf(machine), compiled: jitStats.instructions };
+    }
+
+    function shiftForms(tier: Tier): { sum: string; state: string; compiled: number } {
+      return formsLoop(tier, (a) => {
         let form = 0;
         const prefixes = [[0x4d, 0x01, 0xca], [0x4d, 0x39, 0xca], [0x4d, 0x09, 0xca], [0x49, 0xc1, 0xea, 0x03], [0xeb, 0x00]];
         for (const pre of prefixes) for (const ext of [4, 5, 7]) for (const w of [0x41, 0x49]) for (const cnt of [1, 2, w === 0x49 ? 45 : 31]) {
@@ -495,16 +514,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           a.bytes(0x4c, 0x31, 0xd2);
           a.bytes(0x48, 0x69, 0xd2, 0x93, 0x01, 0x00, 0x01);
         }
-        a.subImm(RCX, 1);
-        a.jccLabel(5, 'loop');
-        a.movImm64(RSI, DATA + 0x800n);
-        a.bytes(0x48, 0x89, 0x16); // mov %rdx, (%rsi)
-        a.ud2();
-      }, { cpus: 1, tier });
-      kernel.run(20_000_000);
-      const at = Number(BigInt.asIntN(64, DATA + 0x800n));
-      const r = machine.mem.find(at, 8)!;
-      return { sum: r.dv.getBigUint64(at - r.start, true).toString(16), state: stateOf(machine), compiled: jitStats.instructions };
+      });
     }
 
     it('the same flags, results and state as the interpreter, nearly all of it compiled', () => {
@@ -522,15 +532,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
      * by pushf, as above.
      */
     function immediateForms(tier: Tier): { sum: string; state: string; compiled: number } {
-      resetJitStats();
-      const { kernel, machine } = tinyKernel((a) => {
-        a.movImm64(8, 0x9e3779b97f4a7c15n);
-        a.movImm32(RDX, 0);
-        a.movImm32(RCX, 1_500);
-        a.label('loop');
-        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x0d, 0x4d, 0x31, 0xd8);
-        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xeb, 0x07, 0x4d, 0x31, 0xd8);
-        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x11, 0x4d, 0x31, 0xd8);
+      return formsLoop(tier, (a) => {
         let form = 0;
         const imms: number[][] = [[0x83, 0x7f], [0x83, 0x80], [0x83, 0xff], [0x81, 0, 0, 0, 0x80], [0x81, 0xfe, 0xff, 0xff, 0xff], [0x81, 0x21, 0x43, 0x65, 0x07]];
         for (const ext of [0, 1, 4, 5, 6, 7]) for (const w of [0x41, 0x49]) for (const imm of imms) {
@@ -547,16 +549,7 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           a.bytes(0x48, 0x69, 0xd2, 0x93, 0x01, 0x00, 0x01); // imul $0x1000193, %rdx, %rdx: a mix that keeps every form's bits
           form++;
         }
-        a.subImm(RCX, 1);
-        a.jccLabel(5, 'loop');
-        a.movImm64(RSI, DATA + 0x800n);
-        a.bytes(0x48, 0x89, 0x16); // mov %rdx, (%rsi)
-        a.ud2();
-      }, { cpus: 1, tier });
-      kernel.run(20_000_000);
-      const at = Number(BigInt.asIntN(64, DATA + 0x800n));
-      const r = machine.mem.find(at, 8)!;
-      return { sum: r.dv.getBigUint64(at - r.start, true).toString(16), state: stateOf(machine), compiled: jitStats.instructions };
+      });
     }
 
     it('ALU operations with immediates (sign bit set or not, 32 and 64 bits): the same flags, results and state', () => {

@@ -330,16 +330,21 @@ class Gen {
 
   /** Run the instruction through the interpreter's executor; the unit stops after it when the instruction killed it. */
   private callExec(): void {
-    const c = this.c;
     this.sync();
+    this.execImport();
+    this.loaded.clear();
+    this.fused = null;
+  }
+
+  /** The exec import for the current instruction (registers and flags already in the slot), and the exit when it killed the unit. */
+  private execImport(): void {
+    const c = this.c;
     this.knp();
     c.call(IMP_EXEC).op(W.i32_eqz, W.if_, VOID);
     this.depth++;
     this.exit(this.i + 1, null);
     this.depth--;
     c.op(W.end);
-    this.loaded.clear();
-    this.fused = null;
   }
 
   // ---- memory
@@ -899,17 +904,27 @@ class Gen {
   }
 
   /**
+   * The source operand of a one-operand mul or div of 32 or 64 bits (register or memory), pushed at its
+   * size, with rax, rdx and the register in locals; false for the forms left to the executors.
+   */
+  private accumulatorSource(d: Insn): boolean {
+    const size = d.size;
+    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || size < 4 || Gen.highByte(d)) return false;
+    this.ensure(0); this.ensure(2);
+    if (d.rm !== NO_REG) this.ensure(d.rm);
+    if (d.rm === NO_REG) { this.ea(d); this.load(size); this.c.get(L_V); } else this.regAt(d.rm, size);
+    return true;
+  }
+
+  /**
    * mul with one operand, 32 or 64 bits: edx:eax or rdx:rax = the accumulator times the source,
    * unsigned, with the flags execMul1 (muldiv.ts) leaves: CF = OF = a high half that is not zero, ZF,
    * SF and PF of the low half, AF clear (K_FLAGS). The 128-bit product from four 32x32 products.
    */
   private mul(d: Insn): boolean {
     const c = this.c, size = d.size;
-    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || size < 4 || Gen.highByte(d)) return false;
-    this.ensure(0); this.ensure(2);
-    if (d.rm !== NO_REG) this.ensure(d.rm);
     // the source first (a memory read may fault, with the previous flags' operands still in FA and FB)
-    if (d.rm === NO_REG) { this.ea(d); this.load(size); c.get(L_V); } else this.regAt(d.rm, size);
+    if (!this.accumulatorSource(d)) return false;
     c.set(L_FB);
     this.regAt(0, size); c.set(L_FA);
     const M = 0xffffffffn;
@@ -948,10 +963,7 @@ class Gen {
    */
   private div(d: Insn): boolean {
     const c = this.c, size = d.size;
-    if ((d.prefixes & (Pfx.FS | Pfx.GS)) !== 0 || size < 4 || Gen.highByte(d)) return false;
-    this.ensure(0); this.ensure(2);
-    if (d.rm !== NO_REG) this.ensure(d.rm);
-    if (d.rm === NO_REG) { this.ea(d); this.load(size); c.get(L_V); } else this.regAt(d.rm, size);
+    if (!this.accumulatorSource(d)) return false;
     c.set(L_X);
     if (jitBroken.divIgnoresHigh) c.i64(0); else this.regAt(2, size);
     c.op(W.i64_eqz);
@@ -964,12 +976,7 @@ class Gen {
     c.op(W.else_);
     this.depth++;
     this.syncInArm();
-    this.knp();
-    c.call(IMP_EXEC).op(W.i32_eqz, W.if_, VOID);
-    this.depth++;
-    this.exit(this.i + 1, null);
-    this.depth--;
-    c.op(W.end);
+    this.execImport();
     // the executor wrote rax and rdx to the slot: the locals take them again (they stay marked dirty,
     // as the other arm left them: storing them again stores the same values)
     this.loadReg(0); this.loadReg(2);
