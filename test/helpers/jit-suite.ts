@@ -692,6 +692,82 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
     });
   });
 
+  describe(`${backend}: string instructions (rep stos, rep movs), against the interpreter`, () => {
+    /**
+     * A loop on a xorshift r8 over stos and movs at every size, with and without rep, counts 0..63
+     * (from r8), forward and backward (std), copies that overlap either way (a forward rep movs with
+     * the destination one byte above the source replicates, as memmove would not), and every 16th
+     * turn a rep stosb of over 4,096 bytes (it retires in chunks and restarts at its own address). On
+     * the last turn a rep stosb runs off the end of the 16 KiB data area in its second chunk (#PF, no
+     * handler). After each form pushf and rdi, rcx and rsi are mixed into r15. Returns the outcome, the
+     * state (memory included) and the instructions run compiled.
+     */
+    function stringForms(tier: Tier): { outcome: string; state: string; compiled: number } {
+      resetJitStats();
+      const { kernel, machine } = tinyKernel((a) => {
+        const at = (r: number, off: number): void => { a.movImm64(r, DATA + BigInt(off)); };
+        const count = [0x44, 0x89, 0xc1, 0x83, 0xe1, 0x3f]; // mov %r8d, %ecx; and $0x3f, %ecx
+        const raxR8 = [0x4c, 0x89, 0xc0];
+        a.movImm64(8, 0x9e3779b97f4a7c15n);
+        a.movImm32(14, 1_500);
+        a.movImm32(15, 0);
+        a.label('loop');
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x0d, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xeb, 0x07, 0x4d, 0x31, 0xd8);
+        a.bytes(0x4d, 0x89, 0xc3, 0x49, 0xc1, 0xe3, 0x11, 0x4d, 0x31, 0xd8);
+        const forms: (() => void)[] = [
+          () => { a.bytes(...raxR8); at(RDI, 0x100); a.bytes(...count, 0xf3, 0xaa); }, // rep stosb
+          () => { a.bytes(...raxR8); at(RDI, 0x181); a.bytes(...count, 0x66, 0xf3, 0xab); }, // rep stosw, unaligned
+          () => { a.bytes(...raxR8); at(RDI, 0x200); a.bytes(...count, 0xf3, 0xab); }, // rep stosl
+          () => { a.bytes(...raxR8); at(RDI, 0x300); a.bytes(...count, 0xf3, 0x48, 0xab); }, // rep stosq
+          () => { a.bytes(...raxR8); at(RDI, 0x53); a.bytes(0xaa, 0x48, 0xab); }, // stosb; stosq
+          () => { at(RSI, 0x100); at(RDI, 0x900); a.bytes(...count, 0xf3, 0xa4); }, // rep movsb
+          () => { at(RSI, 0x300); at(RDI, 0xa00); a.bytes(...count, 0xf3, 0x48, 0xa5); }, // rep movsq
+          () => { at(RSI, 0x100); at(RDI, 0x101); a.bytes(...count, 0xf3, 0xa4); }, // rep movsb, destination 1 above: replicates
+          () => { at(RSI, 0x204); at(RDI, 0x200); a.bytes(...count, 0xf3, 0xa5); }, // rep movsl, destination below
+          () => { at(RSI, 0x180); at(RDI, 0xc00); a.bytes(0xa4, 0x48, 0xa5); }, // movsb; movsq
+          () => { a.bytes(...raxR8); at(RDI, 0x6ff); a.bytes(...count, 0xfd, 0xf3, 0xaa, 0xfc); }, // std; rep stosb; cld
+          () => { at(RSI, 0x4f8); at(RDI, 0xdf8); a.bytes(...count, 0xfd, 0xf3, 0x48, 0xa5, 0xfc); }, // std; rep movsq; cld
+          () => {
+            // rep stosb of 3 bytes, of 4,100 every 16th turn, and on the last turn of 0x3000 from 0x2100 (#PF at 0x4000)
+            a.bytes(...raxR8); at(RDI, 0x1000); a.movImm32(RCX, 3);
+            a.bytes(0x41, 0xf6, 0xc6, 0x0f); a.jccLabel(5, 'short'); a.movImm32(RCX, 4_100); a.label('short'); // test $15, %r14b
+            a.bytes(0x49, 0x83, 0xfe, 0x01); a.jccLabel(5, 'notlast'); a.movImm32(RCX, 0x3000); at(RDI, 0x2100); a.label('notlast'); // cmp $1, %r14
+            a.bytes(0xf3, 0xaa);
+          },
+        ];
+        for (const f of forms) {
+          f();
+          a.bytes(0x9c, 0x5b); // pushf; pop %rbx
+          a.bytes(0x49, 0x01, 0xdf, 0x49, 0x01, 0xff, 0x49, 0x31, 0xcf, 0x49, 0x01, 0xf7); // r15 += rbx, rdi; ^= rcx; += rsi
+          a.bytes(0x4d, 0x69, 0xff, 0x93, 0x01, 0x00, 0x01); // imul $0x1000193, %r15, %r15
+        }
+        a.bytes(0x49, 0xff, 0xce); // dec %r14
+        a.jccLabel(5, 'loop');
+        a.ud2();
+      }, { cpus: 1, tier, dataSize: 0x4000 });
+      const o = kernel.run(40_000_000);
+      return { outcome: `${o.reason} ${o.error ?? ''} ${o.violation?.summary ?? ''}`, state: stateOf(machine), compiled: jitStats.instructions };
+    }
+
+    it('the same memory, registers, flags, counts and #PF report as the interpreter, nearly all of it compiled', () => {
+      const i = stringForms('interp');
+      const j = stringForms('jit');
+      expect(i.outcome).toMatch(/page fault|#PF/i);
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.state).toBe(i.state);
+      expect(j.compiled, 'the forms ran compiled').toBeGreaterThan(100_000);
+    });
+
+    it('negative control: compiled code that goes on after an unfinished rep chunk misses the #PF', () => {
+      const i = stringForms('interp');
+      jitBroken.repRunsOn = true;
+      const j = stringForms('jit');
+      expect(j.outcome).not.toBe(i.outcome);
+      expect(j.state).not.toBe(i.state);
+    });
+  });
+
   describe(`${backend}: calls and returns in compiled code, and the call/ret monitor`, () => {
     /** A hot loop calling f 3,000 times; on the last call f overwrites its return address (the monitor's invariant 3). */
     function smashOnLast(tier: Tier): { outcome: string; cycles: string; checks: number; compiled: number } {

@@ -162,8 +162,8 @@ export function* writer(bed: PatchBed, protocol: Protocol, rounds: number, granu
   }
 }
 
-/** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a 4 KiB scratch page. */
-export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; nmiRepeat?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint>; tier?: Tier } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
+/** Boot a single program (built by `build` at TEXT) on the kernel; DATA is a scratch area of `dataSize` bytes (4 KiB unless told). */
+export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?: number; chooser?: Chooser; timerHz?: number; nmiRate?: number; visibleSlices?: boolean; nmiRepeat?: boolean; guestHandlers?: (a: Asm) => Map<number, bigint>; tier?: Tier; dataSize?: number } = {}): { kernel: Kernel; machine: Machine; asm: Asm } {
   const a = new Asm(TEXT);
   build(a);
   const code = a.finish();
@@ -176,16 +176,16 @@ export function tinyKernel(build: (a: Asm) => void, opts: { cpus?: number; seed?
     nmiRepeat: opts.nmiRepeat,
     guestHandlers: opts.guestHandlers?.(a),
     tier: opts.tier,
-  });
+  }, opts.dataSize);
   return { kernel, machine, asm: a };
 }
 
-/** Map `code` at TEXT (4 KiB, read-only and executable) and a scratch page at DATA, start at TEXT, add the kernel. */
-function bootTiny(code: Uint8Array, kopts: KernelOptions & { cpus: number; tier?: Tier }): { machine: Machine; kernel: Kernel } {
+/** Map `code` at TEXT (4 KiB, read-only and executable) and `dataSize` scratch bytes at DATA, start at TEXT, add the kernel. */
+function bootTiny(code: Uint8Array, kopts: KernelOptions & { cpus: number; tier?: Tier }, dataSize = 0x1000): { machine: Machine; kernel: Kernel } {
   const machine = new Machine({ cpus: kopts.cpus, tier: kopts.tier });
   bootRaw(machine, [
     { name: 'text', addr: TEXT, bytes: code, size: 0x1000, perm: PERM_R | PERM_X },
-    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: 0x1000, perm: PERM_R | PERM_W },
+    { name: 'data', addr: DATA, bytes: new Uint8Array(0), size: dataSize, perm: PERM_R | PERM_W },
   ], TEXT);
   return { machine, kernel: new Kernel(machine, kopts) };
 }

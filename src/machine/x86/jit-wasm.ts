@@ -23,7 +23,7 @@ import { Op, Pfx, NO_REG, type Insn } from './insn.js';
 import { arena, S, RD, L, SH, FC } from '../arena.js';
 import type { Region } from '../memory.js';
 import { Code, W, I32, I64, F64, VOID, encodeModule } from './wasm-enc.js';
-import { jitBroken, jitStats } from './jit.js';
+import { jitBroken, jitStats, restartsAtSelf } from './jit.js';
 import { UNIT_TYPE, hubOf, link, place } from './jit-hub.js';
 import { setFlagsFromString } from 'node:v8';
 
@@ -1096,6 +1096,14 @@ class Gen {
         }
         // a native form leaves the fused flags as they were (mov, lea, ...) or replaces them (the ALU)
         if (!this.inline(d)) this.callExec();
+        if (restartsAtSelf(d) && !jitBroken.repRunsOn) {
+          // a rep the executor has not finished left rip at itself: the next chunk is the interpreter's next step
+          c.get(L_S).mem(W.f64_load, 3, S.RIP).f64(d.addr).op(W.f64_eq, W.if_, VOID);
+          this.depth++;
+          this.exit(i + 1, RIP_SET);
+          this.depth--;
+          c.op(W.end);
+        }
         if (last && fell) {
           this.sync();
           c.get(L_N).i32(len).op(W.i32_add).set(L_N);
@@ -1195,6 +1203,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   key += jitBroken.divIgnoresHigh ? 'D' : '-';
   key += jitBroken.indirectCallSkipsShadow ? 'H' : '-';
   key += jitBroken.indirectThroughImport ? 'X' : '-';
+  key += jitBroken.repRunsOn ? 'P' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;
     for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }

@@ -97,6 +97,8 @@ export const jitBroken = {
   indirectCallSkipsShadow: false,
   /** The wasm backend's imports leave a block's ring entry counting the whole block (a fault mid-block shows instructions that did not run). */
   ringRunsWhole: false,
+  /** Compiled code goes on after a rep string instruction whose chunk left it unfinished (the bug both backends had). */
+  repRunsOn: false,
   /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
   callsThroughMonitor: false,
   /** (Not a broken variant: a comparison.) Indirect jmp and call go through the exec import. */
@@ -257,6 +259,15 @@ function genericOf(d: Insn): string | null {
 /** Nothing to execute but rip. */
 function isNop(d: Insn): boolean {
   return d.op === Op.NOP || d.op === Op.PAUSE || d.op === Op.MFENCE;
+}
+
+/**
+ * A repeated string instruction: the interpreter runs it in chunks (string.ts), and one that has not
+ * finished leaves rip at its own address, to run again as the next step. Compiled code leaves the unit
+ * there, so the next chunk is a step of its own, as in the interpreter.
+ */
+export function restartsAtSelf(d: Insn): boolean {
+  return (d.op === Op.MOVS || d.op === Op.STOS || d.op === Op.LODS || d.op === Op.CMPS || d.op === Op.SCAS) && (d.prefixes & (Pfx.REP | Pfx.REPNE)) !== 0;
 }
 
 /** May store to memory (after it, a unit checks that it has not overwritten itself). */
@@ -608,6 +619,7 @@ function generate(r: Region, blocks: Block[], insns: Map<number, Insn>): { src: 
       else out.push(`c.rip = ${d.next}; ` + call(genericOf(d)!, j));
       out.push('cyc++;');
       if (mayStore(d)) out.push(`if (!u.alive) break;`);
+      if (restartsAtSelf(d) && !jitBroken.repRunsOn) out.push(`if (c.rip === ${d.addr}) break;`);
     }
     if (st.pending) out.push(flushSrc(st));
     if (fell) {
