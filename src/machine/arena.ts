@@ -22,7 +22,7 @@ export const enum S {
   DC1 = 460,
   /** i32: Memory.tag of the CPU's machine */
   TAG = 464,
-  /** i32: 1 when compiled code left rip in RIP, 0 when an executor it called set Cpu.rip */
+  /** i32: how compiled code left rip: 0, an executor it called set Cpu.rip; 1, in RIP; 2 + n, at offset n of the unit's region */
   EXIT = 468,
   /** i32: the high half of a 64-bit value compiled code read through the interpreter (Cpu.tHi) */
   TMPHI = 472,

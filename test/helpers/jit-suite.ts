@@ -698,8 +698,8 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
      * (from r8), forward and backward (std), copies that overlap either way (a forward rep movs with
      * the destination one byte above the source replicates, as memmove would not), and every 16th
      * turn a rep stosb of over 4,096 bytes (it retires in chunks and restarts at its own address). On
-     * the last turn a rep stosb runs off the end of the 16 KiB data area in its second chunk (#PF, no
-     * handler). After each form pushf and rdi, rcx and rsi are mixed into r15. Returns the outcome, the
+     * the last turn a rep stosb of 200 bytes runs off the end of the 16 KiB data area (#PF, no handler,
+     * after the bytes before the end were written). After each form pushf and rdi, rcx and rsi are mixed into r15. Returns the outcome, the
      * state (memory included) and the instructions run compiled.
      */
     function stringForms(tier: Tier): { outcome: string; state: string; compiled: number } {
@@ -723,16 +723,18 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
           () => { a.bytes(...raxR8); at(RDI, 0x53); a.bytes(0xaa, 0x48, 0xab); }, // stosb; stosq
           () => { at(RSI, 0x100); at(RDI, 0x900); a.bytes(...count, 0xf3, 0xa4); }, // rep movsb
           () => { at(RSI, 0x300); at(RDI, 0xa00); a.bytes(...count, 0xf3, 0x48, 0xa5); }, // rep movsq
-          () => { at(RSI, 0x100); at(RDI, 0x101); a.bytes(...count, 0xf3, 0xa4); }, // rep movsb, destination 1 above: replicates
+          () => { at(RSI, 0x300); at(RDI, 0x301); a.bytes(...count, 0xf3, 0xa4); }, // rep movsb, destination 1 above (over stosq's bytes): replicates
           () => { at(RSI, 0x204); at(RDI, 0x200); a.bytes(...count, 0xf3, 0xa5); }, // rep movsl, destination below
           () => { at(RSI, 0x180); at(RDI, 0xc00); a.bytes(0xa4, 0x48, 0xa5); }, // movsb; movsq
           () => { a.bytes(...raxR8); at(RDI, 0x6ff); a.bytes(...count, 0xfd, 0xf3, 0xaa, 0xfc); }, // std; rep stosb; cld
           () => { at(RSI, 0x4f8); at(RDI, 0xdf8); a.bytes(...count, 0xfd, 0xf3, 0x48, 0xa5, 0xfc); }, // std; rep movsq; cld
           () => {
-            // rep stosb of 3 bytes, of 4,100 every 16th turn, and on the last turn of 0x3000 from 0x2100 (#PF at 0x4000)
+            // rep stosb of 3 bytes; of 4,100 every 16th turn; on the second-to-last turn of 0x1e00 from 0x2100
+            // (two chunks, up to 0x3f00); on the last turn of 200 from 0x3f9c (#PF at 0x4000, in the first chunk)
             a.bytes(...raxR8); at(RDI, 0x1000); a.movImm32(RCX, 3);
             a.bytes(0x41, 0xf6, 0xc6, 0x0f); a.jccLabel(5, 'short'); a.movImm32(RCX, 4_100); a.label('short'); // test $15, %r14b
-            a.bytes(0x49, 0x83, 0xfe, 0x01); a.jccLabel(5, 'notlast'); a.movImm32(RCX, 0x3000); at(RDI, 0x2100); a.label('notlast'); // cmp $1, %r14
+            a.bytes(0x49, 0x83, 0xfe, 0x02); a.jccLabel(5, 'not2'); a.movImm32(RCX, 0x1e00); at(RDI, 0x2100); a.label('not2'); // cmp $2, %r14
+            a.bytes(0x49, 0x83, 0xfe, 0x01); a.jccLabel(5, 'notlast'); a.movImm32(RCX, 200); at(RDI, 0x3f9c); a.label('notlast'); // cmp $1, %r14
             a.bytes(0xf3, 0xaa);
           },
         ];
@@ -759,12 +761,33 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       expect(j.compiled, 'the forms ran compiled').toBeGreaterThan(100_000);
     });
 
-    it('negative control: compiled code that goes on after an unfinished rep chunk misses the #PF', () => {
+    it('negative control: compiled code that goes on after an unfinished rep chunk leaves the rest unwritten', () => {
       const i = stringForms('interp');
       jitBroken.repRunsOn = true;
       const j = stringForms('jit');
-      expect(j.outcome).not.toBe(i.outcome);
       expect(j.state).not.toBe(i.state);
+    });
+
+    it.runIf(backend === 'wasm')('negative control: a native rep movs that copies as memmove where the destination lies just above the source', () => {
+      const i = stringForms('interp');
+      jitBroken.movsAsMemmove = true;
+      const j = stringForms('jit');
+      expect(j.state).not.toBe(i.state);
+    });
+
+    it.runIf(backend === 'wasm')('negative control: a native rep stos that checks only its first bytes against the region misses the #PF', () => {
+      const i = stringForms('interp');
+      jitBroken.stringRangeIgnoresLength = true;
+      const j = stringForms('jit');
+      expect(j.outcome).not.toBe(i.outcome);
+    });
+
+    it.runIf(backend === 'wasm')('the same with rep stosb stored byte by byte (the wider sizes\' loop) instead of memory.fill', () => {
+      const i = stringForms('interp');
+      jitBroken.stosLoopOnly = true;
+      const j = stringForms('jit');
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.state).toBe(i.state);
     });
   });
 

@@ -12,7 +12,7 @@ export const UNIT_TYPE = { params: [I32, I32, I32, I32, I32], results: [I32] };
  * The hub: one small module per process, instantiated once per text region with the table of the
  * functions of the units in that region (a region, with its decoded instructions and units, can pass
  * from one machine to another with a snapshot: its table and entry map go with it). The interpreter enters compiled code only through it. When a unit
- * leaves with rip in the slot (S.EXIT 1), the hub looks rip up in the entry map of the unit's region
+ * leaves with rip in the slot (S.EXIT 1) or with rip's offset in its region (S.EXIT 2 + offset), the hub looks rip up in the entry map of the unit's region
  * (S.CHAIN_MAP: table index + 1 and block, for the offsets where Insn.unit names a live unit) and goes
  * straight on into that unit, as Cpu.jitLoop would after one more turn, while:
  *   - the fetch model has nothing to say (S.CHAIN_OK: Region.dirtyTime <= Cpu.serialTime, set at entry
@@ -28,14 +28,21 @@ function hubModule(): WebAssembly.Module {
   c.op(W.block, VOID, W.loop, VOID);
   c.get(H_N).set(H_PREV);
   c.get(P_S).get(P_PC).get(P_B).get(P_POS).get(H_N).get(P_IDX).callIndirect(0).set(H_N);
-  c.get(P_S).mem(W.i32_load, 2, S.EXIT).op(W.i32_eqz).br(W.br_if, 1);
+  c.get(P_S).mem(W.i32_load, 2, S.EXIT).tee(H_E).op(W.i32_eqz).br(W.br_if, 1);
   c.get(P_S).mem(W.i32_load, 2, S.CHAIN_OK).op(W.i32_eqz).br(W.br_if, 1);
   c.get(H_N).get(H_PREV).op(W.i32_eq).br(W.br_if, 1);
   c.get(H_N).get(P_B).op(W.i32_ge_s).br(W.br_if, 1);
+  // the offset of rip in the unit's region: given (S.EXIT 2 + offset), or from rip in the slot (S.EXIT 1)
+  c.get(H_E).i32(1).op(W.i32_ne, W.if_, I32);
+  c.get(H_E).i32(2).op(W.i32_sub);
+  c.op(W.else_);
   c.get(P_S).mem(W.f64_load, 3, S.RIP).get(P_S).mem(W.f64_load, 3, S.CHAIN_START).op(W.f64_sub).set(H_OFF);
-  c.get(H_OFF).f64(0).op(W.f64_ge, W.i32_eqz).br(W.br_if, 1);
-  c.get(H_OFF).get(P_S).mem(W.i32_load, 2, S.CHAIN_SIZE).op(W.f64_convert_i32_u, W.f64_lt, W.i32_eqz).br(W.br_if, 1);
-  c.get(P_S).mem(W.i32_load, 2, S.CHAIN_MAP).get(H_OFF).op(W.i32_trunc_f64_u).i32(3).op(W.i32_shl, W.i32_add).set(H_E);
+  c.get(H_OFF).f64(0).op(W.f64_ge, W.i32_eqz).br(W.br_if, 2);
+  c.get(H_OFF).f64(0x7fffffff).op(W.f64_lt, W.i32_eqz).br(W.br_if, 2);
+  c.get(H_OFF).op(W.i32_trunc_f64_u);
+  c.op(W.end).tee(H_E);
+  c.get(P_S).mem(W.i32_load, 2, S.CHAIN_SIZE).op(W.i32_ge_u).br(W.br_if, 1);
+  c.get(P_S).mem(W.i32_load, 2, S.CHAIN_MAP).get(H_E).i32(3).op(W.i32_shl, W.i32_add).set(H_E);
   c.get(H_E).mem(W.i32_load, 2, 0).tee(P_IDX).op(W.i32_eqz).br(W.br_if, 1);
   c.get(P_IDX).i32(1).op(W.i32_sub).set(P_IDX);
   c.get(H_E).mem(W.i32_load, 2, 4).set(P_PC);

@@ -86,7 +86,9 @@ const L_A = 8, L_V = 9, L_FA = 10, L_FB = 11, L_FR = 12, L_X = 13, L_R0 = 14;
 // only place the cache changes): i64 start and limit (see reloadBody; 0 when the descriptor is another machine's),
 // i32 wasm address of the bytes and writability
 const L_C0S = 30, L_C0L = 31, L_C1S = 32, L_C1L = 33, L_C0D = 34, L_C0W = 35, L_C1D = 36, L_C1W = 37;
-const LOCALS: [number, number][] = [[3, I32], [26, I64], [4, I32]];
+// i64: a second scratch (a string instruction's length in bytes)
+const L_Y = 38;
+const LOCALS: [number, number][] = [[3, I32], [26, I64], [4, I32], [1, I64]];
 /** Gen.exit's rip: the exec import has written it to the slot (no guest address is infinite). */
 const RIP_SET = -Infinity;
 
@@ -226,13 +228,13 @@ class Gen {
       c.get(L_S).get(L_S).mem(W.i32_load, 2, S.FLAGS).i32(~0x8d5).op(W.i32_and).get(L_FR).op(W.i32_wrap_i64, W.i32_or).mem(W.i32_store, 2, S.FLAGS);
       return;
     }
-    const lo = (l: number): void => { c.get(L_S).get(l).op(W.i32_wrap_i64); };
-    const hi = (l: number): void => { c.get(L_S); if (f.size === 8) c.get(l).i64(32n).op(W.i64_shr_u, W.i32_wrap_i64); else c.i32(0); };
+    // kind and size, then result and operands as (lo, hi) pairs: each one i64 store (the operands of
+    // a narrower operation are zero-extended in their locals, so their high halves store as 0)
     const LZ = S.LAZY;
-    c.get(L_S).i32(f.kind).mem(W.i32_store, 2, LZ).get(L_S).i32(f.size).mem(W.i32_store, 2, LZ + 4);
-    lo(L_FR); c.mem(W.i32_store, 2, LZ + 8); hi(L_FR); c.mem(W.i32_store, 2, LZ + 12);
-    lo(L_FA); c.mem(W.i32_store, 2, LZ + 16); hi(L_FA); c.mem(W.i32_store, 2, LZ + 20);
-    lo(L_FB); c.mem(W.i32_store, 2, LZ + 24); hi(L_FB); c.mem(W.i32_store, 2, LZ + 28);
+    c.get(L_S).i64(f.kind + f.size * 2 ** 32).mem(W.i64_store, 3, LZ + 4 * L.LK);
+    c.get(L_S).get(L_FR).mem(W.i64_store, 3, LZ + 4 * L.RLO);
+    c.get(L_S).get(L_FA).mem(W.i64_store, 3, LZ + 4 * L.ALO);
+    c.get(L_S).get(L_FB).mem(W.i64_store, 3, LZ + 4 * L.BLO);
   }
 
   /** Push a jcc's condition (i32) from the fused flags, or return false (the import evaluates it). */
@@ -313,8 +315,14 @@ class Gen {
   private exit(extra: number, rip: number | null): void {
     const c = this.c;
     if (extra !== 0) c.get(L_N).i32(extra).op(W.i32_add).set(L_N);
-    c.get(L_S).i32(rip === null ? 0 : 1).mem(W.i32_store, 2, S.EXIT);
-    if (rip !== null && rip !== RIP_SET) c.get(L_S).f64(rip).mem(W.f64_store, 3, S.RIP);
+    const off = rip === null || rip === RIP_SET ? -1 : rip - this.r.start;
+    if (off >= 0 && off < this.r.size) {
+      // an address in the unit's region: its offset, in S.EXIT (2 + offset: one store)
+      c.get(L_S).i32(2 + off).mem(W.i32_store, 2, S.EXIT);
+    } else {
+      c.get(L_S).i32(rip === null ? 0 : 1).mem(W.i32_store, 2, S.EXIT);
+      if (rip !== null && rip !== RIP_SET) c.get(L_S).f64(rip).mem(W.f64_store, 3, S.RIP);
+    }
     c.br(W.br, this.depth + this.toTop + 1);
   }
 
@@ -699,6 +707,107 @@ class Gen {
     return true;
   }
 
+  /**
+   * Push 1 when the `len` bytes (L_Y) at the guest address in local `addr` lie inside one of the CPU's
+   * two cached regions (writable ones for a write), with their wasm address in local `out`.
+   */
+  private rangeIn(addr: number, out: number, write: boolean): void {
+    const c = this.c;
+    const inRegion = (st: number, lim: number, da: number, wr: number): void => {
+      // the region's size is lim + 7 (lim 0: nothing hits); len <= size and addr - start <= size - len
+      const len = (): void => { if (jitBroken.stringRangeIgnoresLength) c.i64(1); else c.get(L_Y); };
+      c.get(lim).i64(0n).op(W.i64_ne);
+      len(); c.get(lim).i64(7n).op(W.i64_add, W.i64_le_u, W.i32_and);
+      c.get(addr).get(st).op(W.i64_sub).get(lim).i64(7n).op(W.i64_add); len(); c.op(W.i64_sub, W.i64_le_u, W.i32_and);
+      if (write) c.get(wr).op(W.i32_and);
+      c.op(W.if_, I32);
+      c.get(da).get(addr).get(st).op(W.i64_sub, W.i32_wrap_i64, W.i32_add).set(out).i32(1);
+      c.op(W.else_).i32(0).op(W.end);
+    };
+    inRegion(L_C0S, L_C0L, L_C0D, L_C0W);
+    c.op(W.if_, I32).i32(1).op(W.else_);
+    inRegion(L_C1S, L_C1L, L_C1D, L_C1W);
+    c.op(W.end);
+  }
+
+  /**
+   * stos and movs, with rep or not (string.ts execString), natively when the direction flag is clear, the
+   * count is at most one chunk (4,096: the instruction finishes), the bytes written lie in a cached
+   * writable data region, the bytes read (movs) in a cached region, and a copy does not run forward
+   * into its own source (a rep movs with the destination just above the source replicates a pattern,
+   * which memory.copy would not). Anything else runs the executor, in an arm of its own.
+   */
+  private string(d: Insn): boolean {
+    const c = this.c, size = d.size, movs = d.op === Op.MOVS;
+    const rep = (d.prefixes & (Pfx.REP | Pfx.REPNE)) !== 0;
+    const RAX = 0, RCX = 1, RSI = 6, RDI = 7;
+    const regs = movs ? [RSI, RDI] : [RAX, RDI];
+    if (rep) regs.push(RCX);
+    for (const r of regs) this.ensure(r);
+    // the slot holds everything an executor reads (the slow arm's)
+    this.sync();
+    // L_Y: the length in bytes; L_A: rdi; L_V: rsi
+    if (rep) { this.reg(RCX); c.i64(size).op(W.i64_mul); } else c.i64(size);
+    c.set(L_Y);
+    this.reg(RDI); c.set(L_A);
+    if (movs) { this.reg(RSI); c.set(L_V); }
+    // DF clear, at most one chunk
+    c.get(L_S).mem(W.i32_load, 2, S.FLAGS).i32(0x400).op(W.i32_and, W.i32_eqz);
+    if (rep) { this.reg(RCX); c.i64(4096).op(W.i64_le_u, W.i32_and); }
+    c.op(W.if_, I32);
+    this.rangeIn(L_A, L_T, true);
+    if (movs) {
+      c.op(W.if_, I32);
+      this.rangeIn(L_V, L_H, false);
+      // rdi == rsi, or rdi - rsi >= len (rdi below rsi wraps above any length): what memory.copy does is what the loop does
+      if (jitBroken.movsAsMemmove) c.i32(1).op(W.i32_and);
+      else c.get(L_A).get(L_V).op(W.i64_sub).get(L_Y).op(W.i64_ge_u).get(L_A).get(L_V).op(W.i64_eq, W.i32_or, W.i32_and);
+      c.op(W.else_).i32(0).op(W.end);
+    }
+    c.op(W.else_).i32(0).op(W.end);
+    c.op(W.if_, VOID);
+    if (movs) {
+      c.get(L_T).get(L_H).get(L_Y).op(W.i32_wrap_i64).op(0xfc, 10, 0, 0); // memory.copy
+    } else if (size === 1 && !jitBroken.stosLoopOnly) {
+      c.get(L_T); this.reg(RAX); c.op(W.i32_wrap_i64).get(L_Y).op(W.i32_wrap_i64).op(0xfc, 11, 0); // memory.fill
+    } else {
+      c.get(L_T).get(L_Y).op(W.i32_wrap_i64, W.i32_add).set(L_E);
+      c.op(W.block, VOID, W.loop, VOID);
+      c.get(L_T).get(L_E).op(W.i32_ge_u).br(W.br_if, 1);
+      c.get(L_T); this.reg(RAX);
+      c.mem(size === 8 ? W.i64_store : size === 4 ? W.i64_store32 : size === 2 ? W.i64_store16 : W.i64_store8, 0, 0);
+      c.get(L_T).i32(size).op(W.i32_add).set(L_T);
+      c.br(W.br, 0);
+      c.op(W.end, W.end);
+    }
+    // the registers as the executor leaves them, in the slot (the other arm's executor wrote them there)
+    const put = (r: number): void => {
+      c.get(L_S).get(L_R0 + r).mem(W.i64_store32, 2, S.LO + 4 * r);
+      c.get(L_S).get(L_R0 + r).i64(32n).op(W.i64_shr_u).mem(W.i64_store32, 2, S.HI + 4 * r);
+    };
+    c.get(L_A).get(L_Y).op(W.i64_add).set(L_R0 + RDI); put(RDI);
+    if (movs) { c.get(L_V).get(L_Y).op(W.i64_add).set(L_R0 + RSI); put(RSI); }
+    if (rep) { c.i64(0).set(L_R0 + RCX); put(RCX); }
+    c.op(W.else_);
+    this.depth++;
+    this.execImport();
+    // the executor's accesses moved the region cache (exec import): the next turn may hit it
+    this.reloadCache();
+    if (rep && !jitBroken.repRunsOn) {
+      // a rep the executor has not finished left rip at itself: the next chunk is the interpreter's next step
+      c.get(L_S).mem(W.f64_load, 3, S.RIP).f64(d.addr).op(W.f64_eq, W.if_, VOID);
+      this.depth++;
+      this.exit(this.i + 1, RIP_SET);
+      this.depth--;
+      c.op(W.end);
+    }
+    this.depth--;
+    c.op(W.end);
+    // either arm left these in the slot only
+    for (const r of [RSI, RDI, RCX]) this.loaded.delete(r);
+    return true;
+  }
+
   /** Any register operand is ah..bh (forms that take only 32- and 64-bit registers check it as a guard). */
   private static highByte(d: Insn): boolean {
     return d.reg >= 16 || d.rm >= 16;
@@ -880,6 +989,8 @@ class Gen {
         this.setReg(2, size);
         return true;
       }
+      case Op.STOS: case Op.MOVS:
+        return this.string(d);
       case Op.NOT: case Op.NEG: {
         if (seg || d.rm === NO_REG) return false;
         if (d.op === Op.NOT) { this.reg(d.rm); c.i64(-1).op(W.i64_xor); this.setReg(d.rm, size); return true; }
@@ -1095,8 +1206,9 @@ class Gen {
             break;
         }
         // a native form leaves the fused flags as they were (mov, lea, ...) or replaces them (the ALU)
-        if (!this.inline(d)) this.callExec();
-        if (restartsAtSelf(d) && !jitBroken.repRunsOn) {
+        const native = this.inline(d);
+        if (!native) this.callExec();
+        if (!native && restartsAtSelf(d) && !jitBroken.repRunsOn) {
           // a rep the executor has not finished left rip at itself: the next chunk is the interpreter's next step
           c.get(L_S).mem(W.f64_load, 3, S.RIP).f64(d.addr).op(W.f64_eq, W.if_, VOID);
           this.depth++;
@@ -1204,6 +1316,9 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   key += jitBroken.indirectCallSkipsShadow ? 'H' : '-';
   key += jitBroken.indirectThroughImport ? 'X' : '-';
   key += jitBroken.repRunsOn ? 'P' : '-';
+  key += jitBroken.stosLoopOnly ? 'B' : '-';
+  key += jitBroken.movsAsMemmove ? 'V' : '-';
+  key += jitBroken.stringRangeIgnoresLength ? 'L' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;
     for (const b of sp.blocks) { key += `${b.start}`; for (const d of b.insns) key += `,${d.addr - sp.r.start}`; key += ';'; }
@@ -1327,7 +1442,8 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
       const n = enter(s, idx, pc, b > 0x3fffffff ? 0x3fffffff : b, c.recentPos);
       c.cycles = base + n;
       c.recentPos = i32[w + (S.POS >> 2)];
-      if (i32[w + (S.EXIT >> 2)] !== 0) c.rip = f64[(s + S.RIP) >> 3];
+      const e = i32[w + (S.EXIT >> 2)];
+      if (e !== 0) c.rip = e === 1 ? f64[(s + S.RIP) >> 3] : r.start + e - 2;
       const hops = i32[w + (S.CHAINS >> 2)];
       if (hops !== 0) { jitStats.entries += hops; jitStats.chained += hops; i32[w + (S.CHAINS >> 2)] = 0; }
     };

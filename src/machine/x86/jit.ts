@@ -99,6 +99,12 @@ export const jitBroken = {
   ringRunsWhole: false,
   /** Compiled code goes on after a rep string instruction whose chunk left it unfinished (the bug both backends had). */
   repRunsOn: false,
+  /** The wasm backend's rep stos of bytes stores them one by one (not a broken variant: the path the wider sizes take, compared). */
+  stosLoopOnly: false,
+  /** The wasm backend's rep movs copies as memory.copy (memmove) even when the destination lies just above the source. */
+  movsAsMemmove: false,
+  /** The wasm backend's native stos and movs check only their first byte against the cached region. */
+  stringRangeIgnoresLength: false,
   /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
   callsThroughMonitor: false,
   /** (Not a broken variant: a comparison.) Indirect jmp and call go through the exec import. */
