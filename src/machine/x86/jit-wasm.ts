@@ -123,6 +123,10 @@ class Gen {
   private depth = 0;
   /** Depth of $top and $out from the case's position. */
   private toTop = 0;
+  /** The block whose case is being generated. */
+  private j = 0;
+  /** 1 when that case's code is a wasm loop (the block jumps back to its own start), else 0: the depth at its top level. */
+  private base = 0;
   /** The current instruction: its index in D, its index in the block. */
   private k = 0;
   private i = 0;
@@ -1123,8 +1127,19 @@ class Gen {
   private jump(off: number, addr: number): void {
     const k = this.index.get(off);
     const c = this.c;
-    if (k !== undefined) c.i32(k).set(L_PC).br(W.br, this.depth + this.toTop);
-    else this.exit(0, addr);
+    if (k === undefined) { this.exit(0, addr); return; }
+    if (k > this.j && !jitBroken.jumpsThroughDispatch) {
+      // forward: case k's code starts at the end of block k, which encloses this case's code (blocks
+      // j + 1 .. m - 1, innermost first): one branch there; the next block's code is where a jump at
+      // the end of this case falls through to
+      if (k === this.j + 1 && this.depth === this.base) return;
+      c.br(W.br, this.depth + k - this.j - 1);
+      return;
+    }
+    // to its own start, when the case is a loop: one branch back
+    if (k === this.j && this.base === 1) { c.br(W.br, this.depth - 1); return; }
+    // backward (a loop): through the dispatch at $top
+    c.i32(k).set(L_PC).br(W.br, this.depth + this.toTop);
   }
 
   /** The whole function body. */
@@ -1138,7 +1153,12 @@ class Gen {
       // case j's code sits after the end of the j-th innermost block: inside m - 1 - j blocks, the loop, $out
       if (j > 0) c.op(W.end);
       this.toTop = m - 1 - j;
-      this.depth = 0;
+      this.j = j;
+      // a block that jumps back to its own start (a tight loop) is a wasm loop: its back edge one branch
+      const self = !jitBroken.jumpsThroughDispatch && b.insns.some((d) => (d.op === Op.JCC || d.op === Op.JMP) && d.target === r.start + b.start);
+      if (self) c.op(W.loop, VOID);
+      this.base = self ? 1 : 0;
+      this.depth = this.base;
       this.loaded.clear(); this.dirty.clear(); this.fused = null; this.pending = false;
       const len = b.insns.length;
       // the block runs only when all of it fits the budget
@@ -1222,6 +1242,7 @@ class Gen {
           this.jump(d.next - r.start, d.next);
         }
       });
+      if (self) c.op(W.end);
     });
     c.op(W.end, W.end); // the loop, the block $out
     c.get(L_S).get(L_POS).mem(W.i32_store, 2, S.POS);
@@ -1318,6 +1339,7 @@ export function compileWasmBatch(specs: WasmUnitSpec[], ex: WasmExecutors): Wasm
   key += jitBroken.repRunsOn ? 'P' : '-';
   key += jitBroken.stosLoopOnly ? 'B' : '-';
   key += jitBroken.movsAsMemmove ? 'V' : '-';
+  key += jitBroken.jumpsThroughDispatch ? 'U' : '-';
   key += jitBroken.stringRangeIgnoresLength ? 'L' : '-';
   for (const sp of specs) {
     key += `\n${sp.r.start}:`;

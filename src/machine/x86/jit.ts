@@ -105,6 +105,8 @@ export const jitBroken = {
   movsAsMemmove: false,
   /** The wasm backend's native stos and movs check only their first byte against the cached region. */
   stringRangeIgnoresLength: false,
+  /** (Not a broken variant: a comparison.) The wasm backend takes every jump inside a unit through the dispatch at the top of its loop, forward ones too. */
+  jumpsThroughDispatch: false,
   /** (Not a broken variant: a comparison.) Compiled code leaves every call and ret to the monitor, through the exec import. */
   callsThroughMonitor: false,
   /** (Not a broken variant: a comparison.) Indirect jmp and call go through the exec import. */
