@@ -693,6 +693,12 @@ class Gen {
     // the overflow test below is symmetric in FA and FB
     if (d.op === Op.IMUL2) { rm(); signed(); c.set(L_FB); this.reg(d.reg); signed(); c.set(L_FA); }
     else { rm(); signed(); c.set(L_FA); c.i64(i64of(d.immLo, d.immHi)); signed(); c.set(L_FB); }
+    if (this.flagsDead()) {
+      // nothing sees the flags (see flagsDead): the product alone; a 64-bit overflow test divides
+      c.get(L_FA).get(L_FB).op(W.i64_mul);
+      this.setReg(d.reg, size);
+      return true;
+    }
     c.get(L_FA).get(L_FB).op(W.i64_mul).set(L_V);
     if (jitBroken.imulOverflowClear) c.i32(0);
     else if (size === 4) c.get(L_V).op(W.i64_extend32_s).get(L_V).op(W.i64_ne);
