@@ -148,8 +148,7 @@ class Gen {
   // ---- registers
 
   private loadReg(r: number): void {
-    const c = this.c;
-    c.get(L_S).mem(W.i64_load32_u, 2, S.LO + 4 * r).get(L_S).mem(W.i64_load32_s, 2, S.HI + 4 * r).i64(32n).op(W.i64_shl, W.i64_or).set(L_R0 + r);
+    this.c.raw(T_LOAD_REG[r]);
     this.loaded.add(r);
   }
 
@@ -203,10 +202,7 @@ class Gen {
 
   private storeRegs(): void {
     const c = this.c;
-    for (const r of this.dirty) {
-      c.get(L_S).get(L_R0 + r).mem(W.i64_store32, 2, S.LO + 4 * r);
-      c.get(L_S).get(L_R0 + r).i64(32n).op(W.i64_shr_u).mem(W.i64_store32, 2, S.HI + 4 * r);
-    }
+    for (const r of this.dirty) c.raw(T_STORE_REG[r]);
   }
 
   /** Registers and flags into the slot (unconditionally executed code: they are then clean). */
@@ -234,11 +230,7 @@ class Gen {
     }
     // kind and size, then result and operands as (lo, hi) pairs: each one i64 store (the operands of
     // a narrower operation are zero-extended in their locals, so their high halves store as 0)
-    const LZ = S.LAZY;
-    c.get(L_S).i64(f.kind + f.size * 2 ** 32).mem(W.i64_store, 3, LZ + 4 * L.LK);
-    c.get(L_S).get(L_FR).mem(W.i64_store, 3, LZ + 4 * L.RLO);
-    c.get(L_S).get(L_FA).mem(W.i64_store, 3, LZ + 4 * L.ALO);
-    c.get(L_S).get(L_FB).mem(W.i64_store, 3, LZ + 4 * L.BLO);
+    c.raw(storeFlagsTemplate(f.kind, f.size));
   }
 
   /** Push a jcc's condition (i32) from the fused flags, or return false (the import evaluates it). */
@@ -374,16 +366,12 @@ class Gen {
 
   /** Copy the CPU's region cache into locals, through the module's reload function (reloadBody). */
   private reloadCache(): void {
-    this.c.get(L_S).call(this.reloadFn).set(L_C1W).set(L_C1D).set(L_C1L).set(L_C1S).set(L_C0W).set(L_C0D).set(L_C0L).set(L_C0S);
+    this.c.raw(reloadTemplate(this.reloadFn));
   }
 
   /** Push 1 when [A, A + 8) lies in the cached region (start and limit locals), with its wasm address in L_T. */
   private hit(st: number, lim: number, da: number, wr: number, write: boolean): void {
-    const c = this.c;
-    // [A, A + 8) inside: the offset is below the limit (reloadBody)
-    c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(lim).op(W.i64_lt_u);
-    if (write) c.get(wr).op(W.i32_and);
-    c.get(da).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
+    this.c.raw(hitTemplate(st, lim, da, wr, write));
   }
 
   /** Push 1 when an access of up to 8 bytes at A hits one of the CPU's two cached data regions, with the wasm address in L_T. */
@@ -590,17 +578,7 @@ class Gen {
     if (target !== null && jitBroken.indirectCallSkipsShadow) c.i32(0); else c.get(L_H).i32(0).op(W.i32_gt_s);
     c.op(W.if_, VOID);
     {
-      const at = (field: number, shift: number): void => {
-        c.get(L_H).mem(W.i32_load, 2, field).get(L_E);
-        if (shift > 0) c.i32(shift).op(W.i32_shl);
-        c.op(W.i32_add);
-      };
-      c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).set(L_E);
-      at(SH.ADDRS, 3); c.f64(d.next).mem(W.f64_store, 3, 0);
-      at(SH.TIMES, 3); c.get(L_S).mem(W.f64_load, 3, S.NOWBASE).get(L_N).i32(i + (jitBroken.shadowTimeOff ? 1 : 0)).op(W.i32_add, W.f64_convert_i32_u, W.f64_add).mem(W.f64_store, 3, 0);
-      at(SH.KINDS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
-      at(SH.VECTORS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
-      c.get(L_H).get(L_E).i32(1).op(W.i32_add).mem(W.i32_store, 2, SH.DEPTH);
+      c.raw(T_CALL_PUSH1).f64(d.next).raw(T_CALL_PUSH2).i32(i + (jitBroken.shadowTimeOff ? 1 : 0)).raw(T_CALL_PUSH3);
     }
     c.op(W.end);
     this.syncInArm();
@@ -641,31 +619,12 @@ class Gen {
     // the return address: inline, or through the rd import when the stack is not in the region cache
     // (a fault there is the interpreter's pop faulting)
     this.load(8);
-    c.get(L_S).mem(W.i32_load, 2, S.SHADOW).tee(L_H).i32(-1).op(W.i32_eq, W.if_, I32).i32(1).op(W.else_);
-    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, I32);
-    c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.i32_eqz, W.if_, I32).i32(1).op(W.else_);
-    c.get(L_E).get(L_H).mem(W.i32_load, 2, SH.CAP).op(W.i32_le_s, W.if_, I32);
-    c.get(L_E).i32(1).op(W.i32_sub).set(L_E);
-    if (jitBroken.retSkipsShadow) c.i32(1);
-    else {
-      c.get(L_H).mem(W.i32_load, 2, SH.KINDS).get(L_E).op(W.i32_add).mem(W.i32_load8_u, 0, 0).op(W.i32_eqz);
-      c.get(L_H).mem(W.i32_load, 2, SH.ADDRS).get(L_E).i32(3).op(W.i32_shl, W.i32_add).mem(W.f64_load, 3, 0);
-      c.get(L_V).op(W.f64_convert_i64_s, W.f64_eq, W.i32_and);
-    }
-    c.get(L_V).op(W.f64_convert_i64_s).get(L_S).mem(W.i32_load, 2, S.FLOWCELL).mem(W.f64_load, 3, FC.LOW).op(W.f64_ge);
-    c.get(L_V).op(W.f64_convert_i64_s).get(L_S).mem(W.i32_load, 2, S.FLOWCELL).mem(W.f64_load, 3, FC.HIGH).op(W.f64_lt, W.i32_and, W.i32_eqz, W.i32_and);
-    c.op(W.else_).i32(0).op(W.end); // depth <= cap
-    c.op(W.end); // depth 0
-    c.op(W.else_).i32(0).op(W.end); // a handle
-    c.op(W.end); // no monitor
+    c.raw(T_RET_CHECK[jitBroken.retSkipsShadow ? 1 : 0]);
     c.op(W.if_, VOID);
     this.depth++;
     c.get(L_A).i64(8 + (d.op === Op.RET_IMM ? d.immLo & 0xffff : 0)).op(W.i64_add);
     this.setReg(4, 8);
-    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
-    c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.if_, VOID).get(L_H).get(L_E).i32(1).op(W.i32_sub).mem(W.i32_store, 2, SH.DEPTH).op(W.end);
-    c.get(L_S).mem(W.i32_load, 2, S.FLOWCELL).tee(L_E).get(L_E).mem(W.i32_load, 2, FC.CHECKS).i32(1).op(W.i32_add).mem(W.i32_store, 2, FC.CHECKS);
-    c.op(W.end);
+    c.raw(T_RET_POP);
     this.syncInArm();
     c.get(L_S).get(L_V).op(W.f64_convert_i64_s).mem(W.f64_store, 3, S.RIP);
     this.exit(this.i + 1, RIP_SET);
@@ -1175,7 +1134,7 @@ class Gen {
       c.op(W.end);
       // the ring: one entry for the block, the run of its instructions (ring.ts), at pos + 1
       const run = registerRun(b.insns.map((d) => d.addr)), whole = runEntry(run, len);
-      c.get(L_POS).i32(1).op(W.i32_add).i32(31).op(W.i32_and).tee(L_POS).i32(3).op(W.i32_shl).get(L_S).op(W.i32_add).f64(whole).mem(W.f64_store, 3, S.RING);
+      c.raw(T_RING1).f64(whole).raw(T_RING2);
       let fell = true;
       this.cur = b.insns;
       b.insns.forEach((d, i) => {
@@ -1256,6 +1215,126 @@ class Gen {
     return { body: c };
   }
 }
+
+// ---- templates --------------------------------------------------------------------------
+// Sequences the generator emits thousands of times with the same bytes, encoded once: a first boot
+// runs the generator cold (V8 has not optimized it yet), where each emitting call costs.
+
+/** The bytes `emit` writes. */
+function template(emit: (c: Code) => void): Uint8Array {
+  const c = new Code();
+  emit(c);
+  return c.bytes().slice();
+}
+
+/** A register from the slot (its two halves) into its local. */
+const T_LOAD_REG = Array.from({ length: 16 }, (_, r) => template((c) => {
+  c.get(L_S).mem(W.i64_load32_u, 2, S.LO + 4 * r).get(L_S).mem(W.i64_load32_s, 2, S.HI + 4 * r).i64(32n).op(W.i64_shl, W.i64_or).set(L_R0 + r);
+}));
+
+/** A register's local into the slot (its two halves). */
+const T_STORE_REG = Array.from({ length: 16 }, (_, r) => template((c) => {
+  c.get(L_S).get(L_R0 + r).mem(W.i64_store32, 2, S.LO + 4 * r);
+  c.get(L_S).get(L_R0 + r).i64(32n).op(W.i64_shr_u).mem(W.i64_store32, 2, S.HI + 4 * r);
+}));
+
+const T_FLAGS = new Map<number, Uint8Array>();
+/** Pending lazy flags into the slot: kind and size, then result and operands as (lo, hi) pairs, each one i64 store (a narrower operation's are zero-extended in their locals: their high halves store as 0). */
+function storeFlagsTemplate(kind: number, size: number): Uint8Array {
+  const key = kind * 16 + size;
+  let t = T_FLAGS.get(key);
+  if (t === undefined) {
+    const LZ = S.LAZY;
+    t = template((c) => {
+      c.get(L_S).i64(kind + size * 2 ** 32).mem(W.i64_store, 3, LZ + 4 * L.LK);
+      c.get(L_S).get(L_FR).mem(W.i64_store, 3, LZ + 4 * L.RLO);
+      c.get(L_S).get(L_FA).mem(W.i64_store, 3, LZ + 4 * L.ALO);
+      c.get(L_S).get(L_FB).mem(W.i64_store, 3, LZ + 4 * L.BLO);
+    });
+    T_FLAGS.set(key, t);
+  }
+  return t;
+}
+
+const T_RELOAD = new Map<number, Uint8Array>();
+/** The region cache into its locals, through the module's reload function (function index `fn`). */
+function reloadTemplate(fn: number): Uint8Array {
+  let t = T_RELOAD.get(fn);
+  if (t === undefined) {
+    t = template((c) => { c.get(L_S).call(fn).set(L_C1W).set(L_C1D).set(L_C1L).set(L_C1S).set(L_C0W).set(L_C0D).set(L_C0L).set(L_C0S); });
+    T_RELOAD.set(fn, t);
+  }
+  return t;
+}
+
+const T_HIT = new Map<number, Uint8Array>();
+/** Push 1 when [A, A + 8) lies in a cached region (its locals: start, limit, wasm address, writability), with its wasm address in L_T. */
+function hitTemplate(st: number, lim: number, da: number, wr: number, write: boolean): Uint8Array {
+  const key = st * 2 + (write ? 1 : 0);
+  let t = T_HIT.get(key);
+  if (t === undefined) {
+    t = template((c) => {
+      // [A, A + 8) inside: the offset is below the limit (reloadBody)
+      c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(lim).op(W.i64_lt_u);
+      if (write) c.get(wr).op(W.i32_and);
+      c.get(da).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
+    });
+    T_HIT.set(key, t);
+  }
+  return t;
+}
+
+/** nativeRet's test: may the ret run natively (see there)? Pushes 1 or 0. */
+function retCheckTemplate(skipsShadow: boolean): Uint8Array {
+  return template((c) => {
+    c.get(L_S).mem(W.i32_load, 2, S.SHADOW).tee(L_H).i32(-1).op(W.i32_eq, W.if_, I32).i32(1).op(W.else_);
+    c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, I32);
+    c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.i32_eqz, W.if_, I32).i32(1).op(W.else_);
+    c.get(L_E).get(L_H).mem(W.i32_load, 2, SH.CAP).op(W.i32_le_s, W.if_, I32);
+    c.get(L_E).i32(1).op(W.i32_sub).set(L_E);
+    if (skipsShadow) c.i32(1);
+    else {
+      c.get(L_H).mem(W.i32_load, 2, SH.KINDS).get(L_E).op(W.i32_add).mem(W.i32_load8_u, 0, 0).op(W.i32_eqz);
+      c.get(L_H).mem(W.i32_load, 2, SH.ADDRS).get(L_E).i32(3).op(W.i32_shl, W.i32_add).mem(W.f64_load, 3, 0);
+      c.get(L_V).op(W.f64_convert_i64_s, W.f64_eq, W.i32_and);
+    }
+    c.get(L_V).op(W.f64_convert_i64_s).get(L_S).mem(W.i32_load, 2, S.FLOWCELL).mem(W.f64_load, 3, FC.LOW).op(W.f64_ge);
+    c.get(L_V).op(W.f64_convert_i64_s).get(L_S).mem(W.i32_load, 2, S.FLOWCELL).mem(W.f64_load, 3, FC.HIGH).op(W.f64_lt, W.i32_and, W.i32_eqz, W.i32_and);
+    c.op(W.else_).i32(0).op(W.end); // depth <= cap
+    c.op(W.end); // depth 0
+    c.op(W.else_).i32(0).op(W.end); // a handle
+    c.op(W.end); // no monitor
+  });
+}
+
+const T_RET_CHECK = [retCheckTemplate(false), retCheckTemplate(true)];
+
+/** nativeRet's pop of the shadow entry (with a handle) and the count of checks. */
+const T_RET_POP = template((c) => {
+  c.get(L_H).i32(0).op(W.i32_gt_s, W.if_, VOID);
+  c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).tee(L_E).op(W.if_, VOID).get(L_H).get(L_E).i32(1).op(W.i32_sub).mem(W.i32_store, 2, SH.DEPTH).op(W.end);
+  c.get(L_S).mem(W.i32_load, 2, S.FLOWCELL).tee(L_E).get(L_E).mem(W.i32_load, 2, FC.CHECKS).i32(1).op(W.i32_add).mem(W.i32_store, 2, FC.CHECKS);
+  c.op(W.end);
+});
+
+/** nativeCall's push of a shadow entry, around its two constants: the return address (f64), then the instruction's index in the block (i32). */
+const at = (c: Code, field: number, shift: number): void => {
+  c.get(L_H).mem(W.i32_load, 2, field).get(L_E);
+  if (shift > 0) c.i32(shift).op(W.i32_shl);
+  c.op(W.i32_add);
+};
+const T_CALL_PUSH1 = template((c) => { c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).set(L_E); at(c, SH.ADDRS, 3); });
+const T_CALL_PUSH2 = template((c) => { c.mem(W.f64_store, 3, 0); at(c, SH.TIMES, 3); c.get(L_S).mem(W.f64_load, 3, S.NOWBASE).get(L_N); });
+const T_CALL_PUSH3 = template((c) => {
+  c.op(W.i32_add, W.f64_convert_i32_u, W.f64_add).mem(W.f64_store, 3, 0);
+  at(c, SH.KINDS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
+  at(c, SH.VECTORS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
+  c.get(L_H).get(L_E).i32(1).op(W.i32_add).mem(W.i32_store, 2, SH.DEPTH);
+});
+
+/** A block's ring entry (ring.ts) at pos + 1, around the entry's value (f64). */
+const T_RING1 = template((c) => { c.get(L_POS).i32(1).op(W.i32_add).i32(31).op(W.i32_and).tee(L_POS).i32(3).op(W.i32_shl).get(L_S).op(W.i32_add); });
+const T_RING2 = template((c) => { c.mem(W.f64_store, 3, S.RING); });
 
 // ---- modules, imports, glue -------------------------------------------------------------
 

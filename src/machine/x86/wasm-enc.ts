@@ -52,6 +52,16 @@ export class Code {
   }
   private byte(x: number): void { this.room(1); this.buf[this.length++] = x; }
   private u(n: number): void { this.room(5); do { let b = n & 0x7f; n >>>= 7; if (n !== 0) b |= 0x80; this.buf[this.length++] = b; } while (n !== 0); }
+  /** Append bytes as they are (a sequence emitted once and kept: see the wasm backend's templates). */
+  raw(t: Uint8Array): this {
+    const n = t.length;
+    this.room(n);
+    const buf = this.buf;
+    let at = this.length;
+    for (let i = 0; i < n; i++) buf[at++] = t[i];
+    this.length = at;
+    return this;
+  }
   /** The bytes written (a view: copy it before writing more). */
   bytes(): Uint8Array { return this.buf.subarray(0, this.length); }
   /** Up to four opcodes or immediate bytes (no rest array: the generator calls this for nearly every instruction). */
