@@ -683,6 +683,15 @@ for (const backend of backends) describe(`the ${backend} backend`, () => {
       }
     });
 
+    it.runIf(backend === 'wasm')('the same with every jump inside a unit through the dispatch at its top (no forward branch, no block loop)', () => {
+      const i = arithForms('interp');
+      jitBroken.jumpsThroughDispatch = true;
+      const j = arithForms('jit');
+      expect(j.outcome).toBe(i.outcome);
+      expect(j.sum).toBe(i.sum);
+      expect(j.state).toBe(i.state);
+    });
+
     it.runIf(backend === 'wasm')('the same with indirect jumps and calls through the exec import', () => {
       const i = arithForms('interp');
       jitBroken.indirectThroughImport = true;
