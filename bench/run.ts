@@ -11,6 +11,7 @@ import { explorerBench } from './explorer.js';
 import { mountBench } from './mount.js';
 import { tierFigures, timedUnder } from './tiers.js';
 import type { Tier } from '../src/machine/tier.js';
+import type { JitStats } from '../src/machine/x86/jit.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const kernelPath = join(root, 'fixtures', 'vmlinux');
@@ -73,28 +74,67 @@ function withoutJit<T extends { jit: unknown }>(r: T): Omit<T, 'jit'> {
   return rest;
 }
 
+/** A first boot's pair: the single-CPU workload under the interpreter, then tiered, its units compiled from nothing. */
+interface FirstBoot { interp: GuestFigure; tiered: GuestFigure & { jit: JitStats } }
+
 /**
- * The guest figures, tracing off: the single-CPU workload and the 4-CPU one, each under both tiers in this
- * process (the figures without a tier prefix are the tiered run's, booted with tier 'jit').
+ * The single-CPU workload in this process, as a fresh process runs it: V8 warmed up on the interpreter
+ * only (a short run), the interpreter alone, then tiered, every unit compiled from nothing (the
+ * compiler's cache is process-wide: later tiered runs in the process reuse what this one compiled).
+ */
+function firstBoot(iterations: number): FirstBoot {
+  const single = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
+  guestRun(1, { workload_iterations: BigInt(Math.max(1, Math.floor(iterations / 10))), smp_workload_iterations: 0n }, 'interp');
+  const interp = guestRun(1, single, 'interp');
+  const tiered = timedUnder('jit', (t, start) => guestRun(1, single, t, start));
+  return { interp, tiered };
+}
+
+/**
+ * First boots in fresh processes (this script's `first-boot`, with this process's node options), as
+ * many as FTSIM_BENCH_FIRST_BOOTS says (5 unless told): a single first boot's ratio moves by ±10% from
+ * run to run on this kind of machine; the median one is the figure. Sorted by tieredVsInterpreter.
+ */
+function firstBootSamples(iterations: number): FirstBoot[] {
+  const n = Math.max(1, Number(process.env.FTSIM_BENCH_FIRST_BOOTS ?? 5));
+  const out: FirstBoot[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'first-boot'], {
+      encoding: 'utf8', env: { ...process.env, FTSIM_BENCH_ITERATIONS: String(iterations) }, maxBuffer: 1 << 24,
+    });
+    if (r.status !== 0) throw new Error(`bench: a first boot failed (status ${r.status}): ${r.stderr}`);
+    out.push(JSON.parse(r.stdout) as FirstBoot);
+  }
+  const ratio = (b: FirstBoot): number => b.tiered.instructionsPerSecond / b.interp.instructionsPerSecond;
+  return out.sort((a, b) => ratio(a) - ratio(b));
+}
+
+/**
+ * The guest figures, tracing off: the single-CPU workload and the 4-CPU one, each under both tiers
+ * (the figures without a tier prefix are the tiered run's, booted with tier 'jit'). The single-CPU
+ * first boot is the median of firstBootSamples; its second boot, and the 4-CPU workload, run in this process.
  */
 function guestFigures(iterations: number): { guest: GuestFigure; smp: GuestFigure; single: Record<string, unknown>; four: Record<string, unknown> } {
   // single CPU: only the single-CPU workload (the SMP phase off), as the native build runs it
   const single = { workload_iterations: BigInt(iterations), smp_workload_iterations: 0n };
-  // warm up V8 on the interpreter only: the first tiered run below compiles its units itself (the compiler's
-  // cache is process-wide, so the later tiered runs reuse what earlier ones compiled: see unitsReused)
-  guestRun(1, { workload_iterations: BigInt(Math.max(1, Math.floor(iterations / 10))), smp_workload_iterations: 0n }, 'interp');
-  const singleInterp = guestRun(1, single, 'interp');
-  const guest = timedUnder('jit', (t, start) => guestRun(1, single, t, start));
+  const samples = firstBootSamples(iterations);
+  const median = samples[samples.length >> 1];
+  // this process's own first boot fills the compiler's cache for the second boot
+  const here = firstBoot(iterations);
+  const singleInterp = here.interp;
   // a second boot in the same process: its units come from the cache (as in the test suite and the explorer's runs)
   const guestAgain = timedUnder('jit', (t, start) => guestRun(1, single, t, start));
   // four CPUs: a short single-CPU phase, then two workers per CPU over the syscalls
   const smpPoke = { workload_iterations: 100n, smp_workload_iterations: BigInt(Number(process.env.FTSIM_BENCH_SMP_ITERATIONS ?? 3000)) };
   const smpInterp = guestRun(4, smpPoke, 'interp');
   const smp = timedUnder('jit', (t, start) => guestRun(4, smpPoke, t, start));
+  const guest = median.tiered;
+  const ratios = samples.map((b) => tierFigures(b.interp, b.tiered, 'singleCpu first boot').tieredVsInterpreter);
   return {
     guest: withoutJit(guest), smp: withoutJit(smp),
     single: {
-      workloadIterations: iterations, ...withoutJit(guest), ...tierFigures(singleInterp, guest, 'singleCpu'),
+      workloadIterations: iterations, ...withoutJit(guest), ...tierFigures(median.interp, guest, 'singleCpu'),
+      firstBoots: { processes: samples.length, tieredVsInterpreter: ratios, which: 'each pair in a fresh process; the figures above are the median one\'s' },
       secondBoot: secondBoot(tierFigures(singleInterp, guestAgain, 'singleCpu second boot')),
     },
     four: { ...withoutJit(smp), ...tierFigures(smpInterp, smp, 'fourCpus') },
@@ -103,6 +143,11 @@ function guestFigures(iterations: number): { guest: GuestFigure; smp: GuestFigur
 
 async function main(): Promise<void> {
   const iterations = Number(process.env.FTSIM_BENCH_ITERATIONS ?? 20000);
+  if (process.argv[2] === 'first-boot') {
+    // one sample of firstBootSamples (a fresh process)
+    process.stdout.write(JSON.stringify(firstBoot(iterations)) + '\n');
+    return;
+  }
   if (process.argv[2] === 'guest') {
     // the guest figures alone, without the native build, ftrace, the explorer and the mount
     const g = guestFigures(iterations);
