@@ -96,7 +96,9 @@ function firstBoot(iterations: number): FirstBoot {
  * run to run on this kind of machine; the median one is the figure. Sorted by tieredVsInterpreter.
  */
 function firstBootSamples(iterations: number): FirstBoot[] {
-  const n = Math.max(1, Number(process.env.FTSIM_BENCH_FIRST_BOOTS ?? 5));
+  const given = process.env.FTSIM_BENCH_FIRST_BOOTS ?? '5';
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bench: FTSIM_BENCH_FIRST_BOOTS must be a whole number of at least 1, not '${given}'`);
   const out: FirstBoot[] = [];
   for (let i = 0; i < n; i++) {
     const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), 'first-boot'], {
@@ -198,4 +200,13 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }
 
-await main();
+try {
+  await main();
+} catch (e) {
+  // the bench's own refusals (a bad setting, a guest that did not halt) are one line, not a stack trace
+  if (e instanceof Error && e.message.startsWith('bench: ')) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}
