@@ -369,17 +369,17 @@ class Gen {
     this.c.raw(reloadTemplate(this.reloadFn));
   }
 
-  /** Push 1 when [A, A + 8) lies in the cached region (start and limit locals), with its wasm address in L_T. */
-  private hit(st: number, lim: number, da: number, wr: number, write: boolean): void {
-    this.c.raw(hitTemplate(st, lim, da, wr, write));
+  /** Push 1 when [A, A + 8) lies in cached region `entry` (0 or 1: its locals), with its wasm address in L_T. */
+  private hit(entry: 0 | 1, write: boolean): void {
+    this.c.raw(T_HIT[entry * 2 + (write ? 1 : 0)]);
   }
 
   /** Push 1 when an access of up to 8 bytes at A hits one of the CPU's two cached data regions, with the wasm address in L_T. */
   private lookup(write: boolean): void {
     const c = this.c;
-    this.hit(L_C0S, L_C0L, L_C0D, L_C0W, write);
+    this.hit(0, write);
     c.op(W.if_, I32).i32(1).op(W.else_);
-    this.hit(L_C1S, L_C1L, L_C1D, L_C1W, write);
+    this.hit(1, write);
     c.op(W.end);
   }
 
@@ -750,10 +750,7 @@ class Gen {
       c.op(W.end, W.end);
     }
     // the registers as the executor leaves them, in the slot (the other arm's executor wrote them there)
-    const put = (r: number): void => {
-      c.get(L_S).get(L_R0 + r).mem(W.i64_store32, 2, S.LO + 4 * r);
-      c.get(L_S).get(L_R0 + r).i64(32n).op(W.i64_shr_u).mem(W.i64_store32, 2, S.HI + 4 * r);
-    };
+    const put = (r: number): void => { c.raw(T_STORE_REG[r]); };
     c.get(L_A).get(L_Y).op(W.i64_add).set(L_R0 + RDI); put(RDI);
     if (movs) { c.get(L_V).get(L_Y).op(W.i64_add).set(L_R0 + RSI); put(RSI); }
     if (rep) { c.i64(0).set(L_R0 + RCX); put(RCX); }
@@ -762,19 +759,26 @@ class Gen {
     this.execImport();
     // the executor's accesses moved the region cache (exec import): the next turn may hit it
     this.reloadCache();
-    if (rep && !jitBroken.repRunsOn) {
-      // a rep the executor has not finished left rip at itself: the next chunk is the interpreter's next step
-      c.get(L_S).mem(W.f64_load, 3, S.RIP).f64(d.addr).op(W.f64_eq, W.if_, VOID);
-      this.depth++;
-      this.exit(this.i + 1, RIP_SET);
-      this.depth--;
-      c.op(W.end);
-    }
+    this.exitIfRestarted(d);
     this.depth--;
     c.op(W.end);
     // either arm left these in the slot only
     for (const r of [RSI, RDI, RCX]) this.loaded.delete(r);
     return true;
+  }
+
+  /**
+   * After the executor of a repeated string instruction (restartsAtSelf): one that has not finished
+   * left rip at itself, and the next chunk is the interpreter's next step, so the unit leaves there.
+   */
+  private exitIfRestarted(d: Insn): void {
+    if (!restartsAtSelf(d) || jitBroken.repRunsOn) return;
+    const c = this.c;
+    c.get(L_S).mem(W.f64_load, 3, S.RIP).f64(d.addr).op(W.f64_eq, W.if_, VOID);
+    this.depth++;
+    this.exit(this.i + 1, RIP_SET);
+    this.depth--;
+    c.op(W.end);
   }
 
   /** Any register operand is ah..bh (forms that take only 32- and 64-bit registers check it as a guard). */
@@ -1193,14 +1197,7 @@ class Gen {
         // a native form leaves the fused flags as they were (mov, lea, ...) or replaces them (the ALU)
         const native = this.inline(d);
         if (!native) this.callExec();
-        if (!native && restartsAtSelf(d) && !jitBroken.repRunsOn) {
-          // a rep the executor has not finished left rip at itself: the next chunk is the interpreter's next step
-          c.get(L_S).mem(W.f64_load, 3, S.RIP).f64(d.addr).op(W.f64_eq, W.if_, VOID);
-          this.depth++;
-          this.exit(i + 1, RIP_SET);
-          this.depth--;
-          c.op(W.end);
-        }
+        if (!native) this.exitIfRestarted(d);
         if (last && fell) {
           this.sync();
           c.get(L_N).i32(len).op(W.i32_add).set(L_N);
@@ -1267,22 +1264,16 @@ function reloadTemplate(fn: number): Uint8Array {
   return t;
 }
 
-const T_HIT = new Map<number, Uint8Array>();
-/** Push 1 when [A, A + 8) lies in a cached region (its locals: start, limit, wasm address, writability), with its wasm address in L_T. */
-function hitTemplate(st: number, lim: number, da: number, wr: number, write: boolean): Uint8Array {
-  const key = st * 2 + (write ? 1 : 0);
-  let t = T_HIT.get(key);
-  if (t === undefined) {
-    t = template((c) => {
-      // [A, A + 8) inside: the offset is below the limit (reloadBody)
-      c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(lim).op(W.i64_lt_u);
-      if (write) c.get(wr).op(W.i32_and);
-      c.get(da).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
-    });
-    T_HIT.set(key, t);
-  }
-  return t;
-}
+/**
+ * Push 1 when [A, A + 8) lies in cached region 0 or 1 (its locals: start, limit, wasm address,
+ * writability), with its wasm address in L_T; by entry * 2 + write.
+ */
+const T_HIT = [[L_C0S, L_C0L, L_C0D, L_C0W], [L_C1S, L_C1L, L_C1D, L_C1W]].flatMap(([st, lim, da, wr]) => [false, true].map((write) => template((c) => {
+  // [A, A + 8) inside: the offset is below the limit (reloadBody)
+  c.get(L_A).get(st).op(W.i64_sub).tee(L_X).get(lim).op(W.i64_lt_u);
+  if (write) c.get(wr).op(W.i32_and);
+  c.get(da).get(L_X).op(W.i32_wrap_i64, W.i32_add).set(L_T);
+})));
 
 /** nativeRet's test: may the ret run natively (see there)? Pushes 1 or 0. */
 function retCheckTemplate(skipsShadow: boolean): Uint8Array {
@@ -1318,17 +1309,17 @@ const T_RET_POP = template((c) => {
 });
 
 /** nativeCall's push of a shadow entry, around its two constants: the return address (f64), then the instruction's index in the block (i32). */
-const at = (c: Code, field: number, shift: number): void => {
+const shadowField = (c: Code, field: number, shift: number): void => {
   c.get(L_H).mem(W.i32_load, 2, field).get(L_E);
   if (shift > 0) c.i32(shift).op(W.i32_shl);
   c.op(W.i32_add);
 };
-const T_CALL_PUSH1 = template((c) => { c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).set(L_E); at(c, SH.ADDRS, 3); });
-const T_CALL_PUSH2 = template((c) => { c.mem(W.f64_store, 3, 0); at(c, SH.TIMES, 3); c.get(L_S).mem(W.f64_load, 3, S.NOWBASE).get(L_N); });
+const T_CALL_PUSH1 = template((c) => { c.get(L_H).mem(W.i32_load, 2, SH.DEPTH).set(L_E); shadowField(c, SH.ADDRS, 3); });
+const T_CALL_PUSH2 = template((c) => { c.mem(W.f64_store, 3, 0); shadowField(c, SH.TIMES, 3); c.get(L_S).mem(W.f64_load, 3, S.NOWBASE).get(L_N); });
 const T_CALL_PUSH3 = template((c) => {
   c.op(W.i32_add, W.f64_convert_i32_u, W.f64_add).mem(W.f64_store, 3, 0);
-  at(c, SH.KINDS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
-  at(c, SH.VECTORS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
+  shadowField(c, SH.KINDS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
+  shadowField(c, SH.VECTORS, 0); c.i32(0).mem(W.i32_store8, 0, 0);
   c.get(L_H).get(L_E).i32(1).op(W.i32_add).mem(W.i32_store, 2, SH.DEPTH);
 });
 
